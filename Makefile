@@ -1,0 +1,49 @@
+# ogosync: `make test` and `make demo` install what they need into .venv (and SAM CLI into .venv-sam).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+SAM_VENV ?= .venv-sam
+BIN := $(VENV)/bin
+PYTEST_WORKERS ?= 2
+
+.PHONY: all install test lint typecheck template unit integration e2e demo clean
+
+all: test
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $@
+
+$(SAM_VENV)/.installed:
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check aws-sam-cli
+	touch $@
+
+install: $(BIN)/.installed
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy layers/common/python/ogosync infra/local/ogosync_local functions
+
+# cfn-lint, `sam validate --lint` and `sam build` (no Docker) of template.yaml
+template: install $(SAM_VENV)/.installed
+	VENV=$(VENV) SAM_VENV=$(SAM_VENV) bash infra/template/check.sh
+
+test: lint typecheck template
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --durations=10
+
+unit: install
+	$(BIN)/python -m pytest -q tests/unit
+
+# The functions' own JSON logs are hidden; DEMO_LOG_LEVEL=INFO make demo shows them.
+DEMO_LOG_LEVEL ?= CRITICAL
+demo: install
+	POWERTOOLS_LOG_LEVEL=$(DEMO_LOG_LEVEL) $(BIN)/python -m ogosync_local.demo
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

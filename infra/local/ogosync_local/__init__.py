@@ -1,0 +1,1 @@
+"""Local test equipment for ogosync (simulators and local stack); never deployed."""

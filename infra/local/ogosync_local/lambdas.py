@@ -1,0 +1,220 @@
+"""Runs the real handlers locally the way Lambda would: SQS batches with partial failures, API Gateway v2 events."""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[3]
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@dataclass
+class LambdaContext:
+    """What the handlers read of a Lambda context."""
+
+    function_name: str
+    memory_limit_in_mb: int = 256
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    timeout_s: float = 60.0
+    _started: float = field(default_factory=time.monotonic)
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:eu-north-1:000000000000:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self.timeout_s - (time.monotonic() - self._started)) * 1000)
+
+
+@cache
+def load_handler(function: str) -> Handler:
+    """functions/<function>/app.py's lambda_handler, imported under a unique module name."""
+    path = ROOT / "functions" / function / "app.py"
+    spec = importlib.util.spec_from_file_location(f"ogosync_fn_{function}", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    handler: Handler = module.lambda_handler
+    return handler
+
+
+def invoke(function: str, event: dict[str, Any]) -> Any:
+    return load_handler(function)(event, LambdaContext(function_name=f"ogosync-{function}"))
+
+
+@dataclass
+class DrainReport:
+    received: int = 0
+    failed: int = 0
+    invocations: int = 0
+
+
+def drain_queue(
+    sqs: Any,
+    queue_url: str,
+    function: str,
+    *,
+    batch_size: int = 10,
+    max_empty_polls: int = 1,
+    wait_for_retries_s: float = 0.0,
+) -> DrainReport:
+    """Feed a queue to a handler like Lambda's event source mapping: delete what succeeded, leave failures to
+    come back after the visibility timeout (and to the DLQ after maxReceiveCount).
+
+    With `wait_for_retries_s`, keep polling that long for redelivered failures.
+    """
+    report = DrainReport()
+    deadline = time.monotonic() + wait_for_retries_s
+    empty = 0
+    while True:
+        messages = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=batch_size, AttributeNames=["All"], WaitTimeSeconds=0
+        ).get("Messages", [])
+        if not messages:
+            empty += 1
+            if empty >= max_empty_polls and time.monotonic() >= deadline:
+                return report
+            time.sleep(0.2)
+            continue
+        empty = 0
+        failed_ids = _invoke_batch(function, messages)
+        report.received += len(messages)
+        report.failed += len(failed_ids)
+        report.invocations += 1
+        done = [m for m in messages if m["MessageId"] not in failed_ids]
+        for start in range(0, len(done), 10):
+            sqs.delete_message_batch(
+                QueueUrl=queue_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])
+                ],
+            )
+
+
+def _invoke_batch(function: str, messages: list[dict[str, Any]]) -> set[str]:
+    event = {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": {},
+                "md5OfBody": m.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:eu-north-1:000000000000:local",
+                "awsRegion": "eu-north-1",
+            }
+            for m in messages
+        ]
+    }
+    answer = invoke(function, event)
+    return {failure["itemIdentifier"] for failure in answer.get("batchItemFailures", [])}
+
+
+def api_gateway_event(
+    method: str, path: str, route_key: str, path_parameters: dict[str, str], headers: dict[str, str], body: bytes
+) -> dict[str, Any]:
+    """An API Gateway HTTP API (payload 2.0) event, as the real service builds it."""
+    text = body.decode("utf-8", errors="strict") if _is_text(body) else None
+    return {
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {key.lower(): value for key, value in headers.items()},
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": "127.0.0.1",
+            "domainPrefix": "local",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": headers.get("User-Agent", ""),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": route_key,
+            "stage": "$default",
+            "time": "24/Nov/2026:10:00:00 +0000",
+            "timeEpoch": int(time.time() * 1000),
+        },
+        "pathParameters": path_parameters,
+        "body": text if text is not None else base64.b64encode(body).decode(),
+        "isBase64Encoded": text is None,
+    }
+
+
+def _is_text(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+class WebhookGateway:
+    """POST /webhooks/<platform>/<integrationId> on loopback -> the store_webhook handler, like API Gateway."""
+
+    def __init__(self) -> None:
+        gateway = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                gateway.handle(self)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self.responses: list[int] = []
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def handle(self, request: BaseHTTPRequestHandler) -> None:
+        parts = request.path.split("?", 1)[0].strip("/").split("/")
+        if len(parts) != 3 or parts[0] != "webhooks":
+            request.send_error(404)
+            return
+        length = int(request.headers.get("Content-Length") or 0)
+        body = request.rfile.read(length)
+        event = api_gateway_event(
+            "POST",
+            request.path,
+            f"POST /webhooks/{parts[1]}/{{integrationId}}",
+            {"integrationId": parts[2]},
+            dict(request.headers.items()),
+            body,
+        )
+        answer = invoke("store_webhook", event)
+        payload = answer.get("body", "").encode()
+        self.responses.append(answer["statusCode"])
+        request.send_response(answer["statusCode"])
+        request.send_header("Content-Type", "application/json")
+        request.send_header("Content-Length", str(len(payload)))
+        request.end_headers()
+        request.wfile.write(payload)

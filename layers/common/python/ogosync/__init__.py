@@ -1,0 +1,1 @@
+"""ogosync: keeps online stores and the myOGO warehouse management system in sync."""

@@ -1,0 +1,1 @@
+"""AWS adapters other than the state table: queues and secrets."""

@@ -1,0 +1,66 @@
+"""ogosync's own exceptions. Adapters turn every platform failure into one of these, with a clear message."""
+
+from __future__ import annotations
+
+
+class OgosyncError(Exception):
+    """Base of every error ogosync raises on purpose."""
+
+
+class ConfigurationError(OgosyncError):
+    """The integration's settings or credentials are missing or invalid."""
+
+
+class UnknownIntegrationError(OgosyncError):
+    """No integration with this id exists."""
+
+    def __init__(self, integration_id: str) -> None:
+        super().__init__(f"unknown integration {integration_id!r}")
+        self.integration_id = integration_id
+
+
+class PlatformError(OgosyncError):
+    """A store or warehouse API answered with an error.
+
+    `platform` names the system ("centra", "myogo"), `status` is the HTTP status when there was one.
+    """
+
+    def __init__(self, platform: str, message: str, status: int | None = None) -> None:
+        where = f"{platform} HTTP {status}" if status is not None else platform
+        super().__init__(f"{where}: {message}")
+        self.platform = platform
+        self.status = status
+        self.detail = message
+
+
+class TransientPlatformError(PlatformError):
+    """A failure worth retrying later: 5xx, 429, timeout, connection error."""
+
+
+class AuthenticationError(PlatformError):
+    """The platform refused the credentials."""
+
+
+class RejectedByPlatformError(PlatformError):
+    """The platform understood the request and refused it (validation, unknown item); retrying will not help."""
+
+
+class NotFoundError(PlatformError):
+    """The platform has no such object."""
+
+
+class ConcurrencyConflictError(OgosyncError):
+    """A conditional write lost against another writer (a claim, a lock, a cursor)."""
+
+
+class WebhookRejectedError(OgosyncError):
+    """A webhook delivery is refused; `status` is the 4xx to answer with, `reason` a short code word."""
+
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+
+
+class AlreadyExistsError(RejectedByPlatformError):
+    """The platform already has an object with this key (a myOGO order reference, a product code)."""

@@ -1,0 +1,219 @@
+"""One HTTP client for every external call: timeouts, bounded retries with backoff, 429 Retry-After, safe logging.
+
+Requests that are not idempotent (POST, and anything the caller marks so) are retried only when the request can
+not have reached the server (connection refused, connect timeout) or was refused unprocessed (429). For any other
+failure the outcome is unknown, and the caller must find out before sending again (see sync/orders.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+from aws_lambda_powertools import Logger
+
+from ogosync.errors import (
+    AuthenticationError,
+    NotFoundError,
+    PlatformError,
+    RejectedByPlatformError,
+    TransientPlatformError,
+)
+
+logger = Logger(service="ogosync", child=True)
+# httpx logs full URLs (query strings included) at INFO and httpcore headers at DEBUG: our own log line replaces them.
+for _library in ("httpx", "httpcore"):
+    logging.getLogger(_library).setLevel(logging.WARNING)
+
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+ErrorMessage = Callable[[httpx.Response], str]
+DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 4
+    base_delay_s: float = 0.25
+    max_delay_s: float = 8.0
+    max_retry_after_s: float = 30.0  # a longer Retry-After fails the call now; the job is retried later
+
+    def backoff(self, attempt: int) -> float:
+        """Full-jitter exponential backoff for the given retry number (1 = first retry)."""
+        return random.uniform(0, min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1)))  # noqa: S311
+
+
+@dataclass
+class RateLimiter:
+    """A token bucket shared by the calls to one store, so a burst does not trip the platform's own limits."""
+
+    rate_per_s: float
+    burst: int
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    _tokens: float = field(init=False)
+    _updated: float = field(init=False)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self._tokens = float(self.burst)
+        self._updated = self.clock()
+
+    def acquire(self) -> None:
+        with self._lock:
+            now = self.clock()
+            self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate_per_s)
+            self._updated = now
+            wait = 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate_per_s
+            self._tokens -= 1
+        if wait:
+            self.sleep(wait)
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """Parse Retry-After: delta seconds, an HTTP date, or (Centra's docs) a Unix timestamp."""
+    if not value:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, (when - now).total_seconds())
+    if number > 1_000_000_000:  # a Unix timestamp, not a delay
+        return max(0.0, number - now.timestamp())
+    return max(0.0, number)
+
+
+def _default_error_message(response: httpx.Response) -> str:
+    return response.text[:300] or response.reason_phrase
+
+
+class HttpClient:
+    """An httpx.Client bound to one platform and base URL, with our retry and error rules."""
+
+    def __init__(
+        self,
+        platform: str,
+        base_url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        rate_limiter: RateLimiter | None = None,
+        error_message: ErrorMessage = _default_error_message,
+        sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.platform = platform
+        self._base_url = base_url.rstrip("/")
+        self._client = httpx.Client(
+            base_url=self._base_url + "/", headers=dict(headers or {}), timeout=timeout, transport=transport
+        )
+        self._retry = retry or RetryPolicy()
+        self._limiter = rate_limiter
+        self._error_message = error_message
+        self._sleep = sleep
+
+    def close(self) -> None:
+        self._client.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+        ok_statuses: frozenset[int] = frozenset(),
+    ) -> httpx.Response:
+        """Send with retries. Returns a 2xx response (or one in `ok_statuses`); raises our PlatformError otherwise."""
+        safe_to_repeat = method.upper() in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        url = path.lstrip("/") or self._base_url  # an empty path is the base URL itself, with no slash added
+        for attempt in range(1, self._retry.attempts + 1):
+            last = attempt == self._retry.attempts
+            if self._limiter:
+                self._limiter.acquire()
+            started = time.perf_counter()
+            try:
+                response = self._client.request(method, url, params=params, json=json, data=data, headers=headers)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:  # never reached the server: always safe
+                self._log(method, path, None, started, attempt, type(exc).__name__)
+                if last:
+                    raise TransientPlatformError(self.platform, f"cannot connect ({type(exc).__name__})") from exc
+                self._sleep(self._retry.backoff(attempt))
+                continue
+            except httpx.TimeoutException as exc:
+                self._log(method, path, None, started, attempt, type(exc).__name__)
+                if last or not safe_to_repeat:
+                    raise TransientPlatformError(self.platform, f"{method} {path} timed out") from exc
+                self._sleep(self._retry.backoff(attempt))
+                continue
+            except httpx.TransportError as exc:
+                self._log(method, path, None, started, attempt, type(exc).__name__)
+                if last or not safe_to_repeat:
+                    failure = f"{method} {path} failed: {type(exc).__name__}"
+                    raise TransientPlatformError(self.platform, failure) from exc
+                self._sleep(self._retry.backoff(attempt))
+                continue
+            self._log(method, path, response.status_code, started, attempt, None)
+            if response.is_success or response.status_code in ok_statuses:
+                return response
+            delay = self._retry_delay(response, attempt, safe_to_repeat)
+            if delay is None or last:
+                raise self._error(response)
+            self._sleep(delay)
+        raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+    def _retry_delay(self, response: httpx.Response, attempt: int, safe_to_repeat: bool) -> float | None:
+        """How long to wait before retrying this response, or None when it must not be retried."""
+        status = response.status_code
+        if status == 429:  # refused before processing: safe to repeat whatever the method
+            wait = retry_after_seconds(response.headers.get("Retry-After"), datetime.now(UTC))
+            wait = self._retry.backoff(attempt) if wait is None else wait
+            return wait if wait <= self._retry.max_retry_after_s else None
+        if status in RETRYABLE_STATUSES and safe_to_repeat:
+            return self._retry.backoff(attempt)
+        return None
+
+    def _error(self, response: httpx.Response) -> PlatformError:
+        status = response.status_code
+        message = self._error_message(response)
+        if status in RETRYABLE_STATUSES:
+            return TransientPlatformError(self.platform, message, status)
+        if status in (401, 403):
+            return AuthenticationError(self.platform, message, status)
+        if status == 404:
+            return NotFoundError(self.platform, message, status)
+        return RejectedByPlatformError(self.platform, message, status)
+
+    def _log(
+        self, method: str, path: str, status: int | None, started: float, attempt: int, failure: str | None
+    ) -> None:
+        # Only method, path (no query string, no headers, no body): nothing secret can reach the log.
+        log = logger.warning if failure or (status is not None and status >= 400) else logger.debug
+        log(
+            "http call",
+            extra={
+                "platform": self.platform,
+                "method": method,
+                "path": path.split("?", 1)[0],
+                "status": status,
+                "failure": failure,
+                "attempt": attempt,
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )

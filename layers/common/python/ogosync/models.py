@@ -1,0 +1,300 @@
+"""Domain models shared by every flow. Platform adapters translate to and from these."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic.alias_generators import to_camel
+
+INTEGRATION_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,62}$"
+
+
+class Platform(StrEnum):
+    CENTRA = "centra"
+    SHOPIFY = "shopify"
+    WOOCOMMERCE = "woocommerce"
+
+
+class Flow(StrEnum):
+    ORDERS = "orders"
+    PRODUCTS = "products"
+    STOCK = "stock"
+    TRACKING = "tracking"
+
+
+class IntegrationStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+
+
+def _valid_time_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r}") from exc
+    return name
+
+
+TimeZoneName = Annotated[str, AfterValidator(_valid_time_zone)]
+
+
+class IntegrationSettings(BaseModel):
+    """What a merchant tunes after set-up ("Adjust the settings", seed 004 step 7)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    order_poll_minutes: int = Field(default=5, ge=1, le=60)
+    poll_overlap_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    first_poll_lookback_hours: int = Field(default=24, ge=1, le=24 * 30)
+    held_recheck_days: int = Field(default=14, ge=1, le=90)
+    reference_prefix: str = Field(default="", max_length=20, pattern=r"^[A-Za-z0-9_-]*$")
+    send_as_test_orders: bool = False
+    language_code: str = Field(default="en", pattern=r"^[a-z]{2}$")
+
+
+class Integration(BaseModel):
+    """One merchant's store connected to one myOGO merchant account. Holds no secret, only where it is kept."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=INTEGRATION_ID_PATTERN)
+    platform: Platform
+    merchant_name: str = Field(min_length=1, max_length=200)
+    store_base_url: str = Field(pattern=r"^https?://")
+    myogo_base_url: str = Field(default="https://api.ogoship.com", pattern=r"^https?://")
+    myogo_token_url: str = Field(default="https://my.ogoship.com/OAuth/Token", pattern=r"^https?://")
+    warehouse: str = Field(min_length=1, max_length=20)
+    time_zone: TimeZoneName
+    status: IntegrationStatus = IntegrationStatus.ACTIVE
+    secret_name: str = Field(min_length=1)
+    settings: IntegrationSettings = Field(default_factory=IntegrationSettings)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    def myogo_reference(self, store_order_id: str) -> str:
+        """The deterministic myOGO reference of a store order: the same order always gets the same reference."""
+        return f"{self.settings.reference_prefix}{store_order_id}"
+
+
+class Credentials(BaseModel):
+    """The secret part of an integration, kept in Secrets Manager. SecretStr keeps values out of reprs and logs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    store_api_key: SecretStr
+    webhook_secret: SecretStr
+    myogo_merchant_id: str
+    myogo_secret_token: SecretStr
+    myogo_client_id: str
+    myogo_client_secret: SecretStr
+
+
+# ---- orders -------------------------------------------------------------------------------------
+
+
+class Address(BaseModel):
+    name: str = ""
+    company: str | None = None
+    address1: str = ""
+    address2: str | None = None
+    zip: str | None = None
+    city: str = ""
+    state: str | None = None
+    country_code: str = ""
+    email: str | None = None
+    phone: str | None = None
+
+
+class OrderLine(BaseModel):
+    line_id: str
+    sku: str = Field(description="the full warehouse code of the item; empty when the store has none")
+    name: str = ""
+    quantity: int
+    unit_price: Decimal = Field(description="per unit, VAT included")
+    vat_percentage: Decimal | None = None
+
+
+class StoreOrderState(StrEnum):
+    """Where the store says the order is, in the terms ogosync acts on."""
+
+    PAID = "paid"
+    AWAITING_PAYMENT = "awaiting_payment"
+    CANCELLED = "cancelled"
+    FULFILLED = "fulfilled"
+
+
+class HoldReason(StrEnum):
+    """Why a paid-looking order is kept back from myOGO. Each one is shown to the merchant."""
+
+    AWAITING_PAYMENT = "awaiting_payment"
+    ON_HOLD_IN_STORE = "on_hold_in_store"
+    SUSPECTED_FRAUD = "suspected_fraud"
+    UNMAPPED_SHIPPING_METHOD = "unmapped_shipping_method"
+    MISSING_SKU = "missing_sku"
+    UNKNOWN_SKU = "unknown_sku"
+    NO_LINES = "no_lines"
+    INCOMPLETE_ADDRESS = "incomplete_address"
+    REJECTED_BY_WAREHOUSE = "rejected_by_warehouse"
+    UNREADABLE_IN_STORE = "unreadable_in_store"
+
+
+class Hold(BaseModel):
+    reason: HoldReason
+    detail: str
+
+
+class StoreOrder(BaseModel):
+    """A store order, normalised. `holds` carries the store-side reasons (flags) it must not ship yet."""
+
+    order_id: str
+    placed_at: AwareDatetime
+    state: StoreOrderState
+    holds: list[Hold] = Field(default_factory=list)
+    currency: str
+    total: Decimal | None = None
+    shipping_method: str | None = None
+    pickup_point: str | None = None
+    customer: Address
+    lines: list[OrderLine]
+    comment: str | None = None
+
+
+class UnreadableOrder(BaseModel):
+    """An order the store returned that ogosync cannot interpret; it is held and reported, never guessed at."""
+
+    order_id: str
+    placed_at: AwareDatetime | None = None
+    problem: str
+
+
+class _CamelModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+    def to_wire(self) -> dict[str, object]:
+        """JSON-ready camelCase dict without empty fields (myOGO handles nulls badly, see the reference)."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class WarehouseCustomer(_CamelModel):
+    name: str
+    company: str | None = None
+    address1: str
+    address2: str | None = None
+    city: str
+    country_code: str
+    zip: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+class WarehouseOrderLine(_CamelModel):
+    code: str
+    quantity: int
+    unit_price: Decimal | None = None
+    vat_percentage: Decimal | None = None
+
+
+class WarehouseOrder(_CamelModel):
+    """The order as myOGO takes it (POST /api/v1/Orders)."""
+
+    reference: str
+    status: Literal["new"] = "new"
+    shipping_code: str | None = None
+    pick_up_point_code: str | None = None
+    customer: WarehouseCustomer
+    order_lines: list[WarehouseOrderLine]
+    comments: str | None = None
+    price_total: Decimal | None = None
+    price_currency: str | None = None
+    test: bool | None = None
+
+
+class WarehouseOrderState(BaseModel):
+    """What myOGO says about an order it holds."""
+
+    id: str | None = None
+    reference: str
+    status: str
+    tracking_number: str | None = None
+    tracking_url: str | None = None
+    edited_at: AwareDatetime | None = None
+
+    @field_validator("status")
+    @classmethod
+    def _lowercase(cls, value: str) -> str:
+        # myOGO's enum casing differs between API generations (reference §3.1): compare in lower case.
+        return value.lower()
+
+
+# ---- state --------------------------------------------------------------------------------------
+
+
+class BindingStatus(StrEnum):
+    CLAIMED = "claimed"  # a worker is sending it now (until claim_expires)
+    FAILED = "failed"  # the last attempt failed with an unknown outcome; look up in myOGO before sending again
+    SENT = "sent"  # myOGO has it
+    HELD = "held"  # kept back in ogosync, with reasons
+    SKIPPED = "skipped"  # nothing to send (cancelled or fulfilled in the store before transfer)
+
+
+class OrderBinding(BaseModel):
+    """What ogosync knows of one store order: its myOGO reference, where it stands, and why."""
+
+    integration_id: str
+    store_order_id: str
+    reference: str
+    status: BindingStatus
+    holds: list[Hold] = Field(default_factory=list)
+    skip_reason: str | None = None
+    myogo_id: str | None = None
+    myogo_status: str | None = None
+    claim_token: str | None = None
+    claim_expires: AwareDatetime | None = None
+    attempts: int = 0
+    last_error: str | None = None
+    store_placed_at: AwareDatetime | None = None
+    first_seen_at: AwareDatetime
+    updated_at: AwareDatetime
+    sent_at: AwareDatetime | None = None
+
+
+class Cursor(BaseModel):
+    """A flow's progress for one integration: the watermark and what the last run did."""
+
+    integration_id: str
+    flow: Flow
+    watermark: AwareDatetime | None = None
+    version: int = 0
+    last_run_started: AwareDatetime | None = None
+    last_run_ended: AwareDatetime | None = None
+    last_counts: dict[str, int] = Field(default_factory=dict)
+    last_error: str | None = None
+
+
+# ---- jobs on queues -----------------------------------------------------------------------------
+
+
+class OrderImportJob(BaseModel):
+    """One store order to import (from a webhook hint, a poll or a held-order recheck)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    integration_id: str = Field(pattern=INTEGRATION_ID_PATTERN)
+    order_id: str = Field(min_length=1, max_length=64)
+    source: Literal["webhook", "poll", "recheck"]
+
+
+class FlowJob(BaseModel):
+    """Run one flow for one integration now."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    integration_id: str = Field(pattern=INTEGRATION_ID_PATTERN)
+    flow: Flow
+    scheduled_for: AwareDatetime

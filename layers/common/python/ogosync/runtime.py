@@ -1,0 +1,123 @@
+"""The composition root: builds engines' dependencies from the environment. Handlers call only this and engines.
+
+Adapters are cached per Lambda container and per integration, so tokens, connections and rate limiters are
+reused across invocations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from functools import cache
+
+from ogosync.aws import clients
+from ogosync.aws.secrets import SecretsManagerStore
+from ogosync.aws.sqs import SqsJobQueue
+from ogosync.errors import ConfigurationError, UnknownIntegrationError
+from ogosync.models import Credentials, Integration, Platform
+from ogosync.ports import StorePlatform, WebhookVerifier
+from ogosync.state.dynamo import DynamoStateRepository
+from ogosync.stores.centra import CentraStore
+from ogosync.stores.centra_webhook import CentraWebhookVerifier
+from ogosync.sync.orders import OrderDeps
+from ogosync.sync.webhooks import WebhookDeps
+from ogosync.warehouse.myogo import MyOgoAccount, MyOgoWarehouse
+
+
+def _env(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise ConfigurationError(f"environment variable {name} is not set")
+    return value
+
+
+@cache
+def state() -> DynamoStateRepository:
+    return DynamoStateRepository(clients.dynamodb(), _env("OGOSYNC_TABLE"))
+
+
+@cache
+def secrets() -> SecretsManagerStore:
+    return SecretsManagerStore()
+
+
+@cache
+def order_queue() -> SqsJobQueue:
+    return SqsJobQueue(clients.sqs(), _env("ORDER_QUEUE_URL"))
+
+
+@cache
+def order_poll_queue() -> SqsJobQueue:
+    return SqsJobQueue(clients.sqs(), _env("ORDER_POLL_QUEUE_URL"))
+
+
+def webhook_verifiers() -> dict[Platform, WebhookVerifier]:
+    window = int(os.environ.get("WEBHOOK_REPLAY_WINDOW_SECONDS", "300"))
+    return {Platform.CENTRA: CentraWebhookVerifier(replay_window_seconds=window)}
+
+
+@cache
+def webhook_deps() -> WebhookDeps:
+    return WebhookDeps(state=state(), secrets=secrets(), queue=order_queue(), verifiers=webhook_verifiers())
+
+
+def integration(integration_id: str) -> Integration:
+    found = state().get_integration(integration_id)
+    if found is None:
+        raise UnknownIntegrationError(integration_id)
+    return found
+
+
+def store_for(integration: Integration, credentials: Credentials) -> StorePlatform:
+    if integration.platform is Platform.CENTRA:
+        return CentraStore(integration.store_base_url, credentials.store_api_key.get_secret_value(), integration.zone)
+    raise ConfigurationError(f"platform {integration.platform} is not supported yet")
+
+
+def warehouse_for(integration: Integration, credentials: Credentials) -> MyOgoWarehouse:
+    return MyOgoWarehouse(
+        MyOgoAccount(
+            base_url=integration.myogo_base_url,
+            token_url=integration.myogo_token_url,
+            merchant_id=credentials.myogo_merchant_id,
+            secret_token=credentials.myogo_secret_token.get_secret_value(),
+            client_id=credentials.myogo_client_id,
+            client_secret=credentials.myogo_client_secret.get_secret_value(),
+        )
+    )
+
+
+_order_deps: dict[tuple[str, str], OrderDeps] = {}
+
+
+def _fingerprint(integration: Integration, credentials: Credentials) -> str:
+    """A digest that changes when the configuration or a credential changes; the secrets stay in memory only."""
+    secret_values = [getattr(credentials, name) for name in Credentials.model_fields]
+    plain = [value.get_secret_value() if hasattr(value, "get_secret_value") else value for value in secret_values]
+    return hashlib.sha256(json.dumps([integration.model_dump(mode="json"), plain]).encode()).hexdigest()
+
+
+def order_deps(integration: Integration) -> OrderDeps:
+    """Adapters for one integration, rebuilt when its configuration or credentials change."""
+    credentials = secrets().credentials(integration)
+    key = (integration.id, _fingerprint(integration, credentials))
+    if key not in _order_deps:
+        for stale in [k for k in _order_deps if k[0] == integration.id]:
+            del _order_deps[stale]
+        _order_deps[key] = OrderDeps(
+            state=state(),
+            store=store_for(integration, credentials),
+            warehouse=warehouse_for(integration, credentials),
+            claim_lease_seconds=int(os.environ.get("ORDER_CLAIM_LEASE_SECONDS", "120")),
+        )
+    return _order_deps[key]
+
+
+def reset() -> None:
+    """Forget cached clients and adapters, after the environment changed (a new local stack, other endpoints)."""
+    for cached in (state, secrets, order_queue, order_poll_queue, webhook_deps):
+        cached.cache_clear()
+    for client in (clients.dynamodb, clients.sqs, clients.secretsmanager):
+        client.cache_clear()
+    _order_deps.clear()

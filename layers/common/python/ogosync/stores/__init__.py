@@ -1,0 +1,1 @@
+"""Store platform adapters: the only modules that know a store's API."""

@@ -1,0 +1,1 @@
+"""Sync engines: one per flow, pure logic over the ports."""

@@ -1,0 +1,1 @@
+"""Warehouse adapters: the myOGO v1 API client."""

@@ -1,0 +1,156 @@
+"""One contract, two implementations: the DynamoDB repository (over HTTP to moto) and the in-memory fake.
+
+The conditional writes here are what invariants 1, 2 and 4 rest on.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from ogosync.errors import ConcurrencyConflictError
+from ogosync.models import BindingStatus, Flow, Hold, HoldReason, WarehouseOrderState
+from ogosync.ports import StateRepository
+from ogosync.state.dynamo import DynamoStateRepository
+from ogosync_local.aws import LocalAws
+from tests.factories import T0, make_integration
+from tests.fakes import InMemoryState
+
+pytestmark = pytest.mark.integration
+HOLD = Hold(reason=HoldReason.UNMAPPED_SHIPPING_METHOD, detail="no code for 'drone'")
+SENT_STATE = WarehouseOrderState(id="guid-1", reference="1001", status="new")
+
+
+@pytest.fixture(params=["dynamodb", "memory"])
+def repo(request: pytest.FixtureRequest, local_aws: LocalAws) -> StateRepository:
+    if request.param == "memory":
+        return InMemoryState()
+    return DynamoStateRepository(local_aws.client("dynamodb"), local_aws.table_name)
+
+
+@pytest.fixture
+def iid() -> str:
+    return f"shop-{uuid.uuid4().hex[:10]}"
+
+
+def test_a_live_claim_excludes_others_until_its_lease_ends(repo: StateRepository, iid: str) -> None:
+    assert repo.claim_order(iid, "1001", "1001", "a", T0, 60) is None
+    with pytest.raises(ConcurrencyConflictError):
+        repo.claim_order(iid, "1001", "1001", "b", T0 + timedelta(seconds=30), 60)
+
+    previous = repo.claim_order(iid, "1001", "1001", "c", T0 + timedelta(seconds=61), 60)
+
+    assert previous is not None and previous.status is BindingStatus.CLAIMED and previous.attempts == 1
+    current = repo.get_order_binding(iid, "1001")
+    assert current is not None and current.claim_token == "c" and current.attempts == 2
+
+
+def test_only_the_claim_owner_records_the_order_as_sent_and_then_nobody_claims_it(
+    repo: StateRepository, iid: str
+) -> None:
+    repo.claim_order(iid, "1001", "1001", "mine", T0, 60)
+    with pytest.raises(ConcurrencyConflictError):
+        repo.mark_order_sent(iid, "1001", "not-mine", SENT_STATE, T0, was_held=False)
+
+    repo.mark_order_sent(iid, "1001", "mine", SENT_STATE, T0, was_held=False)
+
+    binding = repo.get_order_binding(iid, "1001")
+    assert binding is not None and binding.status is BindingStatus.SENT and binding.myogo_id == "guid-1"
+    assert binding.claim_token is None
+    with pytest.raises(ConcurrencyConflictError):
+        repo.claim_order(iid, "1001", "1001", "late", T0 + timedelta(days=1), 60)
+    assert not repo.mark_order_held(iid, "1001", "1001", [HOLD], T0, T0)
+    assert not repo.mark_order_skipped(iid, "1001", "1001", "cancelled", T0, T0)
+
+
+def test_a_failed_attempt_can_be_claimed_again_and_keeps_its_attempt_count(repo: StateRepository, iid: str) -> None:
+    repo.claim_order(iid, "1001", "1001", "a", T0, 60)
+    repo.mark_order_failed(iid, "1001", "a", "myogo HTTP 503", T0)
+
+    failed = repo.get_order_binding(iid, "1001")
+    assert failed is not None and failed.status is BindingStatus.FAILED and failed.last_error == "myogo HTTP 503"
+    previous = repo.claim_order(iid, "1001", "1001", "b", T0, 60)
+    assert previous is not None and previous.attempts == 1
+
+
+def test_held_orders_carry_reasons_and_markers_until_sent(repo: StateRepository, iid: str) -> None:
+    assert repo.mark_order_held(iid, "1001", "1001", [HOLD], T0, T0)
+    assert repo.mark_order_held(iid, "1002", "1002", [HOLD], T0, T0 - timedelta(days=30))
+
+    held = repo.get_order_binding(iid, "1001")
+    assert held is not None and held.status is BindingStatus.HELD and held.holds == [HOLD] and held.attempts == 0
+    assert repo.held_order_ids(iid, T0 - timedelta(days=14)) == ["1001"]
+
+    repo.claim_order(iid, "1001", "1001", "t", T0, 60)
+    repo.mark_order_sent(iid, "1001", "t", SENT_STATE, T0, was_held=True)
+    assert repo.held_order_ids(iid, T0 - timedelta(days=14)) == []
+    assert repo.get_order_binding(iid, "1001").holds == []  # type: ignore[union-attr]
+
+
+def test_holding_respects_a_live_claim_unless_it_is_ours(repo: StateRepository, iid: str) -> None:
+    repo.claim_order(iid, "1001", "1001", "worker-a", T0, 60)
+
+    assert not repo.mark_order_held(iid, "1001", "1001", [HOLD], T0, T0, token="worker-b")
+    assert repo.mark_order_held(iid, "1001", "1001", [HOLD], T0, T0, token="worker-a")
+    binding = repo.get_order_binding(iid, "1001")
+    assert binding is not None and binding.status is BindingStatus.HELD and binding.attempts == 1
+
+
+def test_skipping_clears_the_held_marker(repo: StateRepository, iid: str) -> None:
+    repo.mark_order_held(iid, "1001", "1001", [HOLD], T0, T0)
+    assert repo.mark_order_skipped(iid, "1001", "1001", "cancelled in the store", T0, T0)
+    binding = repo.get_order_binding(iid, "1001")
+    assert binding is not None and binding.status is BindingStatus.SKIPPED
+    assert binding.skip_reason == "cancelled in the store"
+    assert repo.held_order_ids(iid, T0 - timedelta(days=1)) == []
+
+
+def test_bindings_are_read_in_batches_larger_than_one_request(repo: StateRepository, iid: str) -> None:
+    for n in range(150):
+        repo.mark_order_held(iid, str(n), str(n), [HOLD], T0, T0)
+
+    found = repo.get_order_bindings(iid, [str(n) for n in range(160)])
+
+    assert sorted(found, key=int) == [str(n) for n in range(150)]
+
+
+def test_a_cursor_is_compare_and_set(repo: StateRepository, iid: str) -> None:
+    cursor = repo.get_cursor(iid, Flow.ORDERS)
+    saved = repo.save_cursor(cursor.model_copy(update={"watermark": T0}))
+
+    assert saved.version == 1 and repo.get_cursor(iid, Flow.ORDERS).watermark == T0
+    with pytest.raises(ConcurrencyConflictError):
+        repo.save_cursor(cursor.model_copy(update={"watermark": T0 + timedelta(hours=1)}))  # a stale copy
+
+
+def test_a_lock_has_one_owner_until_it_expires(repo: StateRepository, iid: str) -> None:
+    assert repo.acquire_lock(iid, Flow.ORDERS, "a", T0, 60)
+    assert not repo.acquire_lock(iid, Flow.ORDERS, "b", T0 + timedelta(seconds=30), 60)
+    repo.release_lock(iid, Flow.ORDERS, "b")  # not b's to release
+    assert not repo.acquire_lock(iid, Flow.ORDERS, "b", T0 + timedelta(seconds=30), 60)
+    assert repo.acquire_lock(iid, Flow.ORDERS, "b", T0 + timedelta(seconds=61), 60)
+    repo.release_lock(iid, Flow.ORDERS, "b")
+    assert repo.acquire_lock(iid, Flow.ORDERS, "c", T0 + timedelta(seconds=62), 60)
+
+
+def test_integrations_and_shipping_maps_round_trip(repo: StateRepository, iid: str) -> None:
+    integration = make_integration(iid)
+    repo.put_integration(integration)
+    repo.put_shipping_mapping(iid, "standard", "POSTI")
+    repo.put_shipping_mapping(iid, "*", "DEFAULT")
+
+    assert repo.get_integration(iid) == integration
+    assert integration in repo.list_integrations()
+    assert repo.shipping_map(iid) == {"standard": "POSTI", "*": "DEFAULT"}
+
+
+def test_one_integration_never_sees_anothers_orders(repo: StateRepository, iid: str) -> None:
+    repo.mark_order_held(iid, "1001", "1001", [HOLD], T0, T0)
+    other = iid + "-other"
+    assert repo.get_order_binding(other, "1001") is None
+    assert repo.get_order_bindings(other, ["1001"]) == {}
+    assert repo.held_order_ids(other, T0 - timedelta(days=1)) == []
+    repo.claim_order(other, "1001", "1001", "x", T0, 60)  # its own order 1001, independent of the first
+    assert repo.get_order_binding(iid, "1001").status is BindingStatus.HELD  # type: ignore[union-attr]

@@ -1,0 +1,606 @@
+"""Infrastructure tests: assert on template.yaml after an offline SAM -> CloudFormation translation.
+
+Each test names one property of the stack; a template regression that breaks it fails here.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from .conftest import Contract
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+Resources = dict[str, dict[str, Any]]
+
+FUNCTIONS = ("StoreWebhookFunction", "OrderImportFunction", "SchedulerFunction", "OrderPollFunction")
+SECRETS_ARN = {"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:ogosync/*"}
+TABLE_ARN = {"Fn::GetAtt": ["StateTable", "Arn"]}
+TABLE_INDEXES_ARN = {"Fn::Sub": "${StateTable.Arn}/index/*"}
+STATE_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+)
+# Actions that support no resource-level permissions, so Resource "*" is the only possible scope.
+NO_RESOURCE_LEVEL_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "cloudwatch:PutMetricData"}
+FOURTEEN_DAYS = 14 * 24 * 3600
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def of_type(resources: Resources, type_: str) -> Resources:
+    return {lid: r for lid, r in resources.items() if r["Type"] == type_}
+
+
+def props(resource: dict[str, Any]) -> dict[str, Any]:
+    return resource.get("Properties") or {}
+
+
+def getatt(value: Any) -> tuple[str, str] | None:
+    """{"Fn::GetAtt": ["X", "Arn"]} or {"Fn::GetAtt": "X.Arn"} -> ("X", "Arn")."""
+    if isinstance(value, dict) and set(value) == {"Fn::GetAtt"}:
+        target = value["Fn::GetAtt"]
+        if isinstance(target, str):
+            target = target.split(".", 1)
+        return (target[0], target[1])
+    return None
+
+
+def ref(value: Any) -> str | None:
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        return value["Ref"]  # type: ignore[no-any-return]
+    return None
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def statements(role: dict[str, Any]) -> list[dict[str, Any]]:
+    return [st for policy in props(role).get("Policies", []) for st in as_list(policy["PolicyDocument"]["Statement"])]
+
+
+def all_policy_statements(resources: Resources) -> list[tuple[str, dict[str, Any]]]:
+    found: list[tuple[str, dict[str, Any]]] = []
+    for lid, res in resources.items():
+        if res["Type"] == "AWS::IAM::Role":
+            found += [(lid, st) for st in statements(res)]
+        elif res["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            found += [(lid, st) for st in as_list(props(res)["PolicyDocument"]["Statement"])]
+    return found
+
+
+def grants(role: dict[str, Any]) -> set[tuple[str, str]]:
+    """Set of (action, resource as canonical JSON) the role allows, logs and X-Ray left out."""
+    out: set[tuple[str, str]] = set()
+    for st in statements(role):
+        assert st["Effect"] == "Allow"
+        for action in as_list(st["Action"]):
+            if action.split(":")[0] in ("logs", "xray"):
+                continue
+            for resource in as_list(st["Resource"]):
+                out.add((action, json.dumps(resource, sort_keys=True)))
+    return out
+
+
+def pairs(actions: tuple[str, ...] | list[str], *resources_: Any) -> set[tuple[str, str]]:
+    return {(a, json.dumps(r, sort_keys=True)) for a in actions for r in resources_}
+
+
+def role_of(resources: Resources, function_id: str) -> dict[str, Any]:
+    role_ref = getatt(props(resources[function_id])["Role"])
+    assert role_ref is not None, f"{function_id}: Role must be !GetAtt <role>.Arn"
+    assert role_ref[1] == "Arn", f"{function_id}: Role must be !GetAtt <role>.Arn"
+    return resources[role_ref[0]]
+
+
+def env(resources: Resources, function_id: str) -> dict[str, Any]:
+    variables: dict[str, Any] = props(resources[function_id]).get("Environment", {}).get("Variables", {})
+    return variables
+
+
+def dead_letter_targets(resources: Resources) -> set[str]:
+    """Logical ids of queues used as a dead-letter queue anywhere (SQS redrive, Lambda DLQ, schedule DLQ)."""
+    targets: set[str] = set()
+    for res in resources.values():
+        p = props(res)
+        arns = []
+        if res["Type"] == "AWS::SQS::Queue" and "RedrivePolicy" in p:
+            arns.append(p["RedrivePolicy"]["deadLetterTargetArn"])
+        if res["Type"] == "AWS::Lambda::Function" and "DeadLetterConfig" in p:
+            arns.append(p["DeadLetterConfig"]["TargetArn"])
+        if res["Type"] == "AWS::Scheduler::Schedule" and "DeadLetterConfig" in p["Target"]:
+            arns.append(p["Target"]["DeadLetterConfig"]["Arn"])
+        for arn in arns:
+            target = getatt(arn)
+            assert target is not None, f"dead-letter target is not !GetAtt <queue>.Arn: {arn}"
+            assert target[1] == "Arn", f"dead-letter target is not !GetAtt <queue>.Arn: {arn}"
+            targets.add(target[0])
+    return targets
+
+
+def queue_alarms(resources: Resources, queue_id: str, metric: str) -> list[dict[str, Any]]:
+    found = []
+    for alarm in of_type(resources, "AWS::CloudWatch::Alarm").values():
+        p = props(alarm)
+        dims = {d["Name"]: d["Value"] for d in p.get("Dimensions", [])}
+        if (
+            p.get("Namespace") == "AWS/SQS"
+            and p.get("MetricName") == metric
+            and getatt(dims.get("QueueName")) == (queue_id, "QueueName")
+        ):
+            found.append(p)
+    return found
+
+
+def notifies_topic(alarm_props: dict[str, Any]) -> bool:
+    return {"Ref": "AlarmTopic"} in alarm_props.get("AlarmActions", [])
+
+
+# ---------------------------------------------------------------- functions and layers
+
+
+def test_functions_are_the_contracts_functions(sam: dict[str, Any], resources: Resources, contract: Contract) -> None:
+    assert set(of_type(resources, "AWS::Lambda::Function")) == set(contract.folders) == set(FUNCTIONS)
+    for lid, folder in contract.folders.items():
+        assert sam["Resources"][lid]["Properties"]["CodeUri"] == folder
+        assert props(resources[lid])["Handler"] == "app.lambda_handler"
+
+
+@pytest.mark.parametrize("function_id", FUNCTIONS)
+def test_function_runtime_architecture_tracing_layers(resources: Resources, function_id: str) -> None:
+    p = props(resources[function_id])
+    assert p["Runtime"] == "python3.13"
+    assert p["Architectures"] == ["arm64"]
+    assert p["TracingConfig"] == {"Mode": "Active"}
+    assert p["LoggingConfig"]["LogFormat"] == "JSON"
+    layer_ids = [ref(layer) for layer in p["Layers"]]
+    assert len(layer_ids) == 2, p["Layers"]
+    for layer_id, name in zip(layer_ids, ("CommonLayer", "DependenciesLayer"), strict=True):
+        assert layer_id is not None, p["Layers"]
+        assert layer_id.startswith(name), p["Layers"]
+        assert resources[layer_id]["Type"] == "AWS::Lambda::LayerVersion"
+
+
+@pytest.mark.parametrize(
+    ("function_id", "timeout", "memory"),
+    [
+        ("StoreWebhookFunction", 10, 256),
+        ("OrderImportFunction", 60, 256),
+        ("SchedulerFunction", 30, 256),
+        ("OrderPollFunction", 300, 256),
+    ],
+)
+def test_function_timeout_and_memory(resources: Resources, function_id: str, timeout: int, memory: int) -> None:
+    assert props(resources[function_id])["Timeout"] == timeout
+    assert props(resources[function_id])["MemorySize"] == memory
+
+
+@pytest.mark.parametrize("function_id", FUNCTIONS)
+def test_function_has_own_log_group_with_retention(resources: Resources, function_id: str) -> None:
+    p = props(resources[function_id])
+    log_group_id = ref(p["LoggingConfig"].get("LogGroup"))
+    assert log_group_id is not None, "LoggingConfig.LogGroup must !Ref the function's LogGroup (created first)"
+    log_group = resources[log_group_id]
+    assert log_group["Type"] == "AWS::Logs::LogGroup"
+    assert props(log_group)["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    function_name = p["FunctionName"]["Fn::Sub"]
+    assert props(log_group)["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/{function_name}"}
+    # The role may write to its own log group only.
+    log_statements = [st for st in statements(role_of(resources, function_id)) if "logs:" in json.dumps(st["Action"])]
+    assert log_statements, "no logs permission"
+    for st in log_statements:
+        assert as_list(st["Resource"]) == [{"Fn::GetAtt": [log_group_id, "Arn"]}]
+
+
+def test_layers(sam: dict[str, Any], resources: Resources) -> None:
+    common = sam["Resources"]["CommonLayer"]
+    deps = sam["Resources"]["DependenciesLayer"]
+    assert common["Properties"]["ContentUri"] == "layers/common"
+    assert "BuildMethod" not in (common.get("Metadata") or {}), "CommonLayer is zipped as it is"
+    assert (REPO_ROOT / "layers/common/python/ogosync/__init__.py").is_file()
+    assert deps["Properties"]["ContentUri"] == "layers/deps"
+    assert deps["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+    for layer in of_type(resources, "AWS::Lambda::LayerVersion").values():
+        assert props(layer)["CompatibleRuntimes"] == ["python3.13"]
+        assert props(layer)["CompatibleArchitectures"] == ["arm64"]
+
+
+def test_dependencies_layer_requirements() -> None:
+    lines = (REPO_ROOT / "layers/deps/requirements.txt").read_text(encoding="utf-8").splitlines()
+    names = {re.split(r"[\[<>=~! ;]", ln.strip(), maxsplit=1)[0].lower() for ln in lines if ln.strip()[:1].isalnum()}
+    assert names == {"aws-lambda-powertools", "pydantic", "httpx"}
+    assert any(ln.startswith("aws-lambda-powertools[tracer]") for ln in lines)
+    assert not names & {"boto3", "botocore", "awscrt"}, "the Lambda runtime provides the AWS SDK"
+
+
+def test_handler_files_expose_lambda_handler(contract: Contract) -> None:
+    """functions/<name>/app.py exists and defines (or imports) lambda_handler. Checked by AST: nothing is imported."""
+    missing = []
+    for lid, folder in contract.folders.items():
+        app = REPO_ROOT / folder / "app.py"
+        if not app.is_file():
+            missing.append(f"{lid}: {app.relative_to(REPO_ROOT)} does not exist")
+            continue
+        tree = ast.parse(app.read_text(encoding="utf-8"), filename=str(app))
+        names: set[str] = set()
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                names.add(node.name)
+            elif isinstance(node, ast.Assign):
+                names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                names.add(node.target.id)
+            elif isinstance(node, ast.ImportFrom):
+                names |= {alias.asname or alias.name for alias in node.names}
+        if "lambda_handler" not in names:
+            missing.append(f"{lid}: {app.relative_to(REPO_ROOT)} has no top-level lambda_handler")
+    assert not missing, missing
+
+
+# ---------------------------------------------------------------- environment
+
+
+def test_contract_env_vars_are_set_on_the_right_functions(resources: Resources, contract: Contract) -> None:
+    for lid, names in contract.env.items():
+        variables = env(resources, lid)
+        assert names <= set(variables), f"{lid} lacks {sorted(names - set(variables))}"
+        for name, value in contract.common_env.items():
+            assert variables.get(name) == value, f"{lid}: {name}"
+
+
+@pytest.mark.parametrize(
+    ("function_id", "expected"),
+    [
+        (
+            "StoreWebhookFunction",
+            {
+                "OGOSYNC_TABLE": {"Ref": "StateTable"},
+                "ORDER_QUEUE_URL": {"Ref": "OrderQueue"},
+                "WEBHOOK_REPLAY_WINDOW_SECONDS": {"Ref": "WebhookReplayWindowSeconds"},
+            },
+        ),
+        ("OrderImportFunction", {"OGOSYNC_TABLE": {"Ref": "StateTable"}}),
+        (
+            "SchedulerFunction",
+            {
+                "OGOSYNC_TABLE": {"Ref": "StateTable"},
+                "ORDER_POLL_QUEUE_URL": {"Ref": "OrderPollQueue"},
+            },
+        ),
+        ("OrderPollFunction", {"OGOSYNC_TABLE": {"Ref": "StateTable"}, "ORDER_QUEUE_URL": {"Ref": "OrderQueue"}}),
+    ],
+)
+def test_env_var_values(resources: Resources, function_id: str, expected: dict[str, Any]) -> None:
+    variables = env(resources, function_id)
+    powertools = {k: v for k, v in variables.items() if k.startswith("POWERTOOLS_")}
+    assert {k: v for k, v in variables.items() if k not in powertools} == expected
+    assert powertools == {
+        "POWERTOOLS_SERVICE_NAME": "ogosync",
+        "POWERTOOLS_METRICS_NAMESPACE": "ogosync",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+    }
+
+
+# ---------------------------------------------------------------- queues, event sources, schedules
+
+
+def test_sqs_event_sources_report_batch_item_failures(resources: Resources) -> None:
+    mappings = of_type(resources, "AWS::Lambda::EventSourceMapping")
+    assert len(mappings) == 2
+    for lid, esm in mappings.items():
+        assert "ReportBatchItemFailures" in props(esm).get("FunctionResponseTypes", []), lid
+
+
+def test_event_source_settings(resources: Resources) -> None:
+    by_function = {
+        ref(props(m)["FunctionName"]): props(m) for m in of_type(resources, "AWS::Lambda::EventSourceMapping").values()
+    }
+    imp = by_function["OrderImportFunction"]
+    assert getatt(imp["EventSourceArn"]) == ("OrderQueue", "Arn")
+    assert imp["BatchSize"] == 10
+    assert imp["MaximumBatchingWindowInSeconds"] == 1
+    assert imp["ScalingConfig"] == {"MaximumConcurrency": 10}
+    poll = by_function["OrderPollFunction"]
+    assert getatt(poll["EventSourceArn"]) == ("OrderPollQueue", "Arn")
+    assert poll["BatchSize"] == 1
+
+
+def test_queue_visibility_timeout_is_six_times_consumer_timeout(resources: Resources) -> None:
+    for esm in of_type(resources, "AWS::Lambda::EventSourceMapping").values():
+        queue = getatt(props(esm)["EventSourceArn"])
+        function_id = ref(props(esm)["FunctionName"])
+        assert queue is not None
+        assert function_id is not None
+        timeout = props(resources[function_id])["Timeout"]
+        assert props(resources[queue[0]])["VisibilityTimeout"] == 6 * timeout, queue[0]
+
+
+def test_every_source_queue_redrives_to_an_alarmed_dlq(resources: Resources) -> None:
+    queues = of_type(resources, "AWS::SQS::Queue")
+    dlqs = dead_letter_targets(resources)
+    assert {lid for lid in queues if lid.endswith("DLQ")} == dlqs, "every *DLQ queue is used as a DLQ, and only those"
+    sources = set(queues) - dlqs
+    assert sources == {"OrderQueue", "OrderPollQueue"}
+    max_receive = {"OrderQueue": 5, "OrderPollQueue": 3}
+    for lid in sources:
+        redrive = props(queues[lid]).get("RedrivePolicy")
+        assert redrive, f"{lid} has no RedrivePolicy"
+        assert redrive["maxReceiveCount"] == max_receive[lid]
+        target = getatt(redrive["deadLetterTargetArn"])
+        assert target is not None
+        assert target[0] in queues
+    for dlq in dlqs:
+        alarms = queue_alarms(resources, dlq, "ApproximateNumberOfMessagesVisible")
+        assert alarms, f"no alarm on {dlq}"
+        for alarm in alarms:
+            assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+            assert alarm["Threshold"] == 0
+            assert alarm["Period"] == 60
+            assert alarm["EvaluationPeriods"] == 1
+            assert notifies_topic(alarm)
+
+
+def test_queues_encrypted_and_dlqs_keep_messages_14_days(resources: Resources) -> None:
+    dlqs = dead_letter_targets(resources)
+    for lid, queue in of_type(resources, "AWS::SQS::Queue").items():
+        assert props(queue).get("SqsManagedSseEnabled") is True, lid
+        if lid in dlqs:
+            assert props(queue)["MessageRetentionPeriod"] == FOURTEEN_DAYS, lid
+
+
+def test_schedules_have_dead_letter_config_and_retry_policy(resources: Resources) -> None:
+    schedules = of_type(resources, "AWS::Scheduler::Schedule")
+    assert schedules, "SchedulerFunction has no schedule"
+    for lid, schedule in schedules.items():
+        target = props(schedule)["Target"]
+        assert getatt(target.get("DeadLetterConfig", {}).get("Arn")) == ("SchedulerDLQ", "Arn"), lid
+        assert target.get("RetryPolicy") == {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 120}, lid
+        assert "Name" not in props(schedule), f"{lid}: a fixed schedule name clashes between stacks"
+    for rule in of_type(resources, "AWS::Events::Rule").values():
+        for target in props(rule).get("Targets", []):
+            assert "DeadLetterConfig" in target
+            assert "RetryPolicy" in target
+
+
+def test_scheduler_function_schedule_and_async_dlq(resources: Resources) -> None:
+    (schedule,) = of_type(resources, "AWS::Scheduler::Schedule").values()
+    assert props(schedule)["ScheduleExpression"] == "rate(1 minute)"
+    assert getatt(props(schedule)["Target"]["Arn"]) == ("SchedulerFunction", "Arn")
+    assert getatt(props(resources["SchedulerFunction"])["DeadLetterConfig"]["TargetArn"]) == ("SchedulerDLQ", "Arn")
+    assert ("sqs:SendMessage", json.dumps({"Fn::GetAtt": ["SchedulerDLQ", "Arn"]})) in grants(
+        role_of(resources, "SchedulerFunction")
+    ), "Lambda sends failed async events with the function's role"
+
+
+# ---------------------------------------------------------------- table
+
+
+def test_state_table(resources: Resources) -> None:
+    table = resources["StateTable"]
+    p = props(table)
+    assert table["DeletionPolicy"] == "Retain"
+    assert table["UpdateReplacePolicy"] == "Retain"
+    assert p["BillingMode"] == "PAY_PER_REQUEST"
+    assert p["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
+    assert {a["AttributeName"]: a["AttributeType"] for a in p["AttributeDefinitions"]} == {
+        "pk": "S",
+        "sk": "S",
+        "gsi1pk": "S",
+        "gsi1sk": "S",
+    }
+    assert p["GlobalSecondaryIndexes"] == [
+        {
+            "IndexName": "gsi1",
+            "KeySchema": [
+                {"AttributeName": "gsi1pk", "KeyType": "HASH"},
+                {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+    ]
+    assert p["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert p["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert p["SSESpecification"] == {"SSEEnabled": True}
+
+
+# ---------------------------------------------------------------- IAM
+
+
+def test_no_iam_statement_grants_wildcard_actions(resources: Resources) -> None:
+    for lid, st in all_policy_statements(resources):
+        for action in as_list(st.get("Action", [])):
+            assert "*" not in action, f"{lid}: {action}"
+        assert "NotAction" not in st, lid
+        assert "NotResource" not in st, lid
+
+
+def test_resource_star_only_for_actions_without_resource_level_permissions(resources: Resources) -> None:
+    for lid, st in all_policy_statements(resources):
+        if "*" in as_list(st["Resource"]):
+            assert set(as_list(st["Action"])) <= NO_RESOURCE_LEVEL_ACTIONS, f"{lid}: {st}"
+
+
+def test_roles_use_no_managed_policies(resources: Resources) -> None:
+    """AWS managed policies (AWSLambdaBasicExecutionRole, AWSXrayWriteOnlyAccess, ...) grant Resource "*"."""
+    for lid, role in of_type(resources, "AWS::IAM::Role").items():
+        assert not props(role).get("ManagedPolicyArns"), lid
+    assert not of_type(resources, "AWS::IAM::ManagedPolicy")
+
+
+@pytest.mark.parametrize(
+    ("function_id", "expected"),
+    [
+        (
+            "StoreWebhookFunction",
+            pairs(["dynamodb:GetItem"], TABLE_ARN)
+            | pairs(["sqs:SendMessage"], {"Fn::GetAtt": ["OrderQueue", "Arn"]})
+            | pairs(["secretsmanager:GetSecretValue"], SECRETS_ARN),
+        ),
+        (
+            "OrderImportFunction",
+            pairs(STATE_ACTIONS, TABLE_ARN, TABLE_INDEXES_ARN)
+            | pairs(
+                ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+                {"Fn::GetAtt": ["OrderQueue", "Arn"]},
+            )
+            | pairs(["secretsmanager:GetSecretValue"], SECRETS_ARN),
+        ),
+        (
+            "SchedulerFunction",
+            pairs(["dynamodb:Query"], {"Fn::Sub": "${StateTable.Arn}/index/gsi1"})
+            | pairs(["sqs:SendMessage"], {"Fn::GetAtt": ["OrderPollQueue", "Arn"]})
+            | pairs(["sqs:SendMessage"], {"Fn::GetAtt": ["SchedulerDLQ", "Arn"]}),
+        ),
+        (
+            "OrderPollFunction",
+            pairs(STATE_ACTIONS, TABLE_ARN, TABLE_INDEXES_ARN)
+            | pairs(
+                ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+                {"Fn::GetAtt": ["OrderPollQueue", "Arn"]},
+            )
+            | pairs(["sqs:SendMessage"], {"Fn::GetAtt": ["OrderQueue", "Arn"]})
+            | pairs(["secretsmanager:GetSecretValue"], SECRETS_ARN),
+        ),
+    ],
+)
+def test_function_role_grants_exactly(resources: Resources, function_id: str, expected: set[tuple[str, str]]) -> None:
+    role = role_of(resources, function_id)
+    assert props(role)["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ]
+    assert grants(role) == expected
+    xray = [st for st in statements(role) if any(a.startswith("xray:") for a in as_list(st["Action"]))]
+    assert xray, "Tracing is Active: the role needs xray:PutTraceSegments"
+
+
+def test_secrets_are_scoped_to_the_ogosync_prefix(resources: Resources) -> None:
+    secret_statements = [
+        st
+        for _, st in all_policy_statements(resources)
+        if any(a.startswith("secretsmanager:") for a in as_list(st["Action"]))
+    ]
+    assert secret_statements
+    for st in secret_statements:
+        assert as_list(st["Action"]) == ["secretsmanager:GetSecretValue"]
+        assert as_list(st["Resource"]) == [SECRETS_ARN]
+
+
+def test_schedule_role_may_only_invoke_the_scheduler(resources: Resources) -> None:
+    (schedule,) = of_type(resources, "AWS::Scheduler::Schedule").values()
+    role_id = getatt(props(schedule)["Target"]["RoleArn"])
+    assert role_id is not None
+    assert grants(resources[role_id[0]]) == pairs(
+        ["lambda:InvokeFunction"], {"Fn::GetAtt": ["SchedulerFunction", "Arn"]}
+    ) | pairs(["sqs:SendMessage"], {"Fn::GetAtt": ["SchedulerDLQ", "Arn"]})
+
+
+# ---------------------------------------------------------------- HTTP API
+
+
+def test_webhook_route(resources: Resources, contract: Contract) -> None:
+    match = re.search(r"`POST (\S+)`", contract.triggers["StoreWebhookFunction"])
+    assert match, contract.triggers["StoreWebhookFunction"]
+    path = match.group(1)
+    assert path == "/webhooks/centra/{integrationId}"
+    (api_id,) = of_type(resources, "AWS::ApiGatewayV2::Api")
+    assert api_id == "WebhookApi"
+    paths = props(resources[api_id])["Body"]["paths"]
+    assert set(paths) == {path}
+    operation = paths[path]["post"]
+    integration = operation["x-amazon-apigateway-integration"]
+    assert "${StoreWebhookFunction.Arn}" in integration["uri"]["Fn::Sub"]
+    assert integration["payloadFormatVersion"] == "2.0"
+    assert "security" not in operation, "the signature is verified in code; no authorizer"
+
+
+def test_webhook_stage_throttling_and_access_logs(resources: Resources) -> None:
+    (stage,) = of_type(resources, "AWS::ApiGatewayV2::Stage").values()
+    p = props(stage)
+    assert p["DefaultRouteSettings"]["ThrottlingBurstLimit"] == 200
+    assert p["DefaultRouteSettings"]["ThrottlingRateLimit"] == 100
+    log_group = getatt(p["AccessLogSettings"]["DestinationArn"])
+    assert log_group is not None
+    assert props(resources[log_group[0]])["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    json.loads(p["AccessLogSettings"]["Format"])  # a JSON access-log line
+
+
+def test_webhook_permission_is_scoped_to_the_api(resources: Resources) -> None:
+    for lid, perm in of_type(resources, "AWS::Lambda::Permission").items():
+        assert props(perm)["Principal"] == "apigateway.amazonaws.com", lid
+        assert "SourceArn" in props(perm), lid
+
+
+# ---------------------------------------------------------------- alarms, parameters, outputs
+
+
+def test_alarms(resources: Resources) -> None:
+    alarms = of_type(resources, "AWS::CloudWatch::Alarm")
+    for lid, alarm in alarms.items():
+        assert props(alarm)["TreatMissingData"] == "notBreaching", lid
+        assert notifies_topic(props(alarm)), lid
+    error_alarms = {}
+    for alarm in alarms.values():
+        p = props(alarm)
+        if p["Namespace"] == "AWS/Lambda" and p["MetricName"] == "Errors":
+            (dim,) = p["Dimensions"]
+            error_alarms[ref(dim["Value"])] = p
+    assert set(error_alarms) == set(FUNCTIONS)
+    for p in error_alarms.values():
+        assert (p["Statistic"], p["Period"], p["Threshold"], p["ComparisonOperator"]) == (
+            "Sum",
+            300,
+            0,
+            "GreaterThanThreshold",
+        )
+    (age,) = queue_alarms(resources, "OrderQueue", "ApproximateAgeOfOldestMessage")
+    assert (age["Threshold"], age["ComparisonOperator"]) == (900, "GreaterThanThreshold")
+    api_5xx = [
+        props(a)
+        for a in alarms.values()
+        if props(a)["Namespace"] == "AWS/ApiGateway" and props(a)["MetricName"] == "5xx"
+    ]
+    assert len(api_5xx) == 1
+    assert {"Name": "ApiId", "Value": {"Ref": "WebhookApi"}} in api_5xx[0]["Dimensions"]
+
+
+def test_alarm_email_subscription_is_conditional(cfn: dict[str, Any], resources: Resources) -> None:
+    (sub_id,) = of_type(resources, "AWS::SNS::Subscription")
+    sub = resources[sub_id]
+    assert sub["Condition"] == "HasAlarmEmail"
+    assert props(sub)["Endpoint"] == {"Ref": "AlarmEmail"}
+    assert props(sub)["TopicArn"] == {"Ref": "AlarmTopic"}
+    assert cfn["Conditions"]["HasAlarmEmail"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}
+
+
+def test_parameters(cfn: dict[str, Any]) -> None:
+    params = cfn["Parameters"]
+    assert params["LogRetentionDays"]["Default"] == 30
+    assert params["AlarmEmail"]["Default"] == ""
+    assert params["WebhookReplayWindowSeconds"]["Default"] == 300
+
+
+def test_outputs(cfn: dict[str, Any]) -> None:
+    outputs = {name: out["Value"] for name, out in cfn["Outputs"].items()}
+    assert outputs == {
+        "WebhookBaseUrl": {"Fn::Sub": "https://${WebhookApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"},
+        "StateTableName": {"Ref": "StateTable"},
+        "OrderQueueUrl": {"Ref": "OrderQueue"},
+        "OrderDLQUrl": {"Ref": "OrderDLQ"},
+        "OrderPollQueueUrl": {"Ref": "OrderPollQueue"},
+        "AlarmTopicArn": {"Ref": "AlarmTopic"},
+    }

@@ -1,0 +1,517 @@
+"""Centra Order API adapter: SKU rule, order parsing, paging of GET /orders, error shapes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+import respx
+
+from ogosync.errors import AuthenticationError, PlatformError, RejectedByPlatformError
+from ogosync.http import HttpClient, RetryPolicy
+from ogosync.models import HoldReason, StoreOrderState, UnreadableOrder
+from ogosync.stores.centra import CentraStore, centra_sku, parse_order
+
+BASE = "http://centra.test/api/ogosync"
+API_KEY = "centra-secret-key-123"
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+NOW = datetime(2026, 6, 1, 16, 0, tzinfo=UTC)
+
+
+def raw_order(order_id: str = "83651", **changes: Any) -> dict[str, Any]:
+    """A GET /orders element shaped as in the reference (§1.2), with a status."""
+    order: dict[str, Any] = {
+        "orderId": order_id,
+        "orderStatus": "Confirmed",
+        "orderDate": "2026-06-01 14:16:13",
+        "orderCurrency": "SEK",
+        "grandTotalValue": "901.00",
+        "deliveryName": "Someones Name",
+        "deliveryCompany": "",
+        "deliveryAddress": "Examplestreet 1",
+        "deliveryCoaddress": "",
+        "deliveryZipcode": "12345",
+        "deliveryCity": "Somecity",
+        "deliveryCountry": "se",
+        "deliveryEmail": "someone@example.com",
+        "deliveryCell": "+46701234567",
+        "shippingList": "standard",
+        "hold": 0,
+        "waitingForPayment": 0,
+        "suspect": 0,
+        "products": [
+            {
+                "lineId": "43243",
+                "sku": "S123",
+                "variantSku": "K345",
+                "sizeSku": "U1",
+                "ean": "1234567890123",
+                "name": "Product #1",
+                "variant": "White",
+                "size": "XS",
+                "qty": 2,
+                "price": 450.5,
+                "taxPercent": 25,
+            }
+        ],
+    }
+    order.update(changes)
+    return order
+
+
+# ---- SKU ------------------------------------------------------------------------------------------
+
+
+def test_centra_sku_concatenates_product_variant_size_in_that_order() -> None:
+    assert centra_sku("S123", "K345", "U1", "1234567890123") == "S123K345U1"
+    assert centra_sku("123123", "789", "01", "") == "12312378901"
+
+
+def test_centra_sku_with_only_one_part_missing_still_concatenates() -> None:
+    assert centra_sku("P1", "", "XL", "999") == "P1XL"
+    assert centra_sku("P1", "V2", "", "999") == "P1V2"
+
+
+def test_centra_sku_falls_back_to_ean_when_variant_and_size_are_empty() -> None:
+    assert centra_sku("M411-740", "", "", "7350000000017") == "7350000000017"
+
+
+def test_centra_sku_without_parts_nor_ean_is_the_product_sku() -> None:
+    assert centra_sku("M411-740", "", "", "") == "M411-740"
+
+
+# ---- statuses -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "state"),
+    [
+        ("Pending", StoreOrderState.PAID),
+        ("Confirmed", StoreOrderState.PAID),
+        ("Processing", StoreOrderState.PAID),
+        ("Completed", StoreOrderState.FULFILLED),
+        ("Shipped", StoreOrderState.FULFILLED),
+        ("Archived", StoreOrderState.FULFILLED),
+        ("Cancelled", StoreOrderState.CANCELLED),
+        ("PENDING", StoreOrderState.PAID),
+        (" confirmed ", StoreOrderState.PAID),
+        ("1", StoreOrderState.PAID),
+        ("2", StoreOrderState.PAID),
+        ("3", StoreOrderState.PAID),
+        ("4", StoreOrderState.FULFILLED),
+        ("5", StoreOrderState.FULFILLED),
+        ("6", StoreOrderState.CANCELLED),
+        (2, StoreOrderState.PAID),
+        (6, StoreOrderState.CANCELLED),
+    ],
+)
+def test_status_names_and_numbers(status: Any, state: StoreOrderState) -> None:
+    order = parse_order(raw_order(orderStatus=status), STOCKHOLM)
+    assert order.state is state
+    assert order.holds == []
+
+
+@pytest.mark.parametrize("status", ["Incomplete", "0"])
+def test_incomplete_order_awaits_payment(status: str) -> None:
+    order = parse_order(raw_order(orderStatus=status), STOCKHOLM)
+    assert order.state is StoreOrderState.AWAITING_PAYMENT
+    assert [hold.reason for hold in order.holds] == [HoldReason.AWAITING_PAYMENT]
+
+
+@pytest.mark.parametrize("status", ["Refunded", "7", "paid"])
+def test_unknown_status_is_rejected(status: str) -> None:
+    with pytest.raises(RejectedByPlatformError, match="unknown orderStatus") as caught:
+        parse_order(raw_order("77", orderStatus=status), STOCKHOLM)
+    assert caught.value.platform == "centra"
+    assert "77" in str(caught.value)
+
+
+def test_missing_status_is_paid() -> None:
+    raw = raw_order()
+    del raw["orderStatus"]
+    assert parse_order(raw, STOCKHOLM).state is StoreOrderState.PAID
+
+
+def test_empty_status_is_paid() -> None:
+    assert parse_order(raw_order(orderStatus=""), STOCKHOLM).state is StoreOrderState.PAID
+
+
+def test_missing_status_with_an_unshipped_shipment_is_paid() -> None:
+    raw = raw_order(shipments=[{"shipmentId": "83651-1", "shippedDate": None}])
+    del raw["orderStatus"]
+    assert parse_order(raw, STOCKHOLM).state is StoreOrderState.PAID
+
+
+def test_missing_status_with_a_shipped_shipment_is_fulfilled() -> None:
+    raw = raw_order(
+        shipments=[
+            {"shipmentId": "83651-1", "shippedDate": ""},
+            {"shipmentId": "83651-2", "shippedDate": "2026-06-02 10:00:00"},
+        ]
+    )
+    del raw["orderStatus"]
+    assert parse_order(raw, STOCKHOLM).state is StoreOrderState.FULFILLED
+
+
+# ---- holds ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flag", [1, "1", True, "true"])
+def test_waiting_for_payment_becomes_a_hold(flag: Any) -> None:
+    order = parse_order(raw_order(waitingForPayment=flag), STOCKHOLM)
+    assert order.state is StoreOrderState.AWAITING_PAYMENT
+    assert [hold.reason for hold in order.holds] == [HoldReason.AWAITING_PAYMENT]
+
+
+def test_waiting_for_payment_does_not_revive_a_cancelled_order() -> None:
+    order = parse_order(raw_order(orderStatus="Cancelled", waitingForPayment=1), STOCKHOLM)
+    assert order.state is StoreOrderState.CANCELLED
+
+
+def test_hold_flag_becomes_a_hold() -> None:
+    order = parse_order(raw_order(hold=1), STOCKHOLM)
+    assert order.state is StoreOrderState.PAID
+    assert [hold.reason for hold in order.holds] == [HoldReason.ON_HOLD_IN_STORE]
+
+
+def test_suspect_flag_becomes_a_hold() -> None:
+    order = parse_order(raw_order(suspect="1"), STOCKHOLM)
+    assert order.state is StoreOrderState.PAID
+    assert [hold.reason for hold in order.holds] == [HoldReason.SUSPECTED_FRAUD]
+
+
+def test_all_flags_give_all_holds() -> None:
+    order = parse_order(raw_order(waitingForPayment=1, hold=1, suspect=1), STOCKHOLM)
+    assert {hold.reason for hold in order.holds} == {
+        HoldReason.AWAITING_PAYMENT,
+        HoldReason.ON_HOLD_IN_STORE,
+        HoldReason.SUSPECTED_FRAUD,
+    }
+    assert all(hold.detail.startswith("Centra") for hold in order.holds)
+
+
+@pytest.mark.parametrize("flag", [0, "0", None, "", False])
+def test_cleared_flags_give_no_holds(flag: Any) -> None:
+    order = parse_order(raw_order(waitingForPayment=flag, hold=flag, suspect=flag), STOCKHOLM)
+    assert order.holds == []
+
+
+# ---- fields ---------------------------------------------------------------------------------------
+
+
+def test_local_order_date_becomes_utc() -> None:
+    summer = parse_order(raw_order(orderDate="2026-06-01 14:16:13"), STOCKHOLM)
+    winter = parse_order(raw_order(orderDate="2026-01-15 14:16:13"), STOCKHOLM)
+    assert summer.placed_at == datetime(2026, 6, 1, 12, 16, 13, tzinfo=UTC)
+    assert winter.placed_at == datetime(2026, 1, 15, 13, 16, 13, tzinfo=UTC)
+    assert summer.placed_at.utcoffset() is not None
+
+
+def test_order_date_in_the_repeated_hour_takes_the_earlier_instant() -> None:
+    order = parse_order(raw_order(orderDate="2026-10-25 02:30:00"), STOCKHOLM)
+    assert order.placed_at == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+
+
+def test_order_header_fields() -> None:
+    order = parse_order(raw_order(otherComment="Leave at door", shipwallet_pickup="SP-7123"), STOCKHOLM)
+    assert order.order_id == "83651"
+    assert order.currency == "SEK"
+    assert order.total == Decimal("901.00")
+    assert order.shipping_method == "standard"
+    assert order.pickup_point == "SP-7123"
+    assert order.comment == "Leave at door"
+
+
+def test_address_mapping() -> None:
+    order = parse_order(
+        raw_order(deliveryCompany="Acme AB", deliveryCoaddress="c/o Svensson", deliveryState="Stockholms län"),
+        STOCKHOLM,
+    )
+    customer = order.customer
+    assert customer.name == "Someones Name"
+    assert customer.company == "Acme AB"
+    assert customer.address1 == "Examplestreet 1"
+    assert customer.address2 == "c/o Svensson"
+    assert customer.zip == "12345"
+    assert customer.city == "Somecity"
+    assert customer.state == "Stockholms län"
+    assert customer.country_code == "SE"
+    assert customer.email == "someone@example.com"
+    assert customer.phone == "+46701234567"
+
+
+def test_empty_optional_address_fields_are_none() -> None:
+    customer = parse_order(raw_order(), STOCKHOLM).customer
+    assert customer.company is None
+    assert customer.address2 is None
+
+
+def test_name_from_first_and_last_when_delivery_name_is_empty() -> None:
+    raw = raw_order(deliveryName="", deliveryFirstName="Anna", deliveryLastName="Andersson")
+    assert parse_order(raw, STOCKHOLM).customer.name == "Anna Andersson"
+
+
+def test_name_from_first_name_alone() -> None:
+    raw = raw_order(deliveryFirstName="Anna")
+    del raw["deliveryName"]
+    assert parse_order(raw, STOCKHOLM).customer.name == "Anna"
+
+
+def test_email_falls_back_to_billing_email() -> None:
+    raw = raw_order(deliveryEmail="", billingEmail="billing@example.com")
+    assert parse_order(raw, STOCKHOLM).customer.email == "billing@example.com"
+
+
+def test_phone_falls_back_to_landline_then_billing() -> None:
+    assert parse_order(raw_order(deliveryCell="", deliveryTele="08-123"), STOCKHOLM).customer.phone == "08-123"
+    raw = raw_order(deliveryCell="", deliveryTele="", billingCell="+46709999999")
+    assert parse_order(raw, STOCKHOLM).customer.phone == "+46709999999"
+
+
+def test_lines() -> None:
+    (line,) = parse_order(raw_order(), STOCKHOLM).lines
+    assert line.line_id == "43243"
+    assert line.sku == "S123K345U1"
+    assert line.name == "Product #1 / White / XS"
+    assert line.quantity == 2
+    assert line.unit_price == Decimal("450.5")
+    assert line.vat_percentage == Decimal("25")
+
+
+def test_line_values_given_as_strings() -> None:
+    product = {
+        "lineId": 1,
+        "sku": "P",
+        "variantSku": "V",
+        "sizeSku": "S",
+        "name": "Tee",
+        "qty": "3",
+        "price": "199.00",
+        "taxPercent": "12.5",
+    }
+    (line,) = parse_order(raw_order(products=[product]), STOCKHOLM).lines
+    assert line.line_id == "1"
+    assert line.quantity == 3
+    assert line.unit_price == Decimal("199.00")
+    assert line.vat_percentage == Decimal("12.5")
+    assert line.name == "Tee"
+
+
+def test_line_without_variant_and_size_skus_uses_ean_and_tolerates_missing_prices() -> None:
+    product = {
+        "lineId": "9",
+        "sku": "M411-740",
+        "variantSku": "",
+        "sizeSku": "",
+        "ean": "7350000000017",
+        "name": "Cap",
+        "variant": "",
+        "size": "",
+        "qty": 1,
+        "price": None,
+    }
+    (line,) = parse_order(raw_order(products=[product]), STOCKHOLM).lines
+    assert line.sku == "7350000000017"
+    assert line.name == "Cap"
+    assert line.unit_price == Decimal(0)
+    assert line.vat_percentage is None
+
+
+def test_bundle_lines_are_left_out() -> None:
+    products = [
+        {"lineId": "1", "sku": "BUNDLE", "variantSku": "B", "sizeSku": "1", "qty": 1, "price": 100, "isBundle": True},
+        {"lineId": "2", "sku": "PART", "variantSku": "P", "sizeSku": "1", "qty": 1, "price": 0, "isPartOfBundle": True},
+    ]
+    lines = parse_order(raw_order(products=products), STOCKHOLM).lines
+    assert [line.line_id for line in lines] == ["2"]
+
+
+def test_order_without_products_has_no_lines() -> None:
+    assert parse_order(raw_order(products=None), STOCKHOLM).lines == []
+
+
+# ---- the store over HTTP --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def api() -> Iterator[respx.MockRouter]:
+    with respx.mock(base_url=BASE, assert_all_called=False) as router:
+        yield router
+
+
+def _store(*, now: datetime = NOW, page_size: int = 100) -> CentraStore:
+    return CentraStore(BASE, API_KEY, STOCKHOLM, clock=lambda: now, page_size=page_size)
+
+
+def _quiet_store(*, now: datetime = NOW, page_size: int = 100) -> CentraStore:
+    """A store whose HTTP client never sleeps (for tests that exercise retries)."""
+    http = HttpClient(
+        "centra", BASE, headers={"API-Authorization": API_KEY}, retry=RetryPolicy(attempts=3), sleep=lambda _: None
+    )
+    return CentraStore(BASE, API_KEY, STOCKHOLM, clock=lambda: now, page_size=page_size, http=http)
+
+
+def _pages(*sizes: int) -> list[httpx.Response]:
+    responses = []
+    next_id = 1
+    for size in sizes:
+        orders = [raw_order(str(next_id + i)) for i in range(size)]
+        next_id += size
+        responses.append(httpx.Response(200, json={"status": "ok", "orders": orders}))
+    return responses
+
+
+def test_orders_placed_since_pages_by_offset_until_a_short_page(api: respx.MockRouter) -> None:
+    route = api.get("/orders").mock(side_effect=_pages(2, 2, 1))
+    store = _store(page_size=2)
+
+    orders = list(store.orders_placed_since(datetime(2026, 6, 1, 10, 0, tzinfo=UTC)))
+
+    assert [order.order_id for order in orders] == ["1", "2", "3", "4", "5"]
+    assert route.call_count == 3
+    params = [call.request.url.params for call in route.calls]
+    assert [p["offset"] for p in params] == ["0", "2", "4"]
+    assert {p["limit"] for p in params} == {"2"}
+    assert {p["newer_than"] for p in params} == {"2026-06-01 12:00:00"}
+
+
+def test_orders_placed_since_stops_on_an_empty_page(api: respx.MockRouter) -> None:
+    route = api.get("/orders").mock(side_effect=_pages(2, 2, 0))
+
+    orders = list(_store(page_size=2).orders_placed_since(datetime(2026, 6, 1, 10, 0, tzinfo=UTC)))
+
+    assert len(orders) == 4
+    assert route.call_count == 3
+
+
+def test_orders_placed_since_with_nothing_new_makes_one_call(api: respx.MockRouter) -> None:
+    route = api.get("/orders").mock(side_effect=_pages(0))
+
+    assert list(_store().orders_placed_since(NOW)) == []
+    assert route.call_count == 1
+
+
+def test_orders_placed_since_sends_naive_local_time_and_the_api_key(api: respx.MockRouter) -> None:
+    route = api.get("/orders").mock(side_effect=_pages(0))
+
+    list(_store().orders_placed_since(datetime(2026, 1, 15, 9, 5, 7, 123456, tzinfo=UTC)))
+
+    request = route.calls.last.request
+    assert request.url.params["newer_than"] == "2026-01-15 10:05:07"
+    assert request.headers["API-Authorization"] == API_KEY
+    assert "Authorization" not in request.headers
+
+
+def test_orders_placed_since_across_the_fall_back_reads_back_an_extra_hour(api: respx.MockRouter) -> None:
+    route = api.get("/orders").mock(side_effect=_pages(0))
+    store = _store(now=datetime(2026, 10, 25, 2, 30, tzinfo=UTC))
+
+    list(store.orders_placed_since(datetime(2026, 10, 25, 0, 30, tzinfo=UTC)))
+
+    assert route.calls.last.request.url.params["newer_than"] == "2026-10-25 01:30:00"
+
+
+def test_orders_placed_since_is_lazy(api: respx.MockRouter) -> None:
+    route = api.get("/orders").mock(side_effect=_pages(2, 2, 1))
+
+    orders = _store(page_size=2).orders_placed_since(NOW)
+    assert route.call_count == 0
+    next(orders)
+    assert route.call_count == 1
+
+
+def test_orders_placed_since_raises_on_a_status_no_answer(api: respx.MockRouter) -> None:
+    api.get("/orders").mock(return_value=httpx.Response(200, json={"status": "no", "msg": "order in wrong market"}))
+
+    with pytest.raises(RejectedByPlatformError, match="order in wrong market"):
+        list(_store().orders_placed_since(NOW))
+
+
+def test_orders_placed_since_retries_a_5xx(api: respx.MockRouter) -> None:
+    route = api.get("/orders").mock(side_effect=[httpx.Response(502), *_pages(1)])
+
+    assert len(list(_quiet_store().orders_placed_since(NOW))) == 1
+    assert route.call_count == 2
+
+
+def test_get_order_returns_the_parsed_order(api: respx.MockRouter) -> None:
+    route = api.get("/orders").mock(
+        return_value=httpx.Response(200, json={"status": "ok", "orders": [raw_order("83651")]})
+    )
+
+    order = _store().get_order("83651")
+
+    assert order is not None
+    assert order.order_id == "83651"
+    assert route.calls.last.request.url.params["order"] == "83651"
+    assert route.calls.last.request.headers["API-Authorization"] == API_KEY
+
+
+def test_get_order_ignores_other_orders_in_the_answer(api: respx.MockRouter) -> None:
+    api.get("/orders").mock(return_value=httpx.Response(200, json={"status": "ok", "orders": [raw_order("1")]}))
+
+    assert _store().get_order("83651") is None
+
+
+def test_get_order_returns_none_when_the_order_does_not_exist(api: respx.MockRouter) -> None:
+    api.get("/orders").mock(
+        return_value=httpx.Response(200, json={"status": "no", "msg": "order does not exist", "order": "1337"})
+    )
+
+    assert _store().get_order("1337") is None
+
+
+def test_get_order_raises_on_other_refusals(api: respx.MockRouter) -> None:
+    api.get("/orders").mock(return_value=httpx.Response(200, json={"status": "no", "msg": "order in wrong market"}))
+
+    with pytest.raises(RejectedByPlatformError, match="order in wrong market"):
+        _store().get_order("1")
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_refused_api_key_is_an_authentication_error(api: respx.MockRouter, status: int) -> None:
+    route = api.get("/orders").mock(return_value=httpx.Response(status, json={"status": "no", "msg": "bad key"}))
+
+    with pytest.raises(AuthenticationError) as caught:
+        _store().get_order("1")
+
+    assert route.call_count == 1
+    assert caught.value.platform == "centra"
+    assert caught.value.status == status
+    assert "bad key" in str(caught.value)
+    assert API_KEY not in str(caught.value)
+
+
+def test_answer_that_is_not_json_is_a_platform_error(api: respx.MockRouter) -> None:
+    api.get("/orders").mock(return_value=httpx.Response(200, text="<html>maintenance</html>"))
+
+    with pytest.raises(PlatformError, match="not JSON"):
+        _store().get_order("1")
+
+
+@pytest.mark.parametrize("body", [[], {"status": "ok"}, {"status": "ok", "orders": {"1": {}}}])
+def test_answer_without_an_orders_list_is_a_platform_error(api: respx.MockRouter, body: Any) -> None:
+    api.get("/orders").mock(return_value=httpx.Response(200, json=body))
+
+    with pytest.raises(PlatformError):
+        _store().get_order("1")
+
+
+def test_an_unreadable_order_is_returned_as_such_and_the_others_still_come(api: respx.MockRouter) -> None:
+    garbled = [raw_order("1"), raw_order("2", orderStatus="Teleported"), raw_order("3", orderDate="yesterday")]
+    api.get("/orders").mock(return_value=httpx.Response(200, json={"status": "ok", "orders": garbled}))
+
+    orders = list(_store().orders_placed_since(NOW))
+
+    assert [type(order).__name__ for order in orders] == ["StoreOrder", "UnreadableOrder", "UnreadableOrder"]
+    assert isinstance(orders[1], UnreadableOrder)
+    assert "Teleported" in orders[1].problem
+    assert orders[1].placed_at == datetime(2026, 6, 1, 12, 16, 13, tzinfo=UTC)
+    assert isinstance(orders[2], UnreadableOrder)
+    assert orders[2].placed_at is None
+    assert "orderDate" in orders[2].problem

@@ -1,0 +1,490 @@
+"""myOGO v1 client: OAuth2 password login, token cache and renewal, orders, product codes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+import respx
+
+from ogosync.errors import AlreadyExistsError, AuthenticationError, PlatformError, RejectedByPlatformError
+from ogosync.http import HttpClient, RetryPolicy
+from ogosync.models import WarehouseCustomer, WarehouseOrder, WarehouseOrderLine
+from ogosync.warehouse import myogo
+from ogosync.warehouse.myogo import MyOgoAccount, MyOgoWarehouse
+
+BASE = "http://myogo.test"
+TOKEN_URL = "http://myogo.test/OAuth/Token"
+SECRET_TOKEN = "merchant-secret-token-XYZ"
+CLIENT_SECRET = "client-secret-ABC"
+ACCOUNT = MyOgoAccount(
+    base_url=BASE,
+    token_url=TOKEN_URL,
+    merchant_id="M-1001",
+    secret_token=SECRET_TOKEN,
+    client_id="123456",
+    client_secret=CLIENT_SECRET,
+)
+T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self, now: datetime = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_tokens() -> Iterator[None]:
+    myogo._tokens.clear()
+    yield
+    myogo._tokens.clear()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def api() -> Iterator[respx.MockRouter]:
+    with respx.mock(base_url=BASE, assert_all_called=False) as router:
+        yield router
+
+
+@pytest.fixture
+def tokens(api: respx.MockRouter) -> respx.Route:
+    """The token endpoint: each login gets a new access token (tok-1, tok-2, ...)."""
+    issued = iter(range(1, 100))
+
+    def issue(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200,
+            json={
+                "access_token": f"tok-{next(issued)}",
+                "token_type": "bearer",
+                "expires_in": 5400,
+                "refresh_token": "refresh",
+            },
+        )
+
+    return api.post("/OAuth/Token").mock(side_effect=issue)
+
+
+def _warehouse(clock: Clock, account: MyOgoAccount = ACCOUNT) -> MyOgoWarehouse:
+    never_sleep = RetryPolicy(attempts=2)
+    http = HttpClient(
+        "myogo",
+        account.base_url,
+        headers={"Accept": "application/json"},
+        retry=never_sleep,
+        sleep=lambda _: None,
+        error_message=myogo._error_message,
+    )
+    token_http = HttpClient(
+        "myogo", account.token_url, retry=never_sleep, sleep=lambda _: None, error_message=myogo._error_message
+    )
+    return MyOgoWarehouse(account, clock=clock, http=http, token_http=token_http)
+
+
+@pytest.fixture
+def warehouse(clock: Clock) -> Iterator[MyOgoWarehouse]:
+    wh = _warehouse(clock)
+    yield wh
+    wh.close()
+
+
+def _order_json(reference: str = "1001", **changes: Any) -> dict[str, Any]:
+    order = {
+        "id": "3f2504e0-4f89-11d3-9a0c-0305e82c3301",
+        "reference": reference,
+        "status": "New",
+        "trackingNumber": None,
+        "trackingUrl": None,
+        "editTime": "2026-06-01T12:00:00Z",
+    }
+    order.update(changes)
+    return order
+
+
+def _form(request: httpx.Request) -> dict[str, str]:
+    return {key: values[0] for key, values in parse_qs(request.content.decode()).items()}
+
+
+# ---- login and token ------------------------------------------------------------------------------
+
+
+def test_login_sends_the_password_grant_form(
+    warehouse: MyOgoWarehouse, api: respx.MockRouter, tokens: respx.Route
+) -> None:
+    api.get("/api/v1/Orders").mock(return_value=httpx.Response(200, json=[]))
+
+    warehouse.find_order("1001")
+
+    assert tokens.call_count == 1
+    request = tokens.calls.last.request
+    assert str(request.url) == TOKEN_URL  # exactly the configured URL, no trailing slash
+    assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    form = _form(request)
+    assert form["grant_type"] == "password"
+    assert form["username"] == "M-1001"
+    assert form["password"] == SECRET_TOKEN
+    assert form["client_id"] == "123456"
+    assert form["client_secret"] == CLIENT_SECRET
+    assert set(form["scope"].split()) >= {"read:order", "write:order", "read:product"}
+
+
+def test_api_calls_carry_the_bearer_token(
+    warehouse: MyOgoWarehouse, api: respx.MockRouter, tokens: respx.Route
+) -> None:
+    orders = api.get("/api/v1/Orders").mock(return_value=httpx.Response(200, json=[]))
+
+    warehouse.find_order("1001")
+
+    assert orders.calls.last.request.headers["Authorization"] == "Bearer tok-1"
+    assert orders.calls.last.request.headers["Accept"] == "application/json"
+
+
+def test_token_is_reused_across_calls_and_instances(
+    clock: Clock, warehouse: MyOgoWarehouse, api: respx.MockRouter, tokens: respx.Route
+) -> None:
+    orders = api.get("/api/v1/Orders").mock(return_value=httpx.Response(200, json=[]))
+
+    warehouse.find_order("1")
+    warehouse.find_order("2")
+    _warehouse(clock).find_order("3")  # a new client of the same account in the same container
+
+    assert tokens.call_count == 1
+    assert orders.call_count == 3
+    assert {call.request.headers["Authorization"] for call in orders.calls} == {"Bearer tok-1"}
+
+
+def test_accounts_do_not_share_tokens(clock: Clock, api: respx.MockRouter, tokens: respx.Route) -> None:
+    orders = api.get("/api/v1/Orders").mock(return_value=httpx.Response(200, json=[]))
+    other = MyOgoAccount(BASE, TOKEN_URL, "M-2002", "other-secret", "123456", CLIENT_SECRET)
+
+    _warehouse(clock).find_order("1")
+    _warehouse(clock, other).find_order("1")
+
+    assert tokens.call_count == 2
+    assert [call.request.headers["Authorization"] for call in orders.calls] == ["Bearer tok-1", "Bearer tok-2"]
+
+
+def test_token_is_renewed_when_it_expires(
+    clock: Clock, warehouse: MyOgoWarehouse, api: respx.MockRouter, tokens: respx.Route
+) -> None:
+    orders = api.get("/api/v1/Orders").mock(return_value=httpx.Response(200, json=[]))
+
+    warehouse.find_order("1")
+    clock.now = T0 + timedelta(seconds=5400 - 61)  # still valid (renewed a minute early)
+    warehouse.find_order("2")
+    assert tokens.call_count == 1
+
+    clock.now = T0 + timedelta(seconds=5400 - 60)
+    warehouse.find_order("3")
+
+    assert tokens.call_count == 2
+    assert [call.request.headers["Authorization"] for call in orders.calls] == [
+        "Bearer tok-1",
+        "Bearer tok-1",
+        "Bearer tok-2",
+    ]
+
+
+def test_401_from_the_api_triggers_one_relogin_and_one_retry(
+    warehouse: MyOgoWarehouse, api: respx.MockRouter, tokens: respx.Route
+) -> None:
+    orders = api.get("/api/v1/Orders").mock(
+        side_effect=[httpx.Response(200, json=[]), httpx.Response(401), httpx.Response(200, json=[_order_json()])]
+    )
+    warehouse.find_order("0")  # logs in (tok-1)
+
+    found = warehouse.find_order("1001")  # tok-1 refused: log in again (tok-2) and retry once
+
+    assert found is not None
+    assert tokens.call_count == 2
+    assert orders.call_count == 3
+    assert [call.request.headers["Authorization"] for call in orders.calls] == [
+        "Bearer tok-1",
+        "Bearer tok-1",
+        "Bearer tok-2",
+    ]
+
+
+def test_a_second_401_is_an_authentication_error(
+    warehouse: MyOgoWarehouse, api: respx.MockRouter, tokens: respx.Route
+) -> None:
+    orders = api.get("/api/v1/Orders").mock(
+        return_value=httpx.Response(401, json={"statusCode": 401, "message": "Unauthorized"})
+    )
+
+    with pytest.raises(AuthenticationError) as caught:
+        warehouse.find_order("1001")
+
+    assert orders.call_count == 2
+    assert tokens.call_count == 2
+    assert caught.value.platform == "myogo"
+
+
+def test_wrong_credentials_are_an_authentication_error_without_the_secret(
+    warehouse: MyOgoWarehouse, api: respx.MockRouter
+) -> None:
+    tokens = api.post("/OAuth/Token").mock(
+        return_value=httpx.Response(
+            400, json={"error": "invalid_grant", "error_description": "The user name or password is incorrect."}
+        )
+    )
+    orders = api.get("/api/v1/Orders").mock(return_value=httpx.Response(200, json=[]))
+
+    with pytest.raises(AuthenticationError) as caught:
+        warehouse.find_order("1001")
+
+    message = str(caught.value)
+    assert "myogo" in message
+    assert "M-1001" in message
+    assert "incorrect" in message
+    assert SECRET_TOKEN not in message
+    assert CLIENT_SECRET not in message
+    assert caught.value.status == 400
+    assert tokens.call_count == 1  # a refused login is not tried again at once
+    assert orders.call_count == 0
+
+
+def test_token_answer_without_access_token_is_a_platform_error(
+    warehouse: MyOgoWarehouse, api: respx.MockRouter
+) -> None:
+    api.post("/OAuth/Token").mock(return_value=httpx.Response(200, json={"token_type": "bearer"}))
+
+    with pytest.raises(PlatformError, match="no access_token"):
+        warehouse.find_order("1001")
+
+
+def test_a_failed_login_caches_nothing(warehouse: MyOgoWarehouse, api: respx.MockRouter) -> None:
+    api.post("/OAuth/Token").mock(
+        side_effect=[
+            httpx.Response(400, json={"error": "invalid_grant"}),
+            httpx.Response(200, json={"access_token": "tok-ok", "expires_in": 5400}),
+        ]
+    )
+    orders = api.get("/api/v1/Orders").mock(return_value=httpx.Response(200, json=[]))
+
+    with pytest.raises(AuthenticationError):
+        warehouse.find_order("1")
+    warehouse.find_order("1")
+
+    assert orders.calls.last.request.headers["Authorization"] == "Bearer tok-ok"
+
+
+# ---- orders ---------------------------------------------------------------------------------------
+
+
+def _warehouse_order(**changes: Any) -> WarehouseOrder:
+    values: dict[str, Any] = {
+        "reference": "ACME-1001",
+        "shipping_code": "pickup_123",
+        "customer": WarehouseCustomer(
+            name="Test Person", address1="Teknobulevardi 3-5", city="Vantaa", country_code="FI", zip="01530"
+        ),
+        "order_lines": [
+            WarehouseOrderLine(code="SKU-1", quantity=2, unit_price=Decimal("12.40"), vat_percentage=Decimal("24")),
+            WarehouseOrderLine(code="SKU-2", quantity=1),
+        ],
+        "price_total": Decimal("24.80"),
+        "price_currency": "EUR",
+    }
+    values.update(changes)
+    return WarehouseOrder(**values)
+
+
+def test_create_order_posts_camel_case_json_without_nulls(
+    warehouse: MyOgoWarehouse, api: respx.MockRouter, tokens: respx.Route
+) -> None:
+    route = api.post("/api/v1/Orders").mock(
+        return_value=httpx.Response(200, json=_order_json("ACME-1001", status="NEW", trackingNumber="JJFI123"))
+    )
+
+    state = warehouse.create_order(_warehouse_order())
+
+    request = route.calls.last.request
+    assert request.headers["Authorization"] == "Bearer tok-1"
+    assert request.headers["Content-Type"] == "application/json"
+    sent = json.loads(request.content)
+    assert sent["reference"] == "ACME-1001"
+    assert sent["status"] == "new"
+    assert sent["shippingCode"] == "pickup_123"
+    assert sent["customer"]["countryCode"] == "FI"
+    assert sent["orderLines"] == [
+        {"code": "SKU-1", "quantity": 2, "unitPrice": "12.40", "vatPercentage": "24"},
+        {"code": "SKU-2", "quantity": 1},
+    ]
+    assert sent["priceTotal"] == "24.80"
+    assert sent["priceCurrency"] == "EUR"
+    assert "pickUpPointCode" not in sent
+    assert "comments" not in sent
+    assert "company" not in sent["customer"]
+
+    def no_nulls(value: Any) -> bool:
+        if isinstance(value, dict):
+            return all(v is not None and no_nulls(v) for v in value.values())
+        if isinstance(value, list):
+            return all(no_nulls(v) for v in value)
+        return True
+
+    assert no_nulls(sent)
+    assert not any("_" in key for key in sent)  # no snake_case leaked through
+
+    assert state.reference == "ACME-1001"
+    assert state.status == "new"
+    assert state.tracking_number == "JJFI123"
+    assert state.id == "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
+    assert state.edited_at == datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def test_create_order_is_sent_once_even_on_a_5xx(
+    warehouse: MyOgoWarehouse, api: respx.MockRouter, tokens: respx.Route
+) -> None:
+    route = api.post("/api/v1/Orders").mock(return_value=httpx.Response(503))
+
+    with pytest.raises(PlatformError):
+        warehouse.create_order(_warehouse_order())
+
+    assert route.call_count == 1
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Trying to add new order but order with same reference ACME-1001",
+        "Order ACME-1001 already exists",
+        "ORDER WITH SAME REFERENCE EXISTS",
+    ],
+)
+def test_duplicate_reference_is_already_exists(
+    warehouse: MyOgoWarehouse, api: respx.MockRouter, tokens: respx.Route, message: str
+) -> None:
+    api.post("/api/v1/Orders").mock(
+        return_value=httpx.Response(
+            400, json={"statusCode": 400, "statusDescription": "Bad Request", "message": message}
+        )
+    )
+
+    with pytest.raises(AlreadyExistsError) as caught:
+        warehouse.create_order(_warehouse_order())
+
+    assert caught.value.status == 400
+    assert caught.value.platform == "myogo"
+    assert isinstance(caught.value, RejectedByPlatformError)
+
+
+def test_other_400_is_rejected(warehouse: MyOgoWarehouse, api: respx.MockRouter, tokens: respx.Route) -> None:
+    api.post("/api/v1/Orders").mock(
+        return_value=httpx.Response(400, json={"statusCode": 400, "message": "Product SKU-9 not found"})
+    )
+
+    with pytest.raises(RejectedByPlatformError) as caught:
+        warehouse.create_order(_warehouse_order())
+
+    assert type(caught.value) is RejectedByPlatformError
+    assert "Product SKU-9 not found" in str(caught.value)
+    assert caught.value.status == 400
+
+
+def test_find_order_matches_the_reference_exactly(
+    warehouse: MyOgoWarehouse, api: respx.MockRouter, tokens: respx.Route
+) -> None:
+    route = api.get("/api/v1/Orders").mock(
+        return_value=httpx.Response(
+            200,
+            json=[
+                _order_json("ACME-10011", status="SHIPPED"),
+                _order_json("acme-1001", status="SHIPPED"),
+                _order_json(
+                    "ACME-1001",
+                    status="SHIPPED",
+                    trackingNumber="JJFI1,JJFI2",
+                    trackingUrl="https://track.example/JJFI1",
+                ),
+            ],
+        )
+    )
+
+    state = warehouse.find_order("ACME-1001")
+
+    assert state is not None
+    assert state.reference == "ACME-1001"
+    assert state.status == "shipped"
+    assert state.tracking_number == "JJFI1,JJFI2"
+    assert state.tracking_url == "https://track.example/JJFI1"
+    assert route.calls.last.request.url.params["reference"] == "ACME-1001"
+
+
+def test_find_order_without_an_exact_match_is_none(
+    warehouse: MyOgoWarehouse, api: respx.MockRouter, tokens: respx.Route
+) -> None:
+    api.get("/api/v1/Orders").mock(return_value=httpx.Response(200, json=[_order_json("ACME-10011")]))
+
+    assert warehouse.find_order("ACME-1001") is None
+
+
+@pytest.mark.parametrize("body", ["[]", "null"])
+def test_find_order_on_an_empty_answer_is_none(
+    warehouse: MyOgoWarehouse, api: respx.MockRouter, tokens: respx.Route, body: str
+) -> None:
+    api.get("/api/v1/Orders").mock(return_value=httpx.Response(200, text=body))
+
+    assert warehouse.find_order("ACME-1001") is None
+
+
+def test_find_order_parses_missing_optional_fields(
+    warehouse: MyOgoWarehouse, api: respx.MockRouter, tokens: respx.Route
+) -> None:
+    api.get("/api/v1/Orders").mock(return_value=httpx.Response(200, json=[{"reference": "R1", "status": "Collecting"}]))
+
+    state = warehouse.find_order("R1")
+
+    assert state is not None
+    assert state.status == "collecting"
+    assert state.tracking_number is None
+    assert state.edited_at is None
+
+
+# ---- products -------------------------------------------------------------------------------------
+
+
+def test_unknown_product_codes_and_cache_of_known_ones(
+    warehouse: MyOgoWarehouse, api: respx.MockRouter, tokens: respx.Route
+) -> None:
+    known = {"SKU-1", "SKU-2"}
+
+    def products(request: httpx.Request) -> httpx.Response:
+        code = request.url.params["code"]
+        # The search may return near matches: only an exact code counts.
+        body = [{"code": code}] if code in known else [{"code": code + "-OLD"}]
+        return httpx.Response(200, json=body)
+
+    route = api.get("/api/v1/Products").mock(side_effect=products)
+
+    assert warehouse.unknown_product_codes(["SKU-1", "SKU-2", "SKU-9", "SKU-1"]) == {"SKU-9"}
+    assert route.call_count == 3
+    assert sorted(call.request.url.params["code"] for call in route.calls) == ["SKU-1", "SKU-2", "SKU-9"]
+
+    assert warehouse.unknown_product_codes(["SKU-1", "SKU-2"]) == set()
+    assert route.call_count == 3  # known codes are not asked again
+
+    assert warehouse.unknown_product_codes(["SKU-9"]) == {"SKU-9"}
+    assert route.call_count == 4  # unknown ones are: they may have been created meanwhile
+
+
+def test_unknown_product_codes_of_nothing_makes_no_request(
+    warehouse: MyOgoWarehouse, api: respx.MockRouter, tokens: respx.Route
+) -> None:
+    assert warehouse.unknown_product_codes([]) == set()
+    assert tokens.call_count == 0

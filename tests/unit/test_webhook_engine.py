@@ -1,0 +1,107 @@
+"""Webhook intake (invariant 3): refused deliveries change nothing; valid ones are enqueued as hints."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import quote
+
+import pytest
+
+from ogosync.errors import WebhookRejectedError
+from ogosync.models import IntegrationStatus, OrderImportJob, Platform
+from ogosync.stores.centra_webhook import CentraWebhookVerifier
+from ogosync.sync.webhooks import MAX_BODY_BYTES, WebhookDeps, receive_store_webhook
+from tests.factories import T0, make_integration
+from tests.fakes import FakeQueue, FakeSecrets, InMemoryState, make_credentials
+from tests.webhooks import centra_delivery
+
+SECRET = "whsec-test"
+
+
+@pytest.fixture
+def deps() -> WebhookDeps:
+    state = InMemoryState()
+    for integration in (make_integration("acme-centra"), make_integration("paused-shop", status="paused")):
+        state.put_integration(integration)
+    secrets = FakeSecrets(
+        {
+            "ogosync/acme-centra": make_credentials(webhook_secret=SECRET),
+            "ogosync/paused-shop": make_credentials(webhook_secret=SECRET),
+        }
+    )
+    return WebhookDeps(
+        state=state,
+        secrets=secrets,
+        queue=FakeQueue(),
+        verifiers={Platform.CENTRA: CentraWebhookVerifier(300)},
+        clock=lambda: T0,
+    )
+
+
+def _events(*ids: int) -> list[dict[str, object]]:
+    return [{"type": "order", "action": "update", "date": "2026-11-27 10:00:00.000000", "id": i} for i in ids]
+
+
+def test_a_valid_delivery_enqueues_one_job_per_order(deps: WebhookDeps) -> None:
+    headers, body = centra_delivery([*_events(1001, 1002, 1001), {"type": "shipment", "id": 7}], SECRET, T0)
+
+    ack = receive_store_webhook(Platform.CENTRA, "acme-centra", headers, body, deps)
+
+    assert (ack.accepted_orders, ack.ignored_events) == (2, 2)
+    assert deps.queue.jobs == [  # type: ignore[attr-defined]
+        OrderImportJob(integration_id="acme-centra", order_id="1001", source="webhook"),
+        OrderImportJob(integration_id="acme-centra", order_id="1002", source="webhook"),
+    ]
+
+
+def _refusal(
+    deps: WebhookDeps, integration_id: str, headers: dict[str, str], body: bytes, platform: Platform = Platform.CENTRA
+) -> WebhookRejectedError:
+    with pytest.raises(WebhookRejectedError) as refused:
+        receive_store_webhook(platform, integration_id, headers, body, deps)
+    assert deps.queue.jobs == []  # type: ignore[attr-defined]
+    return refused.value
+
+
+def test_refusals_are_4xx_and_enqueue_nothing(deps: WebhookDeps) -> None:
+    headers, body = centra_delivery(_events(1001), SECRET, T0)
+    wrong_secret = centra_delivery(_events(1001), "another-integrations-secret", T0)
+    stale = centra_delivery(_events(1001), SECRET, T0.replace(hour=8))
+    oversized = b"payload=" + quote("x" * MAX_BODY_BYTES).encode()
+
+    cases = {
+        "unknown integration": (_refusal(deps, "nobody-here", headers, body), 404),
+        "bad integration id": (_refusal(deps, "../../etc", headers, body), 404),
+        "wrong platform": (_refusal(deps, "acme-centra", headers, body, Platform.SHOPIFY), 404),
+        "wrong secret": (_refusal(deps, "acme-centra", *wrong_secret), 401),
+        "stale": (_refusal(deps, "acme-centra", *stale), 401),
+        "tampered": (_refusal(deps, "acme-centra", headers, body.replace(b"1001", b"9999")), 401),
+        "json body": (_refusal(deps, "acme-centra", headers | {"Content-Type": "application/json"}, body), 415),
+        "oversized": (_refusal(deps, "acme-centra", headers, oversized), 413),
+    }
+
+    assert {name: refusal.status for name, (refusal, _) in cases.items()} == {
+        name: status for name, (_, status) in cases.items()
+    }
+
+
+def test_the_size_limit_is_checked_before_any_state_is_read(deps: WebhookDeps) -> None:
+    deps.state = None  # type: ignore[assignment]  # any read would fail loudly
+    refused = _refusal(deps, "acme-centra", {}, b"x" * (MAX_BODY_BYTES + 1))
+    assert refused.reason == "body_too_large"
+
+
+def test_a_paused_integration_acknowledges_and_enqueues_nothing(deps: WebhookDeps) -> None:
+    headers, body = centra_delivery(_events(1001), SECRET, T0)
+
+    ack = receive_store_webhook(Platform.CENTRA, "paused-shop", headers, body, deps)
+
+    assert ack.paused and ack.accepted_orders == 0 and deps.queue.jobs == []  # type: ignore[attr-defined]
+    assert deps.state.get_integration("paused-shop").status is IntegrationStatus.PAUSED  # type: ignore[union-attr]
+
+
+def test_verification_is_fast_enough_to_answer_centra_within_its_timeout(deps: WebhookDeps) -> None:
+    headers, body = centra_delivery(_events(*range(1000)), SECRET, T0)
+    started = time.perf_counter()
+    receive_store_webhook(Platform.CENTRA, "acme-centra", headers, body, deps)
+    assert time.perf_counter() - started < 1.0  # Centra waits 5 s; the real budget is far below
