@@ -1,4 +1,4 @@
-"""The scheduler fans out one poll job per integration per interval, spread over the minutes."""
+"""The scheduler fans out one job per integration and flow per interval, spread over the minutes."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def test_each_active_integration_is_due_exactly_once_per_interval() -> None:
     per_integration: Counter[str] = Counter()
     per_minute = []
     for minute in range(10):
-        jobs = due_jobs(integrations, Flow.ORDERS, T0 + timedelta(minutes=minute))
+        jobs = due_jobs(integrations, [Flow.ORDERS], T0 + timedelta(minutes=minute))
         per_integration.update(job.integration_id for job in jobs)
         per_minute.append(len(jobs))
 
@@ -29,11 +29,27 @@ def test_each_active_integration_is_due_exactly_once_per_interval() -> None:
     assert max(per_minute) < 80  # spread over the interval, not all at once (200 shops / 5 minutes + the fast one)
 
 
-def test_dispatch_enqueues_the_due_jobs() -> None:
+def test_each_flow_follows_its_own_interval() -> None:
+    integration = make_integration(
+        settings=IntegrationSettings(
+            order_poll_minutes=5, stock_sync_minutes=10, product_sync_minutes=60, tracking_poll_minutes=15
+        )
+    )
+    runs: Counter[Flow] = Counter()
+    for minute in range(60):
+        runs.update(job.flow for job in due_jobs([integration], list(Flow), T0 + timedelta(minutes=minute)))
+
+    assert runs == {Flow.ORDERS: 12, Flow.STOCK: 6, Flow.PRODUCTS: 1, Flow.TRACKING: 4}
+
+
+def test_dispatch_enqueues_each_flows_jobs_on_its_own_queue() -> None:
     state = InMemoryState()
-    state.put_integration(make_integration("fast-shop", settings=IntegrationSettings(order_poll_minutes=1)))
-    queue = FakeQueue()
+    fast = IntegrationSettings(order_poll_minutes=1, stock_sync_minutes=1)
+    state.put_integration(make_integration("fast-shop", settings=fast))
+    orders, stock = FakeQueue(), FakeQueue()
 
-    jobs = dispatch_due_jobs(state, queue, Flow.ORDERS, T0)
+    jobs = dispatch_due_jobs(state, {Flow.ORDERS: orders, Flow.STOCK: stock}, T0)
 
-    assert [job.integration_id for job in jobs] == ["fast-shop"] and queue.jobs == jobs
+    assert [(job.integration_id, job.flow) for job in jobs] == [("fast-shop", Flow.ORDERS), ("fast-shop", Flow.STOCK)]
+    assert [job.flow for job in orders.jobs] == [Flow.ORDERS]  # type: ignore[attr-defined]
+    assert [job.flow for job in stock.jobs] == [Flow.STOCK]  # type: ignore[attr-defined]

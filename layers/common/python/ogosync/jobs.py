@@ -12,7 +12,7 @@ from aws_lambda_powertools import Logger
 
 from ogosync import runtime
 from ogosync.errors import OgosyncError
-from ogosync.models import Flow, FlowJob, IntegrationStatus, OrderImportJob, Platform
+from ogosync.models import FlowJob, IntegrationStatus, OrderImportJob, Platform
 from ogosync.sync.orders import ImportOutcome, ImportResult, PollResult, import_order_by_id, poll_orders
 from ogosync.sync.schedule import dispatch_due_jobs
 from ogosync.sync.webhooks import WebhookAck, receive_store_webhook
@@ -48,4 +48,4 @@ def order_poll(job: FlowJob, owner: str) -> PollResult | None:
 
 
 def schedule(now: datetime) -> list[FlowJob]:
-    return dispatch_due_jobs(runtime.state(), runtime.order_poll_queue(), Flow.ORDERS, now)
+    return dispatch_due_jobs(runtime.state(), runtime.flow_queues(), now)

@@ -48,6 +48,15 @@ class IntegrationSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     order_poll_minutes: int = Field(default=5, ge=1, le=60)
+    product_sync_minutes: int = Field(default=60, ge=5, le=24 * 60)
+    stock_sync_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    tracking_poll_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    stock_reconcile_hour: int = Field(default=3, ge=0, le=23, description="local hour of the daily full stock sync")
+    create_new_products: bool = Field(default=False, description="create new store products in myOGO on schedule")
+    pricelist: str | None = Field(default=None, description="the store pricelist whose price is sent to myOGO")
+    product_url_template: str | None = Field(
+        default=None, description="the product page URL, with {sku} (e.g. https://shop.example/p/{sku})"
+    )
     poll_overlap_minutes: int = Field(default=10, ge=1, le=24 * 60)
     first_poll_lookback_hours: int = Field(default=24, ge=1, le=24 * 30)
     held_recheck_days: int = Field(default=14, ge=1, le=90)

@@ -15,8 +15,8 @@ from ogosync.aws import clients
 from ogosync.aws.secrets import SecretsManagerStore
 from ogosync.aws.sqs import SqsJobQueue
 from ogosync.errors import ConfigurationError, UnknownIntegrationError
-from ogosync.models import Credentials, Integration, Platform
-from ogosync.ports import StorePlatform, WebhookVerifier
+from ogosync.models import Credentials, Flow, Integration, Platform
+from ogosync.ports import JobQueue, StorePlatform, WebhookVerifier
 from ogosync.state.dynamo import DynamoStateRepository
 from ogosync.stores.centra import CentraStore
 from ogosync.stores.centra_webhook import CentraWebhookVerifier
@@ -47,9 +47,22 @@ def order_queue() -> SqsJobQueue:
     return SqsJobQueue(clients.sqs(), _env("ORDER_QUEUE_URL"))
 
 
+# Each scheduled flow has its own queue; the scheduler feeds the ones whose URL its environment names.
+FLOW_QUEUE_ENV = {
+    Flow.ORDERS: "ORDER_POLL_QUEUE_URL",
+    Flow.PRODUCTS: "PRODUCT_SYNC_QUEUE_URL",
+    Flow.STOCK: "STOCK_SYNC_QUEUE_URL",
+    Flow.TRACKING: "TRACKING_SYNC_QUEUE_URL",
+}
+
+
 @cache
-def order_poll_queue() -> SqsJobQueue:
-    return SqsJobQueue(clients.sqs(), _env("ORDER_POLL_QUEUE_URL"))
+def flow_queues() -> dict[Flow, JobQueue]:
+    return {
+        flow: SqsJobQueue(clients.sqs(), os.environ[variable])
+        for flow, variable in FLOW_QUEUE_ENV.items()
+        if os.environ.get(variable)
+    }
 
 
 def webhook_verifiers() -> dict[Platform, WebhookVerifier]:
@@ -116,7 +129,7 @@ def order_deps(integration: Integration) -> OrderDeps:
 
 def reset() -> None:
     """Forget cached clients and adapters, after the environment changed (a new local stack, other endpoints)."""
-    for cached in (state, secrets, order_queue, order_poll_queue, webhook_deps):
+    for cached in (state, secrets, order_queue, flow_queues, webhook_deps):
         cached.cache_clear()
     for client in (clients.dynamodb, clients.sqs, clients.secretsmanager):
         client.cache_clear()
