@@ -20,6 +20,7 @@ from ogosync.models import (
     Hold,
     Integration,
     OrderBinding,
+    SkuBinding,
     StoreOrder,
     UnreadableOrder,
     WarehouseOrder,
@@ -347,3 +348,20 @@ def make_credentials(webhook_secret: str = "whsec-test", store_api_key: str = "c
         myogo_client_id="123456",
         myogo_client_secret=SecretStr("abcdef"),
     )
+
+
+class InMemorySkuBindings:
+    def __init__(self) -> None:
+        self.bindings: dict[tuple[str, str], SkuBinding] = {}
+        self.writes = 0
+
+    def get_sku_bindings(self, integration_id: str, skus: Sequence[str]) -> dict[str, SkuBinding]:
+        return {sku: self.bindings[(integration_id, sku)] for sku in skus if (integration_id, sku) in self.bindings}
+
+    def all_sku_bindings(self, integration_id: str) -> list[SkuBinding]:
+        return [binding for (owner, _), binding in self.bindings.items() if owner == integration_id]
+
+    def put_sku_bindings(self, bindings: Sequence[SkuBinding]) -> None:
+        for binding in bindings:
+            self.bindings[(binding.integration_id, binding.sku)] = binding
+            self.writes += 1

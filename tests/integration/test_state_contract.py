@@ -11,12 +11,13 @@ from datetime import timedelta
 import pytest
 
 from ogosync.errors import ConcurrencyConflictError
-from ogosync.models import BindingStatus, Flow, Hold, HoldReason, WarehouseOrderState
-from ogosync.ports import StateRepository
+from ogosync.models import BindingStatus, Flow, Hold, HoldReason, SkuBinding, WarehouseOrderState
+from ogosync.ports import SkuBindingRepository, StateRepository
 from ogosync.state.dynamo import DynamoStateRepository
+from ogosync.state.skus import DynamoSkuBindings
 from ogosync_local.aws import LocalAws
 from tests.factories import T0, make_integration
-from tests.fakes import InMemoryState
+from tests.fakes import InMemorySkuBindings, InMemoryState
 
 pytestmark = pytest.mark.integration
 HOLD = Hold(reason=HoldReason.UNMAPPED_SHIPPING_METHOD, detail="no code for 'drone'")
@@ -28,6 +29,13 @@ def repo(request: pytest.FixtureRequest, local_aws: LocalAws) -> StateRepository
     if request.param == "memory":
         return InMemoryState()
     return DynamoStateRepository(local_aws.client("dynamodb"), local_aws.table_name)
+
+
+@pytest.fixture(params=["dynamodb", "memory"])
+def skus(request: pytest.FixtureRequest, local_aws: LocalAws) -> SkuBindingRepository:
+    if request.param == "memory":
+        return InMemorySkuBindings()
+    return DynamoSkuBindings(local_aws.client("dynamodb"), local_aws.table_name)
 
 
 @pytest.fixture
@@ -154,3 +162,26 @@ def test_one_integration_never_sees_anothers_orders(repo: StateRepository, iid: 
     assert repo.held_order_ids(other, T0 - timedelta(days=1)) == []
     repo.claim_order(other, "1001", "1001", "x", T0, 60)  # its own order 1001, independent of the first
     assert repo.get_order_binding(iid, "1001").status is BindingStatus.HELD  # type: ignore[union-attr]
+
+
+def test_sku_bindings_are_written_and_read_in_batches_per_integration(skus: SkuBindingRepository, iid: str) -> None:
+    bindings = [
+        SkuBinding(
+            integration_id=iid,
+            sku=f"TS100BLK{n:03d}",
+            store_ids={"stockItemId": str(n)},
+            ean=f"735{n:010d}",
+            content_hash=f"h{n}",
+            synced_at=T0,
+        )
+        for n in range(130)
+    ]
+    skus.put_sku_bindings(bindings)
+    skus.put_sku_bindings([bindings[0].model_copy(update={"content_hash": "changed"})])
+
+    assert len(skus.all_sku_bindings(iid)) == 130
+    found = skus.get_sku_bindings(iid, ["TS100BLK000", "TS100BLK129", "NOT-THERE"])
+    assert set(found) == {"TS100BLK000", "TS100BLK129"}
+    assert found["TS100BLK000"].content_hash == "changed"
+    assert found["TS100BLK129"] == bindings[129]
+    assert skus.all_sku_bindings(iid + "-other") == []

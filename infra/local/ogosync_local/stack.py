@@ -166,6 +166,10 @@ class LocalStack:
             wait_for_retries_s=wait_for_retries_s,
         )
 
+    # ---- products (store -> myOGO) --------------------------------------------------------------
+
+    # ---- stock and tracking (myOGO -> store) ------------------------------------------------------
+
     def queue_depth(self, logical_id: str) -> int:
         attributes = self._sqs().get_queue_attributes(
             QueueUrl=self.aws.queue_urls[logical_id],

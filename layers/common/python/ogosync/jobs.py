@@ -49,3 +49,9 @@ def order_poll(job: FlowJob, owner: str) -> PollResult | None:
 
 def schedule(now: datetime) -> list[FlowJob]:
     return dispatch_due_jobs(runtime.state(), runtime.flow_queues(), now)
+
+
+# ---- products (store -> myOGO) ------------------------------------------------------------------
+
+
+# ---- stock and tracking (myOGO -> store) --------------------------------------------------------

@@ -307,3 +307,21 @@ class FlowJob(BaseModel):
     integration_id: str = Field(pattern=INTEGRATION_ID_PATTERN)
     flow: Flow
     scheduled_for: AwareDatetime
+
+
+# ---- products (store -> myOGO) ------------------------------------------------------------------
+
+
+class SkuBinding(BaseModel):
+    """One store item linked to one myOGO product: written by the product flow, read by the stock and order flows."""
+
+    integration_id: str
+    sku: str = Field(min_length=1, description="the myOGO product code, which is the store's full SKU")
+    store_ids: dict[str, str] = Field(default_factory=dict, description="the store's own ids of the item")
+    ean: str | None = None
+    myogo_id: str | None = None
+    content_hash: str | None = Field(default=None, description="of what was last sent to myOGO")
+    synced_at: AwareDatetime | None = None
+
+
+# ---- stock and tracking (myOGO -> store) --------------------------------------------------------

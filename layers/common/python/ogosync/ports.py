@@ -19,6 +19,7 @@ from ogosync.models import (
     Hold,
     Integration,
     OrderBinding,
+    SkuBinding,
     StoreOrder,
     UnreadableOrder,
     WarehouseOrder,
@@ -165,3 +166,21 @@ class StateRepository(Protocol):
     def held_order_ids(self, integration_id: str, placed_after: datetime) -> list[str]:
         """Held orders placed after `placed_after`: the ones worth re-checking in the store."""
         ...
+
+
+# ---- products (store -> myOGO) ------------------------------------------------------------------
+
+
+class SkuBindingRepository(Protocol):
+    """SKU bindings of an integration (items SKU#<sku>)."""
+
+    def get_sku_bindings(self, integration_id: str, skus: Sequence[str]) -> dict[str, SkuBinding]: ...
+
+    def all_sku_bindings(self, integration_id: str) -> list[SkuBinding]: ...
+
+    def put_sku_bindings(self, bindings: Sequence[SkuBinding]) -> None:
+        """Write (replace) these bindings, in batches."""
+        ...
+
+
+# ---- stock and tracking (myOGO -> store) --------------------------------------------------------

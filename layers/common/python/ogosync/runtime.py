@@ -18,6 +18,7 @@ from ogosync.errors import ConfigurationError, UnknownIntegrationError
 from ogosync.models import Credentials, Flow, Integration, Platform
 from ogosync.ports import JobQueue, StorePlatform, WebhookVerifier
 from ogosync.state.dynamo import DynamoStateRepository
+from ogosync.state.skus import DynamoSkuBindings
 from ogosync.stores.centra import CentraStore
 from ogosync.stores.centra_webhook import CentraWebhookVerifier
 from ogosync.sync.orders import OrderDeps
@@ -127,9 +128,20 @@ def order_deps(integration: Integration) -> OrderDeps:
     return _order_deps[key]
 
 
+@cache
+def sku_bindings() -> DynamoSkuBindings:
+    return DynamoSkuBindings(clients.dynamodb(), _env("OGOSYNC_TABLE"))
+
+
+# ---- products (store -> myOGO) ------------------------------------------------------------------
+
+
+# ---- stock and tracking (myOGO -> store) --------------------------------------------------------
+
+
 def reset() -> None:
     """Forget cached clients and adapters, after the environment changed (a new local stack, other endpoints)."""
-    for cached in (state, secrets, order_queue, flow_queues, webhook_deps):
+    for cached in (state, secrets, order_queue, flow_queues, webhook_deps, sku_bindings):
         cached.cache_clear()
     for client in (clients.dynamodb, clients.sqs, clients.secretsmanager):
         client.cache_clear()
