@@ -95,6 +95,14 @@ def retry_after_seconds(value: str | None, now: datetime) -> float | None:
     return max(0.0, number)
 
 
+def _transport_failure(method: str, path: str, exc: httpx.TransportError) -> str:
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        return f"cannot connect ({type(exc).__name__})"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"{method} {path} timed out"
+    return f"{method} {path} failed: {type(exc).__name__}"
+
+
 def _default_error_message(response: httpx.Response) -> str:
     return response.text[:300] or response.reason_phrase
 
@@ -150,23 +158,11 @@ class HttpClient:
             started = time.perf_counter()
             try:
                 response = self._client.request(method, url, params=params, json=json, data=data, headers=headers)
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:  # never reached the server: always safe
-                self._log(method, path, None, started, attempt, type(exc).__name__)
-                if last:
-                    raise TransientPlatformError(self.platform, f"cannot connect ({type(exc).__name__})") from exc
-                self._sleep(self._retry.backoff(attempt))
-                continue
-            except httpx.TimeoutException as exc:
-                self._log(method, path, None, started, attempt, type(exc).__name__)
-                if last or not safe_to_repeat:
-                    raise TransientPlatformError(self.platform, f"{method} {path} timed out") from exc
-                self._sleep(self._retry.backoff(attempt))
-                continue
             except httpx.TransportError as exc:
                 self._log(method, path, None, started, attempt, type(exc).__name__)
-                if last or not safe_to_repeat:
-                    failure = f"{method} {path} failed: {type(exc).__name__}"
-                    raise TransientPlatformError(self.platform, failure) from exc
+                never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)  # so always safe to repeat
+                if last or not (never_sent or safe_to_repeat):
+                    raise TransientPlatformError(self.platform, _transport_failure(method, path, exc)) from exc
                 self._sleep(self._retry.backoff(attempt))
                 continue
             self._log(method, path, response.status_code, started, attempt, None)
