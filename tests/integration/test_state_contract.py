@@ -1,4 +1,5 @@
-"""One contract, two implementations: the DynamoDB repository (over HTTP to moto) and the in-memory fake.
+"""One contract, every implementation: the DynamoDB repository over HTTP to moto and to Amazon's DynamoDB Local,
+and the in-memory fake.
 
 The conditional writes here are what invariants 1, 2 and 4 rest on.
 """
@@ -15,27 +16,32 @@ from ogosync.models import BindingStatus, Flow, Hold, HoldReason, SkuBinding, Wa
 from ogosync.ports import SkuBindingRepository, StateRepository
 from ogosync.state.dynamo import DynamoStateRepository
 from ogosync.state.skus import DynamoSkuBindings
-from ogosync_local.aws import LocalAws
 from tests.factories import T0, make_integration
 from tests.fakes import InMemorySkuBindings, InMemoryState
+from tests.integration.tables import state_table
 
 pytestmark = pytest.mark.integration
 HOLD = Hold(reason=HoldReason.UNMAPPED_SHIPPING_METHOD, detail="no code for 'drone'")
 SENT_STATE = WarehouseOrderState(id="guid-1", reference="1001", status="new")
 
 
-@pytest.fixture(params=["dynamodb", "memory"])
-def repo(request: pytest.FixtureRequest, local_aws: LocalAws) -> StateRepository:
+BACKENDS = ["moto", "dynamodb-local", "memory"]
+
+
+@pytest.fixture(params=BACKENDS)
+def repo(request: pytest.FixtureRequest) -> StateRepository:
     if request.param == "memory":
         return InMemoryState()
-    return DynamoStateRepository(local_aws.client("dynamodb"), local_aws.table_name)
+    table = state_table(request, request.param)
+    return DynamoStateRepository(table.client, table.name)
 
 
-@pytest.fixture(params=["dynamodb", "memory"])
-def skus(request: pytest.FixtureRequest, local_aws: LocalAws) -> SkuBindingRepository:
+@pytest.fixture(params=BACKENDS)
+def skus(request: pytest.FixtureRequest) -> SkuBindingRepository:
     if request.param == "memory":
         return InMemorySkuBindings()
-    return DynamoSkuBindings(local_aws.client("dynamodb"), local_aws.table_name)
+    table = state_table(request, request.param)
+    return DynamoSkuBindings(table.client, table.name)
 
 
 @pytest.fixture

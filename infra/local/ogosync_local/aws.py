@@ -48,7 +48,7 @@ class LocalAws:
             endpoint_url=self.endpoint,
             region_name=REGION,
             aws_access_key_id="local",
-            aws_secret_access_key="local",  # noqa: S106 (moto accepts any)
+            aws_secret_access_key="local",
         )
         return client
 
@@ -69,22 +69,22 @@ def start_local_aws(template_path: Path, *, visibility_timeout_s: int = 1) -> Lo
     host, port = server.get_host_and_port()
     local = LocalAws(endpoint=f"http://{host}:{port}", suffix=uuid.uuid4().hex[:8], _server=server)
     template = load_template(template_path)
-    _create_table(local, _resources(template, "AWS::DynamoDB::Table")["StateTable"])
+    create_state_table(local.client("dynamodb"), local.table_name, template)
     _create_queues(local, _resources(template, "AWS::SQS::Queue"), visibility_timeout_s)
     return local
 
 
-def _create_table(local: LocalAws, props: dict[str, Any]) -> None:
-    dynamodb = local.client("dynamodb")
+def create_state_table(dynamodb: Any, table_name: str, template: dict[str, Any]) -> None:
+    """Create the template's StateTable (keys, indexes, billing, TTL) under `table_name`."""
+    props = _resources(template, "AWS::DynamoDB::Table")["StateTable"]
     dynamodb.create_table(
-        TableName=local.table_name,
+        TableName=table_name,
         AttributeDefinitions=props["AttributeDefinitions"],
         KeySchema=props["KeySchema"],
         GlobalSecondaryIndexes=props.get("GlobalSecondaryIndexes", []),
         BillingMode=props["BillingMode"],
     )
-    ttl = props["TimeToLiveSpecification"]
-    dynamodb.update_time_to_live(TableName=local.table_name, TimeToLiveSpecification=ttl)
+    dynamodb.update_time_to_live(TableName=table_name, TimeToLiveSpecification=props["TimeToLiveSpecification"])
 
 
 def _create_queues(local: LocalAws, queues: dict[str, dict[str, Any]], visibility_timeout_s: int) -> None:

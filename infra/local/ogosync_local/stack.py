@@ -20,7 +20,7 @@ from ogosync_local.lambdas import ROOT, DrainReport, WebhookGateway, drain_queue
 from ogosync_local.sim import CentraSimulator, MyOgoSimulator
 
 MYOGO_CLIENT_ID = "123456"  # the demo application pair of the reference
-MYOGO_CLIENT_SECRET = "abcdef"  # noqa: S105 (public demo pair, simulator only)
+MYOGO_CLIENT_SECRET = "abcdef"  # the public demo pair of the reference
 
 
 @dataclass
