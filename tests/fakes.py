@@ -293,6 +293,7 @@ class FakeWarehouse:
 
     def __init__(self, products: Iterable[str] = ()) -> None:
         self.orders: dict[str, WarehouseOrder] = {}
+        self.accepted: list[str] = []  # every reference myOGO stored, duplicates included
         self.products = set(products)
         self.creates = 0
         self.lookups = 0
@@ -315,6 +316,7 @@ class FakeWarehouse:
         if order.reference in self.orders and self.reject_duplicates:
             raise AlreadyExistsError("myogo", "order with same reference exists", 400)
         self.orders[order.reference] = order
+        self.accepted.append(order.reference)
         if self.fail_after_accept:
             raise self.fail_after_accept.pop(0)
         return self._state(order)
