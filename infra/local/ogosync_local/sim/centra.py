@@ -380,10 +380,11 @@ class CentraSimulator(SimServer):
         description: str = "",
         extra: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Add one size row (stock item) with `stock` physical units; returns the GET /products row."""
-        key = sku + variant_sku + size_sku
-        if self._find_product(key) is not None or (ean and self._find_product(ean) is not None):
-            raise ValueError(f"product {key or ean} already exists")
+        """Add one size row (stock item) with `stock` physical units; returns the GET /products row.
+
+        Centra does not stop two sizes from sharing a SKU or an EAN (its setup guide asks merchants to keep them
+        distinct), so neither does the simulator; the methods that take a key act on the first match.
+        """
         item_id = self._next_item
         self._next_item += 1
         row: dict[str, Any] = {
