@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from ogosync import jobs
 from ogosync.errors import UnknownIntegrationError
-from ogosync.models import ProductAdminRequest, ProductRunResult
+from ogosync.models import ProductAdminRequest, ProductRunResult, ProductState
 
 logger = Logger()
 tracer = Tracer()
@@ -33,4 +33,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return {"error": "unknown_integration", "message": str(exc)}
     if isinstance(answer, ProductRunResult):
         metrics.add_metric(name="ProductsTransferred", unit=MetricUnit.Count, value=len(answer.transfers))
+    else:
+        metrics.add_metric(name="ProductsInError", unit=MetricUnit.Count, value=answer.counts[ProductState.ERROR])
     return answer.model_dump(mode="json")
