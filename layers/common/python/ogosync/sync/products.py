@@ -131,8 +131,10 @@ def _store_problems(
         detail = "no SKU: give the product, variant and size SKUs (or an EAN) in the store"
         problems.append(ProductProblem(kind=ProductProblemKind.MISSING_SKU, detail=detail))
     elif len(same_sku) > 1:
-        others = ", ".join(_label(other) for other in same_sku if other is not product)
-        detail = f"SKU {product.sku} is also the SKU of {others}: give each product its own SKU in the store"
+        others = [other for other in same_sku if other is not product]
+        more = f" and {len(others) - 3} more" if len(others) > 3 else ""
+        named = ", ".join(_label(other) for other in others[:3]) + more
+        detail = f"SKU {product.sku} is also the SKU of {named}: give each product its own SKU in the store"
         problems.append(ProductProblem(kind=ProductProblemKind.DUPLICATE_SKU, detail=detail))
     if not product.active:
         problems.append(ProductProblem(kind=ProductProblemKind.INACTIVE_IN_STORE, detail="inactive in the store"))
