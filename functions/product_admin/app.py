@@ -27,10 +27,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         request = ProductAdminRequest.model_validate(event)
         logger.append_keys(integration_id=request.integration_id, action=request.action)
         answer = jobs.product_admin(request, owner=context.aws_request_id)
-    except ValidationError as exc:
-        return {"error": "bad_request", "message": str(exc)}
-    except UnknownIntegrationError as exc:
-        return {"error": "unknown_integration", "message": str(exc)}
+    except (ValidationError, UnknownIntegrationError) as exc:
+        metrics.add_metric(name="ProductAdminRequestRefused", unit=MetricUnit.Count, value=1)
+        reason = "bad_request" if isinstance(exc, ValidationError) else "unknown_integration"
+        return {"error": reason, "message": str(exc)}
     if isinstance(answer, ProductRunResult):
         metrics.add_metric(name="ProductsTransferred", unit=MetricUnit.Count, value=len(answer.transfers))
     else:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import zlib
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from ogosync import jobs
 from ogosync.models import Flow, HoldReason, IntegrationSettings, ProductAdminRequest
 from ogosync.state.skus import DynamoSkuBindings
 from ogosync_local.lambdas import invoke
@@ -147,3 +150,18 @@ def test_the_admin_handler_answers_bad_requests_without_failing(stack: LocalStac
 
     assert unknown["error"] == "unknown_integration" and "no-such-shop" in unknown["message"]
     assert malformed["error"] == "bad_request" and "action" in malformed["message"]
+
+
+def test_the_scheduler_feeds_the_product_queue_when_an_integration_is_due(stack: LocalStack) -> None:
+    setup = _store(stack, create_new_products=True)
+    _add_sizes(setup, "TS100", "M", 7350000000010)
+    slot = (
+        zlib.crc32(f"{setup.integration.id}:{Flow.PRODUCTS}".encode()) % setup.integration.settings.product_sync_minutes
+    )
+    due = datetime(2026, 11, 27, 9, slot, tzinfo=UTC)
+
+    jobs.schedule(due)
+    report = stack.run_product_syncs()
+
+    assert (report.received, report.failed) == (1, 0)
+    assert sorted(stack.myogo.products(setup.merchant_id)) == ["TS100BLKM"]
