@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ogosync.errors import TransientPlatformError
+from ogosync.errors import RejectedByPlatformError, TransientPlatformError
 from ogosync.models import (
     Flow,
     Integration,
@@ -308,6 +308,19 @@ def test_a_create_whose_answer_is_lost_is_looked_up_and_bound_once(world: World)
     assert world.myogo.calls["create"] == 1 and world.myogo.calls["find"] == 1
     assert [(t.sku, t.outcome) for t in result.transfers] == [("A1", TransferOutcome.LINKED)]
     assert "A1" in _bound(world)
+
+
+def test_any_refusal_of_a_create_is_checked_against_myogo_before_it_is_believed(world: World) -> None:
+    def made_meanwhile(product: WarehouseProduct) -> Any:
+        world.myogo.add(product)  # by someone else, after the run listed myOGO's products
+        raise RejectedByPlatformError("myogo", "Code must be unique", 400)  # wording of myOGO's own choosing
+
+    world.myogo.create_product = made_meanwhile  # type: ignore[method-assign]
+
+    result = world.create(["A1"])
+
+    assert [(t.sku, t.outcome) for t in result.transfers] == [("A1", TransferOutcome.LINKED)]
+    assert world.refusals.all_product_refusals(world.integration.id) == [] and "A1" in _bound(world)
 
 
 def test_a_run_that_died_before_binding_is_finished_by_the_next_without_a_second_product(world: World) -> None:

@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 from aws_lambda_powertools import Logger
 
-from ogosync.errors import AlreadyExistsError, NotFoundError, RejectedByPlatformError, TransientPlatformError
+from ogosync.errors import NotFoundError, RejectedByPlatformError, TransientPlatformError
 from ogosync.models import (
     Cursor,
     Flow,
@@ -470,10 +470,11 @@ def _send(unit: _Work, view: MyOgoView | None, deps: ProductDeps) -> tuple[Wareh
 
 def _create(payload: WarehouseProduct, deps: ProductDeps) -> tuple[WarehouseProductState, TransferOutcome]:
     """POST the product; when myOGO has the code already (made by hand, or by a run that died before binding it,
-    or by this very POST whose answer was lost), link that one instead."""
+    or by this very POST whose answer was lost), link that one instead. How myOGO words a duplicate code is not
+    documented (uncertain), so after any refusal the code is looked up before the refusal is believed."""
     try:
         return deps.warehouse.create_product(payload), TransferOutcome.CREATED
-    except (AlreadyExistsError, TransientPlatformError):
+    except (RejectedByPlatformError, TransientPlatformError):
         existing = deps.warehouse.find_product(payload.code)
         if existing is None:
             raise
