@@ -118,9 +118,11 @@ def test_one_merchants_broken_store_does_not_delay_another(stack: LocalStack) ->
     broken.centra.api_key = "rotated-without-telling-ogosync"  # every call of ours now gets 401
 
     scheduled = stack.run_scheduler()
+    poll_jobs = stack.queue_depth("OrderPollQueue")
     report = stack.run_polls()
 
-    assert sorted(scheduled["enqueued"]) == ["broken-shop", "healthy-shop"]  # one job each: separate invocations
+    assert {"broken-shop", "healthy-shop"} <= set(scheduled["enqueued"])  # other flows may be due this minute too
+    assert poll_jobs == 2  # one poll job each: separate invocations
     assert report.failed >= 1  # the broken shop's job fails and goes back to its queue (then to the DLQ)
     assert _myogo_references(stack, healthy) == Counter({healthy_order: 1})
     failed_cursor = stack.state().get_cursor("broken-shop", Flow.ORDERS)

@@ -427,3 +427,19 @@ def test_control_surface(centra: CentraSimulator, receiver: Receiver) -> None:
     httpx.post(control + "/reset")
     assert centra.orders == {}
     assert centra.add_order()["orderId"] == "1001"
+
+
+def test_sizes_may_share_a_sku_as_in_centra(centra: CentraSimulator, centra_http: httpx.Client) -> None:
+    centra.add_product("CAP", "RED", "", ean="1")
+    centra.add_product("CA", "PRED", "", ean="2")  # the same concatenated SKU, CAPRED
+    centra.add_product("HAT", ean="1")  # the same EAN
+
+    rows = centra_http.get("/products").json()["products"]
+
+    assert [(row["sku"], row["variantSku"], row["ean"]) for row in rows] == [
+        ("CAP", "RED", "1"),
+        ("CA", "PRED", "2"),
+        ("HAT", "", "1"),
+    ]
+    assert len({row["stockItemId"] for row in rows}) == 3
+    assert centra.stock("CAPRED")["stockItemId"] == rows[0]["stockItemId"]  # keys name the first match

@@ -21,6 +21,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 Resources = dict[str, dict[str, Any]]
 
 FUNCTIONS = ("StoreWebhookFunction", "OrderImportFunction", "SchedulerFunction", "OrderPollFunction")
+PRODUCT_FUNCTIONS = ("ProductSyncFunction", "ProductAdminFunction")
+FUNCTIONS += PRODUCT_FUNCTIONS
 SECRETS_ARN = {"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:ogosync/*"}
 TABLE_ARN = {"Fn::GetAtt": ["StateTable", "Arn"]}
 TABLE_INDEXES_ARN = {"Fn::Sub": "${StateTable.Arn}/index/*"}
@@ -33,6 +35,14 @@ STATE_ACTIONS = (
     "dynamodb:BatchGetItem",
     "dynamodb:BatchWriteItem",
     "dynamodb:ConditionCheckItem",
+)
+# The product flow needs no transactions, updates or index: the lock and cursor, bindings and refusals.
+PRODUCT_STATE_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+    "dynamodb:BatchWriteItem",
 )
 # Actions that support no resource-level permissions, so Resource "*" is the only possible scope.
 NO_RESOURCE_LEVEL_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "cloudwatch:PutMetricData"}
@@ -183,6 +193,8 @@ def test_function_runtime_architecture_tracing_layers(resources: Resources, func
         ("OrderImportFunction", 60, 256),
         ("SchedulerFunction", 30, 256),
         ("OrderPollFunction", 300, 256),
+        ("ProductSyncFunction", 900, 512),
+        ("ProductAdminFunction", 900, 512),
     ],
 )
 def test_function_timeout_and_memory(resources: Resources, function_id: str, timeout: int, memory: int) -> None:
@@ -280,9 +292,12 @@ def test_contract_env_vars_are_set_on_the_right_functions(resources: Resources, 
             {
                 "OGOSYNC_TABLE": {"Ref": "StateTable"},
                 "ORDER_POLL_QUEUE_URL": {"Ref": "OrderPollQueue"},
+                "PRODUCT_SYNC_QUEUE_URL": {"Ref": "ProductSyncQueue"},
             },
         ),
         ("OrderPollFunction", {"OGOSYNC_TABLE": {"Ref": "StateTable"}, "ORDER_QUEUE_URL": {"Ref": "OrderQueue"}}),
+        ("ProductSyncFunction", {"OGOSYNC_TABLE": {"Ref": "StateTable"}}),
+        ("ProductAdminFunction", {"OGOSYNC_TABLE": {"Ref": "StateTable"}}),
     ],
 )
 def test_env_var_values(resources: Resources, function_id: str, expected: dict[str, Any]) -> None:
@@ -301,7 +316,7 @@ def test_env_var_values(resources: Resources, function_id: str, expected: dict[s
 
 def test_sqs_event_sources_report_batch_item_failures(resources: Resources) -> None:
     mappings = of_type(resources, "AWS::Lambda::EventSourceMapping")
-    assert len(mappings) == 2
+    assert len(mappings) == 3
     for lid, esm in mappings.items():
         assert "ReportBatchItemFailures" in props(esm).get("FunctionResponseTypes", []), lid
 
@@ -318,6 +333,10 @@ def test_event_source_settings(resources: Resources) -> None:
     poll = by_function["OrderPollFunction"]
     assert getatt(poll["EventSourceArn"]) == ("OrderPollQueue", "Arn")
     assert poll["BatchSize"] == 1
+    products = by_function["ProductSyncFunction"]
+    assert getatt(products["EventSourceArn"]) == ("ProductSyncQueue", "Arn")
+    assert products["BatchSize"] == 1
+    assert "ProductAdminFunction" not in by_function  # invoked directly
 
 
 def test_queue_visibility_timeout_is_six_times_consumer_timeout(resources: Resources) -> None:
@@ -335,8 +354,8 @@ def test_every_source_queue_redrives_to_an_alarmed_dlq(resources: Resources) -> 
     dlqs = dead_letter_targets(resources)
     assert {lid for lid in queues if lid.endswith("DLQ")} == dlqs, "every *DLQ queue is used as a DLQ, and only those"
     sources = set(queues) - dlqs
-    assert sources == {"OrderQueue", "OrderPollQueue"}
-    max_receive = {"OrderQueue": 5, "OrderPollQueue": 3}
+    assert sources == {"OrderQueue", "OrderPollQueue", "ProductSyncQueue"}
+    max_receive = {"OrderQueue": 5, "OrderPollQueue": 3, "ProductSyncQueue": 3}
     for lid in sources:
         redrive = props(queues[lid]).get("RedrivePolicy")
         assert redrive, f"{lid} has no RedrivePolicy"
@@ -464,7 +483,8 @@ def test_roles_use_no_managed_policies(resources: Resources) -> None:
             "SchedulerFunction",
             pairs(["dynamodb:Query"], {"Fn::Sub": "${StateTable.Arn}/index/gsi1"})
             | pairs(["sqs:SendMessage"], {"Fn::GetAtt": ["OrderPollQueue", "Arn"]})
-            | pairs(["sqs:SendMessage"], {"Fn::GetAtt": ["SchedulerDLQ", "Arn"]}),
+            | pairs(["sqs:SendMessage"], {"Fn::GetAtt": ["SchedulerDLQ", "Arn"]})
+            | pairs(["sqs:SendMessage"], {"Fn::GetAtt": ["ProductSyncQueue", "Arn"]}),
         ),
         (
             "OrderPollFunction",
@@ -475,6 +495,19 @@ def test_roles_use_no_managed_policies(resources: Resources) -> None:
             )
             | pairs(["sqs:SendMessage"], {"Fn::GetAtt": ["OrderQueue", "Arn"]})
             | pairs(["secretsmanager:GetSecretValue"], SECRETS_ARN),
+        ),
+        (
+            "ProductSyncFunction",
+            pairs(PRODUCT_STATE_ACTIONS, TABLE_ARN)
+            | pairs(
+                ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+                {"Fn::GetAtt": ["ProductSyncQueue", "Arn"]},
+            )
+            | pairs(["secretsmanager:GetSecretValue"], SECRETS_ARN),
+        ),
+        (
+            "ProductAdminFunction",
+            pairs(PRODUCT_STATE_ACTIONS, TABLE_ARN) | pairs(["secretsmanager:GetSecretValue"], SECRETS_ARN),
         ),
     ],
 )

@@ -15,7 +15,7 @@ import respx
 from ogosync.errors import AuthenticationError, PlatformError, RejectedByPlatformError
 from ogosync.http import HttpClient, RetryPolicy
 from ogosync.models import HoldReason, StoreOrderState, UnreadableOrder
-from ogosync.stores.centra import CentraStore, centra_sku, parse_order
+from ogosync.stores.centra import CentraStore, centra_sku, parse_order, parse_product
 
 BASE = "http://centra.test/api/ogosync"
 API_KEY = "centra-secret-key-123"
@@ -515,3 +515,110 @@ def test_an_unreadable_order_is_returned_as_such_and_the_others_still_come(api: 
     assert isinstance(orders[2], UnreadableOrder)
     assert orders[2].placed_at is None
     assert "orderDate" in orders[2].problem
+
+
+# ---- products (GET /products: one row per size) ---------------------------------------------------
+
+
+def raw_product(stock_item_id: int = 17, **changes: Any) -> dict[str, Any]:
+    """A GET /products row shaped as in the reference (§1.9)."""
+    row: dict[str, Any] = {
+        "sku": "TS100",
+        "productId": 4,
+        "variantSku": "BLK",
+        "variantId": 9,
+        "sizeSku": "M",
+        "stockItemId": stock_item_id,
+        "ean": "7350000000017",
+        "product": "Basic tee (internal)",
+        "name": "Basic T-shirt",
+        "variant": "Black",
+        "size": "M",
+        "description": "Organic cotton.",
+        "active": True,
+        "images": ["https://cdn.example/TS100BLK.jpg", "https://cdn.example/TS100BLK-2.jpg"],
+        "prices": [
+            {"id": 19, "pricelist": "SEK", "price": 299.0, "currency": "SEK", "campaigns": []},
+            {"id": 21, "pricelist": "Europe", "price": "29.90", "currency": "EUR", "campaigns": []},
+        ],
+    }
+    row.update(changes)
+    return row
+
+
+def test_a_product_row_becomes_one_store_product_with_its_full_sku() -> None:
+    product = parse_product(raw_product(), pricelist=None)
+
+    assert product.sku == "TS100BLKM"
+    assert product.store_ids == {"productId": "4", "variantId": "9", "stockItemId": "17"}
+    assert product.ean == "7350000000017"
+    assert product.name == "Basic T-shirt / Black / M"
+    assert product.description == "Organic cotton."
+    assert (product.price, product.currency) == (Decimal("299.0"), "SEK")  # the first price when none is named
+    assert product.image_url == "https://cdn.example/TS100BLK.jpg"
+    assert product.active is True
+
+
+@pytest.mark.parametrize(("pricelist", "price"), [("Europe", ("29.90", "EUR")), ("21", ("29.90", "EUR"))])
+def test_the_price_comes_from_the_pricelist_named_by_name_or_id(pricelist: str, price: tuple[str, str]) -> None:
+    product = parse_product(raw_product(), pricelist=pricelist)
+    assert (product.price, product.currency) == (Decimal(price[0]), price[1])
+
+
+def test_a_product_without_the_named_pricelist_has_no_price() -> None:
+    product = parse_product(raw_product(), pricelist="Norway")
+    assert (product.price, product.currency) == (None, None)
+
+
+def test_a_size_without_variant_and_size_skus_is_identified_by_its_ean() -> None:
+    assert parse_product(raw_product(variantSku="", sizeSku=""), None).sku == "7350000000017"
+
+
+def test_a_row_without_any_sku_or_ean_has_no_sku() -> None:
+    product = parse_product(raw_product(sku="", variantSku="", sizeSku="", ean="", prices=[], images=[]), None)
+    assert (product.sku, product.ean, product.price, product.image_url) == (None, None, None, None)
+
+
+@pytest.mark.parametrize(("active", "expected"), [(False, False), ("0", False), (1, True), ("1", True)])
+def test_the_active_flag(active: Any, expected: bool) -> None:
+    assert parse_product(raw_product(active=active), None).active is expected
+
+
+def test_the_internal_name_stands_in_for_a_missing_external_one() -> None:
+    assert parse_product(raw_product(name="", variant="", size=""), None).name == "Basic tee (internal)"
+
+
+def _product_page(first_id: int, size: int, *, more: bool) -> httpx.Response:
+    body: dict[str, Any] = {"status": "ok", "products": [raw_product(first_id + n) for n in range(size)]}
+    if more:
+        body["next"] = "?limit=2&page=2"
+    return httpx.Response(200, json=body)
+
+
+def test_products_are_read_page_by_page_until_one_without_a_next_link(api: respx.MockRouter) -> None:
+    route = api.get("/products").mock(
+        side_effect=[_product_page(1, 2, more=True), _product_page(3, 2, more=True), _product_page(5, 1, more=False)]
+    )
+
+    products = list(_store(page_size=2).products(None))
+
+    assert [product.store_ids["stockItemId"] for product in products] == ["1", "2", "3", "4", "5"]
+    assert [call.request.url.params["page"] for call in route.calls] == ["1", "2", "3"]
+    assert {call.request.url.params["limit"] for call in route.calls} == {"2"}
+    assert route.calls.last.request.headers["API-Authorization"] == API_KEY
+
+
+def test_a_full_page_without_a_next_link_is_followed_until_an_empty_page(api: respx.MockRouter) -> None:
+    route = api.get("/products").mock(
+        side_effect=[_product_page(1, 2, more=False), httpx.Response(200, json={"status": "ok", "products": []})]
+    )
+
+    assert len(list(_store(page_size=2).products(None))) == 2
+    assert route.call_count == 2
+
+
+def test_an_answer_without_a_products_list_is_a_platform_error(api: respx.MockRouter) -> None:
+    api.get("/products").mock(return_value=httpx.Response(200, json={"status": "ok"}))
+
+    with pytest.raises(PlatformError, match="products list"):
+        list(_store().products(None))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -13,9 +14,21 @@ import httpx
 import pytest
 import respx
 
-from ogosync.errors import AlreadyExistsError, AuthenticationError, PlatformError, RejectedByPlatformError
+from ogosync.errors import (
+    AlreadyExistsError,
+    AuthenticationError,
+    NotFoundError,
+    PlatformError,
+    RejectedByPlatformError,
+)
 from ogosync.http import HttpClient, RetryPolicy
-from ogosync.models import WarehouseCustomer, WarehouseOrder, WarehouseOrderLine
+from ogosync.models import (
+    WarehouseCustomer,
+    WarehouseOrder,
+    WarehouseOrderLine,
+    WarehouseProduct,
+    WarehouseProductState,
+)
 from ogosync.warehouse import myogo
 from ogosync.warehouse.myogo import MyOgoAccount, MyOgoWarehouse
 
@@ -488,3 +501,142 @@ def test_unknown_product_codes_of_nothing_makes_no_request(
 ) -> None:
     assert warehouse.unknown_product_codes([]) == set()
     assert tokens.call_count == 0
+
+
+def _product(code: str = "TS100BLKM", **changes: Any) -> WarehouseProduct:
+    values: dict[str, Any] = {
+        "code": code,
+        "name": "Basic T-shirt / Black / M",
+        "description": "Organic cotton.",
+        "ean_code": "7350000000017",
+        "sales_price": Decimal("299.0"),
+        "currency_code": "SEK",
+        "info_url": "https://shop.example/p/TS100BLKM",
+        "picture_url": "https://cdn.example/TS100BLK.jpg",
+        "language_code": "en",
+    }
+    values.update(changes)
+    return WarehouseProduct(**values)
+
+
+def _product_json(code: str, **changes: Any) -> dict[str, Any]:
+    body = _product(code).to_wire() | {"id": f"id-{code}", "stock": 0, "stockAvailable": 0, "editTime": None}
+    body.update(changes)
+    return body
+
+
+def test_create_product_posts_the_camel_case_payload(
+    warehouse: MyOgoWarehouse, api: respx.MockRouter, tokens: respx.Route
+) -> None:
+    route = api.post("/api/v1/Products").mock(return_value=httpx.Response(200, json=_product_json("TS100BLKM")))
+
+    state = warehouse.create_product(_product(description=None))
+
+    sent = json.loads(route.calls.last.request.content)
+    assert sent == {
+        "code": "TS100BLKM",
+        "name": "Basic T-shirt / Black / M",
+        "eanCode": "7350000000017",
+        "salesPrice": "299.0",
+        "currencyCode": "SEK",
+        "infoUrl": "https://shop.example/p/TS100BLKM",
+        "pictureUrl": "https://cdn.example/TS100BLK.jpg",
+        "languageCode": "en",
+    }
+    assert (state.id, state.code, state.sales_price) == ("id-TS100BLKM", "TS100BLKM", Decimal("299.0"))
+
+
+def test_a_product_code_myogo_has_is_already_exists(
+    warehouse: MyOgoWarehouse, api: respx.MockRouter, tokens: respx.Route
+) -> None:
+    api.post("/api/v1/Products").mock(
+        return_value=httpx.Response(400, json={"statusCode": 400, "message": "Product with code 'X' already exists"})
+    )
+
+    with pytest.raises(AlreadyExistsError):
+        warehouse.create_product(_product("X"))
+
+
+def test_create_product_is_sent_once_even_on_a_5xx(
+    warehouse: MyOgoWarehouse, api: respx.MockRouter, tokens: respx.Route
+) -> None:
+    route = api.post("/api/v1/Products").mock(return_value=httpx.Response(503))
+
+    with pytest.raises(PlatformError):
+        warehouse.create_product(_product())
+
+    assert route.call_count == 1  # the outcome is unknown: the engine looks the code up instead
+
+
+def test_update_product_puts_a_plain_code_in_the_path(
+    warehouse: MyOgoWarehouse, api: respx.MockRouter, tokens: respx.Route
+) -> None:
+    route = api.put("/api/v1/Products/TS100-BLK_M").mock(
+        return_value=httpx.Response(200, json=_product_json("TS100-BLK_M"))
+    )
+
+    warehouse.update_product("TS100-BLK_M", _product("TS100-BLK_M"))
+
+    assert route.call_count == 1
+    assert "base64url" not in route.calls.last.request.url.params
+
+
+@pytest.mark.parametrize("code", ["JACKET/BLK 42?", "Å-100", "50%+1", "a.b"])
+def test_update_product_sends_other_codes_base64url_encoded(
+    warehouse: MyOgoWarehouse, api: respx.MockRouter, tokens: respx.Route, code: str
+) -> None:
+    route = api.put(path__regex=r"^/api/v1/products/[A-Za-z0-9_-]+$").mock(
+        return_value=httpx.Response(200, json=_product_json(code))
+    )
+
+    warehouse.update_product(code, _product(code))
+
+    url = route.calls.last.request.url
+    assert url.params["base64url"] == "true"
+    encoded = url.path.rsplit("/", 1)[1]
+    assert base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode() == code
+
+
+def test_update_of_an_unknown_product_is_not_found(
+    warehouse: MyOgoWarehouse, api: respx.MockRouter, tokens: respx.Route
+) -> None:
+    api.put("/api/v1/Products/GONE").mock(return_value=httpx.Response(404, json={"message": "not found"}))
+
+    with pytest.raises(NotFoundError):
+        warehouse.update_product("GONE", _product("GONE"))
+
+
+def test_list_products_reads_pages_of_250_until_a_short_one(
+    warehouse: MyOgoWarehouse, api: respx.MockRouter, tokens: respx.Route
+) -> None:
+    pages = [[_product_json(f"P{page}-{n}") for n in range(size)] for page, size in enumerate((250, 250, 3))]
+    route = api.get("/api/v1/Products").mock(side_effect=[httpx.Response(200, json=page) for page in pages])
+
+    products = list(warehouse.list_products())
+
+    assert len(products) == 503 and products[-1].code == "P2-2"
+    assert [call.request.url.params["page"] for call in route.calls] == ["1", "2", "3"]
+    assert {call.request.url.params["limit"] for call in route.calls} == {"250"}
+
+
+def test_find_product_matches_the_code_exactly(
+    warehouse: MyOgoWarehouse, api: respx.MockRouter, tokens: respx.Route
+) -> None:
+    route = api.get("/api/v1/Products").mock(
+        return_value=httpx.Response(200, json=[_product_json("TS100BLKM-OLD"), _product_json("TS100BLKM")])
+    )
+
+    found = warehouse.find_product("TS100BLKM")
+
+    assert found is not None and found.id == "id-TS100BLKM"
+    assert route.calls.last.request.url.params["code"] == "TS100BLKM"
+    api.get("/api/v1/Products").mock(return_value=httpx.Response(200, json=[_product_json("TS100BLKM-OLD")]))
+    assert warehouse.find_product("TS100BLKM") is None
+
+
+def test_a_product_state_compares_content_but_not_the_ean() -> None:
+    state = WarehouseProductState.model_validate(_product_json("P1", eanCode="999", salesPrice=299, description=""))
+
+    assert state.description is None  # myOGO's empty strings are no value
+    assert state.same_content(_product("P1", description=None))  # 299 == 299.0, and the EAN is myOGO's own
+    assert not state.same_content(_product("P1", description="New text"))

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 
 from ogosync.errors import RejectedByPlatformError, TransientPlatformError
-from ogosync.models import Address, BindingStatus, Hold, HoldReason, StoreOrderState, UnreadableOrder
+from ogosync.models import Address, BindingStatus, Hold, HoldReason, SkuBinding, StoreOrderState, UnreadableOrder
 from ogosync.sync.orders import ImportOutcome, OrderDeps, import_order_by_id, next_watermark, poll_orders
 from tests.factories import T0, make_integration, make_order
-from tests.fakes import FakeStore, FakeWarehouse, InMemoryState
+from tests.fakes import FakeStore, FakeWarehouse, InMemorySkuBindings, InMemoryState
 
 SKU = "TSHIRT-BLK-M"
 
@@ -324,3 +324,23 @@ def test_next_watermark() -> None:
     assert next_watermark(T0, [T0, later], []) == later
     assert next_watermark(T0, [T0 + timedelta(minutes=1), later], [later]) == later - timedelta(microseconds=1)
     assert next_watermark(later, [T0], [T0]) == later  # never backwards
+
+
+def test_skus_bound_by_the_product_flow_cost_no_myogo_lookup(world) -> None:  # type: ignore[no-untyped-def]
+    integration, deps, _ = world
+    deps.sku_bindings = InMemorySkuBindings()
+    deps.sku_bindings.put_sku_bindings([SkuBinding(integration_id=integration.id, sku=SKU)])
+    asked: list[set[str]] = []
+    known_to_myogo = deps.warehouse.unknown_product_codes
+
+    def counting(codes):  # type: ignore[no-untyped-def]
+        asked.append(set(codes))
+        return known_to_myogo(asked[-1])
+
+    deps.warehouse.unknown_product_codes = counting
+    deps.store.put(make_order("1001", skus=(SKU,)))
+    deps.store.put(make_order("1002", skus=(SKU, "CAP-RED")))
+
+    assert import_order_by_id(integration, "1001", deps).outcome is ImportOutcome.CREATED
+    assert import_order_by_id(integration, "1002", deps).outcome is ImportOutcome.CREATED
+    assert asked == [{"CAP-RED"}]  # 1001 needed no myOGO call at all; 1002 only for its unbound SKU

@@ -12,7 +12,7 @@ from types import TracebackType
 from typing import Any
 
 from ogosync import runtime
-from ogosync.models import Flow, FlowJob, Integration, IntegrationSettings, Platform
+from ogosync.models import Flow, FlowJob, Integration, IntegrationSettings, Platform, ProductAdminRequest
 from ogosync.state.dynamo import DynamoStateRepository
 from ogosync.timeutil import utc_now
 from ogosync_local.aws import LocalAws, start_local_aws
@@ -74,6 +74,7 @@ class LocalStack:
             "OGOSYNC_TABLE": self.aws.table_name,
             "ORDER_QUEUE_URL": self.aws.queue_urls["OrderQueue"],
             "ORDER_POLL_QUEUE_URL": self.aws.queue_urls["OrderPollQueue"],
+            "PRODUCT_SYNC_QUEUE_URL": self.aws.queue_urls["ProductSyncQueue"],
             "ORDER_CLAIM_LEASE_SECONDS": str(self._claim_lease_seconds),
             "POWERTOOLS_SERVICE_NAME": "ogosync",
             "POWERTOOLS_METRICS_NAMESPACE": "ogosync",
@@ -167,6 +168,25 @@ class LocalStack:
         )
 
     # ---- products (store -> myOGO) --------------------------------------------------------------
+
+    def product_admin(self, request: ProductAdminRequest) -> dict[str, Any]:
+        """The merchant's "Refresh" or "Create product", through the product_admin handler."""
+        answer: dict[str, Any] = invoke("product_admin", request.model_dump(mode="json"))
+        return answer
+
+    def enqueue_product_sync(self, integration_id: str) -> None:
+        job = FlowJob(integration_id=integration_id, flow=Flow.PRODUCTS, scheduled_for=utc_now())
+        self._sqs().send_message(QueueUrl=self.aws.queue_urls["ProductSyncQueue"], MessageBody=job.model_dump_json())
+
+    def run_product_syncs(self, *, wait_for_retries_s: float = 0.0) -> DrainReport:
+        """The product sync function over every queued job (one integration per invocation, as deployed)."""
+        return drain_queue(
+            self._sqs(),
+            self.aws.queue_urls["ProductSyncQueue"],
+            "product_sync",
+            batch_size=1,
+            wait_for_retries_s=wait_for_retries_s,
+        )
 
     # ---- stock and tracking (myOGO -> store) ------------------------------------------------------
 

@@ -380,10 +380,11 @@ class CentraSimulator(SimServer):
         description: str = "",
         extra: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Add one size row (stock item) with `stock` physical units; returns the GET /products row."""
-        key = sku + variant_sku + size_sku
-        if self._find_product(key) is not None or (ean and self._find_product(ean) is not None):
-            raise ValueError(f"product {key or ean} already exists")
+        """Add one size row (stock item) with `stock` physical units; returns the GET /products row.
+
+        Centra does not stop two sizes from sharing a SKU or an EAN (its setup guide asks merchants to keep them
+        distinct), so neither does the simulator; the methods that take a key act on the first match.
+        """
         item_id = self._next_item
         self._next_item += 1
         row: dict[str, Any] = {
@@ -538,7 +539,9 @@ class CentraSimulator(SimServer):
             since = {name: _local_param(query, name) for name in ("modified", "created", "stock_modified")}
         except ValueError as exc:
             raise _fail(str(exc)) from None
-        rows = [product for product in self._products.values() if _catalog_match(product, query, since)]
+        rows = list(self._products.values())
+        if any(since.values()) or any(query.get(name) for name in _CATALOG_FILTERS):  # (costly on a big catalog)
+            rows = [product for product in rows if _catalog_match(product, query, since)]
         if not limit:
             return _ok(products=[render(product) for product in rows])
         body: dict[str, Any] = {"products": [render(product) for product in rows[(page - 1) * limit : page * limit]]}
@@ -891,6 +894,9 @@ def _local_param(query: Mapping[str, str], name: str) -> datetime | None:
 
 def _within(value: datetime, newer: datetime | None, older: datetime | None) -> bool:
     return (newer is None or value > newer) and (older is None or value < older)
+
+
+_CATALOG_FILTERS = ("sku", "ean", "productId", "variantId", "stockItemId")
 
 
 def _catalog_match(product: _Product, query: Mapping[str, str], since: Mapping[str, datetime | None]) -> bool:

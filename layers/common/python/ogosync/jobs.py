@@ -12,8 +12,17 @@ from aws_lambda_powertools import Logger
 
 from ogosync import runtime
 from ogosync.errors import OgosyncError
-from ogosync.models import FlowJob, IntegrationStatus, OrderImportJob, Platform
+from ogosync.models import (
+    FlowJob,
+    IntegrationStatus,
+    OrderImportJob,
+    Platform,
+    ProductAdminRequest,
+    ProductReport,
+    ProductRunResult,
+)
 from ogosync.sync.orders import ImportOutcome, ImportResult, PollResult, import_order_by_id, poll_orders
+from ogosync.sync.products import create_products, refresh_products, sync_products
 from ogosync.sync.schedule import dispatch_due_jobs
 from ogosync.sync.webhooks import WebhookAck, receive_store_webhook
 
@@ -52,6 +61,24 @@ def schedule(now: datetime) -> list[FlowJob]:
 
 
 # ---- products (store -> myOGO) ------------------------------------------------------------------
+
+
+def product_sync(job: FlowJob, owner: str) -> ProductRunResult | None:
+    """The scheduled product run of one integration; None when the integration is paused."""
+    integration = runtime.integration(job.integration_id)
+    if integration.status is IntegrationStatus.PAUSED:
+        return None
+    with runtime.product_deps(integration) as deps:
+        return sync_products(integration, deps, owner)
+
+
+def product_admin(request: ProductAdminRequest, owner: str) -> ProductReport | ProductRunResult:
+    """The merchant's "Sync webshop products" page: "Refresh" and "Create product" (what the operator API serves)."""
+    integration = runtime.integration(request.integration_id)
+    with runtime.product_deps(integration) as deps:
+        if request.action == "refresh":
+            return refresh_products(integration, deps, request.states)
+        return create_products(integration, deps, owner, request.skus)
 
 
 # ---- stock and tracking (myOGO -> store) --------------------------------------------------------

@@ -324,4 +324,160 @@ class SkuBinding(BaseModel):
     synced_at: AwareDatetime | None = None
 
 
+class StoreProduct(BaseModel):
+    """One sellable item of a store (Centra: one size row), normalised. `sku` is the full warehouse code or None."""
+
+    store_ids: dict[str, str] = Field(description="the store's own ids of the item (Centra: product, variant, size)")
+    sku: str | None = None
+    ean: str | None = None
+    name: str
+    description: str | None = None
+    price: Decimal | None = Field(default=None, description="in the integration's pricelist (the first one if none)")
+    currency: str | None = None
+    image_url: str | None = None
+    product_url: str | None = Field(default=None, description="the product page, when the platform knows it")
+    active: bool = True
+
+
+class WarehouseProduct(_CamelModel):
+    """The product as myOGO takes it (POST /api/v1/Products, PUT /api/v1/Products/{code})."""
+
+    code: str = Field(min_length=1)
+    name: str
+    description: str | None = None
+    ean_code: str | None = None
+    sales_price: Decimal | None = None
+    currency_code: str | None = None
+    info_url: str | None = None
+    picture_url: str | None = None
+    language_code: str
+
+
+class WarehouseProductState(_CamelModel):
+    """What myOGO says about a product it holds (the ProductResponse fields ogosync compares)."""
+
+    id: str | None = None
+    code: str
+    name: str | None = None
+    description: str | None = None
+    ean_code: str | None = None
+    sales_price: Decimal | None = None
+    currency_code: str | None = None
+    info_url: str | None = None
+    picture_url: str | None = None
+    language_code: str | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    def same_content(self, product: WarehouseProduct) -> bool:
+        """True when myOGO holds what `product` would send; the EAN is left out, myOGO never overwrites its own."""
+        ours = product.model_dump(exclude={"ean_code"})
+        return all(getattr(self, name) == value for name, value in ours.items())
+
+
+class ProductRefusal(BaseModel):
+    """myOGO refused this content of a product: it is not sent again until the content changes."""
+
+    integration_id: str
+    sku: str = Field(min_length=1)
+    message: str
+    content_hash: str
+    refused_at: AwareDatetime
+
+
+class ProductState(StrEnum):
+    """Where a store product stands towards myOGO, as the merchant sees it after "Refresh"."""
+
+    NOT_IN_MYOGO = "not_in_myogo"
+    IN_MYOGO_UNLINKED = "in_myogo_unlinked"  # myOGO has the code (made by hand): "Create" links it
+    LINKED = "linked"
+    CHANGED = "changed"  # changed in the store since the last transfer
+    ERROR = "error"
+    DELETED_IN_STORE = "deleted_in_store"  # bound earlier, no longer in the store; left in myOGO
+
+
+class ProductProblemKind(StrEnum):
+    MISSING_SKU = "missing_sku"
+    DUPLICATE_SKU = "duplicate_sku"
+    REFUSED_BY_MYOGO = "refused_by_myogo"
+    EAN_DIFFERS = "ean_differs"
+    MISSING_IN_MYOGO = "missing_in_myogo"
+    NO_PRICE = "no_price"
+    INACTIVE_IN_STORE = "inactive_in_store"
+    NOT_IN_STORE = "not_in_store"
+
+
+BLOCKING_PROBLEMS = frozenset(
+    {ProductProblemKind.MISSING_SKU, ProductProblemKind.DUPLICATE_SKU, ProductProblemKind.REFUSED_BY_MYOGO}
+)
+
+
+class ProductProblem(BaseModel):
+    kind: ProductProblemKind
+    detail: str
+
+    @property
+    def blocking(self) -> bool:
+        """An error keeps the product out of myOGO; anything else is a warning."""
+        return self.kind in BLOCKING_PROBLEMS
+
+
+class ProductRow(BaseModel):
+    """One line of the merchant's "Sync webshop products" view."""
+
+    sku: str | None
+    state: ProductState
+    name: str
+    ean: str | None = None
+    store_ids: dict[str, str] = Field(default_factory=dict)
+    problems: list[ProductProblem] = Field(default_factory=list)
+    synced_at: AwareDatetime | None = None
+
+
+class ProductReport(BaseModel):
+    """The result of "Refresh": every row (or those in the states asked for) and the count of each state."""
+
+    integration_id: str
+    counts: dict[ProductState, int]
+    rows: list[ProductRow]
+
+
+class TransferOutcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    LINKED = "linked"  # myOGO already held this content (made by hand, or by a run that died): bound, not written
+    REFUSED = "refused"
+
+
+class ProductTransfer(BaseModel):
+    sku: str
+    outcome: TransferOutcome
+    detail: str | None = None
+
+
+class ProductRunResult(BaseModel):
+    """What one transfer run (the schedule, or "Create product") did."""
+
+    integration_id: str
+    ran: bool
+    counts: dict[str, int] = Field(default_factory=dict)
+    transfers: list[ProductTransfer] = Field(default_factory=list)
+    not_sent: list[ProductRow] = Field(default_factory=list, description="products left out, with their errors")
+    complete: bool = Field(default=True, description="False when the time budget ran out: the next run continues")
+
+
+class ProductAdminRequest(BaseModel):
+    """The operator's product actions: "Refresh" (optionally filtered by state) and "Create product"."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["refresh", "create"]
+    integration_id: str = Field(pattern=INTEGRATION_ID_PATTERN)
+    states: list[ProductState] | None = None
+    skus: list[str] | None = Field(default=None, description="the products to create; None means all")
+
+
 # ---- stock and tracking (myOGO -> store) --------------------------------------------------------

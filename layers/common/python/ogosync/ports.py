@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
@@ -19,11 +19,15 @@ from ogosync.models import (
     Hold,
     Integration,
     OrderBinding,
+    ProductRefusal,
     SkuBinding,
     StoreOrder,
+    StoreProduct,
     UnreadableOrder,
     WarehouseOrder,
     WarehouseOrderState,
+    WarehouseProduct,
+    WarehouseProductState,
 )
 
 
@@ -181,6 +185,47 @@ class SkuBindingRepository(Protocol):
     def put_sku_bindings(self, bindings: Sequence[SkuBinding]) -> None:
         """Write (replace) these bindings, in batches."""
         ...
+
+
+@runtime_checkable
+class StoreCatalog(Protocol):
+    """A store's products, for the product flow (the store is dominant for product information)."""
+
+    def products(self, pricelist: str | None) -> Iterator[StoreProduct]:
+        """Every sellable item (Centra: every size), priced from `pricelist` (the first price when None)."""
+        ...
+
+    def close(self) -> None:
+        """Release the connections (a catalog is read once per product run)."""
+        ...
+
+
+class WarehouseCatalog(Protocol):
+    """myOGO's products of one merchant account."""
+
+    def list_products(self) -> Iterator[WarehouseProductState]:
+        """Every product, read in pages."""
+        ...
+
+    def find_product(self, code: str) -> WarehouseProductState | None: ...
+
+    def create_product(self, product: WarehouseProduct) -> WarehouseProductState:
+        """Create it. Raises AlreadyExistsError when myOGO has the code; not retried on an unknown outcome."""
+        ...
+
+    def update_product(self, code: str, product: WarehouseProduct) -> WarehouseProductState:
+        """Update the product `code` (the code in `product` may rename it). Raises NotFoundError when unknown."""
+        ...
+
+
+class ProductRefusalRepository(Protocol):
+    """Products whose content myOGO refused (items REFUSED#<sku>), so that the same content is not sent again."""
+
+    def all_product_refusals(self, integration_id: str) -> list[ProductRefusal]: ...
+
+    def put_product_refusal(self, refusal: ProductRefusal) -> None: ...
+
+    def delete_product_refusals(self, integration_id: str, skus: Sequence[str]) -> None: ...
 
 
 # ---- stock and tracking (myOGO -> store) --------------------------------------------------------

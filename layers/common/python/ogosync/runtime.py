@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 
 from ogosync.aws import clients
@@ -16,12 +18,14 @@ from ogosync.aws.secrets import SecretsManagerStore
 from ogosync.aws.sqs import SqsJobQueue
 from ogosync.errors import ConfigurationError, UnknownIntegrationError
 from ogosync.models import Credentials, Flow, Integration, Platform
-from ogosync.ports import JobQueue, StorePlatform, WebhookVerifier
+from ogosync.ports import JobQueue, StoreCatalog, StorePlatform, WebhookVerifier
 from ogosync.state.dynamo import DynamoStateRepository
+from ogosync.state.product_refusals import DynamoProductRefusals
 from ogosync.state.skus import DynamoSkuBindings
 from ogosync.stores.centra import CentraStore
 from ogosync.stores.centra_webhook import CentraWebhookVerifier
 from ogosync.sync.orders import OrderDeps
+from ogosync.sync.products import ProductDeps
 from ogosync.sync.webhooks import WebhookDeps
 from ogosync.warehouse.myogo import MyOgoAccount, MyOgoWarehouse
 
@@ -124,6 +128,7 @@ def order_deps(integration: Integration) -> OrderDeps:
             store=store_for(integration, credentials),
             warehouse=warehouse_for(integration, credentials),
             claim_lease_seconds=int(os.environ.get("ORDER_CLAIM_LEASE_SECONDS", "120")),
+            sku_bindings=sku_bindings(),
         )
     return _order_deps[key]
 
@@ -136,12 +141,40 @@ def sku_bindings() -> DynamoSkuBindings:
 # ---- products (store -> myOGO) ------------------------------------------------------------------
 
 
+@cache
+def product_refusals() -> DynamoProductRefusals:
+    return DynamoProductRefusals(clients.dynamodb(), _env("OGOSYNC_TABLE"))
+
+
+def catalog_for(integration: Integration, credentials: Credentials) -> StoreCatalog:
+    store = store_for(integration, credentials)
+    if not isinstance(store, StoreCatalog):
+        raise ConfigurationError(f"platform {integration.platform} cannot list its products yet")
+    return store
+
+
+@contextmanager
+def product_deps(integration: Integration) -> Iterator[ProductDeps]:
+    """Adapters for one product run, closed after it: a run is long and rare, so there is nothing to keep warm
+    (myOGO tokens are cached per account anyway)."""
+    credentials = secrets().credentials(integration)
+    store = catalog_for(integration, credentials)
+    warehouse = warehouse_for(integration, credentials)
+    try:
+        yield ProductDeps(
+            state=state(), store=store, warehouse=warehouse, skus=sku_bindings(), refusals=product_refusals()
+        )
+    finally:
+        warehouse.close()
+        store.close()
+
+
 # ---- stock and tracking (myOGO -> store) --------------------------------------------------------
 
 
 def reset() -> None:
     """Forget cached clients and adapters, after the environment changed (a new local stack, other endpoints)."""
-    for cached in (state, secrets, order_queue, flow_queues, webhook_deps, sku_bindings):
+    for cached in (state, secrets, order_queue, flow_queues, webhook_deps, sku_bindings, product_refusals):
         cached.cache_clear()
     for client in (clients.dynamodb, clients.sqs, clients.secretsmanager):
         client.cache_clear()

@@ -20,7 +20,16 @@ from pydantic import ValidationError
 
 from ogosync.errors import OgosyncError, PlatformError, RejectedByPlatformError
 from ogosync.http import HttpClient, RateLimiter
-from ogosync.models import Address, Hold, HoldReason, OrderLine, StoreOrder, StoreOrderState, UnreadableOrder
+from ogosync.models import (
+    Address,
+    Hold,
+    HoldReason,
+    OrderLine,
+    StoreOrder,
+    StoreOrderState,
+    StoreProduct,
+    UnreadableOrder,
+)
 from ogosync.timeutil import Clock, from_local_naive, local_lower_bound, utc_now
 
 PLATFORM = "centra"
@@ -168,6 +177,41 @@ def _line(raw: Mapping[str, Any]) -> OrderLine:
     )
 
 
+def parse_product(raw: Mapping[str, Any], pricelist: str | None) -> StoreProduct:
+    """A GET /products row (one size) as a StoreProduct, priced from `pricelist` (its name or id; else the first)."""
+    sku = centra_sku(_text(raw, "sku"), _text(raw, "variantSku"), _text(raw, "sizeSku"), _text(raw, "ean"))
+    price = _price(raw.get("prices"), pricelist)
+    images = raw.get("images") or []
+    return StoreProduct(
+        store_ids={name: _text(raw, name) for name in ("productId", "variantId", "stockItemId") if _text(raw, name)},
+        sku=sku or None,
+        ean=_text(raw, "ean") or None,
+        name=" / ".join(part for part in (_display_name(raw), _text(raw, "variant"), _text(raw, "size")) if part),
+        description=_text(raw, "description") or None,
+        price=_decimal(price.get("price")) if price else None,
+        currency=(_text(price, "currency") or None) if price else None,
+        image_url=_image_url(images[0]) if isinstance(images, list) and images else None,
+        active=_flag(raw, "active") if "active" in raw else True,
+    )
+
+
+def _display_name(raw: Mapping[str, Any]) -> str:
+    return _text(raw, "name") or _text(raw, "product")  # the external name, else the internal one
+
+
+def _price(prices: Any, pricelist: str | None) -> Mapping[str, Any] | None:
+    rows = [row for row in prices or [] if isinstance(row, dict)] if isinstance(prices, list) else []
+    if pricelist is None:
+        return rows[0] if rows else None
+    return next((row for row in rows if pricelist in (_text(row, "pricelist"), _text(row, "id"))), None)
+
+
+def _image_url(image: Any) -> str | None:
+    # The reference shows images as a list of CDN URLs; an object with a url is read too, in case (uncertain).
+    url = image.get("url") if isinstance(image, dict) else image
+    return str(url) if url else None
+
+
 class CentraStore:
     """A Centra store reached through its Order API plugin (Base URL + secret API key)."""
 
@@ -194,6 +238,21 @@ class CentraStore:
 
     def close(self) -> None:
         self._http.close()
+
+    def products(self, pricelist: str | None) -> Iterator[StoreProduct]:
+        # The maximum `limit` of GET /products is undocumented (uncertain); pages are read until one comes back
+        # short without a `next` link, or empty, so neither a missing link nor a lower server cap loses rows.
+        page = 1
+        while True:
+            body = self._ok(self._http.request("GET", "products", params={"limit": self._page_size, "page": page}))
+            rows = body.get("products")
+            if not isinstance(rows, list):
+                raise PlatformError(PLATFORM, "GET /products answered without a products list")
+            for raw in rows:
+                yield parse_product(raw, pricelist)
+            if not rows or (len(rows) < self._page_size and not body.get("next")):
+                return
+            page += 1
 
     def orders_placed_since(self, since: datetime) -> Iterator[StoreOrder | UnreadableOrder]:
         newer_than = local_lower_bound(since, self._clock(), self._zone).strftime(DATE_FORMAT)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -44,7 +44,8 @@ from ogosync.models import (
     WarehouseOrderLine,
     WarehouseOrderState,
 )
-from ogosync.ports import StateRepository, StorePlatform, Warehouse
+from ogosync.ports import SkuBindingRepository, StateRepository, StorePlatform, Warehouse
+from ogosync.sync.runs import record_run
 from ogosync.timeutil import Clock, utc_now
 
 logger = Logger(service="ogosync", child=True)
@@ -81,6 +82,7 @@ class OrderDeps:
     lock_ttl_seconds: int = 330  # longer than the poll function's timeout
     new_token: Callable[[], str] = field(default=lambda: uuid.uuid4().hex)
     sleep: Callable[[float], None] = time.sleep
+    sku_bindings: SkuBindingRepository | None = None  # codes bound by the product flow are known to myOGO
 
 
 # ---- mapping ------------------------------------------------------------------------------------
@@ -117,7 +119,18 @@ def shipping_code_for(order: StoreOrder, shipping_map: dict[str, str]) -> str | 
     return shipping_map.get(method) or shipping_map.get(DEFAULT_SHIPPING_KEY)
 
 
-def order_holds(order: StoreOrder, shipping_map: dict[str, str], warehouse: Warehouse) -> list[Hold]:
+def unknown_product_codes(integration: Integration, codes: Iterable[str], deps: OrderDeps) -> set[str]:
+    """The codes myOGO has no product for. A code with a SKU binding is known (the product flow put it in myOGO),
+    so myOGO is asked only about the others."""
+    wanted = set(codes)
+    if deps.sku_bindings is not None and wanted:
+        wanted -= deps.sku_bindings.get_sku_bindings(integration.id, sorted(wanted)).keys()
+    return deps.warehouse.unknown_product_codes(wanted) if wanted else set()
+
+
+def order_holds(
+    order: StoreOrder, shipping_map: dict[str, str], unknown_codes: Callable[[Iterable[str]], set[str]]
+) -> list[Hold]:
     """Every reason to keep a paid order back, store-side flags first. myOGO is asked about SKUs only when
     nothing else holds the order, so held orders cost no warehouse calls on every re-check."""
     holds = list(order.holds) + _address_holds(order) + _line_holds(order)
@@ -126,7 +139,7 @@ def order_holds(order: StoreOrder, shipping_map: dict[str, str], warehouse: Ware
         holds.append(Hold(reason=HoldReason.UNMAPPED_SHIPPING_METHOD, detail=f"no myOGO shipping code for {method!r}"))
     if holds:
         return holds
-    unknown = warehouse.unknown_product_codes(line.sku for line in order.lines if line.quantity > 0)
+    unknown = unknown_codes(line.sku for line in order.lines if line.quantity > 0)
     if unknown:
         return [Hold(reason=HoldReason.UNKNOWN_SKU, detail=f"not in myOGO: {', '.join(sorted(unknown))}")]
     return []
@@ -189,7 +202,8 @@ def import_order(
         return _record_unreadable(integration, order, reference, deps)
     skip_reason = _skip_reason(order)
     shipping_map = deps.state.shipping_map(integration.id)
-    holds = [] if skip_reason else order_holds(order, shipping_map, deps.warehouse)
+    codes = partial(unknown_product_codes, integration, deps=deps)
+    holds = [] if skip_reason else order_holds(order, shipping_map, codes)
     may_be_in_myogo = binding is not None and binding.attempts > 0
     if not may_be_in_myogo and (skip_reason or holds):
         return _record_without_claim(integration, order, reference, skip_reason, holds, deps)
@@ -401,14 +415,4 @@ def _save_run(
     watermark: datetime | None,
     error: str | None,
 ) -> None:
-    deps.state.save_cursor(
-        cursor.model_copy(
-            update={
-                "watermark": watermark,
-                "last_run_started": started,
-                "last_run_ended": deps.clock(),
-                "last_counts": dict(counts),
-                "last_error": error,
-            }
-        )
-    )
+    record_run(deps.state, cursor, started=started, ended=deps.clock(), counts=counts, watermark=watermark, error=error)

@@ -10,22 +10,29 @@ API is answered once by logging in again. Uncertain in the reference, coded defe
 
 from __future__ import annotations
 
+import base64
+import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+from aws_lambda_powertools import Logger
 
 from ogosync.errors import AlreadyExistsError, AuthenticationError, PlatformError, RejectedByPlatformError
 from ogosync.http import HttpClient
-from ogosync.models import WarehouseOrder, WarehouseOrderState
+from ogosync.models import WarehouseOrder, WarehouseOrderState, WarehouseProduct, WarehouseProductState
 from ogosync.timeutil import Clock, utc_now
 
 PLATFORM = "myogo"
 SCOPES = "read:order write:order read:product write:product"
 _EXISTS_MARKERS = ("same reference", "already exist")
+PRODUCT_PAGE_SIZE = 250  # the maximum `limit` (reference §7)
+_PLAIN_CODE = re.compile(r"[A-Za-z0-9_-]+")
+
+logger = Logger(service="ogosync", child=True)
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,15 @@ def _parse_time(value: Any) -> datetime | None:
         return None
     parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=utc_now().tzinfo)
+
+
+def _product_path(code: str) -> tuple[str, dict[str, str] | None]:
+    """The path (and query) of one product. A code with characters a URL path cannot carry plainly goes
+    base64url-encoded, as the .NET SDK's UpdateProduct does (reference §2); others go as they are."""
+    if _PLAIN_CODE.fullmatch(code):
+        return f"api/v1/Products/{code}", None
+    encoded = base64.urlsafe_b64encode(code.encode()).decode().rstrip("=")
+    return f"api/v1/products/{encoded}", {"base64url": "true"}
 
 
 def parse_order_state(raw: dict[str, Any]) -> WarehouseOrderState:
@@ -117,6 +133,38 @@ class MyOgoWarehouse:
         return parse_order_state(response.json())
 
     # ---- products -------------------------------------------------------------------------------
+
+    def list_products(self) -> Iterator[WarehouseProductState]:
+        page = 1
+        while True:
+            params = {"limit": PRODUCT_PAGE_SIZE, "page": page}
+            found = self._call("GET", "api/v1/Products", params=params).json() or []
+            for raw in found:
+                yield WarehouseProductState.model_validate(raw)
+            if len(found) < PRODUCT_PAGE_SIZE:  # the SDKs' rule: a short page is the last (reference §7)
+                return
+            page += 1
+
+    def find_product(self, code: str) -> WarehouseProductState | None:
+        found = self._call("GET", "api/v1/Products", params={"code": code, "limit": 50, "page": 1}).json()
+        matches = [raw for raw in found or [] if str(raw.get("code")) == code]
+        if len(matches) > 1:  # the PHP SDK's words: "Multiple products with same code found, this should be fixed"
+            logger.warning("myOGO holds several products with one code", extra={"code": code})
+        return WarehouseProductState.model_validate(matches[0]) if matches else None
+
+    def create_product(self, product: WarehouseProduct) -> WarehouseProductState:
+        try:
+            response = self._call("POST", "api/v1/Products", json=product.to_wire())
+        except RejectedByPlatformError as exc:
+            if any(marker in exc.detail.lower() for marker in _EXISTS_MARKERS):
+                raise AlreadyExistsError(PLATFORM, exc.detail, exc.status) from exc
+            raise
+        return WarehouseProductState.model_validate(response.json())
+
+    def update_product(self, code: str, product: WarehouseProduct) -> WarehouseProductState:
+        path, params = _product_path(code)
+        response = self._call("PUT", path, params=params, json=product.to_wire())
+        return WarehouseProductState.model_validate(response.json())
 
     def unknown_product_codes(self, codes: Iterable[str]) -> set[str]:
         unknown = set()
