@@ -45,6 +45,7 @@ from ogosync.models import (
     WarehouseOrderState,
 )
 from ogosync.ports import StateRepository, StorePlatform, Warehouse
+from ogosync.sync.runs import RunRecord, save_run
 from ogosync.timeutil import Clock, utc_now
 
 logger = Logger(service="ogosync", child=True)
@@ -401,14 +402,4 @@ def _save_run(
     watermark: datetime | None,
     error: str | None,
 ) -> None:
-    deps.state.save_cursor(
-        cursor.model_copy(
-            update={
-                "watermark": watermark,
-                "last_run_started": started,
-                "last_run_ended": deps.clock(),
-                "last_counts": dict(counts),
-                "last_error": error,
-            }
-        )
-    )
+    save_run(deps.state, cursor, started, deps.clock(), RunRecord(watermark, counts, error))

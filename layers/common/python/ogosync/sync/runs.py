@@ -1,0 +1,70 @@
+"""One run of a scheduled flow for one integration: under the flow's lock, from the cursor, recorded in the cursor.
+
+The cursor records every run, a failed one included (its error, the watermark unmoved), so the state of each
+merchant's flows is visible; only the run itself decides how far the watermark may move.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypeVar
+
+from ogosync.models import Cursor, Flow
+from ogosync.ports import StateRepository
+from ogosync.timeutil import Clock
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What a run leaves in its cursor."""
+
+    watermark: datetime | None
+    counts: Mapping[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+
+def save_run(state: StateRepository, cursor: Cursor, started: datetime, ended: datetime, record: RunRecord) -> Cursor:
+    return state.save_cursor(
+        cursor.model_copy(
+            update={
+                "watermark": record.watermark,
+                "last_run_started": started,
+                "last_run_ended": ended,
+                "last_counts": dict(record.counts),
+                "last_error": record.error,
+            }
+        )
+    )
+
+
+def locked_run(
+    state: StateRepository,
+    clock: Clock,
+    lock: tuple[str, Flow, str, int],
+    run: Callable[[Cursor, datetime], T],
+    record: Callable[[T], RunRecord],
+) -> T | None:
+    """Run `run(cursor, started)` under the lock (integration id, flow, owner, TTL seconds) and record it.
+
+    None when another run of the same flow and integration holds the lock. An exception from `run` is recorded
+    as the run's error and raised again, so the queue retries the job.
+    """
+    integration_id, flow, owner, ttl_seconds = lock
+    started = clock()
+    if not state.acquire_lock(integration_id, flow, owner, started, ttl_seconds):
+        return None
+    try:
+        cursor = state.get_cursor(integration_id, flow)
+        try:
+            result = run(cursor, started)
+        except Exception as exc:
+            save_run(state, cursor, started, clock(), RunRecord(cursor.watermark, error=f"{type(exc).__name__}: {exc}"))
+            raise
+        save_run(state, cursor, started, clock(), record(result))
+        return result
+    finally:
+        state.release_lock(integration_id, flow, owner)
