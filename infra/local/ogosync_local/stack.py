@@ -12,8 +12,12 @@ from types import TracebackType
 from typing import Any
 
 from ogosync import runtime
-from ogosync.models import Flow, FlowJob, Integration, IntegrationSettings, Platform
+from ogosync.models import Flow, FlowJob, Integration, IntegrationSettings, Platform, SkuBinding
 from ogosync.state.dynamo import DynamoStateRepository
+from ogosync.state.skus import DynamoSkuBindings
+from ogosync.state.stock import DynamoStockLedger
+from ogosync.state.tracking import DynamoTrackingRepository
+from ogosync.stores.centra import centra_sku
 from ogosync.timeutil import utc_now
 from ogosync_local.aws import LocalAws, start_local_aws
 from ogosync_local.lambdas import ROOT, DrainReport, WebhookGateway, drain_queue, invoke
@@ -21,6 +25,7 @@ from ogosync_local.sim import CentraSimulator, MyOgoSimulator
 
 MYOGO_CLIENT_ID = "123456"  # the demo application pair of the reference
 MYOGO_CLIENT_SECRET = "abcdef"  # noqa: S105 (public demo pair, simulator only)
+FLOW_QUEUES = {Flow.STOCK: "StockSyncQueue", Flow.TRACKING: "TrackingSyncQueue"}  # template.yaml logical ids
 
 
 @dataclass
@@ -74,6 +79,9 @@ class LocalStack:
             "OGOSYNC_TABLE": self.aws.table_name,
             "ORDER_QUEUE_URL": self.aws.queue_urls["OrderQueue"],
             "ORDER_POLL_QUEUE_URL": self.aws.queue_urls["OrderPollQueue"],
+            "STOCK_SYNC_QUEUE_URL": self.aws.queue_urls[FLOW_QUEUES[Flow.STOCK]],
+            "TRACKING_SYNC_QUEUE_URL": self.aws.queue_urls[FLOW_QUEUES[Flow.TRACKING]],
+            "TRACKING_CLAIM_LEASE_SECONDS": str(self._claim_lease_seconds),
             "ORDER_CLAIM_LEASE_SECONDS": str(self._claim_lease_seconds),
             "POWERTOOLS_SERVICE_NAME": "ogosync",
             "POWERTOOLS_METRICS_NAMESPACE": "ogosync",
@@ -169,6 +177,67 @@ class LocalStack:
     # ---- products (store -> myOGO) --------------------------------------------------------------
 
     # ---- stock and tracking (myOGO -> store) ------------------------------------------------------
+
+    def bind_skus_without_product_flow(self, integration_id: str) -> list[SkuBinding]:
+        """Bind every Centra size that myOGO has a product for, the way the product flow will.
+
+        A stand-in for set-ups (demo, tests) until the product flow, which writes these bindings, is merged.
+        """
+        setup = self.stores[integration_id]
+        in_myogo = set(self.myogo.products(setup.merchant_id))
+        bindings = []
+        for row in setup.centra.products:
+            code = centra_sku(row["sku"], row["variantSku"], row["sizeSku"], row["ean"])
+            if code in in_myogo:
+                store_ids = {name: str(row[name]) for name in ("productId", "variantId", "stockItemId")}
+                bindings.append(
+                    SkuBinding(integration_id=integration_id, sku=code, store_ids=store_ids, ean=row["ean"] or None)
+                )
+        DynamoSkuBindings(self.aws.client("dynamodb"), self.aws.table_name).put_sku_bindings(bindings)
+        return bindings
+
+    def register_myogo_webhook(self, integration_id: str) -> str:
+        """The merchant registers myOGO's OrderShipped webhook to ogosync; its key goes into the integration secret."""
+        setup = self.stores[integration_id]
+        key = secrets.token_urlsafe(24)
+        setup.secret_values["myogo_webhook_key"] = key
+        self.aws.client("secretsmanager").put_secret_value(
+            SecretId=setup.integration.secret_name, SecretString=json.dumps(setup.secret_values)
+        )
+        self.myogo.add_webhook(setup.merchant_id, f"{self.gateway.base_url}/webhooks/myogo/{integration_id}", key)
+        runtime.reset()  # the functions cache credentials: read the new secret
+        return key
+
+    def enqueue_flow(self, integration_id: str, flow: Flow) -> None:
+        """One scheduled job of `flow` for the integration now, as the scheduler would enqueue it."""
+        job = FlowJob(integration_id=integration_id, flow=flow, scheduled_for=utc_now())
+        self._sqs().send_message(QueueUrl=self.aws.queue_urls[FLOW_QUEUES[flow]], MessageBody=job.model_dump_json())
+
+    def run_stock_sync(self, *, wait_for_retries_s: float = 0.0) -> DrainReport:
+        """The stock function over every queued stock job (one integration per invocation, as deployed)."""
+        return drain_queue(
+            self._sqs(),
+            self.aws.queue_urls[FLOW_QUEUES[Flow.STOCK]],
+            "stock_sync",
+            batch_size=1,
+            wait_for_retries_s=wait_for_retries_s,
+        )
+
+    def run_tracking_sync(self, *, wait_for_retries_s: float = 0.0) -> DrainReport:
+        """The tracking function over every queued poll job and webhook hint (one per invocation, as deployed)."""
+        return drain_queue(
+            self._sqs(),
+            self.aws.queue_urls[FLOW_QUEUES[Flow.TRACKING]],
+            "tracking_sync",
+            batch_size=1,
+            wait_for_retries_s=wait_for_retries_s,
+        )
+
+    def stock_ledger(self) -> DynamoStockLedger:
+        return DynamoStockLedger(self.aws.client("dynamodb"), self.aws.table_name)
+
+    def tracking_state(self) -> DynamoTrackingRepository:
+        return DynamoTrackingRepository(self.aws.client("dynamodb"), self.aws.table_name)
 
     def queue_depth(self, logical_id: str) -> int:
         attributes = self._sqs().get_queue_attributes(
