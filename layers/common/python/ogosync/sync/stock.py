@@ -149,6 +149,7 @@ def _run(integration: Integration, deps: StockDeps, cursor: Cursor, started: dat
     run_state = deps.ledger.run_state(integration.id)
     full = full_run_due(integration, run_state, started)
     result = StockRunResult(integration.id, full=full, watermark=cursor.watermark)
+    result.counts.update(dict.fromkeys(("written", "unchanged", "not_in_store", "oversold"), 0))  # always shown
     transit = in_transit(integration, deps.state, deps.store, started)  # before myOGO is read: see the docstring
     changed = _changed_levels(integration, deps, cursor, full)
     levels = changed | _rechecked_levels(deps, set(transit.units) | set(run_state.in_transit_skus), changed, full)
