@@ -13,11 +13,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ogosync import jobs
 from ogosync.models import FlowJob, TrackingJob
+from ogosync.sync.tracking import TrackingOutcome
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+REFUSED_METRIC = "ShipmentsRefused"  # a shipment the store refused or could not capture: ShipmentRefusedAlarm
 
 
 @tracer.capture_method(capture_response=False)
@@ -28,12 +30,15 @@ def tracking_record(record: SQSRecord) -> None:
         result = jobs.tracking_poll(job, owner=record.message_id)
         if result is not None:
             pushed = result.counts["pushed"] + result.counts["completed"]
+            refused = result.counts["capture_failed"] + result.counts["rejected"]
             metrics.add_metric(name="ShipmentsPushed", unit=MetricUnit.Count, value=pushed)
-            metrics.add_metric(name="ShipmentsRefused", unit=MetricUnit.Count, value=len(result.refused))
+            metrics.add_metric(name=REFUSED_METRIC, unit=MetricUnit.Count, value=refused)
         return
     outcome = jobs.tracking_hint(job)
     if outcome is not None:
         metrics.add_metric(name=f"Tracking_{outcome}", unit=MetricUnit.Count, value=1)
+        if outcome in (TrackingOutcome.CAPTURE_FAILED, TrackingOutcome.REJECTED):
+            metrics.add_metric(name=REFUSED_METRIC, unit=MetricUnit.Count, value=1)
 
 
 @logger.inject_lambda_context

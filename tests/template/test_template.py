@@ -648,6 +648,16 @@ def test_alarms(resources: Resources) -> None:
     assert {"Name": "ApiId", "Value": {"Ref": "WebhookApi"}} in api_5xx[0]["Dimensions"]
 
 
+def test_a_refused_shipment_raises_an_alarm(resources: Resources) -> None:
+    alarm = props(resources["ShipmentRefusedAlarm"])
+    source = (REPO_ROOT / "functions/tracking_sync/app.py").read_text(encoding="utf-8")
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("ogosync", "ShipmentsRefused")
+    assert 'REFUSED_METRIC = "ShipmentsRefused"' in source, "the metric the tracking worker emits"
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "ogosync"}]  # Powertools' default dimension
+    assert (alarm["Statistic"], alarm["Threshold"], alarm["ComparisonOperator"]) == ("Sum", 0, "GreaterThanThreshold")
+    assert notifies_topic(alarm)
+
+
 def test_alarm_email_subscription_is_conditional(cfn: dict[str, Any], resources: Resources) -> None:
     (sub_id,) = of_type(resources, "AWS::SNS::Subscription")
     sub = resources[sub_id]

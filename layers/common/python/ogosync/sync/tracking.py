@@ -65,10 +65,11 @@ class TrackingOutcome(StrEnum):
     ALREADY_PUSHED = "already_pushed"
     CAPTURE_FAILED = "capture_failed"
     REJECTED = "rejected"
+    REFUSED_BEFORE = "refused_before"  # the store refused it at an earlier try: left to a person, not retried
     BUSY = "busy"  # another worker holds a live claim on the push; try again later
 
 
-_REFUSED: dict[TrackingStatus | None, TrackingOutcome] = {  # left to a person, never retried alone
+_REFUSED: dict[TrackingStatus | None, TrackingOutcome] = {
     TrackingStatus.CAPTURE_FAILED: TrackingOutcome.CAPTURE_FAILED,
     TrackingStatus.REJECTED: TrackingOutcome.REJECTED,
 }
@@ -109,7 +110,7 @@ def apply_change(
         if view.tracking_status is TrackingStatus.PUSHED:
             return TrackingOutcome.ALREADY_PUSHED
         if view.tracking_status in _REFUSED:
-            return _REFUSED[view.tracking_status]
+            return TrackingOutcome.REFUSED_BEFORE
         return push_shipment(integration, view.store_order_id, change, deps)
     if change.status == MYOGO_CANCELLED and moved:
         logger.warning("order cancelled in myOGO", extra={"order_id": view.store_order_id})
@@ -216,7 +217,7 @@ def _current_outcome(integration: Integration, order_id: str, deps: TrackingDeps
     status = current.tracking_status if current else None
     if status is TrackingStatus.PUSHED:
         return TrackingOutcome.ALREADY_PUSHED
-    return _REFUSED.get(status, TrackingOutcome.BUSY)
+    return TrackingOutcome.REFUSED_BEFORE if status in _REFUSED else TrackingOutcome.BUSY
 
 
 def _about(order_id: str, error: OgosyncError) -> dict[str, str]:
@@ -231,9 +232,7 @@ class TrackingRunResult:
     integration_id: str
     counts: Counter[str] = field(default_factory=Counter)
     cancelled: list[str] = field(default_factory=list)  # store orders myOGO cancelled (newly seen)
-    refused: list[str] = field(
-        default_factory=list
-    )  # store orders whose shipment the store refused or could not capture
+    refused: list[str] = field(default_factory=list)  # newly refused by the store, or its capture failed
     errors: list[str] = field(default_factory=list)
     watermark: datetime | None = None
 

@@ -5,7 +5,10 @@ they are cached in memory per warehouse account (never written anywhere) and ren
 API is answered once by logging in again. Uncertain in the reference, coded defensively:
 - how a duplicate order reference is refused in v1 (the legacy API said "order with same reference"): any refusal
   that mentions the reference existing is taken as "already exists", and the caller then looks it up;
-- enum casing in answers: statuses are compared in lower case.
+- enum casing in answers: statuses are compared in lower case;
+- GET /Stock for an unknown productCode: the reference lists a 404; a 404 and an empty list both mean "none";
+- the sort order of pages read by `modifiedAfter` is undocumented: every page up to a short one is read, and the
+  callers' watermark overlap re-reads what moved between pages while they were read.
 """
 
 from __future__ import annotations
