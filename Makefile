@@ -45,5 +45,10 @@ DEMO_LOG_LEVEL ?= CRITICAL
 demo: install
 	POWERTOOLS_LOG_LEVEL=$(DEMO_LOG_LEVEL) $(BIN)/python -m ogosync_local.demo
 
+# Figures of the stock flow at 20,000 SKUs on the simulators (a few minutes; not part of `make test`)
+.PHONY: measure-stock
+measure-stock: install
+	POWERTOOLS_LOG_LEVEL=$(DEMO_LOG_LEVEL) $(BIN)/python -m ogosync_local.measure_stock
+
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

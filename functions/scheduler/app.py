@@ -1,4 +1,4 @@
-"""Every minute: enqueue one poll job for each active integration whose interval is due."""
+"""Every minute: enqueue one job per flow for each active integration whose interval of that flow is due."""
 
 from __future__ import annotations
 
@@ -22,4 +22,7 @@ metrics = Metrics()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     enqueued = jobs.schedule(utc_now())
     metrics.add_metric(name="PollJobsEnqueued", unit=MetricUnit.Count, value=len(enqueued))
-    return {"enqueued": [job.integration_id for job in enqueued]}
+    by_flow: dict[str, list[str]] = {}
+    for job in enqueued:
+        by_flow.setdefault(job.flow, []).append(job.integration_id)
+    return {"enqueued": by_flow}

@@ -38,8 +38,8 @@ def test_paid_orders_reach_myogo_once_despite_duplicate_lost_and_reordered_webho
 
     deliveries = setup.centra.deliver_webhooks(duplicate_rate=0.5, loss_rate=0.3, reorder=True, seed=3)
     stack.run_order_workers()
-    stack.enqueue_poll(setup.integration.id)
-    stack.run_polls()
+    stack.enqueue_flow(setup.integration.id, Flow.ORDERS)
+    stack.run_flow(Flow.ORDERS)
 
     assert any(d.lost for d in deliveries) and any(d.duplicated for d in deliveries)
     references = _myogo_references(stack, setup)
@@ -85,8 +85,8 @@ def test_myogo_answering_500_after_storing_the_order_is_resolved_by_lookup(stack
     order_id = setup.centra.add_order([{"product": SIZE}])["orderId"]
     stack.myogo.faults.add_rule(FaultRule(method="POST", path_prefix="/api/v1/Orders", status=500, after_success=True))
 
-    stack.enqueue_poll(setup.integration.id)
-    stack.run_polls()
+    stack.enqueue_flow(setup.integration.id, Flow.ORDERS)
+    stack.run_flow(Flow.ORDERS)
 
     assert _myogo_references(stack, setup) == Counter({order_id: 1})
     assert stack.state().get_cursor(setup.integration.id, Flow.ORDERS).last_counts == {"recovered": 1, "seen": 1}
@@ -104,8 +104,8 @@ def test_a_webhook_three_times_and_the_poll_give_one_myogo_order(stack: LocalSta
         )
         assert answer.status_code == 202
     stack.run_order_workers()
-    stack.enqueue_poll(setup.integration.id)
-    stack.run_polls()
+    stack.enqueue_flow(setup.integration.id, Flow.ORDERS)
+    stack.run_flow(Flow.ORDERS)
 
     assert _myogo_references(stack, setup) == Counter({order_id: 1})
 
@@ -118,11 +118,9 @@ def test_one_merchants_broken_store_does_not_delay_another(stack: LocalStack) ->
     broken.centra.api_key = "rotated-without-telling-ogosync"  # every call of ours now gets 401
 
     scheduled = stack.run_scheduler()
-    poll_jobs = stack.queue_depth("OrderPollQueue")
-    report = stack.run_polls()
+    report = stack.run_flow(Flow.ORDERS)
 
-    assert {"broken-shop", "healthy-shop"} <= set(scheduled["enqueued"])  # other flows may be due this minute too
-    assert poll_jobs == 2  # one poll job each: separate invocations
+    assert sorted(scheduled["enqueued"]["orders"]) == ["broken-shop", "healthy-shop"]  # one job each
     assert report.failed >= 1  # the broken shop's job fails and goes back to its queue (then to the DLQ)
     assert _myogo_references(stack, healthy) == Counter({healthy_order: 1})
     failed_cursor = stack.state().get_cursor("broken-shop", Flow.ORDERS)
@@ -182,8 +180,8 @@ def test_secrets_never_reach_logs_state_or_answers(stack: LocalStack, caplog: py
         f"{stack.gateway.base_url}/webhooks/centra/{setup.integration.id}", headers=bad[0], content=bad[1]
     )
     stack.run_order_workers(wait_for_retries_s=2)
-    stack.enqueue_poll(setup.integration.id)
-    stack.run_polls(wait_for_retries_s=2)
+    stack.enqueue_flow(setup.integration.id, Flow.ORDERS)
+    stack.run_flow(Flow.ORDERS, wait_for_retries_s=2)
 
     stored = json.dumps(stack.aws.client("dynamodb").scan(TableName=stack.aws.table_name)["Items"])
     logged = "\n".join(f"{record.getMessage()} {record.__dict__}" for record in caplog.records)

@@ -82,8 +82,8 @@ def test_refresh_create_then_the_schedule_sends_only_what_changed(stack: LocalSt
     setup.centra.update_product("TS100BLKL", prices=[{"id": 19, "pricelist": "EUR", "price": 24.9, "currency": "EUR"}])
     setup.centra.delete_product("TS100BLKS")
     stack.myogo.reset_calls()
-    stack.enqueue_product_sync(setup.integration.id)
-    stack.run_product_syncs()
+    stack.enqueue_flow(setup.integration.id, Flow.PRODUCTS)
+    stack.run_flow(Flow.PRODUCTS)
 
     assert stack.myogo.calls == Counter({MYOGO_PUT: 2})  # exactly the two changed products, nothing else
     products = stack.myogo.products(setup.merchant_id)
@@ -94,8 +94,8 @@ def test_refresh_create_then_the_schedule_sends_only_what_changed(stack: LocalSt
     assert cursor.last_counts["updated"] == 2 and cursor.last_counts["deleted_in_store"] == 1
 
     stack.myogo.reset_calls()
-    stack.enqueue_product_sync(setup.integration.id)
-    stack.run_product_syncs()
+    stack.enqueue_flow(setup.integration.id, Flow.PRODUCTS)
+    stack.run_flow(Flow.PRODUCTS)
     assert sum(stack.myogo.calls.values()) == 0  # nothing changed in the store: myOGO is not called at all
     deleted = _admin(stack, setup, action="refresh", states=["deleted_in_store"])
     assert [row["sku"] for row in deleted["rows"]] == ["TS100BLKS"]
@@ -107,15 +107,15 @@ def test_a_503_midway_leaves_true_bindings_and_the_next_run_sends_only_the_rest(
         setup.centra.add_product(f"P{n:03d}", ean=f"73500{n:08d}", name=f"Product {n}")
     stack.myogo.faults.add_rule(FaultRule(method="POST", path_prefix="/api/v1/Products", status=503, skip=29))
 
-    stack.enqueue_product_sync(setup.integration.id)
-    failed = stack.run_product_syncs()
+    stack.enqueue_flow(setup.integration.id, Flow.PRODUCTS)
+    failed = stack.run_flow(Flow.PRODUCTS)
 
     assert failed.failed == 1
     in_myogo = set(stack.myogo.products(setup.merchant_id))
     assert len(in_myogo) == 29 and set(_bindings(stack, setup)) == in_myogo
     assert "503" in (stack.state().get_cursor(setup.integration.id, Flow.PRODUCTS).last_error or "")
 
-    retried = stack.run_product_syncs(wait_for_retries_s=1.5)  # SQS redelivers the job after its visibility
+    retried = stack.run_flow(Flow.PRODUCTS, wait_for_retries_s=1.5)  # SQS redelivers the job after its visibility
 
     assert retried.failed == 0 and len(stack.myogo.products(setup.merchant_id)) == 60
     assert len(_bindings(stack, setup)) == 60
@@ -128,8 +128,8 @@ def test_orders_use_the_bindings_and_a_product_added_after_the_sync_holds_its_or
     _add_sizes(setup, "TS100", "M L", 7350000000010)
     _admin(stack, setup, action="create")
     setup.centra.add_product("NEW1", ean="7350000000099", name="New arrival")  # create_new_products is off
-    stack.enqueue_product_sync(setup.integration.id)
-    stack.run_product_syncs()
+    stack.enqueue_flow(setup.integration.id, Flow.PRODUCTS)
+    stack.run_flow(Flow.PRODUCTS)
     bound = setup.centra.add_order([{"product": "TS100BLKM"}, {"product": "TS100BLKL"}])["orderId"]
     unbound = setup.centra.add_order([{"product": "7350000000099"}])["orderId"]
     stack.myogo.reset_calls()
@@ -161,7 +161,7 @@ def test_the_scheduler_feeds_the_product_queue_when_an_integration_is_due(stack:
     due = datetime(2026, 11, 27, 9, slot, tzinfo=UTC)
 
     jobs.schedule(due)
-    report = stack.run_product_syncs()
+    report = stack.run_flow(Flow.PRODUCTS)
 
     assert (report.received, report.failed) == (1, 0)
     assert sorted(stack.myogo.products(setup.merchant_id)) == ["TS100BLKM"]

@@ -20,9 +20,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 Resources = dict[str, dict[str, Any]]
 
-FUNCTIONS = ("StoreWebhookFunction", "OrderImportFunction", "SchedulerFunction", "OrderPollFunction")
+ORDER_FUNCTIONS = ("StoreWebhookFunction", "OrderImportFunction", "SchedulerFunction", "OrderPollFunction")
 PRODUCT_FUNCTIONS = ("ProductSyncFunction", "ProductAdminFunction")
-FUNCTIONS += PRODUCT_FUNCTIONS
+STOCK_TRACKING_FUNCTIONS = ("StockSyncFunction", "TrackingSyncFunction", "WarehouseWebhookFunction")
+FUNCTIONS = ORDER_FUNCTIONS + PRODUCT_FUNCTIONS + STOCK_TRACKING_FUNCTIONS
 SECRETS_ARN = {"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:ogosync/*"}
 TABLE_ARN = {"Fn::GetAtt": ["StateTable", "Arn"]}
 TABLE_INDEXES_ARN = {"Fn::Sub": "${StateTable.Arn}/index/*"}
@@ -195,6 +196,9 @@ def test_function_runtime_architecture_tracing_layers(resources: Resources, func
         ("OrderPollFunction", 300, 256),
         ("ProductSyncFunction", 900, 512),
         ("ProductAdminFunction", 900, 512),
+        ("StockSyncFunction", 300, 512),
+        ("TrackingSyncFunction", 300, 256),
+        ("WarehouseWebhookFunction", 10, 256),
     ],
 )
 def test_function_timeout_and_memory(resources: Resources, function_id: str, timeout: int, memory: int) -> None:
@@ -293,11 +297,19 @@ def test_contract_env_vars_are_set_on_the_right_functions(resources: Resources, 
                 "OGOSYNC_TABLE": {"Ref": "StateTable"},
                 "ORDER_POLL_QUEUE_URL": {"Ref": "OrderPollQueue"},
                 "PRODUCT_SYNC_QUEUE_URL": {"Ref": "ProductSyncQueue"},
+                "STOCK_SYNC_QUEUE_URL": {"Ref": "StockSyncQueue"},
+                "TRACKING_SYNC_QUEUE_URL": {"Ref": "TrackingSyncQueue"},
             },
         ),
         ("OrderPollFunction", {"OGOSYNC_TABLE": {"Ref": "StateTable"}, "ORDER_QUEUE_URL": {"Ref": "OrderQueue"}}),
         ("ProductSyncFunction", {"OGOSYNC_TABLE": {"Ref": "StateTable"}}),
         ("ProductAdminFunction", {"OGOSYNC_TABLE": {"Ref": "StateTable"}}),
+        ("StockSyncFunction", {"OGOSYNC_TABLE": {"Ref": "StateTable"}}),
+        ("TrackingSyncFunction", {"OGOSYNC_TABLE": {"Ref": "StateTable"}}),
+        (
+            "WarehouseWebhookFunction",
+            {"OGOSYNC_TABLE": {"Ref": "StateTable"}, "TRACKING_SYNC_QUEUE_URL": {"Ref": "TrackingSyncQueue"}},
+        ),
     ],
 )
 def test_env_var_values(resources: Resources, function_id: str, expected: dict[str, Any]) -> None:
@@ -316,7 +328,7 @@ def test_env_var_values(resources: Resources, function_id: str, expected: dict[s
 
 def test_sqs_event_sources_report_batch_item_failures(resources: Resources) -> None:
     mappings = of_type(resources, "AWS::Lambda::EventSourceMapping")
-    assert len(mappings) == 3
+    assert len(mappings) == 5
     for lid, esm in mappings.items():
         assert "ReportBatchItemFailures" in props(esm).get("FunctionResponseTypes", []), lid
 
@@ -333,10 +345,14 @@ def test_event_source_settings(resources: Resources) -> None:
     poll = by_function["OrderPollFunction"]
     assert getatt(poll["EventSourceArn"]) == ("OrderPollQueue", "Arn")
     assert poll["BatchSize"] == 1
-    products = by_function["ProductSyncFunction"]
-    assert getatt(products["EventSourceArn"]) == ("ProductSyncQueue", "Arn")
-    assert products["BatchSize"] == 1
     assert "ProductAdminFunction" not in by_function  # invoked directly
+    for function_id, queue_id in (
+        ("ProductSyncFunction", "ProductSyncQueue"),
+        ("StockSyncFunction", "StockSyncQueue"),
+        ("TrackingSyncFunction", "TrackingSyncQueue"),
+    ):
+        worker = by_function[function_id]  # one integration (or one order hint) per invocation
+        assert (getatt(worker["EventSourceArn"]), worker["BatchSize"]) == ((queue_id, "Arn"), 1)
 
 
 def test_queue_visibility_timeout_is_six_times_consumer_timeout(resources: Resources) -> None:
@@ -354,8 +370,14 @@ def test_every_source_queue_redrives_to_an_alarmed_dlq(resources: Resources) -> 
     dlqs = dead_letter_targets(resources)
     assert {lid for lid in queues if lid.endswith("DLQ")} == dlqs, "every *DLQ queue is used as a DLQ, and only those"
     sources = set(queues) - dlqs
-    assert sources == {"OrderQueue", "OrderPollQueue", "ProductSyncQueue"}
-    max_receive = {"OrderQueue": 5, "OrderPollQueue": 3, "ProductSyncQueue": 3}
+    assert sources == {"OrderQueue", "OrderPollQueue", "ProductSyncQueue", "StockSyncQueue", "TrackingSyncQueue"}
+    max_receive = {
+        "OrderQueue": 5,
+        "OrderPollQueue": 3,
+        "ProductSyncQueue": 3,
+        "StockSyncQueue": 3,
+        "TrackingSyncQueue": 3,
+    }
     for lid in sources:
         redrive = props(queues[lid]).get("RedrivePolicy")
         assert redrive, f"{lid} has no RedrivePolicy"
@@ -483,8 +505,10 @@ def test_roles_use_no_managed_policies(resources: Resources) -> None:
             "SchedulerFunction",
             pairs(["dynamodb:Query"], {"Fn::Sub": "${StateTable.Arn}/index/gsi1"})
             | pairs(["sqs:SendMessage"], {"Fn::GetAtt": ["OrderPollQueue", "Arn"]})
-            | pairs(["sqs:SendMessage"], {"Fn::GetAtt": ["SchedulerDLQ", "Arn"]})
-            | pairs(["sqs:SendMessage"], {"Fn::GetAtt": ["ProductSyncQueue", "Arn"]}),
+            | pairs(["sqs:SendMessage"], {"Fn::GetAtt": ["ProductSyncQueue", "Arn"]})
+            | pairs(["sqs:SendMessage"], {"Fn::GetAtt": ["StockSyncQueue", "Arn"]})
+            | pairs(["sqs:SendMessage"], {"Fn::GetAtt": ["TrackingSyncQueue", "Arn"]})
+            | pairs(["sqs:SendMessage"], {"Fn::GetAtt": ["SchedulerDLQ", "Arn"]}),
         ),
         (
             "OrderPollFunction",
@@ -508,6 +532,49 @@ def test_roles_use_no_managed_policies(resources: Resources) -> None:
         (
             "ProductAdminFunction",
             pairs(PRODUCT_STATE_ACTIONS, TABLE_ARN) | pairs(["secretsmanager:GetSecretValue"], SECRETS_ARN),
+        ),
+        (
+            "StockSyncFunction",
+            pairs(
+                [
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:DeleteItem",
+                    "dynamodb:Query",
+                    "dynamodb:BatchGetItem",
+                    "dynamodb:BatchWriteItem",
+                ],
+                TABLE_ARN,
+            )
+            | pairs(
+                ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+                {"Fn::GetAtt": ["StockSyncQueue", "Arn"]},
+            )
+            | pairs(["secretsmanager:GetSecretValue"], SECRETS_ARN),
+        ),
+        (
+            "TrackingSyncFunction",
+            pairs(
+                [
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:DeleteItem",
+                    "dynamodb:BatchGetItem",
+                ],
+                TABLE_ARN,
+            )
+            | pairs(
+                ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+                {"Fn::GetAtt": ["TrackingSyncQueue", "Arn"]},
+            )
+            | pairs(["secretsmanager:GetSecretValue"], SECRETS_ARN),
+        ),
+        (
+            "WarehouseWebhookFunction",
+            pairs(["dynamodb:GetItem"], TABLE_ARN)
+            | pairs(["sqs:SendMessage"], {"Fn::GetAtt": ["TrackingSyncQueue", "Arn"]})
+            | pairs(["secretsmanager:GetSecretValue"], SECRETS_ARN),
         ),
     ],
 )
@@ -545,20 +612,26 @@ def test_schedule_role_may_only_invoke_the_scheduler(resources: Resources) -> No
 # ---------------------------------------------------------------- HTTP API
 
 
+WEBHOOK_ROUTES = {
+    "StoreWebhookFunction": "/webhooks/centra/{integrationId}",
+    "WarehouseWebhookFunction": "/webhooks/myogo/{integrationId}",
+}
+
+
 def test_webhook_route(resources: Resources, contract: Contract) -> None:
-    match = re.search(r"`POST (\S+)`", contract.triggers["StoreWebhookFunction"])
-    assert match, contract.triggers["StoreWebhookFunction"]
-    path = match.group(1)
-    assert path == "/webhooks/centra/{integrationId}"
     (api_id,) = of_type(resources, "AWS::ApiGatewayV2::Api")
     assert api_id == "WebhookApi"
     paths = props(resources[api_id])["Body"]["paths"]
-    assert set(paths) == {path}
-    operation = paths[path]["post"]
-    integration = operation["x-amazon-apigateway-integration"]
-    assert "${StoreWebhookFunction.Arn}" in integration["uri"]["Fn::Sub"]
-    assert integration["payloadFormatVersion"] == "2.0"
-    assert "security" not in operation, "the signature is verified in code; no authorizer"
+    assert set(paths) == set(WEBHOOK_ROUTES.values())
+    for function_id, path in WEBHOOK_ROUTES.items():
+        match = re.search(r"`POST (\S+)`", contract.triggers[function_id])
+        assert match, contract.triggers[function_id]
+        assert match.group(1) == path
+        operation = paths[path]["post"]
+        integration = operation["x-amazon-apigateway-integration"]
+        assert f"${{{function_id}.Arn}}" in integration["uri"]["Fn::Sub"]
+        assert integration["payloadFormatVersion"] == "2.0"
+        assert "security" not in operation, "the signature is verified in code; no authorizer"
 
 
 def test_webhook_stage_throttling_and_access_logs(resources: Resources) -> None:
@@ -609,6 +682,16 @@ def test_alarms(resources: Resources) -> None:
     ]
     assert len(api_5xx) == 1
     assert {"Name": "ApiId", "Value": {"Ref": "WebhookApi"}} in api_5xx[0]["Dimensions"]
+
+
+def test_a_refused_shipment_raises_an_alarm(resources: Resources) -> None:
+    alarm = props(resources["ShipmentRefusedAlarm"])
+    source = (REPO_ROOT / "functions/tracking_sync/app.py").read_text(encoding="utf-8")
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("ogosync", "ShipmentsRefused")
+    assert 'REFUSED_METRIC = "ShipmentsRefused"' in source, "the metric the tracking worker emits"
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "ogosync"}]  # Powertools' default dimension
+    assert (alarm["Statistic"], alarm["Threshold"], alarm["ComparisonOperator"]) == ("Sum", 0, "GreaterThanThreshold")
+    assert notifies_topic(alarm)
 
 
 def test_alarm_email_subscription_is_conditional(cfn: dict[str, Any], resources: Resources) -> None:

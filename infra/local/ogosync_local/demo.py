@@ -1,4 +1,4 @@
-"""`make demo`: the product and order flows on the embedded local stack, through the real handler code.
+"""`make demo`: the whole cycle on the embedded local stack, through the real handler code, with a summary per flow.
 
 Products first, as a merchant starts: "Refresh" shows every Centra size with its state (two sizes that share a SKU
 and one without a SKU are errors, never sent), "Create product" puts the rest in myOGO, two products change in
@@ -7,8 +7,10 @@ Centra and the scheduled product sync sends exactly those. A size added to Centr
 
 Then orders: some on hold, some waiting for payment, some with a shipping method that has no myOGO mapping.
 Webhooks arrive twice or not at all and myOGO answers 5xx now and then. The receiver, the order worker and the
-scheduled poll bring every paid order to myOGO once and keep the others back with a reason. Exits 1 when either
-flow did not converge.
+scheduled poll bring every paid order to myOGO once and keep the others back with a reason. Then the warehouse
+ships them: myOGO's webhook and the tracking poll bring each shipment with its tracking codes back to Centra once,
+and the stock sync makes Centra sell what myOGO has, less what is sold and not yet in myOGO. Exits 1 when a flow did
+not converge.
 """
 
 from __future__ import annotations
@@ -95,8 +97,8 @@ def _sync_products(stack: LocalStack, setup: CentraSetup) -> None:
     for sku, fields in CHANGES.items():
         setup.centra.update_product(sku, **fields)
     calls_before = Counter(stack.myogo.calls)
-    stack.enqueue_product_sync(INTEGRATION)
-    stack.run_product_syncs()
+    stack.enqueue_flow(INTEGRATION, Flow.PRODUCTS)
+    stack.run_flow(Flow.PRODUCTS)
     cursor = stack.state().get_cursor(INTEGRATION, Flow.PRODUCTS)
     print(f"   Two products changed in Centra; the scheduled sync: {_nonzero(cursor.last_counts)}")
     print(f"   its myOGO calls: {dict(stack.myogo.calls - calls_before)}")
@@ -122,7 +124,7 @@ def _products_converged(stack: LocalStack, setup: CentraSetup) -> tuple[bool, di
     ]["salesPrice"] == str(CHANGES["HD200GRYS"]["prices"][0]["price"])
     ok = (
         states == {**dict.fromkeys(catalog, "linked"), "".join(UNKNOWN_TO_MYOGO): "not_in_myogo"}
-        and set(in_myogo) == catalog
+        and set(in_myogo) - {ONLY_IN_MYOGO} == catalog  # GIFTWRAP is myOGO's own, never the store's
         and report["counts"]["error"] == 3
         and changes_arrived
     )
@@ -139,6 +141,8 @@ def run() -> int:
         setup = stack.add_centra_store(INTEGRATION, shipping_map=SHIPPING_MAP, settings=SETTINGS)
         _stock_the_store(setup)
         _sync_products(stack, setup)
+        _goods_arrive(stack, setup)
+        _connect_back_from_myogo(stack)
         placed = _place_orders(setup)
         stack.myogo.faults.configure(FaultConfig(error_rate=0.1, seed=7))
 
@@ -158,12 +162,28 @@ def run() -> int:
         print(_section("3. The scheduled poll (the source of truth) catches what was lost"))
         for _ in range(3):
             stack.run_scheduler()
-            stack.run_polls(wait_for_retries_s=2)
+            stack.run_flow(Flow.ORDERS, wait_for_retries_s=2)
             cursor = stack.state().get_cursor(INTEGRATION, Flow.ORDERS)
             print(f"   poll: {dict(sorted(cursor.last_counts.items()))}; watermark {cursor.watermark:%H:%M:%S} UTC")
             if _converged(stack, setup, placed):
                 break
-        return _summary(stack, setup, placed, time.monotonic() - started)
+        _ship_and_track(stack, setup)
+        reconciliation = _sync_stock(stack, setup)
+        products_ok = _product_summary(stack, setup)
+        orders_ok = _summary(stack, setup, placed)
+        back_ok = _back_summary(stack, setup, reconciliation)
+        print(
+            f"   myOGO calls {sum(stack.myogo.calls.values())}, Centra calls {sum(setup.centra.calls.values())}; "
+            f"took {time.monotonic() - started:.1f} s"
+        )
+        print(
+            "\nCONVERGED: every valid product is in myOGO with its current content and the faulty ones were never "
+            "sent; every paid order is in myOGO exactly once and every held one has a reason; every shipped order has "
+            "one shipment with its tracking in Centra; Centra sells what myOGO has, less what is in transit."
+            if products_ok and orders_ok and back_ok
+            else "\nNOT CONVERGED (see above)"
+        )
+        return 0 if products_ok and orders_ok and back_ok else 1
 
 
 def _converged(stack: LocalStack, setup: CentraSetup, placed: Placed) -> bool:
@@ -174,7 +194,7 @@ def _converged(stack: LocalStack, setup: CentraSetup, placed: Placed) -> bool:
     )
 
 
-def _summary(stack: LocalStack, setup: CentraSetup, placed: Placed, seconds: float) -> int:
+def _summary(stack: LocalStack, setup: CentraSetup, placed: Placed) -> bool:
     myogo_orders = list(stack.myogo.orders(setup.merchant_id).values())
     references = Counter(order["reference"] for order in myogo_orders)
     duplicates = sum(count - 1 for count in references.values())
@@ -183,12 +203,8 @@ def _summary(stack: LocalStack, setup: CentraSetup, placed: Placed, seconds: flo
     missing = [order_id for order_id in placed.paid if references[order_id] != 1]
     unexplained = [order_id for order_id in placed.held_expected if order_id not in held or not held[order_id].holds]
     wrongly_sent = [order_id for order_id in placed.held_expected if references[order_id]]
-    products_ok, product_states = _products_converged(stack, setup)
 
-    print(_section("Summary"))
-    print(f"   store products linked in myOGO    {product_states['linked']:>4}")
-    print(f'   waiting for "Create product"      {product_states["not_in_myogo"]:>4}')
-    print(f"   in error, never sent              {product_states['error']:>4}")
+    print(_section("Summary: orders (store -> myOGO)"))
     print(f"   orders in the Centra store        {len(setup.centra.orders):>4}")
     print(f"   paid and shippable                {len(placed.paid):>4}")
     statuses = Counter(order["status"].upper() for order in myogo_orders)
@@ -202,26 +218,176 @@ def _summary(stack: LocalStack, setup: CentraSetup, placed: Placed, seconds: flo
         print(f"      order {order_id:<6} {reasons}")
     print(f"   duplicates in myOGO (must be 0)   {duplicates:>4}")
     print(f"   paid orders missing in myOGO      {len(missing):>4}")
-    dead = sum(stack.queue_depth(dlq) for dlq in ("OrderDLQ", "OrderPollDLQ", "ProductSyncDLQ"))
+    dead = sum(stack.queue_depth(dlq) for dlq in ("OrderDLQ", "OrderPollDLQ"))
     print(f"   dead-lettered messages            {dead:>4}")
-    print(
-        f"   myOGO calls                       {sum(stack.myogo.calls.values()):>4}   "
-        f"Centra calls {sum(setup.centra.calls.values())}"
-    )
-    print(f"   took {seconds:.1f} s")
-    ok = products_ok and not (duplicates or missing or unexplained or wrongly_sent)
-    print(
-        "\nCONVERGED: every valid store product is in myOGO with its current content and the faulty ones were never"
-        " sent; every paid order is in myOGO exactly once; every held order has a reason."
-        if ok
-        else f"\nNOT CONVERGED: products_ok={products_ok} missing={missing} unexplained={unexplained}"
-        f" wrongly_sent={wrongly_sent}"
-    )
-    return 0 if ok else 1
+    ok = not (duplicates or missing or unexplained or wrongly_sent)
+    if not ok:
+        print(f"   NOT CONVERGED: missing={missing} unexplained={unexplained} wrongly_sent={wrongly_sent}")
+    return ok
+
+
+def _product_summary(stack: LocalStack, setup: CentraSetup) -> bool:
+    ok, states = _products_converged(stack, setup)
+    print(_section("Summary: products (store -> myOGO)"))
+    print(f"   store products linked in myOGO    {states['linked']:>4}")
+    print(f'   waiting for "Create product"      {states["not_in_myogo"]:>4}')
+    print(f"   in error, never sent              {states['error']:>4}")
+    print(f"   dead-lettered messages            {stack.queue_depth('ProductSyncDLQ'):>4}")
+    if not ok:
+        print("   NOT CONVERGED: products differ from what the store says")
+    return ok
 
 
 def _section(title: str) -> str:
     return f"\n== {title}"
+
+
+# ---- stock and tracking (myOGO -> store) ----------------------------------------------------------
+
+FRESH_ORDER = ("TS100BLKL", 3)  # paid in Centra just before a stock run
+INBOUND = ("HD200GRYS", 30)  # arrives at the warehouse
+ONLY_IN_MYOGO = "GIFTWRAP"  # a myOGO product the store does not sell
+
+
+def _goods_arrive(stack: LocalStack, setup: CentraSetup) -> None:
+    """The merchant's goods arrive at the warehouse: myOGO now has stock of every linked product."""
+    for (sku, variant, size), units in CATALOG.items():
+        stack.myogo.set_stock(setup.merchant_id, f"{sku}{variant}{size}", units)
+
+
+def _connect_back_from_myogo(stack: LocalStack) -> None:
+    stack.myogo.add_product(stack.stores[INTEGRATION].merchant_id, ONLY_IN_MYOGO, stock=500)
+    stack.register_myogo_webhook(INTEGRATION)
+    stack.myogo.multi_parcel_every = 3  # every third shipment leaves in two parcels
+
+
+def _ship_and_track(stack: LocalStack, setup: CentraSetup) -> None:
+    print(_section("4. The warehouse clock ships: myOGO moves orders NEW -> COLLECTING -> SHIPPED"))
+    stack.myogo.advance(2)
+    shipped = _shipped_in_myogo(stack, setup)
+    parcels = sum(len(order["trackingNumber"].split(",")) for order in shipped.values())
+    print(f"   {len(shipped)} orders shipped in {parcels} parcels")
+
+    print(_section("5. myOGO's webhook and the tracking poll bring each shipment to Centra"))
+    deliveries = stack.myogo.deliver_webhooks()
+    answers = dict(Counter(delivery.status for delivery in deliveries))
+    print(f"   myOGO posted {len(deliveries)} OrderShipped webhooks; receiver answered {answers}")
+    for _ in range(3):
+        stack.enqueue_flow(INTEGRATION, Flow.TRACKING)
+        report = stack.run_flow(Flow.TRACKING, wait_for_retries_s=2)
+        counts = dict(sorted(stack.state().get_cursor(INTEGRATION, Flow.TRACKING).last_counts.items()))
+        print(f"   tracking worker: {report.received} jobs (webhook hints, then the poll), {report.failed} retried")
+        print(f"   tracking poll: {counts}")
+        if not _tracking_problems(stack, setup):
+            break
+    for order_id, order in sorted(shipped.items()):
+        shipment = setup.centra.shipments(order_id)[0]
+        print(
+            f"      order {order_id:<6} shipment {shipment['shipmentId']:<8} tracking "
+            f"{shipment['trackingNumber']:<37} {order['trackingUrl']}"
+        )
+
+
+def _sync_stock(stack: LocalStack, setup: CentraSetup) -> dict[str, int]:
+    """Three stock runs; returns the first one's counts (the reconciliation, which sees every myOGO SKU)."""
+    print(_section("6. The stock sync makes Centra sell what myOGO has (the first run reconciles every SKU)"))
+    reconciliation = _stock_run(stack, setup)
+
+    code, units = INBOUND
+    stack.myogo.set_stock(setup.merchant_id, code, stack.myogo.stock(setup.merchant_id, code)["stock"] + units)
+    sku, qty = FRESH_ORDER
+    fresh = setup.centra.add_order([{"product": sku, "qty": qty}])["orderId"]
+    print(_section(f"7. {units} x {code} arrive in myOGO; order {fresh} ({qty} x {sku}) is paid, not in myOGO yet"))
+    _stock_run(stack, setup)
+
+    print(_section(f"8. The order poll sends order {fresh} to myOGO; the stock run does not subtract it twice"))
+    stack.enqueue_flow(INTEGRATION, Flow.ORDERS)
+    stack.run_flow(Flow.ORDERS, wait_for_retries_s=2)
+    _stock_run(stack, setup)
+    return reconciliation
+
+
+def _stock_run(stack: LocalStack, setup: CentraSetup) -> dict[str, int]:
+    stack.enqueue_flow(INTEGRATION, Flow.STOCK)
+    if stack.run_flow(Flow.STOCK).failed:  # myOGO answers 5xx now and then: SQS redelivers the job, which resumes
+        stack.run_flow(Flow.STOCK, wait_for_retries_s=3)
+    counts = stack.state().get_cursor(INTEGRATION, Flow.STOCK).last_counts
+    shown = ("full", "levels", "written", "unchanged", "in_transit_units", "unbound")
+    print("   stock run: " + ", ".join(f"{name} {counts.get(name, 0)}" for name in shown))
+    published = stack.stock_ledger().all_published(INTEGRATION)
+    transit = _in_transit(stack, setup)
+    header = f"{'SKU':<11} {'myOGO available':>15} {'in transit':>10} {'published':>9}"
+    print(f"      {header}   Centra physical / allocated / sells")
+    for code in sorted(published):
+        row = setup.centra.stock(code)
+        print(
+            f"      {code:<11} {stack.myogo.stock(setup.merchant_id, code)['stockAvailable']:>15} "
+            f"{transit[code]:>10} {published[code].quantity:>9}   "
+            f"{row['physicalStock']:>15} / {row['allocatedStock']:>9} / {row['availableStock']:>5}"
+        )
+    return counts
+
+
+def _shipped_in_myogo(stack: LocalStack, setup: CentraSetup) -> dict[str, dict[str, Any]]:
+    orders = stack.myogo.orders(setup.merchant_id)
+    return {reference: order for reference, order in orders.items() if order["status"] == "shipped"}
+
+
+def _in_transit(stack: LocalStack, setup: CentraSetup) -> Counter[str]:
+    """Units of Centra orders that hold stock there (paid, not shipped) and that myOGO does not have."""
+    in_myogo = set(stack.myogo.orders(setup.merchant_id))
+    units: Counter[str] = Counter()
+    for order_id, order in setup.centra.orders.items():
+        holds_stock = order["orderStatus"] in ("Pending", "Confirmed", "Processing") and not order["waitingForPayment"]
+        if holds_stock and order_id not in in_myogo:
+            for line in order["products"]:
+                units[line["sku"] + line["variantSku"] + line["sizeSku"]] += line["qty"]
+    return units
+
+
+def _tracking_problems(stack: LocalStack, setup: CentraSetup) -> list[str]:
+    """Shipped myOGO orders without exactly one shipped Centra shipment carrying myOGO's tracking."""
+    problems = []
+    for order_id, order in _shipped_in_myogo(stack, setup).items():
+        shipments = setup.centra.shipments(order_id)
+        if [(s["shippedDate"] != "", s["trackingNumber"]) for s in shipments] != [(True, order["trackingNumber"])]:
+            problems.append(order_id)
+    return problems
+
+
+def _stock_problems(stack: LocalStack, setup: CentraSetup) -> list[str]:
+    """Bound SKUs that Centra does not sell at max(0, myOGO available - in transit)."""
+    transit = _in_transit(stack, setup)
+    problems = []
+    for code in stack.stock_ledger().all_published(INTEGRATION):
+        expected = max(0, stack.myogo.stock(setup.merchant_id, code)["stockAvailable"] - transit[code])
+        if setup.centra.stock(code)["availableStock"] != expected:
+            problems.append(code)
+    return problems
+
+
+def _back_summary(stack: LocalStack, setup: CentraSetup, reconciliation: dict[str, int]) -> bool:
+    shipped = _shipped_in_myogo(stack, setup)
+    shipments = sum(len(setup.centra.shipments(order_id)) for order_id in shipped)
+    tracking_problems = _tracking_problems(stack, setup)
+    print(_section("Summary: tracking (myOGO -> store)"))
+    print(f"   orders shipped in myOGO           {len(shipped):>4}")
+    print(f"   shipments in Centra               {shipments:>4}   each shipped, with myOGO's tracking codes")
+    print(f"   orders without exactly that       {len(tracking_problems):>4}{_listed(tracking_problems)}")
+    stock_problems = _stock_problems(stack, setup)
+    published = len(stack.stock_ledger().all_published(INTEGRATION))
+    print(_section("Summary: stock (myOGO -> store)"))
+    print(f"   SKUs published to Centra          {published:>4}   each sold at max(0, myOGO available - in transit)")
+    print(f"   Centra not selling that value     {len(stock_problems):>4}{_listed(stock_problems)}")
+    unbound = reconciliation.get("unbound", 0)
+    print(f"   myOGO SKUs without a store item   {unbound:>4}   reported by the reconciliation, not guessed")
+    dead = stack.queue_depth("StockSyncDLQ") + stack.queue_depth("TrackingSyncDLQ")
+    print(f"   dead-lettered messages            {dead:>4}")
+    return not (tracking_problems or stock_problems or shipments != len(shipped) or dead)
+
+
+def _listed(codes: list[str]) -> str:
+    return f"   {' '.join(codes)}" if codes else ""
 
 
 if __name__ == "__main__":

@@ -166,8 +166,12 @@ def _is_text(body: bytes) -> bool:
     return True
 
 
+WEBHOOK_FUNCTIONS = {"myogo": "warehouse_webhook"}  # routes of template.yaml other than the stores' webhooks
+
+
 class WebhookGateway:
-    """POST /webhooks/<platform>/<integrationId> on loopback -> the store_webhook handler, like API Gateway."""
+    """POST /webhooks/<platform>/<integrationId> on loopback -> the store_webhook handler (the warehouse_webhook
+    handler for myOGO), like API Gateway."""
 
     def __init__(self) -> None:
         gateway = self
@@ -210,7 +214,7 @@ class WebhookGateway:
             dict(request.headers.items()),
             body,
         )
-        answer = invoke("store_webhook", event)
+        answer = invoke(WEBHOOK_FUNCTIONS.get(parts[1], "store_webhook"), event)
         payload = answer.get("body", "").encode()
         self.responses.append(answer["statusCode"])
         request.send_response(answer["statusCode"])

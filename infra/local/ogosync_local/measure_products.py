@@ -54,8 +54,8 @@ def _measure(stack: LocalStack, dynamodb_calls: Counter[str], label: str, run: C
 
 
 def _sync(stack: LocalStack) -> None:
-    stack.enqueue_product_sync(INTEGRATION)
-    report = stack.run_product_syncs()
+    stack.enqueue_flow(INTEGRATION, Flow.PRODUCTS)
+    report = stack.run_flow(Flow.PRODUCTS)
     if report.failed:
         raise SystemExit("the scheduled product sync failed")
 

@@ -12,8 +12,12 @@ from types import TracebackType
 from typing import Any
 
 from ogosync import runtime
-from ogosync.models import Flow, FlowJob, Integration, IntegrationSettings, Platform, ProductAdminRequest
+from ogosync.models import Flow, FlowJob, Integration, IntegrationSettings, Platform, ProductAdminRequest, SkuBinding
 from ogosync.state.dynamo import DynamoStateRepository
+from ogosync.state.skus import DynamoSkuBindings
+from ogosync.state.stock import DynamoStockLedger
+from ogosync.state.tracking import DynamoTrackingRepository
+from ogosync.stores.centra import centra_sku
 from ogosync.timeutil import utc_now
 from ogosync_local.aws import LocalAws, start_local_aws
 from ogosync_local.lambdas import ROOT, DrainReport, WebhookGateway, drain_queue, invoke
@@ -21,6 +25,18 @@ from ogosync_local.sim import CentraSimulator, MyOgoSimulator
 
 MYOGO_CLIENT_ID = "123456"  # the demo application pair of the reference
 MYOGO_CLIENT_SECRET = "abcdef"  # the public demo pair of the reference
+FLOW_QUEUES = {  # template.yaml logical ids
+    Flow.ORDERS: "OrderPollQueue",
+    Flow.PRODUCTS: "ProductSyncQueue",
+    Flow.STOCK: "StockSyncQueue",
+    Flow.TRACKING: "TrackingSyncQueue",
+}
+FLOW_FUNCTIONS = {
+    Flow.ORDERS: "order_poll",
+    Flow.PRODUCTS: "product_sync",
+    Flow.STOCK: "stock_sync",
+    Flow.TRACKING: "tracking_sync",
+}  # functions/<name>
 
 
 @dataclass
@@ -73,8 +89,11 @@ class LocalStack:
             "AWS_REGION": "eu-north-1",
             "OGOSYNC_TABLE": self.aws.table_name,
             "ORDER_QUEUE_URL": self.aws.queue_urls["OrderQueue"],
-            "ORDER_POLL_QUEUE_URL": self.aws.queue_urls["OrderPollQueue"],
-            "PRODUCT_SYNC_QUEUE_URL": self.aws.queue_urls["ProductSyncQueue"],
+            "ORDER_POLL_QUEUE_URL": self.aws.queue_urls[FLOW_QUEUES[Flow.ORDERS]],
+            "PRODUCT_SYNC_QUEUE_URL": self.aws.queue_urls[FLOW_QUEUES[Flow.PRODUCTS]],
+            "STOCK_SYNC_QUEUE_URL": self.aws.queue_urls[FLOW_QUEUES[Flow.STOCK]],
+            "TRACKING_SYNC_QUEUE_URL": self.aws.queue_urls[FLOW_QUEUES[Flow.TRACKING]],
+            "TRACKING_CLAIM_LEASE_SECONDS": str(self._claim_lease_seconds),
             "ORDER_CLAIM_LEASE_SECONDS": str(self._claim_lease_seconds),
             "POWERTOOLS_SERVICE_NAME": "ogosync",
             "POWERTOOLS_METRICS_NAMESPACE": "ogosync",
@@ -149,23 +168,24 @@ class LocalStack:
             self._sqs(), self.aws.queue_urls["OrderQueue"], "order_import", wait_for_retries_s=wait_for_retries_s
         )
 
-    def run_scheduler(self) -> dict[str, Any]:
-        answer: dict[str, Any] = invoke("scheduler", {})
-        return answer
+    def enqueue_flow(self, integration_id: str, flow: Flow) -> None:
+        """One scheduled job of `flow` for the integration now, as the scheduler would enqueue it."""
+        job = FlowJob(integration_id=integration_id, flow=flow, scheduled_for=utc_now())
+        self._sqs().send_message(QueueUrl=self.aws.queue_urls[FLOW_QUEUES[flow]], MessageBody=job.model_dump_json())
 
-    def enqueue_poll(self, integration_id: str) -> None:
-        job = FlowJob(integration_id=integration_id, flow=Flow.ORDERS, scheduled_for=utc_now())
-        self._sqs().send_message(QueueUrl=self.aws.queue_urls["OrderPollQueue"], MessageBody=job.model_dump_json())
-
-    def run_polls(self, *, wait_for_retries_s: float = 0.0) -> DrainReport:
-        """The order poll function over every queued poll job (one integration per invocation, as deployed)."""
+    def run_flow(self, flow: Flow, *, wait_for_retries_s: float = 0.0) -> DrainReport:
+        """The flow's worker function over every queued job (one integration per invocation, as deployed)."""
         return drain_queue(
             self._sqs(),
-            self.aws.queue_urls["OrderPollQueue"],
-            "order_poll",
+            self.aws.queue_urls[FLOW_QUEUES[flow]],
+            FLOW_FUNCTIONS[flow],
             batch_size=1,
             wait_for_retries_s=wait_for_retries_s,
         )
+
+    def run_scheduler(self) -> dict[str, Any]:
+        answer: dict[str, Any] = invoke("scheduler", {})
+        return answer
 
     # ---- products (store -> myOGO) --------------------------------------------------------------
 
@@ -174,21 +194,41 @@ class LocalStack:
         answer: dict[str, Any] = invoke("product_admin", request.model_dump(mode="json"))
         return answer
 
-    def enqueue_product_sync(self, integration_id: str) -> None:
-        job = FlowJob(integration_id=integration_id, flow=Flow.PRODUCTS, scheduled_for=utc_now())
-        self._sqs().send_message(QueueUrl=self.aws.queue_urls["ProductSyncQueue"], MessageBody=job.model_dump_json())
-
-    def run_product_syncs(self, *, wait_for_retries_s: float = 0.0) -> DrainReport:
-        """The product sync function over every queued job (one integration per invocation, as deployed)."""
-        return drain_queue(
-            self._sqs(),
-            self.aws.queue_urls["ProductSyncQueue"],
-            "product_sync",
-            batch_size=1,
-            wait_for_retries_s=wait_for_retries_s,
-        )
-
     # ---- stock and tracking (myOGO -> store) ------------------------------------------------------
+
+    def seed_sku_bindings(self, integration_id: str) -> list[SkuBinding]:
+        """Test set-up: bind every Centra size that myOGO has a product for, as the product flow would, without
+        running it (for tests and measurements of the flows that read bindings)."""
+        setup = self.stores[integration_id]
+        in_myogo = set(self.myogo.products(setup.merchant_id))
+        bindings = []
+        for row in setup.centra.products:
+            code = centra_sku(row["sku"], row["variantSku"], row["sizeSku"], row["ean"])
+            if code in in_myogo:
+                store_ids = {name: str(row[name]) for name in ("productId", "variantId", "stockItemId")}
+                bindings.append(
+                    SkuBinding(integration_id=integration_id, sku=code, store_ids=store_ids, ean=row["ean"] or None)
+                )
+        DynamoSkuBindings(self.aws.client("dynamodb"), self.aws.table_name).put_sku_bindings(bindings)
+        return bindings
+
+    def register_myogo_webhook(self, integration_id: str) -> str:
+        """The merchant registers myOGO's OrderShipped webhook to ogosync; its key goes into the integration secret."""
+        setup = self.stores[integration_id]
+        key = secrets.token_urlsafe(24)
+        setup.secret_values["myogo_webhook_key"] = key
+        self.aws.client("secretsmanager").put_secret_value(
+            SecretId=setup.integration.secret_name, SecretString=json.dumps(setup.secret_values)
+        )
+        self.myogo.add_webhook(setup.merchant_id, f"{self.gateway.base_url}/webhooks/myogo/{integration_id}", key)
+        runtime.reset()  # the functions cache credentials: read the new secret
+        return key
+
+    def stock_ledger(self) -> DynamoStockLedger:
+        return DynamoStockLedger(self.aws.client("dynamodb"), self.aws.table_name)
+
+    def tracking_state(self) -> DynamoTrackingRepository:
+        return DynamoTrackingRepository(self.aws.client("dynamodb"), self.aws.table_name)
 
     def queue_depth(self, logical_id: str) -> int:
         attributes = self._sqs().get_queue_attributes(

@@ -111,9 +111,6 @@ class _Product:
     def key(self) -> str:
         return _sku_key(self.row)
 
-    def is_called(self, key: str) -> bool:
-        return key != "" and key in (self.key, self.row["ean"])
-
 
 @dataclass
 class _Shipment:
@@ -187,6 +184,7 @@ class CentraSimulator(SimServer):
     def _clear_data(self) -> None:
         self._orders: dict[str, _Order] = {}
         self._products: dict[int, _Product] = {}
+        self._product_names: dict[str, _Product] = {}  # full SKU and EAN -> product, so lookups stay O(1)
         self._events: list[dict[str, Any]] = []
         self._next_order = 1001
         self._next_line = 1
@@ -419,7 +417,9 @@ class CentraSimulator(SimServer):
             **(extra or {}),
         }
         local = self._local(self.now())
-        self._products[item_id] = _Product(row, stock, local, local, local)
+        product = _Product(row, stock, local, local, local)
+        self._products[item_id] = product
+        self._index(product)
         return copy.deepcopy(row)
 
     @locked
@@ -428,7 +428,9 @@ class CentraSimulator(SimServer):
         product = self._product(key)
         local = self._local(self.now())
         if fields:
+            self._unindex(product)
             product.row.update(fields)
+            self._index(product)
             product.modified = local
         if stock is not None:
             product.physical = stock
@@ -438,7 +440,9 @@ class CentraSimulator(SimServer):
     @locked
     def delete_product(self, key: str) -> None:
         """Remove the product `key` (full SKU or EAN)."""
-        del self._products[self._product(key).row["stockItemId"]]
+        product = self._product(key)
+        self._unindex(product)
+        del self._products[product.row["stockItemId"]]
 
     @property
     def products(self) -> list[dict[str, Any]]:
@@ -822,7 +826,17 @@ class CentraSimulator(SimServer):
         raise _fail("shipment does not exist", shipment=shipment_id)  # uncertain: message
 
     def _find_product(self, key: str) -> _Product | None:
-        return next((product for product in self._products.values() if product.is_called(key)), None)
+        return self._product_names.get(key) if key else None
+
+    def _index(self, product: _Product) -> None:
+        for name in (product.key, product.row["ean"]):
+            if name:
+                self._product_names.setdefault(name, product)
+
+    def _unindex(self, product: _Product) -> None:
+        for name in (product.key, product.row["ean"]):
+            if self._product_names.get(name) is product:
+                del self._product_names[name]
 
     def _product(self, key: str) -> _Product:
         product = self._find_product(key)

@@ -64,3 +64,7 @@ class WebhookRejectedError(OgosyncError):
 
 class AlreadyExistsError(RejectedByPlatformError):
     """The platform already has an object with this key (a myOGO order reference, a product code)."""
+
+
+class CaptureFailedError(RejectedByPlatformError):
+    """The store could not capture the order's payment, so it shipped nothing: a possible fraud (Centra's advice)."""

@@ -20,10 +20,14 @@ from ogosync.models import (
     ProductAdminRequest,
     ProductReport,
     ProductRunResult,
+    TrackingHintJob,
 )
 from ogosync.sync.orders import ImportOutcome, ImportResult, PollResult, import_order_by_id, poll_orders
 from ogosync.sync.products import create_products, refresh_products, sync_products
 from ogosync.sync.schedule import dispatch_due_jobs
+from ogosync.sync.stock import StockRunResult, sync_stock
+from ogosync.sync.tracking import TrackingOutcome, TrackingRunResult, handle_tracking_hint, poll_tracking
+from ogosync.sync.warehouse_webhook import WarehouseWebhookAck, receive_warehouse_webhook
 from ogosync.sync.webhooks import WebhookAck, receive_store_webhook
 
 logger = Logger(service="ogosync", child=True)
@@ -82,3 +86,33 @@ def product_admin(request: ProductAdminRequest, owner: str) -> ProductReport | P
 
 
 # ---- stock and tracking (myOGO -> store) --------------------------------------------------------
+
+
+def stock_sync(job: FlowJob, owner: str) -> StockRunResult | None:
+    """One stock run; None when the integration is paused or another run of it is under way."""
+    integration = runtime.integration(job.integration_id)
+    if integration.status is IntegrationStatus.PAUSED:
+        return None
+    return sync_stock(integration, runtime.stock_deps(integration), owner)
+
+
+def tracking_poll(job: FlowJob, owner: str) -> TrackingRunResult | None:
+    integration = runtime.integration(job.integration_id)
+    if integration.status is IntegrationStatus.PAUSED:
+        return None
+    return poll_tracking(integration, runtime.tracking_deps(integration), owner)
+
+
+def tracking_hint(job: TrackingHintJob) -> TrackingOutcome | None:
+    """The order a myOGO webhook named; None when the integration is paused (the poll catches up after resume)."""
+    integration = runtime.integration(job.integration_id)
+    if integration.status is IntegrationStatus.PAUSED:
+        return None
+    outcome = handle_tracking_hint(integration, job.reference, runtime.tracking_deps(integration))
+    if outcome is TrackingOutcome.BUSY:
+        raise RetryLaterError(f"order {job.reference} of {job.integration_id} is being pushed by another worker")
+    return outcome
+
+
+def warehouse_webhook(integration_id: str, headers: Mapping[str, str], body: bytes) -> WarehouseWebhookAck:
+    return receive_warehouse_webhook(integration_id, headers, body, runtime.warehouse_webhook_deps())

@@ -7,7 +7,16 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    TypeAdapter,
+    field_validator,
+)
 from pydantic.alias_generators import to_camel
 
 INTEGRATION_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,62}$"
@@ -102,6 +111,7 @@ class Credentials(BaseModel):
     myogo_secret_token: SecretStr
     myogo_client_id: str
     myogo_client_secret: SecretStr
+    myogo_webhook_key: SecretStr | None = None  # the key of the merchant's myOGO webhook, where one is registered
 
 
 # ---- orders -------------------------------------------------------------------------------------
@@ -481,3 +491,146 @@ class ProductAdminRequest(BaseModel):
 
 
 # ---- stock and tracking (myOGO -> store) --------------------------------------------------------
+
+# The order flow's OrderBinding and the tracking flow's OrderTracking are two views of the same ORDER#<id> item:
+# each flow writes only its own attributes, and myogo_status (set at send) is kept current by the tracking flow.
+
+MYOGO_SHIPPED = "shipped"
+MYOGO_CANCELLED = "cancelled"
+
+
+class WarehouseStockLevel(BaseModel):
+    """One product's stock in myOGO (GET /api/v1/Stock)."""
+
+    code: str = Field(min_length=1)
+    available: int = Field(description="stockAvailable: free for new orders (stock minus reserved)")
+    physical: int | None = Field(default=None, description="stock: all units in the warehouses")
+    reserved: int | None = None
+    modified: AwareDatetime | None = None
+
+
+class StockToPublish(BaseModel):
+    """The value a store should sell of one item: myOGO's available quantity minus what is in transit, never < 0."""
+
+    binding: SkuBinding
+    quantity: int = Field(ge=0)
+
+
+class StoreStockWrite(BaseModel):
+    """One value the store accepted: `quantity` to sell, `store_quantity` as the store was told it."""
+
+    sku: str
+    quantity: int
+    store_quantity: int
+
+
+class StockBatchResult(BaseModel):
+    """What the store did with one batch of stock writes."""
+
+    written: list[StoreStockWrite] = Field(default_factory=list)
+    not_found: list[str] = Field(default_factory=list, description="SKUs the store has no item for")
+
+
+class PublishedStock(BaseModel):
+    """What ogosync last published of one SKU (item STOCK#<sku>), so that only changes are written again."""
+
+    integration_id: str
+    sku: str
+    quantity: int
+    available: int
+    in_transit: int
+    store_quantity: int
+    published_at: AwareDatetime
+
+
+class StockRunState(BaseModel):
+    """The stock flow's memory between runs beside its cursor (item STOCKRUN)."""
+
+    integration_id: str
+    last_full_run: AwareDatetime | None = Field(default=None, description="end of the last complete reconciliation")
+    full_run_started: AwareDatetime | None = Field(
+        default=None, description="start of a reconciliation that has not completed: a retry resumes it"
+    )
+    in_transit_skus: list[str] = Field(
+        default_factory=list, description="SKUs last published with an in-transit subtraction: re-checked next run"
+    )
+
+
+class ShippedLine(BaseModel):
+    code: str
+    quantity: int
+
+
+class WarehouseOrderChange(BaseModel):
+    """A myOGO order as the tracking flow reads it (GET /api/v1/Orders)."""
+
+    reference: str
+    status: str
+    tracking_numbers: list[str] = Field(default_factory=list, description="myOGO's comma-separated trackingNumber")
+    tracking_url: str | None = None
+    shipping_code: str | None = None
+    lines: list[ShippedLine] = Field(default_factory=list)
+    edited_at: AwareDatetime | None = None
+
+    @field_validator("status")
+    @classmethod
+    def _lowercase(cls, value: str) -> str:
+        return value.lower()  # casing differs between myOGO API generations (reference §3.1)
+
+
+class ShipmentToPush(BaseModel):
+    """What the store is told about a shipment myOGO made: carrier and every tracking code it gave."""
+
+    carrier: str | None = None
+    tracking_numbers: list[str] = Field(default_factory=list)
+    tracking_url: str | None = None
+
+
+class StoreShipment(BaseModel):
+    """A shipment of a store order, as the store has it."""
+
+    shipment_id: str
+    shipped: bool
+    tracking: str | None = None
+
+
+class TrackingStatus(StrEnum):
+    CLAIMED = "claimed"  # a worker is pushing the shipment now (until tracking_claim_expires)
+    FAILED = "failed"  # the last push failed with an unknown outcome; the store is looked at before pushing again
+    PUSHED = "pushed"  # the store has the shipment, marked shipped with tracking
+    CAPTURE_FAILED = "capture_failed"  # the store could not capture the payment: not shipped (possible fraud)
+    REJECTED = "rejected"  # the store refused the shipment; a person must look
+
+
+class OrderTracking(BaseModel):
+    """The tracking flow's view of an ORDER#<store order id> item: myOGO's status and the shipment pushed."""
+
+    integration_id: str
+    store_order_id: str
+    reference: str
+    myogo_status: str | None = None
+    myogo_status_at: AwareDatetime | None = None
+    tracking_status: TrackingStatus | None = None
+    tracking_claim_token: str | None = None
+    tracking_claim_expires: AwareDatetime | None = None
+    tracking_attempts: int = 0
+    tracking_numbers: list[str] = Field(default_factory=list)
+    tracking_url: str | None = None
+    store_shipment_id: str | None = None
+    tracking_pushed_at: AwareDatetime | None = None
+    tracking_failed_at: AwareDatetime | None = None
+    tracking_error: str | None = None
+
+
+class TrackingHintJob(BaseModel):
+    """A myOGO webhook named an order: re-read it from myOGO and push its shipment if it shipped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    integration_id: str = Field(pattern=INTEGRATION_ID_PATTERN)
+    reference: str = Field(min_length=1, max_length=100)
+    source: Literal["webhook"] = "webhook"
+
+
+# The tracking queue carries both the scheduled poll and the webhook hints (both forbid extra fields: unambiguous).
+TrackingJob: TypeAdapter[FlowJob | TrackingHintJob] = TypeAdapter(FlowJob | TrackingHintJob)

@@ -19,15 +19,25 @@ from ogosync.models import (
     Hold,
     Integration,
     OrderBinding,
+    OrderTracking,
     ProductRefusal,
+    PublishedStock,
+    ShipmentToPush,
     SkuBinding,
+    StockBatchResult,
+    StockRunState,
+    StockToPublish,
     StoreOrder,
     StoreProduct,
+    StoreShipment,
+    TrackingStatus,
     UnreadableOrder,
     WarehouseOrder,
+    WarehouseOrderChange,
     WarehouseOrderState,
     WarehouseProduct,
     WarehouseProductState,
+    WarehouseStockLevel,
 )
 
 
@@ -229,3 +239,119 @@ class ProductRefusalRepository(Protocol):
 
 
 # ---- stock and tracking (myOGO -> store) --------------------------------------------------------
+
+
+@runtime_checkable
+class StockStore(StorePlatform, Protocol):
+    """A store that takes stock balances from the warehouse."""
+
+    def publish_stock(self, items: Sequence[StockToPublish]) -> Iterator[StockBatchResult]:
+        """Make each item sellable in the store at its quantity, in batches; each batch is yielded once the store
+        accepted it, so a failure (raised) leaves the earlier batches done and known."""
+        ...
+
+
+@runtime_checkable
+class ShipmentStore(StorePlatform, Protocol):
+    """A store that takes shipments (with tracking) from the warehouse."""
+
+    def order_shipments(self, order_id: str) -> list[StoreShipment]:
+        """The order's shipments as the store has them now."""
+        ...
+
+    def create_shipment(self, order_id: str, lines: Mapping[str, int], shipment: ShipmentToPush) -> StoreShipment:
+        """Create a shipment of these store lines (line id -> quantity), captured and marked shipped with tracking.
+
+        Raises CaptureFailedError when the payment cannot be captured (nothing is shipped then)."""
+        ...
+
+    def complete_shipment(self, order_id: str, shipment_id: str, shipment: ShipmentToPush) -> StoreShipment:
+        """Capture an open shipment of the order and mark it shipped with tracking. Raises CaptureFailedError."""
+        ...
+
+
+@runtime_checkable
+class StockWarehouse(Protocol):
+    """Stock balances in myOGO."""
+
+    def stock_levels(self, modified_after: datetime | None) -> Iterator[WarehouseStockLevel]:
+        """Every product's stock changed after `modified_after` (all products when None)."""
+        ...
+
+    def stock_level(self, code: str) -> WarehouseStockLevel | None: ...
+
+
+@runtime_checkable
+class TrackingWarehouse(Protocol):
+    """Order states and tracking codes in myOGO."""
+
+    def orders_changed_since(self, modified_after: datetime) -> Iterator[WarehouseOrderChange]: ...
+
+    def order_change(self, reference: str) -> WarehouseOrderChange | None: ...
+
+
+class WarehouseWebhookVerifier(Protocol):
+    """Checks a myOGO webhook delivery; returns the order references it names. Raises WebhookRejectedError."""
+
+    def verify(self, headers: Mapping[str, str], body: bytes, key: str) -> list[str]: ...
+
+
+class StockLedger(Protocol):
+    """What was last published per SKU (items STOCK#<sku>) and the stock flow's run state (item STOCKRUN)."""
+
+    def published(self, integration_id: str, skus: Sequence[str]) -> dict[str, PublishedStock]: ...
+
+    def all_published(self, integration_id: str) -> dict[str, PublishedStock]: ...
+
+    def record_published(self, entries: Sequence[PublishedStock]) -> None:
+        """Write (replace) these entries, in batches."""
+        ...
+
+    def run_state(self, integration_id: str) -> StockRunState: ...
+
+    def save_run_state(self, state: StockRunState) -> None: ...
+
+
+class TrackingRepository(Protocol):
+    """The tracking flow's attributes of order bindings (ORDER#<store order id>), with conditional writes."""
+
+    def get_tracking(self, integration_id: str, store_order_ids: Sequence[str]) -> dict[str, OrderTracking]:
+        """The tracking view of these orders' bindings (orders ogosync never sent are absent)."""
+        ...
+
+    def record_myogo_status(self, integration_id: str, store_order_id: str, status: str, now: datetime) -> None:
+        """Record where myOGO says the order is; nothing when the order has no binding."""
+        ...
+
+    def claim_push(
+        self, integration_id: str, store_order_id: str, token: str, now: datetime, lease_seconds: int
+    ) -> OrderTracking:
+        """Claim the order's shipment push; return the tracking view as it was before.
+
+        Succeeds only when nothing was pushed yet, the last push failed, or a claim's lease ran out. Raises
+        ConcurrencyConflictError otherwise (pushed, refused by the store, or claimed by a live worker)."""
+        ...
+
+    def mark_pushed(
+        self,
+        integration_id: str,
+        store_order_id: str,
+        token: str,
+        shipment: StoreShipment,
+        pushed: ShipmentToPush,
+        now: datetime,
+    ) -> None:
+        """Record the store's shipment. Raises ConcurrencyConflictError when the claim is no longer ours."""
+        ...
+
+    def mark_push_failed(
+        self,
+        integration_id: str,
+        store_order_id: str,
+        token: str,
+        status: TrackingStatus,
+        error: str,
+        now: datetime,
+    ) -> None:
+        """Release our claim with FAILED (retried later), CAPTURE_FAILED or REJECTED (left to a person)."""
+        ...

@@ -18,16 +18,31 @@ from ogosync.aws.secrets import SecretsManagerStore
 from ogosync.aws.sqs import SqsJobQueue
 from ogosync.errors import ConfigurationError, UnknownIntegrationError
 from ogosync.models import Credentials, Flow, Integration, Platform
-from ogosync.ports import JobQueue, StoreCatalog, StorePlatform, WebhookVerifier
+from ogosync.ports import (
+    JobQueue,
+    ShipmentStore,
+    StockStore,
+    StockWarehouse,
+    StoreCatalog,
+    StorePlatform,
+    TrackingWarehouse,
+    WebhookVerifier,
+)
 from ogosync.state.dynamo import DynamoStateRepository
 from ogosync.state.product_refusals import DynamoProductRefusals
 from ogosync.state.skus import DynamoSkuBindings
+from ogosync.state.stock import DynamoStockLedger
+from ogosync.state.tracking import DynamoTrackingRepository
 from ogosync.stores.centra import CentraStore
 from ogosync.stores.centra_webhook import CentraWebhookVerifier
 from ogosync.sync.orders import OrderDeps
 from ogosync.sync.products import ProductDeps
+from ogosync.sync.stock import StockDeps
+from ogosync.sync.tracking import TrackingDeps
+from ogosync.sync.warehouse_webhook import WarehouseWebhookDeps
 from ogosync.sync.webhooks import WebhookDeps
 from ogosync.warehouse.myogo import MyOgoAccount, MyOgoWarehouse
+from ogosync.warehouse.myogo_webhook import MyOgoWebhookVerifier
 
 
 def _env(name: str) -> str:
@@ -172,9 +187,65 @@ def product_deps(integration: Integration) -> Iterator[ProductDeps]:
 # ---- stock and tracking (myOGO -> store) --------------------------------------------------------
 
 
+@cache
+def stock_ledger() -> DynamoStockLedger:
+    return DynamoStockLedger(clients.dynamodb(), _env("OGOSYNC_TABLE"))
+
+
+@cache
+def tracking_state() -> DynamoTrackingRepository:
+    return DynamoTrackingRepository(clients.dynamodb(), _env("OGOSYNC_TABLE"))
+
+
+@cache
+def tracking_queue() -> SqsJobQueue:
+    return SqsJobQueue(clients.sqs(), _env(FLOW_QUEUE_ENV[Flow.TRACKING]))
+
+
+def stock_deps(integration: Integration) -> StockDeps:
+    adapters = order_deps(integration)  # the integration's store and myOGO clients, built and cached once
+    store, warehouse = adapters.store, adapters.warehouse
+    if not isinstance(store, StockStore) or not isinstance(warehouse, StockWarehouse):
+        raise ConfigurationError(f"platform {integration.platform} does not take stock yet")
+    return StockDeps(state=state(), skus=sku_bindings(), ledger=stock_ledger(), store=store, warehouse=warehouse)
+
+
+def tracking_deps(integration: Integration) -> TrackingDeps:
+    adapters = order_deps(integration)
+    store, warehouse = adapters.store, adapters.warehouse
+    if not isinstance(store, ShipmentStore) or not isinstance(warehouse, TrackingWarehouse):
+        raise ConfigurationError(f"platform {integration.platform} does not take shipments yet")
+    return TrackingDeps(
+        state=state(),
+        tracking=tracking_state(),
+        store=store,
+        warehouse=warehouse,
+        claim_lease_seconds=int(os.environ.get("TRACKING_CLAIM_LEASE_SECONDS", "120")),
+    )
+
+
+@cache
+def warehouse_webhook_deps() -> WarehouseWebhookDeps:
+    return WarehouseWebhookDeps(
+        state=state(), secrets=secrets(), queue=tracking_queue(), verifier=MyOgoWebhookVerifier()
+    )
+
+
 def reset() -> None:
     """Forget cached clients and adapters, after the environment changed (a new local stack, other endpoints)."""
-    for cached in (state, secrets, order_queue, flow_queues, webhook_deps, sku_bindings, product_refusals):
+    for cached in (
+        state,
+        secrets,
+        order_queue,
+        flow_queues,
+        webhook_deps,
+        sku_bindings,
+        product_refusals,
+        stock_ledger,
+        tracking_state,
+        tracking_queue,
+        warehouse_webhook_deps,
+    ):
         cached.cache_clear()
     for client in (clients.dynamodb, clients.sqs, clients.secretsmanager):
         client.cache_clear()

@@ -9,25 +9,31 @@ Facts from ../shared/reference/centra-api.md §1. Uncertain points, coded defens
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import httpx
 from pydantic import ValidationError
 
-from ogosync.errors import OgosyncError, PlatformError, RejectedByPlatformError
+from ogosync.errors import CaptureFailedError, OgosyncError, PlatformError, RejectedByPlatformError
 from ogosync.http import HttpClient, RateLimiter
 from ogosync.models import (
     Address,
     Hold,
     HoldReason,
     OrderLine,
+    ShipmentToPush,
+    SkuBinding,
+    StockBatchResult,
+    StockToPublish,
     StoreOrder,
     StoreOrderState,
     StoreProduct,
+    StoreShipment,
+    StoreStockWrite,
     UnreadableOrder,
 )
 from ogosync.timeutil import Clock, from_local_naive, local_lower_bound, utc_now
@@ -303,3 +309,148 @@ class CentraStore:
         if body.get("status") != "ok":
             raise RejectedByPlatformError(PLATFORM, str(body.get("msg") or "request refused"), response.status_code)
         return body
+
+    # ---- stock and shipments (myOGO -> store) -------------------------------------------------------
+    #
+    # Stock. POST /stock sets the absolute PHYSICAL stock of the plugin's primary warehouse, and Centra sells
+    # physical minus allocated, where allocated is its own unshipped orders (reference §1.8). Those orders are
+    # either in myOGO already (inside myOGO's available quantity) or in transit (subtracted from the value to
+    # publish), so writing physical = V would subtract them twice. We write physical = V + allocatedStock as
+    # read from GET /stock just before, so that Centra's sellable stock is exactly V. Centra silently raises a
+    # physical value below its allocated quantity; ours is at least the allocation we read, so a clamp can only
+    # happen when more than V units were allocated between our read and our write, and then the sellable 0 it
+    # gives is the truth. The allocation is read per item for a few items, else from the paged list of all items
+    # (one call per STOCK_PAGE_SIZE items). GET /stock sums the primary and virtual warehouses; with virtual
+    # warehouses the allocation read may include units the primary does not hold (uncertain). Items the store
+    # does not know (productsNotFound, productsAreBundles) are returned as not found, never guessed.
+
+    STOCK_BATCH_SIZE: ClassVar[int] = 100  # items per POST /stock (no maximum documented)
+    STOCK_PAGE_SIZE: ClassVar[int] = 500  # items per GET /stock page (no maximum documented)
+    ALLOCATION_LOOKUP_MAX: ClassVar[int] = 20  # above this many items, one paged read of all is cheaper
+
+    def publish_stock(self, items: Sequence[StockToPublish]) -> Iterator[StockBatchResult]:
+        allocated = self._allocated_stock([item.binding for item in items])
+        for start in range(0, len(items), self.STOCK_BATCH_SIZE):
+            writes = [
+                StoreStockWrite(
+                    sku=item.binding.sku,
+                    quantity=item.quantity,
+                    store_quantity=item.quantity + _allocation(item.binding, allocated),
+                )
+                for item in items[start : start + self.STOCK_BATCH_SIZE]
+            ]
+            refused = self._post_stock(writes)
+            yield StockBatchResult(
+                written=[write for write in writes if write.sku not in refused], not_found=sorted(refused)
+            )
+
+    def _allocated_stock(self, bindings: Sequence[SkuBinding]) -> dict[str, int]:
+        """allocatedStock by item key (full SKU and EAN) of the items the bindings name."""
+        rows: Iterable[dict[str, Any]]
+        if len(bindings) > self.ALLOCATION_LOOKUP_MAX:
+            rows = self._all_stock_rows()
+        else:
+            rows = [row for binding in bindings for row in self._stock_rows(_stock_lookup(binding))]
+        allocated: dict[str, int] = {}
+        for row in rows:
+            units = int(row.get("allocatedStock") or 0)
+            key = centra_sku(_text(row, "sku"), _text(row, "variantSku"), _text(row, "sizeSku"), "")
+            for name in (key, _text(row, "ean")):
+                if name:
+                    allocated[name] = units
+        return allocated
+
+    def _all_stock_rows(self) -> Iterator[dict[str, Any]]:
+        page = 1
+        while True:
+            body = self._ok(self._http.request("GET", "stock", params={"limit": self.STOCK_PAGE_SIZE, "page": page}))
+            rows = self._stock_list(body)
+            yield from rows
+            if len(rows) < self.STOCK_PAGE_SIZE or not body.get("next"):
+                return
+            page += 1
+
+    def _stock_rows(self, params: Mapping[str, str]) -> list[dict[str, Any]]:
+        return self._stock_list(self._ok(self._http.request("GET", "stock", params=params)))
+
+    @staticmethod
+    def _stock_list(body: Mapping[str, Any]) -> list[dict[str, Any]]:
+        rows = body.get("products")
+        if not isinstance(rows, list):
+            raise PlatformError(PLATFORM, "GET /stock answered without a products list")
+        return rows
+
+    def _post_stock(self, writes: Sequence[StoreStockWrite]) -> set[str]:
+        """Write one batch; return the SKUs Centra did not update (it updates the others, reference §1.8)."""
+        payload = {"products": [{"product": write.sku, "quantity": write.store_quantity} for write in writes]}
+        # An absolute value: repeating the call is harmless, so 5xx and timeouts are retried.
+        response = self._http.request("POST", "stock", json=payload, idempotent=True)
+        try:
+            self._ok(response)
+        except RejectedByPlatformError:
+            errors = response.json().get("errors")
+            if not isinstance(errors, dict):
+                raise
+            refused = [*errors.get("productsNotFound", []), *errors.get("productsAreBundles", [])]
+            return {str(sku) for sku in refused}
+        return set()
+
+    # Shipments. One POST /shipments creates the shipment of the lines myOGO shipped, captures the payment (Centra
+    # creates nothing when the capture fails) and marks it shipped with carrier and tracking (reference §1.4).
+    # An open shipment (Centra's "Direct to Shipment" option makes one per order, or an earlier attempt of ours)
+    # is completed instead with PUT /shipment (§1.6). Centra has one tracking field and no tracking-URL field:
+    # every code myOGO gave is sent, comma-separated as myOGO gives them, with `packages` = the number of codes;
+    # the URL stays in ogosync's record. No `sendEmail`: the store's own setting decides the customer e-mail.
+    # Neither call is repeated on an unknown outcome: the engine looks at the order's shipments first.
+
+    def order_shipments(self, order_id: str) -> list[StoreShipment]:
+        matching = [raw for raw in self._get_orders({"order": order_id}) if _text(raw, "orderId") == order_id]
+        if not matching:
+            raise RejectedByPlatformError(PLATFORM, f"order {order_id} does not exist")
+        return [
+            StoreShipment(
+                shipment_id=_text(shipment, "shipmentId"),
+                shipped=bool(_text(shipment, "shippedDate")),
+                tracking=_text(shipment, "trackingId") or None,
+            )
+            for shipment in matching[0].get("shipments") or []
+        ]
+
+    def create_shipment(self, order_id: str, lines: Mapping[str, int], shipment: ShipmentToPush) -> StoreShipment:
+        body = {"order": order_id, "products": dict(lines), "gtg": True, "capture": True, "shipped": True}
+        answer = self._shipment_call("POST", "shipments", body | _tracking_fields(shipment))
+        return StoreShipment(shipment_id=str(answer.get("shipment") or ""), shipped=True, tracking=_tracking(shipment))
+
+    def complete_shipment(self, order_id: str, shipment_id: str, shipment: ShipmentToPush) -> StoreShipment:
+        body = {"order": order_id, "shipment": shipment_id, "gtg": True, "capture": True, "shipped": True}
+        self._shipment_call("PUT", "shipment", body | _tracking_fields(shipment))
+        return StoreShipment(shipment_id=shipment_id, shipped=True, tracking=_tracking(shipment))
+
+    def _shipment_call(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return self._ok(self._http.request(method, path, json=body, idempotent=False))
+        except RejectedByPlatformError as exc:
+            if "captur" in exc.detail.lower():  # "can not capture order", "capture failed"
+                failure = f"order {body['order']}: {exc.detail}"
+                raise CaptureFailedError(PLATFORM, failure, exc.status) from exc
+            raise
+
+
+def _stock_lookup(binding: SkuBinding) -> dict[str, str]:
+    """GET /stock filter for one item: by EAN where the item has one (a documented exact match), else by SKU."""
+    return {"ean": binding.ean} if binding.ean else {"sku": binding.sku}
+
+
+def _allocation(binding: SkuBinding, allocated: Mapping[str, int]) -> int:
+    return allocated.get(binding.sku, allocated.get(binding.ean or "", 0))
+
+
+def _tracking(shipment: ShipmentToPush) -> str | None:
+    return ",".join(shipment.tracking_numbers) or None
+
+
+def _tracking_fields(shipment: ShipmentToPush) -> dict[str, Any]:
+    fields: dict[str, Any] = {"carrier": shipment.carrier} if shipment.carrier else {}
+    if shipment.tracking_numbers:
+        fields |= {"tracking": _tracking(shipment), "packages": len(shipment.tracking_numbers)}
+    return fields

@@ -45,7 +45,7 @@ from ogosync.models import (
     WarehouseOrderState,
 )
 from ogosync.ports import SkuBindingRepository, StateRepository, StorePlatform, Warehouse
-from ogosync.sync.runs import record_run
+from ogosync.sync.runs import RunRecord, locked_run
 from ogosync.timeutil import Clock, utc_now
 
 logger = Logger(service="ogosync", child=True)
@@ -345,23 +345,16 @@ class PollResult:
 
 def poll_orders(integration: Integration, deps: OrderDeps, owner: str) -> PollResult:
     """The source of truth: every order placed since the watermark (minus an overlap), plus the held ones."""
-    started = deps.clock()
-    if not deps.state.acquire_lock(integration.id, Flow.ORDERS, owner, started, deps.lock_ttl_seconds):
-        return PollResult(integration.id, ran=False)
-    try:
-        cursor = deps.state.get_cursor(integration.id, Flow.ORDERS)
-        try:
-            result = _poll(integration, cursor, started, deps)
-        except Exception as exc:
-            _save_run(deps, cursor, started, Counter(), cursor.watermark, f"{type(exc).__name__}: {exc}")
-            raise
-        _save_run(deps, cursor, started, result.counts, result.watermark, "; ".join(result.errors[:5]) or None)
-        return result
-    finally:
-        deps.state.release_lock(integration.id, Flow.ORDERS, owner)
+    lock = (integration.id, Flow.ORDERS, owner, deps.lock_ttl_seconds)
+    result = locked_run(deps.state, deps.clock, lock, partial(_poll, integration, deps=deps), _run_record)
+    return result if result is not None else PollResult(integration.id, ran=False)
 
 
-def _poll(integration: Integration, cursor: Cursor, started: datetime, deps: OrderDeps) -> PollResult:
+def _run_record(result: PollResult) -> RunRecord:
+    return RunRecord(result.watermark, result.counts, "; ".join(result.errors[:5]) or None)
+
+
+def _poll(integration: Integration, cursor: Cursor, started: datetime, *, deps: OrderDeps) -> PollResult:
     settings = integration.settings
     base = cursor.watermark or started - timedelta(hours=settings.first_poll_lookback_hours)
     orders = list(deps.store.orders_placed_since(base - timedelta(minutes=settings.poll_overlap_minutes)))
@@ -405,14 +398,3 @@ def next_watermark(current: datetime | None, seen: list[datetime], unfinished: l
     if unfinished:
         candidate = min(candidate, min(unfinished) - timedelta(microseconds=1))
     return candidate if current is None else max(current, candidate)
-
-
-def _save_run(
-    deps: OrderDeps,
-    cursor: Cursor,
-    started: datetime,
-    counts: Counter[str],
-    watermark: datetime | None,
-    error: str | None,
-) -> None:
-    record_run(deps.state, cursor, started=started, ended=deps.clock(), counts=counts, watermark=watermark, error=error)

@@ -50,7 +50,7 @@ from ogosync.ports import (
     StoreCatalog,
     WarehouseCatalog,
 )
-from ogosync.sync.runs import record_run
+from ogosync.sync.runs import RunRecord, failure_record, locked_run
 from ogosync.timeutil import Clock, utc_now
 
 logger = Logger(service="ogosync", child=True)
@@ -303,17 +303,6 @@ class _Run:
     def count(self, name: str, by: int = 1) -> None:
         self.result.counts[name] = self.result.counts.get(name, 0) + by
 
-    def record(self, cursor: Cursor, watermark: datetime | None, error: str | None) -> None:
-        record_run(
-            self.deps.state,
-            cursor,
-            started=self.started,
-            ended=self.deps.clock(),
-            counts=self.result.counts,
-            watermark=watermark,
-            error=error,
-        )
-
     def leave_out(self, item: CatalogItem) -> None:
         """Report a product that is not sent, counted by its first error."""
         row = _error_row(item)
@@ -323,23 +312,31 @@ class _Run:
 
 def sync_products(integration: Integration, deps: ProductDeps, owner: str) -> ProductRunResult:
     """The scheduled run: send what changed since its last transfer (and new products, if the settings say so)."""
-    started = deps.clock()
-    if not deps.state.acquire_lock(integration.id, Flow.PRODUCTS, owner, started, deps.lock_ttl_seconds):
-        return ProductRunResult(integration_id=integration.id, ran=False)
-    run = _Run(integration, deps, started, ProductRunResult(integration_id=integration.id, ran=True))
-    try:
-        cursor = deps.state.get_cursor(integration.id, Flow.PRODUCTS)
-        try:
-            _scheduled_run(run)
-        except Exception as exc:
-            run.record(cursor, cursor.watermark, f"{type(exc).__name__}: {exc}")
-            raise
+
+    runs: list[_Run] = []
+
+    def run_once(cursor: Cursor, started: datetime) -> tuple[_Run, Cursor]:
+        runs.append(_Run(integration, deps, started, ProductRunResult(integration_id=integration.id, ran=True)))
+        _scheduled_run(runs[0])
+        return runs[0], cursor
+
+    def record_failure(cursor: Cursor, error: Exception) -> RunRecord:  # what got through is still counted
+        failed = failure_record(cursor, error)
+        return RunRecord(failed.watermark, runs[0].result.counts if runs else {}, failed.error)
+
+    def record(outcome: tuple[_Run, Cursor]) -> RunRecord:
+        run, cursor = outcome
         # The watermark says "the store as of then is in myOGO": it moves only when the whole run got through.
-        run.record(cursor, started if run.result.complete else cursor.watermark, _refusals_summary(run.result))
-        logger.info("product sync done", extra={"counts": run.result.counts, "complete": run.result.complete})
-        return run.result
-    finally:
-        deps.state.release_lock(integration.id, Flow.PRODUCTS, owner)
+        watermark = run.started if run.result.complete else cursor.watermark
+        return RunRecord(watermark, run.result.counts, _refusals_summary(run.result))
+
+    lock = (integration.id, Flow.PRODUCTS, owner, deps.lock_ttl_seconds)
+    outcome = locked_run(deps.state, deps.clock, lock, run_once, record, record_failure)
+    if outcome is None:
+        return ProductRunResult(integration_id=integration.id, ran=False)
+    result = outcome[0].result
+    logger.info("product sync done", extra={"counts": result.counts, "complete": result.complete})
+    return result
 
 
 def _scheduled_run(run: _Run) -> None:

@@ -5,7 +5,10 @@ they are cached in memory per warehouse account (never written anywhere) and ren
 API is answered once by logging in again. Uncertain in the reference, coded defensively:
 - how a duplicate order reference is refused in v1 (the legacy API said "order with same reference"): any refusal
   that mentions the reference existing is taken as "already exists", and the caller then looks it up;
-- enum casing in answers: statuses are compared in lower case.
+- enum casing in answers: statuses are compared in lower case;
+- GET /Stock for an unknown productCode: the reference lists a 404; a 404 and an empty list both mean "none";
+- the sort order of pages read by `modifiedAfter` is undocumented: every page up to a short one is read, and the
+  callers' watermark overlap re-reads what moved between pages while they were read.
 """
 
 from __future__ import annotations
@@ -21,15 +24,29 @@ from typing import Any
 import httpx
 from aws_lambda_powertools import Logger
 
-from ogosync.errors import AlreadyExistsError, AuthenticationError, PlatformError, RejectedByPlatformError
+from ogosync.errors import (
+    AlreadyExistsError,
+    AuthenticationError,
+    NotFoundError,
+    PlatformError,
+    RejectedByPlatformError,
+)
 from ogosync.http import HttpClient
-from ogosync.models import WarehouseOrder, WarehouseOrderState, WarehouseProduct, WarehouseProductState
+from ogosync.models import (
+    ShippedLine,
+    WarehouseOrder,
+    WarehouseOrderChange,
+    WarehouseOrderState,
+    WarehouseProduct,
+    WarehouseProductState,
+    WarehouseStockLevel,
+)
 from ogosync.timeutil import Clock, utc_now
 
 PLATFORM = "myogo"
+PAGE_SIZE = 250  # the largest `limit` myOGO takes (reference §7)
 SCOPES = "read:order write:order read:product write:product"
 _EXISTS_MARKERS = ("same reference", "already exist")
-PRODUCT_PAGE_SIZE = 250  # the maximum `limit` (reference §7)
 _PLAIN_CODE = re.compile(r"[A-Za-z0-9_-]+")
 
 logger = Logger(service="ogosync", child=True)
@@ -81,6 +98,38 @@ def _product_path(code: str) -> tuple[str, dict[str, str] | None]:
     return f"api/v1/products/{encoded}", {"base64url": "true"}
 
 
+def _stock_level(raw: dict[str, Any]) -> WarehouseStockLevel | None:
+    """A Stock row; one that cannot be read is logged and left out, so it cannot stop the others."""
+    try:
+        return WarehouseStockLevel(
+            code=str(raw.get("productCode") or ""),
+            available=int(raw["stockAvailable"]),
+            physical=None if raw.get("stock") is None else int(raw["stock"]),
+            reserved=None if raw.get("reserved") is None else int(raw["reserved"]),
+            modified=_parse_time(raw.get("modified")),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        logger.warning("unreadable myOGO stock row", extra={"code": raw.get("productCode"), "error": str(exc)})
+        return None
+
+
+def parse_order_change(raw: dict[str, Any]) -> WarehouseOrderChange:
+    """An OrderResponse as the tracking flow needs it. trackingNumber may hold several codes, comma-separated."""
+    numbers = [code.strip() for code in str(raw.get("trackingNumber") or "").split(",") if code.strip()]
+    return WarehouseOrderChange(
+        reference=str(raw.get("reference") or ""),
+        status=str(raw.get("status") or "unknown"),
+        tracking_numbers=numbers,
+        tracking_url=raw.get("trackingUrl") or None,
+        shipping_code=raw.get("shippingCode") or None,
+        lines=[
+            ShippedLine(code=str(line.get("code") or ""), quantity=int(line.get("quantity") or 0))
+            for line in raw.get("orderLines") or []
+        ],
+        edited_at=_parse_time(raw.get("editTime")),
+    )
+
+
 def parse_order_state(raw: dict[str, Any]) -> WarehouseOrderState:
     return WarehouseOrderState(
         id=raw.get("id"),
@@ -102,9 +151,11 @@ class MyOgoWarehouse:
         clock: Clock = utc_now,
         http: HttpClient | None = None,
         token_http: HttpClient | None = None,
+        page_size: int = PAGE_SIZE,
     ) -> None:
         self._account = account
         self._clock = clock
+        self._page_size = page_size
         self._http = http or HttpClient(
             PLATFORM, account.base_url, headers={"Accept": "application/json"}, error_message=_error_message
         )
@@ -132,18 +183,51 @@ class MyOgoWarehouse:
             raise
         return parse_order_state(response.json())
 
+    # ---- stock ----------------------------------------------------------------------------------
+
+    def stock_levels(self, modified_after: datetime | None) -> Iterator[WarehouseStockLevel]:
+        params = {} if modified_after is None else {"modifiedAfter": modified_after.isoformat()}
+        for raw in self._pages("api/v1/Stock", params):
+            level = _stock_level(raw)
+            if level is not None:
+                yield level
+
+    def stock_level(self, code: str) -> WarehouseStockLevel | None:
+        try:
+            found = self._call("GET", "api/v1/Stock", params={"productCode": code, "limit": 50, "page": 1}).json()
+        except NotFoundError:  # the reference documents 404 for GET Stock: an unknown code (uncertain)
+            return None
+        levels = [_stock_level(raw) for raw in found or [] if str(raw.get("productCode")) == code]
+        return next((level for level in levels if level is not None), None)
+
+    # ---- changed orders (tracking) --------------------------------------------------------------
+
+    def orders_changed_since(self, modified_after: datetime) -> Iterator[WarehouseOrderChange]:
+        for raw in self._pages("api/v1/Orders", {"modifiedAfter": modified_after.isoformat()}):
+            yield parse_order_change(raw)
+
+    def order_change(self, reference: str) -> WarehouseOrderChange | None:
+        found = self._call("GET", "api/v1/Orders", params={"reference": reference, "limit": 50, "page": 1}).json()
+        matches = [raw for raw in found or [] if str(raw.get("reference")) == reference]
+        return parse_order_change(matches[0]) if matches else None
+
+    def _pages(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Every element of a paged list, page by page until a short one (the SDKs' rule, reference §7)."""
+        page = 1
+        while True:
+            rows = self._call("GET", path, params={**params, "limit": self._page_size, "page": page}).json() or []
+            if not isinstance(rows, list):
+                raise PlatformError(PLATFORM, f"GET /{path} answered with something other than a list")
+            yield from rows
+            if len(rows) < self._page_size:
+                return
+            page += 1
+
     # ---- products -------------------------------------------------------------------------------
 
     def list_products(self) -> Iterator[WarehouseProductState]:
-        page = 1
-        while True:
-            params = {"limit": PRODUCT_PAGE_SIZE, "page": page}
-            found = self._call("GET", "api/v1/Products", params=params).json() or []
-            for raw in found:
-                yield WarehouseProductState.model_validate(raw)
-            if len(found) < PRODUCT_PAGE_SIZE:  # the SDKs' rule: a short page is the last (reference §7)
-                return
-            page += 1
+        for raw in self._pages("api/v1/Products", {}):
+            yield WarehouseProductState.model_validate(raw)
 
     def find_product(self, code: str) -> WarehouseProductState | None:
         found = self._call("GET", "api/v1/Products", params={"code": code, "limit": 50, "page": 1}).json()

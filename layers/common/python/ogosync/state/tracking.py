@@ -1,0 +1,139 @@
+"""The tracking flow's attributes on order bindings (ORDER#<store order id>, written by the order flow).
+
+Pushing a shipment to the store happens once (design invariant 4): a conditional claim with a lease comes before
+the store is called, and only the claim's owner records the outcome. The order flow's own attributes are never
+written here, and it never writes these, so the two flows cannot undo each other's records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from ogosync.errors import ConcurrencyConflictError
+from ogosync.models import OrderTracking, ShipmentToPush, StoreShipment, TrackingStatus
+from ogosync.state.table import Expression, Item, Table, epoch, is_condition_failure, key
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+_CLAIM_FIELDS = ("tracking_claim_token", "tracking_claim_expires", "tracking_claim_expires_epoch")
+
+
+class _TrackingExpression(Expression):
+    def bound(self) -> str:
+        """The order has a binding (the tracking flow never creates one)."""
+        return f"attribute_exists({self.name('pk')})"
+
+    def pushable(self, now: datetime) -> str:
+        status = self.name("tracking_status")
+        failed, claimed = self.value(TrackingStatus.FAILED.value), self.value(TrackingStatus.CLAIMED.value)
+        expired = f"{self.name('tracking_claim_expires_epoch')} < {self.value(epoch(now))}"
+        return f"(attribute_not_exists({status}) OR {status} = {failed} OR ({status} = {claimed} AND {expired}))"
+
+    def claimed_by(self, token: str) -> str:
+        return f"{self.name('tracking_claim_token')} = {self.value(token)}"
+
+
+class DynamoTrackingRepository:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._table = Table(client, table_name)
+
+    def get_tracking(self, integration_id: str, store_order_ids: Sequence[str]) -> dict[str, OrderTracking]:
+        keys = [key(integration_id, f"ORDER#{order_id}") for order_id in dict.fromkeys(store_order_ids)]
+        views = (_tracking(item) for item in self._table.batch_get(keys))
+        return {view.store_order_id: view for view in views}
+
+    def record_myogo_status(self, integration_id: str, store_order_id: str, status: str, now: datetime) -> None:
+        ex = _TrackingExpression()
+        update = ex.set({"myogo_status": status, "myogo_status_at": now.isoformat()})
+        try:
+            self._update(integration_id, store_order_id, ex, update, ex.bound())
+        except ConcurrencyConflictError:
+            return  # no binding: not an order ogosync knows
+
+    def claim_push(
+        self, integration_id: str, store_order_id: str, token: str, now: datetime, lease_seconds: int
+    ) -> OrderTracking:
+        expires = now + timedelta(seconds=lease_seconds)
+        ex = _TrackingExpression()
+        update = ex.set(
+            {
+                "tracking_status": TrackingStatus.CLAIMED.value,
+                "tracking_claim_token": token,
+                "tracking_claim_expires": expires.isoformat(),
+                "tracking_claim_expires_epoch": epoch(expires),
+            },
+            increment=("tracking_attempts",),
+        )
+        old = self._update(integration_id, store_order_id, ex, update, f"{ex.bound()} AND {ex.pushable(now)}")
+        return _tracking(old)
+
+    def mark_pushed(
+        self,
+        integration_id: str,
+        store_order_id: str,
+        token: str,
+        shipment: StoreShipment,
+        pushed: ShipmentToPush,
+        now: datetime,
+    ) -> None:
+        ex = _TrackingExpression()
+        update = ex.set(
+            {
+                "tracking_status": TrackingStatus.PUSHED.value,
+                "store_shipment_id": shipment.shipment_id,
+                "tracking_numbers": pushed.tracking_numbers,
+                "tracking_url": pushed.tracking_url or "",
+                "tracking_pushed_at": now.isoformat(),
+            },
+            remove=(*_CLAIM_FIELDS, "tracking_error"),
+        )
+        self._update(integration_id, store_order_id, ex, update, ex.claimed_by(token))
+
+    def mark_push_failed(
+        self,
+        integration_id: str,
+        store_order_id: str,
+        token: str,
+        status: TrackingStatus,
+        error: str,
+        now: datetime,
+    ) -> None:
+        ex = _TrackingExpression()
+        update = ex.set(
+            {"tracking_status": status.value, "tracking_error": error[:1000], "tracking_failed_at": now.isoformat()},
+            remove=_CLAIM_FIELDS,
+        )
+        try:
+            self._update(integration_id, store_order_id, ex, update, ex.claimed_by(token))
+        except ConcurrencyConflictError:
+            return  # no longer ours: whoever has it now decides
+
+    def _update(
+        self, integration_id: str, store_order_id: str, ex: Expression, update: str, condition: str
+    ) -> dict[str, Any]:
+        """One conditional update; returns the item as it was. A failed condition is ConcurrencyConflictError."""
+        try:
+            answer = self._table.client.update_item(
+                TableName=self._table.name,
+                Key=key(integration_id, f"ORDER#{store_order_id}"),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=ex.names,
+                ExpressionAttributeValues=ex.values,
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                taken = f"order {store_order_id}: shipment pushed, refused, or being pushed by another worker"
+                raise ConcurrencyConflictError(taken) from exc
+            raise
+        return dict(answer.get("Attributes") or {})
+
+
+def _tracking(item: Item | dict[str, Any]) -> OrderTracking:
+    return OrderTracking.model_validate(Table.payload(item, helpers=("tracking_claim_expires_epoch",)))

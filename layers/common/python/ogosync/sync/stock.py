@@ -1,0 +1,315 @@
+"""The stock flow, myOGO -> store: the store sells what the warehouse has, less what is sold and not yet in myOGO.
+
+The value published per SKU is V = max(0, myOGO available - in transit). In transit are the units of PAID store
+orders that myOGO does not have yet: the orders placed since the order flow's watermark (minus its overlap) and the
+held ones, less those SENT. They are counted BEFORE myOGO is read, so an order that reaches myOGO in between is
+subtracted twice for one run (the store sells a unit less for a while) rather than given back to the store.
+
+Only what changed is written: myOGO's stock changed since the watermark (minus an overlap), plus the SKUs in transit
+now or at the last run, and of those only the ones whose V differs from what the ledger says was last published.
+The ledger is written batch by batch as the store accepts the writes, and the watermark never passes a change that
+was not written, so a run that fails halfway is repeated only for what is left. Once a day (from the integration's
+local hour `stock_reconcile_hour`) a full reconciliation rewrites every SKU, which repairs any drift; a failed one
+is resumed by the next run, skipping what it already rewrote.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from aws_lambda_powertools import Logger
+
+from ogosync.errors import OgosyncError
+from ogosync.models import (
+    BindingStatus,
+    Cursor,
+    Flow,
+    Integration,
+    PublishedStock,
+    SkuBinding,
+    StockRunState,
+    StockToPublish,
+    StoreOrder,
+    StoreOrderState,
+    UnreadableOrder,
+    WarehouseStockLevel,
+)
+from ogosync.ports import SkuBindingRepository, StateRepository, StockLedger, StockStore, StockWarehouse
+from ogosync.sync.orders import next_watermark
+from ogosync.sync.runs import RunRecord, locked_run
+from ogosync.timeutil import Clock, utc_now
+
+logger = Logger(service="ogosync", child=True)
+
+REPORT_LIMIT = 20  # codes listed per kind of problem in a run's result (the counts are complete)
+
+
+@dataclass
+class StockDeps:
+    state: StateRepository
+    skus: SkuBindingRepository
+    ledger: StockLedger
+    store: StockStore
+    warehouse: StockWarehouse
+    clock: Clock = utc_now
+    lock_ttl_seconds: int = 330  # longer than the stock function's timeout
+
+
+@dataclass
+class StockRunResult:
+    integration_id: str
+    full: bool
+    counts: Counter[str] = field(default_factory=Counter)
+    unbound: list[str] = field(default_factory=list)  # changed in myOGO, but no store item is bound to it
+    not_in_store: list[str] = field(default_factory=list)  # bound, but the store has no such item
+    oversold: list[str] = field(default_factory=list)  # the store sold more than myOGO has: published as 0
+    watermark: datetime | None = None
+    failure: OgosyncError | None = None  # the store write that stopped the run (what came before is recorded)
+
+
+# ---- what is in transit ------------------------------------------------------------------------
+
+
+@dataclass
+class InTransit:
+    units: Counter[str]
+    unreadable_orders: int
+
+
+def in_transit(integration: Integration, state: StateRepository, store: StockStore, now: datetime) -> InTransit:
+    """Units per SKU of PAID store orders that myOGO does not have yet (not SENT): the recent and the held ones."""
+    settings = integration.settings
+    watermark = state.get_cursor(integration.id, Flow.ORDERS).watermark
+    since = (watermark or now - timedelta(hours=settings.first_poll_lookback_hours)) - timedelta(
+        minutes=settings.poll_overlap_minutes
+    )
+    orders = {order.order_id: order for order in store.orders_placed_since(since)}
+    for order_id in state.held_order_ids(integration.id, now - timedelta(days=settings.held_recheck_days)):
+        if order_id not in orders:
+            held = store.get_order(order_id)
+            if held is not None:
+                orders[order_id] = held
+    bindings = state.get_order_bindings(integration.id, list(orders))
+    units: Counter[str] = Counter()
+    unreadable = 0
+    for order in orders.values():
+        if isinstance(order, UnreadableOrder):
+            unreadable += 1  # its lines are unknown: nothing can be subtracted for it
+            continue
+        binding = bindings.get(order.order_id)
+        if order.state is StoreOrderState.PAID and (binding is None or binding.status is not BindingStatus.SENT):
+            units.update(_line_units(order))
+    return InTransit(units, unreadable)
+
+
+def _line_units(order: StoreOrder) -> Counter[str]:
+    units: Counter[str] = Counter()
+    for line in order.lines:
+        if line.sku and line.quantity > 0:
+            units[line.sku] += line.quantity
+    return units
+
+
+# ---- when to reconcile everything ---------------------------------------------------------------
+
+
+def full_run_due(integration: Integration, state: StockRunState, now: datetime) -> bool:
+    """A reconciliation resumes until it completes; a new one is due once a day from the local reconcile hour."""
+    if state.full_run_started is not None or state.last_full_run is None:
+        return True
+    local_now = now.astimezone(integration.zone)
+    if local_now.hour < integration.settings.stock_reconcile_hour:
+        return False
+    return state.last_full_run.astimezone(integration.zone).date() < local_now.date()
+
+
+# ---- the run ------------------------------------------------------------------------------------
+
+
+def sync_stock(integration: Integration, deps: StockDeps, owner: str) -> StockRunResult | None:
+    """One stock run; None when another run of this integration holds the lock. A failed store write is recorded
+    with what was done before it, then raised, so the job is retried."""
+    lock = (integration.id, Flow.STOCK, owner, deps.lock_ttl_seconds)
+    result = locked_run(
+        deps.state, deps.clock, lock, lambda cursor, started: _run(integration, deps, cursor, started), _record
+    )
+    if result is not None and result.failure is not None:
+        raise result.failure
+    return result
+
+
+def _record(result: StockRunResult) -> RunRecord:
+    return RunRecord(result.watermark, result.counts, str(result.failure) if result.failure else None)
+
+
+def _run(integration: Integration, deps: StockDeps, cursor: Cursor, started: datetime) -> StockRunResult:
+    run_state = deps.ledger.run_state(integration.id)
+    full = full_run_due(integration, run_state, started)
+    result = StockRunResult(integration.id, full=full, watermark=cursor.watermark)
+    result.counts.update(dict.fromkeys(("written", "unchanged", "not_in_store", "oversold"), 0))  # always shown
+    transit = in_transit(integration, deps.state, deps.store, started)  # before myOGO is read: see the docstring
+    changed = _changed_levels(integration, deps, cursor, full)
+    levels = changed | _rechecked_levels(deps, set(transit.units) | set(run_state.in_transit_skus), changed, full)
+    bindings = _bindings(integration, deps, levels, full)
+    items, entries = _to_publish(integration, deps, run_state, levels, bindings, transit.units, started, result)
+    written = _publish(deps, items, entries, result)
+    unfinished = [levels[item.binding.sku].modified for item in items if item.binding.sku not in written]
+    result.watermark = next_watermark(
+        cursor.watermark,
+        [level.modified for level in changed.values() if level.modified],
+        [moment for moment in unfinished if moment is not None],
+    )
+    deps.ledger.save_run_state(_next_run_state(run_state, full, started, transit.units, result.failure))
+    result.counts.update(
+        levels=len(changed),
+        rechecked=len(levels) - len(changed),
+        in_transit_skus=len(transit.units),
+        in_transit_units=sum(transit.units.values()),
+        unreadable_orders=transit.unreadable_orders,
+        full=int(full),
+    )
+    _log(result)
+    return result
+
+
+def _changed_levels(
+    integration: Integration, deps: StockDeps, cursor: Cursor, full: bool
+) -> dict[str, WarehouseStockLevel]:
+    overlap = timedelta(minutes=integration.settings.poll_overlap_minutes)
+    since = None if full or cursor.watermark is None else cursor.watermark - overlap
+    return {level.code: level for level in deps.warehouse.stock_levels(since)}
+
+
+def _rechecked_levels(
+    deps: StockDeps, codes: set[str], changed: Mapping[str, WarehouseStockLevel], full: bool
+) -> dict[str, WarehouseStockLevel]:
+    """myOGO's current stock of SKUs in transit now or at the last run that did not change in myOGO: their value
+    to publish moves with what is in transit. A full run has read everything already."""
+    if full:
+        return {}
+    found = (deps.warehouse.stock_level(code) for code in sorted(codes - set(changed)))
+    return {level.code: level for level in found if level is not None}
+
+
+def _bindings(
+    integration: Integration, deps: StockDeps, levels: Mapping[str, WarehouseStockLevel], full: bool
+) -> dict[str, SkuBinding]:
+    if full:
+        return {binding.sku: binding for binding in deps.skus.all_sku_bindings(integration.id)}
+    return deps.skus.get_sku_bindings(integration.id, list(levels))
+
+
+def _to_publish(
+    integration: Integration,
+    deps: StockDeps,
+    run_state: StockRunState,
+    levels: Mapping[str, WarehouseStockLevel],
+    bindings: Mapping[str, SkuBinding],
+    transit: Counter[str],
+    now: datetime,
+    result: StockRunResult,
+) -> tuple[list[StockToPublish], dict[str, PublishedStock]]:
+    """The items to write, oldest myOGO change first, and the ledger entry each will get once written."""
+    unbound = sorted(code for code in levels if code not in bindings)
+    result.counts["unbound"] = len(unbound)
+    result.unbound = unbound[:REPORT_LIMIT]
+    bound = [level for level in levels.values() if level.code in bindings]
+    previous = _previous(integration, deps, run_state, result.full, [level.code for level in bound])
+    items: list[StockToPublish] = []
+    entries: dict[str, PublishedStock] = {}
+    for level in sorted(bound, key=lambda level: (level.modified is not None, level.modified, level.code)):
+        wanted = level.available - transit[level.code]
+        if wanted < 0:
+            result.counts["oversold"] += 1
+            if len(result.oversold) < REPORT_LIMIT:
+                result.oversold.append(level.code)
+        quantity = max(0, wanted)
+        if _already_published(previous.get(level.code), quantity, run_state):
+            result.counts["unchanged"] += 1
+            continue
+        items.append(StockToPublish(binding=bindings[level.code], quantity=quantity))
+        entries[level.code] = PublishedStock(
+            integration_id=integration.id,
+            sku=level.code,
+            quantity=quantity,
+            available=level.available,
+            in_transit=transit[level.code],
+            store_quantity=quantity,
+            published_at=now,
+        )
+    return items, entries
+
+
+def _previous(
+    integration: Integration, deps: StockDeps, run_state: StockRunState, full: bool, codes: list[str]
+) -> dict[str, PublishedStock]:
+    """The ledger entries to compare with: all of them when resuming a reconciliation, none when starting one."""
+    if run_state.full_run_started is not None:
+        return deps.ledger.all_published(integration.id)
+    return {} if full else deps.ledger.published(integration.id, codes)
+
+
+def _already_published(previous: PublishedStock | None, quantity: int, run_state: StockRunState) -> bool:
+    if previous is None or previous.quantity != quantity:
+        return False
+    resuming = run_state.full_run_started
+    return resuming is None or previous.published_at >= resuming  # a reconciliation rewrites what it has not yet
+
+
+def _publish(
+    deps: StockDeps, items: list[StockToPublish], entries: Mapping[str, PublishedStock], result: StockRunResult
+) -> set[str]:
+    """Write to the store; record each accepted batch in the ledger. Returns the SKUs done (written or not in the
+    store). A failure stops the run: it is kept in the result, and the SKUs not done stay for the next run."""
+    done: set[str] = set()
+    if not items:
+        return done
+    try:
+        for batch in deps.store.publish_stock(items):
+            deps.ledger.record_published(
+                [
+                    entries[write.sku].model_copy(update={"store_quantity": write.store_quantity})
+                    for write in batch.written
+                ]
+            )
+            done.update(write.sku for write in batch.written)
+            done.update(batch.not_found)
+            result.counts["written"] += len(batch.written)
+            result.counts["not_in_store"] += len(batch.not_found)
+            result.not_in_store.extend(batch.not_found[: REPORT_LIMIT - len(result.not_in_store)])
+    except OgosyncError as exc:
+        result.failure = exc
+        result.counts["not_written"] = len(items) - len(done)
+    return done
+
+
+def _next_run_state(
+    previous: StockRunState,
+    full: bool,
+    started: datetime,
+    transit: Iterable[str],
+    failure: OgosyncError | None,
+) -> StockRunState:
+    in_transit_skus = set(transit) | (set(previous.in_transit_skus) if failure else set())
+    if not full:
+        return previous.model_copy(update={"in_transit_skus": sorted(in_transit_skus)})
+    return previous.model_copy(
+        update={
+            "in_transit_skus": sorted(in_transit_skus),
+            "last_full_run": previous.last_full_run if failure else started,
+            "full_run_started": (previous.full_run_started or started) if failure else None,
+        }
+    )
+
+
+def _log(result: StockRunResult) -> None:
+    if result.unbound:
+        logger.warning("myOGO SKUs without a store item", extra={"count": len(result.unbound), "codes": result.unbound})
+    if result.not_in_store:
+        logger.warning("bound SKUs the store does not have", extra={"codes": result.not_in_store})
+    if result.oversold:
+        logger.warning("store sold more than myOGO has; published 0", extra={"codes": result.oversold})
+    logger.info("stock run done", extra={"full": result.full, "counts": dict(result.counts)})

@@ -1,0 +1,285 @@
+"""The tracking engine over in-memory fakes: a SHIPPED order reaches the store once, whatever happens around it."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pytest
+
+from ogosync.errors import ConcurrencyConflictError, OgosyncError, TransientPlatformError
+from ogosync.models import (
+    Flow,
+    Integration,
+    IntegrationSettings,
+    ShippedLine,
+    StoreShipment,
+    TrackingStatus,
+    WarehouseOrderChange,
+    WarehouseOrderState,
+)
+from ogosync.sync.tracking import (
+    TrackingDeps,
+    TrackingOutcome,
+    TrackingRunResult,
+    handle_tracking_hint,
+    poll_tracking,
+    store_order_id,
+)
+from tests.factories import T0, make_integration, make_order
+from tests.fakes import InMemoryState
+from tests.fakes_tracking import FakeShipmentStore, FakeTrackingWarehouse, InMemoryTracking
+
+TEE, CAP = "TS100BLKM", "CP300REDOS"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0 + timedelta(hours=1)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class World:
+    integration: Integration
+    deps: TrackingDeps
+    clock: Clock
+    state: InMemoryState
+    tracking: InMemoryTracking
+    store: FakeShipmentStore
+    warehouse: FakeTrackingWarehouse
+
+    def poll(self) -> TrackingRunResult:
+        result = poll_tracking(self.integration, self.deps, owner="test")
+        assert result is not None
+        return result
+
+    def sent(self, order_id: str, *skus: str) -> None:
+        """A store order the order flow sent to myOGO."""
+        self.store.put(make_order(order_id, skus=skus or (TEE,)))
+        reference = self.integration.myogo_reference(order_id)
+        self.state.claim_order(self.integration.id, order_id, reference, "t", T0, 60)
+        state = WarehouseOrderState(id=f"id-{order_id}", reference=reference, status="new")
+        self.state.mark_order_sent(self.integration.id, order_id, "t", state, T0, was_held=False)
+
+    def myogo(self, order_id: str, status: str, *codes: str, tracking: tuple[str, ...] = ("JJFI1",)) -> None:
+        """myOGO's state of the order, edited a minute ago."""
+        self.warehouse.put(
+            WarehouseOrderChange(
+                reference=self.integration.myogo_reference(order_id),
+                status=status,
+                tracking_numbers=list(tracking) if status == "shipped" else [],
+                tracking_url="https://posti.example/JJFI1" if status == "shipped" else None,
+                shipping_code="POSTI",
+                lines=[ShippedLine(code=code, quantity=1) for code in (codes or (TEE,))],
+                edited_at=self.clock.now - timedelta(minutes=1),
+            )
+        )
+
+    def view(self, order_id: str):  # type: ignore[no-untyped-def]
+        return self.tracking.get_tracking(self.integration.id, [order_id])[order_id]
+
+
+@pytest.fixture
+def world() -> World:
+    state = InMemoryState()
+    integration = make_integration(settings=IntegrationSettings(reference_prefix="ACME-"))
+    state.put_integration(integration)
+    tracking, store, warehouse, clock = InMemoryTracking(state), FakeShipmentStore(), FakeTrackingWarehouse(), Clock()
+    deps = TrackingDeps(state=state, tracking=tracking, store=store, warehouse=warehouse, clock=clock)
+    return World(integration, deps, clock, state, tracking, store, warehouse)
+
+
+def test_a_shipped_order_gets_one_shipment_with_its_lines_carrier_and_every_tracking_code(world: World) -> None:
+    world.sent("1001", TEE, CAP)
+    world.myogo("1001", "shipped", TEE, CAP, tracking=("JJFI1", "JJFI2"))
+
+    first = world.poll()
+    again = world.poll()
+
+    assert first.counts["pushed"] == 1 and again.counts["already_pushed"] == 1
+    ((order_id, lines, pushed),) = world.store.created
+    assert (order_id, lines) == ("1001", {"1": 1, "2": 1})
+    assert (pushed.carrier, pushed.tracking_numbers) == ("POSTI", ["JJFI1", "JJFI2"])
+    view = world.view("1001")
+    assert (view.tracking_status, view.store_shipment_id, view.myogo_status) == (
+        TrackingStatus.PUSHED,
+        "1001-1",
+        "shipped",
+    )
+    assert view.tracking_url == "https://posti.example/JJFI1"
+
+
+def test_a_retry_after_the_store_accepted_the_shipment_creates_no_second_one(world: World) -> None:
+    world.sent("1001")
+    world.myogo("1001", "shipped")
+    world.store.fail_after_accept = [TransientPlatformError("centra", "read timed out")]
+
+    first = world.poll()  # the store created it, but we never saw its answer
+    assert first.counts["failed"] == 1 and world.view("1001").tracking_status is TrackingStatus.FAILED
+    second = world.poll()
+
+    assert second.counts["recovered"] == 1
+    assert len(world.store.shipments["1001"]) == 1 and len(world.store.created) == 1
+    assert world.view("1001").tracking_status is TrackingStatus.PUSHED
+
+
+def test_a_worker_dying_after_the_store_accepted_leaves_a_claim_that_the_retry_resolves_by_looking(
+    world: World,
+) -> None:
+    world.sent("1001")
+    world.myogo("1001", "shipped")
+    world.tracking.fail_next_mark_pushed = True
+    reference = world.integration.myogo_reference("1001")
+
+    with pytest.raises(OgosyncError, match="simulated crash"):
+        handle_tracking_hint(world.integration, reference, world.deps)
+    early = handle_tracking_hint(world.integration, reference, world.deps)  # redelivered while the claim is live
+    world.clock.now += timedelta(seconds=world.deps.claim_lease_seconds + 1)
+    late = handle_tracking_hint(world.integration, reference, world.deps)
+
+    assert (early, late) == (TrackingOutcome.BUSY, TrackingOutcome.RECOVERED)
+    assert len(world.store.created) == 1 and world.view("1001").tracking_status is TrackingStatus.PUSHED
+
+
+def test_a_webhook_and_a_poll_for_the_same_shipped_order_at_once_push_it_once(world: World) -> None:
+    world.sent("1001")
+    world.myogo("1001", "shipped")
+    inside, release = threading.Event(), threading.Event()
+    original = world.store.create_shipment
+
+    def slow_create(*args, **kwargs):  # type: ignore[no-untyped-def]
+        inside.set()
+        release.wait(5)
+        return original(*args, **kwargs)
+
+    world.store.create_shipment = slow_create  # type: ignore[method-assign]
+    outcomes: list[object] = []
+    webhook = threading.Thread(
+        target=lambda: outcomes.append(
+            handle_tracking_hint(world.integration, world.integration.myogo_reference("1001"), world.deps)
+        )
+    )
+    webhook.start()
+    inside.wait(5)
+    poll = world.poll()  # the scheduled poll reads the same order while the webhook's push is in the store
+    release.set()
+    webhook.join(5)
+
+    assert outcomes == [TrackingOutcome.PUSHED] and poll.counts["busy"] == 1
+    assert len(world.store.created) == 1
+    cursor = world.state.get_cursor(world.integration.id, Flow.TRACKING)
+    assert cursor.watermark is not None and cursor.watermark < world.warehouse.orders["ACME-1001"].edited_at  # type: ignore[operator]
+    assert world.poll().counts["already_pushed"] == 1  # the next poll sees it done
+
+
+def test_a_failed_capture_ships_nothing_is_reported_and_not_retried(world: World) -> None:
+    world.sent("1001")
+    world.myogo("1001", "shipped")
+    world.store.capture_fails = {"1001"}
+
+    first = world.poll()
+    second = world.poll()
+
+    assert (first.counts["capture_failed"], first.refused) == (1, ["1001"])
+    assert (second.counts["refused_before"], second.refused) == (1, [])  # reported once, left to a person
+    assert world.store.lookups == 1  # no second try
+    view = world.view("1001")
+    assert view.tracking_status is TrackingStatus.CAPTURE_FAILED and "capture" in (view.tracking_error or "")
+    assert world.store.created == []
+
+
+def test_an_open_shipment_in_the_store_is_completed_instead_of_creating_another(world: World) -> None:
+    world.sent("1001")
+    world.store.shipments["1001"] = [StoreShipment(shipment_id="1001-1", shipped=False)]  # Direct to Shipment
+    world.myogo("1001", "shipped")
+
+    result = world.poll()
+
+    assert result.counts["completed"] == 1 and world.store.created == []
+    assert [(order, shipment) for order, shipment, _ in world.store.completed] == [("1001", "1001-1")]
+
+
+def test_a_cancelled_order_is_recorded_and_reported_once(world: World) -> None:
+    world.sent("1001")
+    world.myogo("1001", "cancelled")
+
+    first = world.poll()
+    second = world.poll()
+
+    assert (first.counts["cancelled"], first.cancelled) == (1, ["1001"])
+    assert (second.counts["unchanged"], second.cancelled) == (1, [])
+    assert world.state.get_order_binding(world.integration.id, "1001").myogo_status == "cancelled"  # type: ignore[union-attr]
+
+
+def test_other_states_are_recorded_on_the_order_binding(world: World) -> None:
+    world.sent("1001")
+    world.myogo("1001", "collecting")
+
+    result = world.poll()
+
+    assert result.counts["status_recorded"] == 1 and world.store.lookups == 0
+    assert world.state.get_order_binding(world.integration.id, "1001").myogo_status == "collecting"  # type: ignore[union-attr]
+
+
+def test_orders_of_other_channels_are_ignored_and_do_not_hold_the_watermark(world: World) -> None:
+    world.warehouse.put(
+        WarehouseOrderChange(reference="POS-77", status="shipped", edited_at=world.clock.now - timedelta(minutes=2))
+    )
+    world.myogo("999", "shipped")  # the right prefix, but ogosync never sent it
+
+    result = world.poll()
+
+    assert result.counts["not_ours"] == 2 and world.store.lookups == 0
+    newest = world.clock.now - timedelta(minutes=1)
+    assert world.state.get_cursor(world.integration.id, Flow.TRACKING).watermark == newest
+
+
+def test_a_store_outage_leaves_the_order_for_the_next_poll(world: World) -> None:
+    world.sent("1001")
+    world.myogo("1001", "shipped")
+    original = world.store.order_shipments
+    world.store.order_shipments = lambda order_id: (_ for _ in ()).throw(  # type: ignore[method-assign]
+        TransientPlatformError("centra", "503", 503)
+    )
+
+    failed = world.poll()
+    world.store.order_shipments = original  # type: ignore[method-assign]
+    retried = world.poll()
+
+    assert failed.counts["failed"] == 1 and "503" in (failed.errors[0])
+    assert retried.counts["pushed"] == 1 and len(world.store.created) == 1
+
+
+def test_lines_myogo_shipped_that_the_store_order_lacks_are_refused_not_guessed(world: World) -> None:
+    world.sent("1001", TEE)
+    world.myogo("1001", "shipped", CAP)
+
+    result = world.poll()
+
+    assert result.counts["rejected"] == 1 and world.store.created == []
+    assert CAP in (world.view("1001").tracking_error or "")
+
+
+def test_a_pushed_order_cannot_be_claimed_again(world: World) -> None:
+    world.sent("1001")
+    world.myogo("1001", "shipped")
+    world.poll()
+
+    with pytest.raises(ConcurrencyConflictError):
+        world.tracking.claim_push(world.integration.id, "1001", "late", world.clock.now + timedelta(days=1), 60)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "reference", "order_id"),
+    [("", "1001", "1001"), ("ACME-", "ACME-1001", "1001"), ("ACME-", "1001", None), ("ACME-", "ACME-", None)],
+)
+def test_a_reference_names_a_store_order_only_under_the_integrations_prefix(
+    prefix: str, reference: str, order_id: str | None
+) -> None:
+    integration = make_integration(settings=IntegrationSettings(reference_prefix=prefix))
+
+    assert store_order_id(integration, reference) == order_id
