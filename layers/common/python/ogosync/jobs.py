@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ogosync import runtime
 from ogosync.errors import OgosyncError
@@ -55,3 +57,13 @@ def schedule(now: datetime) -> list[FlowJob]:
 
 
 # ---- stock and tracking (myOGO -> store) --------------------------------------------------------
+
+
+# ---- operator API -------------------------------------------------------------------------------
+
+
+def operator_request(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """One operator API request. The API module is imported here, not above: the other functions never load it."""
+    from ogosync.operator import api
+
+    return api.resolve(event, context)

@@ -103,6 +103,10 @@ class Credentials(BaseModel):
     myogo_client_id: str
     myogo_client_secret: SecretStr
 
+    def revealed(self) -> dict[str, str]:
+        """Every value in plain text: only for Secrets Manager and in-memory digests, never for logs or answers."""
+        return {name: value.get_secret_value() if isinstance(value, SecretStr) else value for name, value in self}
+
 
 # ---- orders -------------------------------------------------------------------------------------
 
