@@ -44,6 +44,7 @@ STATE_ACTIONS = (
 NO_RESOURCE_LEVEL_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "cloudwatch:PutMetricData"}
 FOURTEEN_DAYS = 14 * 24 * 3600
 OPERATOR_SECRET_ACTIONS = [
+    "secretsmanager:DescribeSecret",
     "secretsmanager:CreateSecret",
     "secretsmanager:PutSecretValue",
     "secretsmanager:GetSecretValue",

@@ -13,9 +13,14 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
 
-def _error(exc: ClientError) -> tuple[str, str]:
-    error = exc.response.get("Error", {})
-    return str(error.get("Code", "")), str(error.get("Message", ""))
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _marked_for_deletion(exc: ClientError) -> bool:
+    # AWS says "...scheduled for deletion", moto "...currently marked deleted": both name it an invalid request.
+    message = str(exc.response.get("Error", {}).get("Message", "")).lower()
+    return _code(exc) == "InvalidRequestException" and "delet" in message
 
 
 class SecretsManagerWriter:
@@ -28,20 +33,16 @@ class SecretsManagerWriter:
             self._client.create_secret(Name=name, SecretString=payload)
             return
         except ClientError as exc:
-            code, message = _error(exc)
-            if code == "InvalidRequestException" and "deletion" in message.lower():
-                # The integration was deleted and is created again within the recovery window: take the secret back.
-                self._client.restore_secret(SecretId=name)
-            elif code != "ResourceExistsException":
+            if not (_marked_for_deletion(exc) or _code(exc) == "ResourceExistsException"):
                 raise
+        # The secret exists: a rotation, or an integration deleted and created again within the recovery window.
+        if "DeletedDate" in self._client.describe_secret(SecretId=name):
+            self._client.restore_secret(SecretId=name)
         self._client.put_secret_value(SecretId=name, SecretString=payload)
 
     def schedule_deletion(self, name: str, recovery_days: int) -> None:
         try:
             self._client.delete_secret(SecretId=name, RecoveryWindowInDays=recovery_days)
         except ClientError as exc:
-            code, message = _error(exc)
-            already_gone = code == "ResourceNotFoundException"
-            already_scheduled = code == "InvalidRequestException" and "deletion" in message.lower()
-            if not (already_gone or already_scheduled):
+            if not (_marked_for_deletion(exc) or _code(exc) == "ResourceNotFoundException"):  # done already
                 raise

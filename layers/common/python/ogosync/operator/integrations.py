@@ -143,11 +143,11 @@ def check_access(integration: Integration, credentials: Credentials, sides: set[
     finally:
         for check in checks.values():
             check.close()
-    failures = {side: failure for side, failure in outcomes.items() if failure is not None}
+    failures = {side: failure for side in (STORE, MYOGO) if (failure := outcomes.get(side)) is not None}
     if not failures:
         return
-    first_side, (first_refused, _) = next(iter(sorted(failures.items())))
-    message = "; ".join(f"{side}: {reason}" for side, (_, reason) in sorted(failures.items()))
+    message = "; ".join(f"{side}: {reason}" for side, (_, reason) in failures.items())
+    first_side, (first_refused, _) = next(iter(failures.items()))
     raise OperatorError(422, "credentials_check_failed", message, _BLAME[(first_side, first_refused)])
 
 
