@@ -110,12 +110,12 @@ def openapi_document() -> dict[str, Any]:
 def resolve(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Answer one API Gateway (HTTP API, payload 2.0) request; oversized bodies are refused before parsing."""
     started = time.perf_counter()
-    if _body_size(event) > MAX_BODY_BYTES:
-        too_large = error_response(413, "body_too_large", f"the body is over {MAX_BODY_BYTES} bytes")
+    refusal = _refusal_before_routing(event)
+    if refusal is not None:
         answer = {
-            "statusCode": 413,
+            "statusCode": refusal.status_code,
             "headers": {"Content-Type": content_types.APPLICATION_JSON},
-            "body": too_large.body,
+            "body": refusal.body,
             "isBase64Encoded": False,
         }
     else:
@@ -134,14 +134,29 @@ def resolve(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
     return answer
 
 
-def _body_size(event: Mapping[str, Any]) -> int:
+def _refusal_before_routing(event: Mapping[str, Any]) -> Response[str] | None:
+    """Oversized bodies (before any parsing), and JSON bodies that are not objects: Powertools' validation would
+    take the first element of a list as the body."""
+    body = _body(event)
+    if len(body) > MAX_BODY_BYTES:
+        return error_response(413, "body_too_large", f"the body is over {MAX_BODY_BYTES} bytes")
+    try:
+        parsed = json.loads(body) if body.strip() else {}
+    except ValueError:
+        return None  # the route's validation says it is not JSON, when the route takes a body
+    if not isinstance(parsed, dict):
+        return error_response(422, "invalid_request", "body: the body must be a JSON object", "body")
+    return None
+
+
+def _body(event: Mapping[str, Any]) -> bytes:
     body = event.get("body") or ""
     if not event.get("isBase64Encoded"):
-        return len(body.encode())
+        return str(body).encode()
     try:
-        return len(base64.b64decode(body, validate=True))
+        return base64.b64decode(body, validate=True)
     except (binascii.Error, ValueError):
-        return len(body)
+        return str(body).encode()
 
 
 def _as_caller_named(error: Mapping[str, Any]) -> dict[str, Any]:
