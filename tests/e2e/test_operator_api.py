@@ -181,6 +181,7 @@ def _bad_requests(
         ("POST", "/integrations", {"json": good | {"platform": "magento"}}, 422, "invalid_request", "platform"),
         ("POST", "/integrations", {"json": [good]}, 422, "invalid_request", "body"),
         ("POST", "/integrations", {"content": b"{not json"}, 422, "invalid_request", "body"),
+        ("POST", "/integrations", {"content": b"\xff\xfe{}"}, 422, "invalid_request", "body"),
         (
             "PATCH",
             INTEGRATION,

@@ -135,13 +135,17 @@ def resolve(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 
 def _refusal_before_routing(event: Mapping[str, Any]) -> Response[str] | None:
-    """Oversized bodies (before any parsing), and JSON bodies that are not objects: Powertools' validation would
-    take the first element of a list as the body."""
+    """Oversized bodies (before any parsing); bodies that are not UTF-8 (Powertools would fail decoding them) or are
+    JSON but not an object (Powertools' validation would take the first element of a list as the body)."""
     body = _body(event)
     if len(body) > MAX_BODY_BYTES:
         return error_response(413, "body_too_large", f"the body is over {MAX_BODY_BYTES} bytes")
     try:
-        parsed = json.loads(body) if body.strip() else {}
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return error_response(422, "invalid_request", "body: the body is not UTF-8 JSON", "body")
+    try:
+        parsed = json.loads(text) if text.strip() else {}
     except ValueError:
         return None  # the route's validation says it is not JSON, when the route takes a body
     if not isinstance(parsed, dict):
