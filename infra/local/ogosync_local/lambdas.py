@@ -276,8 +276,8 @@ class OperatorGateway:
         )
         with self._one_at_a_time:
             answer = invoke("operator_api", event)
-        body = answer.get("body") or ""
-        payload = base64.b64decode(body) if answer.get("isBase64Encoded") else body.encode()
+        text = str(answer.get("body") or "")
+        payload = base64.b64decode(text) if answer.get("isBase64Encoded") else text.encode()
         request.send_response(answer["statusCode"])
         for name, value in (answer.get("headers") or {}).items():
             request.send_header(name, value)
