@@ -1,5 +1,7 @@
 """`make demo`: the order flow on the embedded local stack, through the real handler code, with a summary.
 
+The integration and its shipping methods are set up with the ogosync CLI, the same commands as in the README.
+
 A Centra store takes paid orders, some on hold, some waiting for payment, some with a shipping method that has no
 myOGO mapping and one with a SKU myOGO does not know. Webhooks arrive twice or not at all and myOGO answers 5xx
 now and then. The receiver, the order worker and the scheduled poll bring every paid order to myOGO once and keep
@@ -8,14 +10,19 @@ the others back with a reason. Exits 1 when the flow did not converge.
 
 from __future__ import annotations
 
+import shlex
 import sys
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ogosync.models import BindingStatus, Flow
+from ogosync_cli.main import main as ogosync
+from ogosync_local.serve import write_private
 from ogosync_local.sim import FaultConfig
-from ogosync_local.stack import CentraSetup, LocalStack
+from ogosync_local.stack import CentraMerchant, LocalStack
 
 INTEGRATION = "acme-centra"
 CATALOG = {  # Centra size (product, variant, size SKU) -> units in the warehouse
@@ -33,7 +40,7 @@ class Placed:
     held_expected: dict[str, str] = field(default_factory=dict)  # order -> why it must be held
 
 
-def _place_orders(setup: CentraSetup) -> Placed:
+def _place_orders(setup: CentraMerchant) -> Placed:
     centra, placed = setup.centra, Placed()
     sizes = ["".join(size) for size in CATALOG]
     for n in range(14):
@@ -53,7 +60,7 @@ def _place_orders(setup: CentraSetup) -> Placed:
     return placed
 
 
-def _stock_the_store(stack: LocalStack, setup: CentraSetup) -> None:
+def _stock_the_store(stack: LocalStack, setup: CentraMerchant) -> None:
     for index, ((sku, variant, size), units) in enumerate([*CATALOG.items(), (UNKNOWN_TO_MYOGO, 5)]):
         setup.centra.add_product(
             sku=sku, variant_sku=variant, size_sku=size, ean=f"73500000{index:05d}", name=f"Product {sku}", stock=units
@@ -62,10 +69,30 @@ def _stock_the_store(stack: LocalStack, setup: CentraSetup) -> None:
             stack.myogo.add_product(setup.merchant_id, f"{sku}{variant}{size}", stock=units)
 
 
+def _set_up_with_the_cli(stack: LocalStack, folder: Path) -> CentraMerchant:
+    """What a merchant does (seed 004): the integration, the webhook to paste into Centra, the shipping methods."""
+    setup = stack.add_centra_merchant(INTEGRATION, shipping_codes=set(SHIPPING_MAP.values()))
+    credentials = folder / "credentials.json"
+    write_private(credentials, setup.secret_values)
+    print(_section("0. The merchant sets the integration up with the ogosync CLI"))
+    commands = [
+        ["integrations", "create", INTEGRATION, "--merchant-name", "Acme Apparel", "--store-url", setup.centra.base_url,
+         "--myogo-url", stack.myogo.root_url, "--myogo-token-url", stack.myogo_token_url, "--warehouse", "TLL",
+         "--time-zone", setup.time_zone, "--set", "order_poll_minutes=1", "--credentials-file", str(credentials)],
+        ["integrations", "webhook", INTEGRATION],
+        *(["shipping", "set", INTEGRATION, method, code] for method, code in SHIPPING_MAP.items()),
+    ]  # fmt: skip
+    for command in commands:
+        print(f"   $ ogosync {shlex.join(command)}")
+        if ogosync(["--api-url", stack.operator.base_url, *command]) != 0:
+            raise SystemExit(f"ogosync {command[0]} {command[1]} failed")
+    return setup
+
+
 def run() -> int:
     started = time.monotonic()
-    with LocalStack(quiet=True) as stack:
-        setup = stack.add_centra_store(INTEGRATION, shipping_map=SHIPPING_MAP)
+    with LocalStack(quiet=True) as stack, tempfile.TemporaryDirectory() as folder:
+        setup = _set_up_with_the_cli(stack, Path(folder))
         _stock_the_store(stack, setup)
         placed = _place_orders(setup)
         stack.myogo.faults.configure(FaultConfig(error_rate=0.1, seed=7))
@@ -94,7 +121,7 @@ def run() -> int:
         return _summary(stack, setup, placed, time.monotonic() - started)
 
 
-def _converged(stack: LocalStack, setup: CentraSetup, placed: Placed) -> bool:
+def _converged(stack: LocalStack, setup: CentraMerchant, placed: Placed) -> bool:
     in_myogo = Counter(order["reference"] for order in stack.myogo.orders(setup.merchant_id).values())
     bindings = stack.state().get_order_bindings(INTEGRATION, list(placed.held_expected))
     return all(in_myogo[order_id] == 1 for order_id in placed.paid) and all(
@@ -102,7 +129,7 @@ def _converged(stack: LocalStack, setup: CentraSetup, placed: Placed) -> bool:
     )
 
 
-def _summary(stack: LocalStack, setup: CentraSetup, placed: Placed, seconds: float) -> int:
+def _summary(stack: LocalStack, setup: CentraMerchant, placed: Placed, seconds: float) -> int:
     myogo_orders = list(stack.myogo.orders(setup.merchant_id).values())
     references = Counter(order["reference"] for order in myogo_orders)
     duplicates = sum(count - 1 for count in references.values())
