@@ -13,7 +13,6 @@ from ogosync.models import (
     IntegrationStatus,
     OrderBinding,
     OrderImportJob,
-    StoreOrder,
     UnreadableOrder,
 )
 from ogosync.operator.deps import OperatorDeps
@@ -177,7 +176,6 @@ def _store_side(integration: Integration, order_id: str, deps: OperatorDeps) -> 
         return StoreSide(found=False)
     if isinstance(order, UnreadableOrder):
         return StoreSide(found=True, error=f"unreadable: {order.problem}")
-    assert isinstance(order, StoreOrder)
     return StoreSide(found=True, state=order.state, shipping_method=order.shipping_method, holds=order.holds)
 
 
