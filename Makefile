@@ -28,7 +28,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy layers/common/python/ogosync infra/local/ogosync_local functions
+	$(BIN)/mypy layers/common/python/ogosync infra/local/ogosync_local functions cli/ogosync_cli
 
 # cfn-lint, `sam validate --lint` and `sam build` (no Docker) of template.yaml
 template: install $(SAM_VENV)/.installed

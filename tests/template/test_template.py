@@ -20,10 +20,18 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 Resources = dict[str, dict[str, Any]]
 
+WORK_QUEUES = {  # what the operator shows and redrives: queue -> its DLQ
+    "OrderQueue": "OrderDLQ",
+    "OrderPollQueue": "OrderPollDLQ",
+    "ProductSyncQueue": "ProductSyncDLQ",
+    "StockSyncQueue": "StockSyncDLQ",
+    "TrackingSyncQueue": "TrackingSyncDLQ",
+}
 ORDER_FUNCTIONS = ("StoreWebhookFunction", "OrderImportFunction", "SchedulerFunction", "OrderPollFunction")
 PRODUCT_FUNCTIONS = ("ProductSyncFunction", "ProductAdminFunction")
 STOCK_TRACKING_FUNCTIONS = ("StockSyncFunction", "TrackingSyncFunction", "WarehouseWebhookFunction")
-FUNCTIONS = ORDER_FUNCTIONS + PRODUCT_FUNCTIONS + STOCK_TRACKING_FUNCTIONS
+OPERATOR_FUNCTIONS = ("OperatorApiFunction",)
+FUNCTIONS = ORDER_FUNCTIONS + PRODUCT_FUNCTIONS + STOCK_TRACKING_FUNCTIONS + OPERATOR_FUNCTIONS
 SECRETS_ARN = {"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:ogosync/*"}
 TABLE_ARN = {"Fn::GetAtt": ["StateTable", "Arn"]}
 TABLE_INDEXES_ARN = {"Fn::Sub": "${StateTable.Arn}/index/*"}
@@ -48,6 +56,14 @@ PRODUCT_STATE_ACTIONS = (
 # Actions that support no resource-level permissions, so Resource "*" is the only possible scope.
 NO_RESOURCE_LEVEL_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "cloudwatch:PutMetricData"}
 FOURTEEN_DAYS = 14 * 24 * 3600
+OPERATOR_SECRET_ACTIONS = [
+    "secretsmanager:DescribeSecret",
+    "secretsmanager:CreateSecret",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:DeleteSecret",
+    "secretsmanager:RestoreSecret",
+]
 
 
 # ---------------------------------------------------------------- helpers
@@ -199,6 +215,7 @@ def test_function_runtime_architecture_tracing_layers(resources: Resources, func
         ("StockSyncFunction", 300, 512),
         ("TrackingSyncFunction", 300, 256),
         ("WarehouseWebhookFunction", 10, 256),
+        ("OperatorApiFunction", 29, 512),
     ],
 )
 def test_function_timeout_and_memory(resources: Resources, function_id: str, timeout: int, memory: int) -> None:
@@ -309,6 +326,18 @@ def test_contract_env_vars_are_set_on_the_right_functions(resources: Resources, 
         (
             "WarehouseWebhookFunction",
             {"OGOSYNC_TABLE": {"Ref": "StateTable"}, "TRACKING_SYNC_QUEUE_URL": {"Ref": "TrackingSyncQueue"}},
+        ),
+        (
+            "OperatorApiFunction",
+            {
+                "OGOSYNC_TABLE": {"Ref": "StateTable"},
+                "ORDER_QUEUE_URL": {"Ref": "OrderQueue"},
+                "ORDER_POLL_QUEUE_URL": {"Ref": "OrderPollQueue"},
+                "PRODUCT_SYNC_QUEUE_URL": {"Ref": "ProductSyncQueue"},
+                "STOCK_SYNC_QUEUE_URL": {"Ref": "StockSyncQueue"},
+                "TRACKING_SYNC_QUEUE_URL": {"Ref": "TrackingSyncQueue"},
+                "WEBHOOK_BASE_URL": {"Fn::Sub": "https://${WebhookApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"},
+            },
         ),
     ],
 )
@@ -576,6 +605,19 @@ def test_roles_use_no_managed_policies(resources: Resources) -> None:
             | pairs(["sqs:SendMessage"], {"Fn::GetAtt": ["TrackingSyncQueue", "Arn"]})
             | pairs(["secretsmanager:GetSecretValue"], SECRETS_ARN),
         ),
+        (
+            "OperatorApiFunction",
+            pairs(STATE_ACTIONS, TABLE_ARN, TABLE_INDEXES_ARN)
+            | pairs(OPERATOR_SECRET_ACTIONS, SECRETS_ARN)
+            | pairs(
+                ["sqs:SendMessage", "sqs:GetQueueAttributes"],
+                *({"Fn::GetAtt": [queue, "Arn"]} for queue in WORK_QUEUES),
+            )
+            | pairs(
+                ["sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:DeleteMessage"],
+                *({"Fn::GetAtt": [dlq, "Arn"]} for dlq in WORK_QUEUES.values()),
+            ),
+        ),
     ],
 )
 def test_function_role_grants_exactly(resources: Resources, function_id: str, expected: set[tuple[str, str]]) -> None:
@@ -589,14 +631,16 @@ def test_function_role_grants_exactly(resources: Resources, function_id: str, ex
 
 
 def test_secrets_are_scoped_to_the_ogosync_prefix(resources: Resources) -> None:
+    """Only the operator API writes secrets; every other function may only read them."""
     secret_statements = [
-        st
-        for _, st in all_policy_statements(resources)
+        (lid, st)
+        for lid, st in all_policy_statements(resources)
         if any(a.startswith("secretsmanager:") for a in as_list(st["Action"]))
     ]
     assert secret_statements
-    for st in secret_statements:
-        assert as_list(st["Action"]) == ["secretsmanager:GetSecretValue"]
+    for lid, st in secret_statements:
+        allowed = OPERATOR_SECRET_ACTIONS if lid == "OperatorApiRole" else ["secretsmanager:GetSecretValue"]
+        assert as_list(st["Action"]) == allowed, lid
         assert as_list(st["Resource"]) == [SECRETS_ARN]
 
 
@@ -619,8 +663,8 @@ WEBHOOK_ROUTES = {
 
 
 def test_webhook_route(resources: Resources, contract: Contract) -> None:
-    (api_id,) = of_type(resources, "AWS::ApiGatewayV2::Api")
-    assert api_id == "WebhookApi"
+    assert set(of_type(resources, "AWS::ApiGatewayV2::Api")) == {"WebhookApi", "OperatorApi"}
+    api_id = "WebhookApi"
     paths = props(resources[api_id])["Body"]["paths"]
     assert set(paths) == set(WEBHOOK_ROUTES.values())
     for function_id, path in WEBHOOK_ROUTES.items():
@@ -634,11 +678,14 @@ def test_webhook_route(resources: Resources, contract: Contract) -> None:
         assert "security" not in operation, "the signature is verified in code; no authorizer"
 
 
-def test_webhook_stage_throttling_and_access_logs(resources: Resources) -> None:
-    (stage,) = of_type(resources, "AWS::ApiGatewayV2::Stage").values()
+@pytest.mark.parametrize(("api_id", "burst", "rate"), [("WebhookApi", 200, 100), ("OperatorApi", 20, 10)])
+def test_api_stage_throttling_and_access_logs(resources: Resources, api_id: str, burst: int, rate: int) -> None:
+    (stage,) = [
+        st for st in of_type(resources, "AWS::ApiGatewayV2::Stage").values() if ref(props(st)["ApiId"]) == api_id
+    ]
     p = props(stage)
-    assert p["DefaultRouteSettings"]["ThrottlingBurstLimit"] == 200
-    assert p["DefaultRouteSettings"]["ThrottlingRateLimit"] == 100
+    assert p["DefaultRouteSettings"]["ThrottlingBurstLimit"] == burst
+    assert p["DefaultRouteSettings"]["ThrottlingRateLimit"] == rate
     log_group = getatt(p["AccessLogSettings"]["DestinationArn"])
     assert log_group is not None
     assert props(resources[log_group[0]])["RetentionInDays"] == {"Ref": "LogRetentionDays"}
@@ -680,8 +727,10 @@ def test_alarms(resources: Resources) -> None:
         for a in alarms.values()
         if props(a)["Namespace"] == "AWS/ApiGateway" and props(a)["MetricName"] == "5xx"
     ]
-    assert len(api_5xx) == 1
-    assert {"Name": "ApiId", "Value": {"Ref": "WebhookApi"}} in api_5xx[0]["Dimensions"]
+    assert sorted(ref(dim["Value"]) or "" for alarm in api_5xx for dim in alarm["Dimensions"]) == [
+        "OperatorApi",
+        "WebhookApi",
+    ]
 
 
 def test_a_refused_shipment_raises_an_alarm(resources: Resources) -> None:
@@ -719,4 +768,20 @@ def test_outputs(cfn: dict[str, Any]) -> None:
         "OrderDLQUrl": {"Ref": "OrderDLQ"},
         "OrderPollQueueUrl": {"Ref": "OrderPollQueue"},
         "AlarmTopicArn": {"Ref": "AlarmTopic"},
+        "OperatorApiUrl": {"Fn::Sub": "https://${OperatorApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"},
     }
+
+
+# ---------------------------------------------------------------- operator API
+
+
+def test_operator_api_routes_everything_to_its_function_behind_iam(resources: Resources, contract: Contract) -> None:
+    assert "AWS_IAM" in contract.triggers["OperatorApiFunction"]
+    body = props(resources["OperatorApi"])["Body"]
+    assert set(body["paths"]) == {"/{proxy+}"}
+    (operation,) = body["paths"]["/{proxy+}"].values()
+    assert "${OperatorApiFunction.Arn}" in operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+    assert operation["x-amazon-apigateway-integration"]["payloadFormatVersion"] == "2.0"
+    assert operation["security"] == [{"AWS_IAM": []}], "every route is IAM-authorised"
+    scheme = body["components"]["securitySchemes"]["AWS_IAM"]
+    assert scheme["x-amazon-apigateway-authtype"] == "awsSigv4"

@@ -105,3 +105,13 @@ def test_verification_is_fast_enough_to_answer_centra_within_its_timeout(deps: W
     started = time.perf_counter()
     receive_store_webhook(Platform.CENTRA, "acme-centra", headers, body, deps)
     assert time.perf_counter() - started < 1.0  # Centra waits 5 s; the real budget is far below
+
+
+def test_an_integration_without_an_endpoint_secret_refuses_every_delivery(deps: WebhookDeps) -> None:
+    deps.state.put_integration(make_integration("no-secret-yet"))
+    deps.secrets.by_secret_name["ogosync/no-secret-yet"] = make_credentials(webhook_secret="")  # type: ignore[attr-defined]
+    headers, body = centra_delivery(_events(1001), "", T0)  # signed with the empty key an attacker would try
+
+    refused = _refusal(deps, "no-secret-yet", headers, body)
+
+    assert (refused.status, refused.reason) == (401, "no_webhook_secret")

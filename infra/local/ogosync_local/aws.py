@@ -37,8 +37,12 @@ class LocalAws:
     def table_name(self) -> str:
         return f"ogosync-state-{self.suffix}"
 
+    @property
+    def secret_prefix(self) -> str:
+        return f"ogosync/{self.suffix}/"
+
     def secret_name(self, integration_id: str) -> str:
-        return f"ogosync/{self.suffix}/{integration_id}"
+        return f"{self.secret_prefix}{integration_id}"
 
     _server: ThreadedMotoServer | None = None
 

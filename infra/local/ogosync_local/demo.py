@@ -1,5 +1,8 @@
 """`make demo`: the whole cycle on the embedded local stack, through the real handler code, with a summary per flow.
 
+The integration, its shipping methods, its products and the myOGO webhook are set up with the ogosync CLI, the same
+commands as in the README.
+
 Products first, as a merchant starts: "Refresh" shows every Centra size with its state (two sizes that share a SKU
 and one without a SKU are errors, never sent), "Create product" puts the rest in myOGO, two products change in
 Centra and the scheduled product sync sends exactly those. A size added to Centra afterwards waits for the merchant
@@ -15,15 +18,20 @@ not converge.
 
 from __future__ import annotations
 
+import shlex
 import sys
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
-from ogosync.models import BindingStatus, Flow, IntegrationSettings, ProductAdminRequest
+from ogosync.models import BindingStatus, Flow, ProductAdminRequest
+from ogosync_cli.main import main as ogosync
+from ogosync_local.serve import write_private
 from ogosync_local.sim import FaultConfig
-from ogosync_local.stack import CentraSetup, LocalStack
+from ogosync_local.stack import CentraMerchant, LocalStack
 
 INTEGRATION = "acme-centra"
 CATALOG = {  # Centra size (product, variant, size SKU) -> units in the warehouse
@@ -38,7 +46,7 @@ CHANGES: dict[str, dict[str, Any]] = {  # made in Centra between "Create product
     "HD200GRYS": {"prices": [{"id": 19, "pricelist": "EUR", "price": 49.0, "currency": "EUR", "campaigns": []}]},
 }
 SHIPPING_MAP = {"standard": "POSTI-PAKETTI", "pickup": "POSTI-NOUTO"}
-SETTINGS = IntegrationSettings(order_poll_minutes=1, product_url_template="https://acme.example/products/{sku}")
+PRODUCT_URL_TEMPLATE = "https://acme.example/products/{sku}"
 
 
 @dataclass
@@ -47,7 +55,7 @@ class Placed:
     held_expected: dict[str, str] = field(default_factory=dict)  # order -> why it must be held
 
 
-def _place_orders(setup: CentraSetup) -> Placed:
+def _place_orders(setup: CentraMerchant) -> Placed:
     centra, placed = setup.centra, Placed()
     sizes = ["".join(size) for size in CATALOG]
     for n in range(14):
@@ -67,7 +75,7 @@ def _place_orders(setup: CentraSetup) -> Placed:
     return placed
 
 
-def _stock_the_store(setup: CentraSetup) -> None:
+def _stock_the_store(setup: CentraMerchant) -> None:
     for index, ((sku, variant, size), units) in enumerate(CATALOG.items()):
         setup.centra.add_product(
             sku, variant, size, ean=f"73500000{index:05d}", name=NAMES[sku], variant=variant, size=size,
@@ -83,7 +91,7 @@ def _admin(stack: LocalStack, action: Literal["refresh", "create"], **request: A
     return stack.product_admin(ProductAdminRequest(action=action, integration_id=INTEGRATION, **request))
 
 
-def _sync_products(stack: LocalStack, setup: CentraSetup) -> None:
+def _sync_products(stack: LocalStack, setup: CentraMerchant) -> None:
     print(_section("0. Products: the store is dominant"))
     refreshed = _admin(stack, "refresh")
     print(f"   Refresh: {_nonzero(refreshed['counts'])}")
@@ -113,7 +121,7 @@ def _sync_products(stack: LocalStack, setup: CentraSetup) -> None:
     print(f'   {sku}{variant}{size} is added to Centra after the sync: it waits for "Create product"')
 
 
-def _products_converged(stack: LocalStack, setup: CentraSetup) -> tuple[bool, dict[str, int]]:
+def _products_converged(stack: LocalStack, setup: CentraMerchant) -> tuple[bool, dict[str, int]]:
     """Every valid size is linked with its current content, the late one waits, the faulty ones were never sent."""
     report = _admin(stack, "refresh")
     states = {row["sku"]: row["state"] for row in report["rows"] if row["state"] != "error"}
@@ -135,14 +143,39 @@ def _nonzero(counts: dict[str, int]) -> dict[str, int]:
     return {name: count for name, count in sorted(counts.items()) if count}
 
 
+def _set_up_with_the_cli(stack: LocalStack, folder: Path) -> CentraMerchant:
+    """What a merchant does (seed 004): the integration, the webhook to paste into Centra, the shipping methods."""
+    setup = stack.add_centra_merchant(INTEGRATION, shipping_codes=set(SHIPPING_MAP.values()))
+    credentials = folder / "credentials.json"
+    write_private(credentials, setup.secret_values)
+    print(_section("0. The merchant sets the integration up with the ogosync CLI"))
+    commands = [
+        ["integrations", "create", INTEGRATION, "--merchant-name", "Acme Apparel", "--store-url", setup.centra.base_url,
+         "--myogo-url", stack.myogo.root_url, "--myogo-token-url", stack.myogo_token_url, "--warehouse", "TLL",
+         "--time-zone", setup.time_zone, "--set", "order_poll_minutes=1",
+         "--set", f"product_url_template={PRODUCT_URL_TEMPLATE}", "--credentials-file", str(credentials)],
+        ["integrations", "webhook", INTEGRATION],
+        *(["shipping", "set", INTEGRATION, method, code] for method, code in SHIPPING_MAP.items()),
+    ]  # fmt: skip
+    for command in commands:
+        _cli(stack, command)
+    return setup
+
+
+def _cli(stack: LocalStack, command: list[str]) -> None:
+    print(f"   $ ogosync {shlex.join(command)}")
+    if ogosync(["--api-url", stack.operator.base_url, *command]) != 0:
+        raise SystemExit(f"ogosync {command[0]} {command[1]} failed")
+
+
 def run() -> int:
     started = time.monotonic()
-    with LocalStack(quiet=True) as stack:
-        setup = stack.add_centra_store(INTEGRATION, shipping_map=SHIPPING_MAP, settings=SETTINGS)
+    with LocalStack(quiet=True) as stack, tempfile.TemporaryDirectory() as folder:
+        setup = _set_up_with_the_cli(stack, Path(folder))
         _stock_the_store(setup)
         _sync_products(stack, setup)
         _goods_arrive(stack, setup)
-        _connect_back_from_myogo(stack)
+        _connect_back_from_myogo(stack, setup, Path(folder))
         placed = _place_orders(setup)
         stack.myogo.faults.configure(FaultConfig(error_rate=0.1, seed=7))
 
@@ -186,7 +219,7 @@ def run() -> int:
         return 0 if products_ok and orders_ok and back_ok else 1
 
 
-def _converged(stack: LocalStack, setup: CentraSetup, placed: Placed) -> bool:
+def _converged(stack: LocalStack, setup: CentraMerchant, placed: Placed) -> bool:
     in_myogo = Counter(order["reference"] for order in stack.myogo.orders(setup.merchant_id).values())
     bindings = stack.state().get_order_bindings(INTEGRATION, list(placed.held_expected))
     return all(in_myogo[order_id] == 1 for order_id in placed.paid) and all(
@@ -194,7 +227,7 @@ def _converged(stack: LocalStack, setup: CentraSetup, placed: Placed) -> bool:
     )
 
 
-def _summary(stack: LocalStack, setup: CentraSetup, placed: Placed) -> bool:
+def _summary(stack: LocalStack, setup: CentraMerchant, placed: Placed) -> bool:
     myogo_orders = list(stack.myogo.orders(setup.merchant_id).values())
     references = Counter(order["reference"] for order in myogo_orders)
     duplicates = sum(count - 1 for count in references.values())
@@ -226,7 +259,7 @@ def _summary(stack: LocalStack, setup: CentraSetup, placed: Placed) -> bool:
     return ok
 
 
-def _product_summary(stack: LocalStack, setup: CentraSetup) -> bool:
+def _product_summary(stack: LocalStack, setup: CentraMerchant) -> bool:
     ok, states = _products_converged(stack, setup)
     print(_section("Summary: products (store -> myOGO)"))
     print(f"   store products linked in myOGO    {states['linked']:>4}")
@@ -249,19 +282,25 @@ INBOUND = ("HD200GRYS", 30)  # arrives at the warehouse
 ONLY_IN_MYOGO = "GIFTWRAP"  # a myOGO product the store does not sell
 
 
-def _goods_arrive(stack: LocalStack, setup: CentraSetup) -> None:
+def _goods_arrive(stack: LocalStack, setup: CentraMerchant) -> None:
     """The merchant's goods arrive at the warehouse: myOGO now has stock of every linked product."""
     for (sku, variant, size), units in CATALOG.items():
         stack.myogo.set_stock(setup.merchant_id, f"{sku}{variant}{size}", units)
 
 
-def _connect_back_from_myogo(stack: LocalStack) -> None:
-    stack.myogo.add_product(stack.stores[INTEGRATION].merchant_id, ONLY_IN_MYOGO, stock=500)
-    stack.register_myogo_webhook(INTEGRATION)
+def _connect_back_from_myogo(stack: LocalStack, setup: CentraMerchant, folder: Path) -> None:
+    """myOGO has a product of its own; the merchant registers myOGO's OrderShipped webhook and gives its key."""
+    stack.myogo.add_product(setup.merchant_id, ONLY_IN_MYOGO, stock=500)
+    print(_section("Back from myOGO: the merchant registers myOGO's webhook and gives ogosync its key"))
+    key = stack.myogo_webhook_key(setup)
+    credentials = folder / "credentials.json"
+    write_private(credentials, {**setup.secret_values, "myogo_webhook_key": key})
+    _cli(stack, ["integrations", "update", INTEGRATION, "--credentials-file", str(credentials)])
+    stack.expire_cached_credentials()
     stack.myogo.multi_parcel_every = 3  # every third shipment leaves in two parcels
 
 
-def _ship_and_track(stack: LocalStack, setup: CentraSetup) -> None:
+def _ship_and_track(stack: LocalStack, setup: CentraMerchant) -> None:
     print(_section("4. The warehouse clock ships: myOGO moves orders NEW -> COLLECTING -> SHIPPED"))
     stack.myogo.advance(2)
     shipped = _shipped_in_myogo(stack, setup)
@@ -288,7 +327,7 @@ def _ship_and_track(stack: LocalStack, setup: CentraSetup) -> None:
         )
 
 
-def _sync_stock(stack: LocalStack, setup: CentraSetup) -> dict[str, int]:
+def _sync_stock(stack: LocalStack, setup: CentraMerchant) -> dict[str, int]:
     """Three stock runs; returns the first one's counts (the reconciliation, which sees every myOGO SKU)."""
     print(_section("6. The stock sync makes Centra sell what myOGO has (the first run reconciles every SKU)"))
     reconciliation = _stock_run(stack, setup)
@@ -307,7 +346,7 @@ def _sync_stock(stack: LocalStack, setup: CentraSetup) -> dict[str, int]:
     return reconciliation
 
 
-def _stock_run(stack: LocalStack, setup: CentraSetup) -> dict[str, int]:
+def _stock_run(stack: LocalStack, setup: CentraMerchant) -> dict[str, int]:
     stack.enqueue_flow(INTEGRATION, Flow.STOCK)
     if stack.run_flow(Flow.STOCK).failed:  # myOGO answers 5xx now and then: SQS redelivers the job, which resumes
         stack.run_flow(Flow.STOCK, wait_for_retries_s=3)
@@ -328,12 +367,12 @@ def _stock_run(stack: LocalStack, setup: CentraSetup) -> dict[str, int]:
     return counts
 
 
-def _shipped_in_myogo(stack: LocalStack, setup: CentraSetup) -> dict[str, dict[str, Any]]:
+def _shipped_in_myogo(stack: LocalStack, setup: CentraMerchant) -> dict[str, dict[str, Any]]:
     orders = stack.myogo.orders(setup.merchant_id)
     return {reference: order for reference, order in orders.items() if order["status"] == "shipped"}
 
 
-def _in_transit(stack: LocalStack, setup: CentraSetup) -> Counter[str]:
+def _in_transit(stack: LocalStack, setup: CentraMerchant) -> Counter[str]:
     """Units of Centra orders that hold stock there (paid, not shipped) and that myOGO does not have."""
     in_myogo = set(stack.myogo.orders(setup.merchant_id))
     units: Counter[str] = Counter()
@@ -345,7 +384,7 @@ def _in_transit(stack: LocalStack, setup: CentraSetup) -> Counter[str]:
     return units
 
 
-def _tracking_problems(stack: LocalStack, setup: CentraSetup) -> list[str]:
+def _tracking_problems(stack: LocalStack, setup: CentraMerchant) -> list[str]:
     """Shipped myOGO orders without exactly one shipped Centra shipment carrying myOGO's tracking."""
     problems = []
     for order_id, order in _shipped_in_myogo(stack, setup).items():
@@ -355,7 +394,7 @@ def _tracking_problems(stack: LocalStack, setup: CentraSetup) -> list[str]:
     return problems
 
 
-def _stock_problems(stack: LocalStack, setup: CentraSetup) -> list[str]:
+def _stock_problems(stack: LocalStack, setup: CentraMerchant) -> list[str]:
     """Bound SKUs that Centra does not sell at max(0, myOGO available - in transit)."""
     transit = _in_transit(stack, setup)
     problems = []
@@ -366,7 +405,7 @@ def _stock_problems(stack: LocalStack, setup: CentraSetup) -> list[str]:
     return problems
 
 
-def _back_summary(stack: LocalStack, setup: CentraSetup, reconciliation: dict[str, int]) -> bool:
+def _back_summary(stack: LocalStack, setup: CentraMerchant, reconciliation: dict[str, int]) -> bool:
     shipped = _shipped_in_myogo(stack, setup)
     shipments = sum(len(setup.centra.shipments(order_id)) for order_id in shipped)
     tracking_problems = _tracking_problems(stack, setup)

@@ -6,6 +6,7 @@ import base64
 import importlib.util
 import threading
 import time
+import urllib.parse
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -124,15 +125,24 @@ def _invoke_batch(function: str, messages: list[dict[str, Any]]) -> set[str]:
 
 
 def api_gateway_event(
-    method: str, path: str, route_key: str, path_parameters: dict[str, str], headers: dict[str, str], body: bytes
+    method: str,
+    path: str,
+    route_key: str,
+    path_parameters: dict[str, str],
+    headers: dict[str, str],
+    body: bytes,
+    query: str = "",
 ) -> dict[str, Any]:
     """An API Gateway HTTP API (payload 2.0) event, as the real service builds it."""
     text = body.decode("utf-8", errors="strict") if _is_text(body) else None
+    parameters = urllib.parse.parse_qs(query, keep_blank_values=True)
     return {
         "version": "2.0",
         "routeKey": route_key,
         "rawPath": path,
-        "rawQueryString": "",
+        "rawQueryString": query,
+        # API Gateway joins repeated parameters with commas.
+        **({"queryStringParameters": {k: ",".join(v) for k, v in parameters.items()}} if parameters else {}),
         "headers": {key.lower(): value for key, value in headers.items()},
         "requestContext": {
             "accountId": "000000000000",
@@ -222,3 +232,60 @@ class WebhookGateway:
         request.send_header("Content-Length", str(len(payload)))
         request.end_headers()
         request.wfile.write(payload)
+
+
+class OperatorGateway:
+    """The operator HTTP API on loopback: every method and path -> the operator_api handler, like API Gateway's
+    `ANY /{proxy+}` route. Loopback only, so there is no SigV4 check; one request at a time, like one container."""
+
+    def __init__(self) -> None:
+        gateway = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                gateway.handle(self)
+
+            do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._one_at_a_time = threading.Lock()  # Powertools' resolver keeps the current event on the class
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def handle(self, request: BaseHTTPRequestHandler) -> None:
+        path, _, query = request.path.partition("?")
+        body = request.rfile.read(int(request.headers.get("Content-Length") or 0))
+        event = api_gateway_event(
+            request.command,
+            path,
+            "ANY /{proxy+}",
+            {"proxy": path.lstrip("/")},
+            dict(request.headers.items()),
+            body,
+            query,
+        )
+        with self._one_at_a_time:
+            answer = invoke("operator_api", event)
+        text = str(answer.get("body") or "")
+        payload = base64.b64decode(text) if answer.get("isBase64Encoded") else text.encode()
+        request.send_response(answer["statusCode"])
+        for name, value in (answer.get("headers") or {}).items():
+            request.send_header(name, value)
+        request.send_header("Content-Length", str(len(payload)))
+        request.end_headers()
+        if request.command != "HEAD":
+            request.wfile.write(payload)

@@ -20,7 +20,7 @@ from ogosync.state.tracking import DynamoTrackingRepository
 from ogosync.stores.centra import centra_sku
 from ogosync.timeutil import utc_now
 from ogosync_local.aws import LocalAws, start_local_aws
-from ogosync_local.lambdas import ROOT, DrainReport, WebhookGateway, drain_queue, invoke
+from ogosync_local.lambdas import ROOT, DrainReport, OperatorGateway, WebhookGateway, drain_queue, invoke
 from ogosync_local.sim import CentraSimulator, MyOgoSimulator
 
 MYOGO_CLIENT_ID = "123456"  # the demo application pair of the reference
@@ -40,6 +40,17 @@ FLOW_FUNCTIONS = {
 
 
 @dataclass
+class CentraMerchant:
+    """A merchant's Centra store simulator and myOGO account, before any integration exists (test equipment)."""
+
+    integration_id: str
+    centra: CentraSimulator
+    merchant_id: str
+    secret_values: dict[str, str]
+    time_zone: str
+
+
+@dataclass
 class CentraSetup:
     """One merchant on the local stack: its store simulator, integration and secrets (test equipment only)."""
 
@@ -55,6 +66,7 @@ class LocalStack:
         self._visibility_timeout_s = visibility_timeout_s
         self._claim_lease_seconds = claim_lease_seconds
         self.stores: dict[str, CentraSetup] = {}
+        self.merchants: dict[str, CentraMerchant] = {}
         self._saved_env: dict[str, str] = {}
 
     # ---- lifecycle ----------------------------------------------------------------------------------
@@ -64,16 +76,19 @@ class LocalStack:
         self.myogo = MyOgoSimulator(clients={MYOGO_CLIENT_ID: MYOGO_CLIENT_SECRET}).start()
         self.gateway = WebhookGateway()
         self.gateway.start()
+        self.operator = OperatorGateway()
+        self.operator.start()
         self._saved_env = dict(os.environ)
         os.environ.update(self.environment())
         runtime.reset()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        for setup in self.stores.values():
-            setup.centra.stop()
+        for merchant in self.merchants.values():
+            merchant.centra.stop()
         self.myogo.stop()
         self.gateway.stop()
+        self.operator.stop()
         self.aws.stop()
         os.environ.clear()
         os.environ.update(self._saved_env)
@@ -95,6 +110,8 @@ class LocalStack:
             "TRACKING_SYNC_QUEUE_URL": self.aws.queue_urls[FLOW_QUEUES[Flow.TRACKING]],
             "TRACKING_CLAIM_LEASE_SECONDS": str(self._claim_lease_seconds),
             "ORDER_CLAIM_LEASE_SECONDS": str(self._claim_lease_seconds),
+            "WEBHOOK_BASE_URL": self.gateway.base_url,
+            "INTEGRATION_SECRET_PREFIX": self.aws.secret_prefix,
             "POWERTOOLS_SERVICE_NAME": "ogosync",
             "POWERTOOLS_METRICS_NAMESPACE": "ogosync",
             "POWERTOOLS_TRACE_DISABLED": "true",
@@ -104,19 +121,10 @@ class LocalStack:
 
     # ---- set-up -------------------------------------------------------------------------------------
 
-    def add_centra_store(
-        self,
-        integration_id: str,
-        *,
-        shipping_map: Mapping[str, str],
-        products: Mapping[str, int] | None = None,
-        time_zone: str = "Europe/Stockholm",
-        settings: IntegrationSettings | None = None,
-    ) -> CentraSetup:
-        """A merchant with a Centra store and a myOGO account, and the integration between them.
-
-        `products` are myOGO product codes with their stock; `shipping_map` maps store methods to myOGO codes.
-        """
+    def add_centra_merchant(
+        self, integration_id: str, *, shipping_codes: set[str], time_zone: str = "Europe/Stockholm"
+    ) -> CentraMerchant:
+        """A Centra store (its webhooks go to this integration id) and a myOGO account with these shipping codes."""
         secret_values = {
             "store_api_key": secrets.token_urlsafe(24),
             "webhook_secret": secrets.token_urlsafe(24),
@@ -132,18 +140,41 @@ class LocalStack:
             webhook_url=f"{self.gateway.base_url}/webhooks/centra/{integration_id}",
         ).start()
         merchant_id = secret_values["myogo_merchant_id"]
-        self.myogo.add_merchant(merchant_id, secret_values["myogo_secret_token"], set(shipping_map.values()))
+        self.myogo.add_merchant(merchant_id, secret_values["myogo_secret_token"], shipping_codes)
+        merchant = CentraMerchant(integration_id, centra, merchant_id, secret_values, time_zone)
+        self.merchants[integration_id] = merchant
+        return merchant
+
+    def add_centra_store(
+        self,
+        integration_id: str,
+        *,
+        shipping_map: Mapping[str, str],
+        products: Mapping[str, int] | None = None,
+        time_zone: str = "Europe/Stockholm",
+        settings: IntegrationSettings | None = None,
+    ) -> CentraSetup:
+        """A merchant with a Centra store and a myOGO account, and the integration between them, written directly
+        (the operator API does the same with checks: see ogosync integrations create).
+
+        `products` are myOGO product codes with their stock; `shipping_map` maps store methods to myOGO codes.
+        """
+        merchant = self.add_centra_merchant(
+            integration_id, shipping_codes=set(shipping_map.values()), time_zone=time_zone
+        )
         for code, stock in (products or {}).items():
-            self.myogo.add_product(merchant_id, code, stock=stock)
+            self.myogo.add_product(merchant.merchant_id, code, stock=stock)
         secret_name = self.aws.secret_name(integration_id)
-        self.aws.client("secretsmanager").create_secret(Name=secret_name, SecretString=json.dumps(secret_values))
+        self.aws.client("secretsmanager").create_secret(
+            Name=secret_name, SecretString=json.dumps(merchant.secret_values)
+        )
         integration = Integration(
             id=integration_id,
             platform=Platform.CENTRA,
             merchant_name=f"Merchant {integration_id}",
-            store_base_url=centra.base_url,
+            store_base_url=merchant.centra.base_url,
             myogo_base_url=self.myogo.root_url,
-            myogo_token_url=f"{self.myogo.root_url}/OAuth/Token",
+            myogo_token_url=self.myogo_token_url,
             warehouse="TLL",
             time_zone=time_zone,
             secret_name=secret_name,
@@ -153,9 +184,13 @@ class LocalStack:
         repo.put_integration(integration)
         for method, code in shipping_map.items():
             repo.put_shipping_mapping(integration_id, method, code)
-        setup = CentraSetup(integration, centra, merchant_id, secret_values)
+        setup = CentraSetup(integration, merchant.centra, merchant.merchant_id, merchant.secret_values)
         self.stores[integration_id] = setup
         return setup
+
+    @property
+    def myogo_token_url(self) -> str:
+        return f"{self.myogo.root_url}/OAuth/Token"
 
     def state(self) -> DynamoStateRepository:
         return DynamoStateRepository(self.aws.client("dynamodb"), self.aws.table_name)
@@ -212,17 +247,27 @@ class LocalStack:
         DynamoSkuBindings(self.aws.client("dynamodb"), self.aws.table_name).put_sku_bindings(bindings)
         return bindings
 
-    def register_myogo_webhook(self, integration_id: str) -> str:
-        """The merchant registers myOGO's OrderShipped webhook to ogosync; its key goes into the integration secret."""
-        setup = self.stores[integration_id]
+    def myogo_webhook_key(self, merchant: CentraMerchant | CentraSetup) -> str:
+        """The merchant registers myOGO's OrderShipped webhook to ogosync (in myOGO); returns its key."""
         key = secrets.token_urlsafe(24)
+        integration_id = merchant.integration.id if isinstance(merchant, CentraSetup) else merchant.integration_id
+        self.myogo.add_webhook(merchant.merchant_id, f"{self.gateway.base_url}/webhooks/myogo/{integration_id}", key)
+        return key
+
+    def register_myogo_webhook(self, integration_id: str) -> str:
+        """myogo_webhook_key, with the key written straight into the integration's secret (test set-up)."""
+        setup = self.stores[integration_id]
+        key = self.myogo_webhook_key(setup)
         setup.secret_values["myogo_webhook_key"] = key
         self.aws.client("secretsmanager").put_secret_value(
             SecretId=setup.integration.secret_name, SecretString=json.dumps(setup.secret_values)
         )
-        self.myogo.add_webhook(setup.merchant_id, f"{self.gateway.base_url}/webhooks/myogo/{integration_id}", key)
-        runtime.reset()  # the functions cache credentials: read the new secret
+        self.expire_cached_credentials()
         return key
+
+    def expire_cached_credentials(self) -> None:
+        """What the functions' credential cache does within five minutes: read the secrets afresh."""
+        runtime.reset()
 
     def stock_ledger(self) -> DynamoStockLedger:
         return DynamoStockLedger(self.aws.client("dynamodb"), self.aws.table_name)

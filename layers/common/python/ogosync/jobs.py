@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ogosync import runtime
 from ogosync.errors import OgosyncError
@@ -116,3 +118,13 @@ def tracking_hint(job: TrackingHintJob) -> TrackingOutcome | None:
 
 def warehouse_webhook(integration_id: str, headers: Mapping[str, str], body: bytes) -> WarehouseWebhookAck:
     return receive_warehouse_webhook(integration_id, headers, body, runtime.warehouse_webhook_deps())
+
+
+# ---- operator API -------------------------------------------------------------------------------
+
+
+def operator_request(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """One operator API request. The API module is imported here, not above: the other functions never load it."""
+    from ogosync.operator import api
+
+    return api.resolve(event, context)

@@ -113,6 +113,10 @@ class Credentials(BaseModel):
     myogo_client_secret: SecretStr
     myogo_webhook_key: SecretStr | None = None  # the key of the merchant's myOGO webhook, where one is registered
 
+    def revealed(self) -> dict[str, str]:
+        """Every value in plain text: only for Secrets Manager and in-memory digests, never for logs or answers."""
+        return {name: value.get_secret_value() if isinstance(value, SecretStr) else value for name, value in self}
+
 
 # ---- orders -------------------------------------------------------------------------------------
 

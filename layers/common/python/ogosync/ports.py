@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ogosync.models import (
     Credentials,
@@ -354,4 +354,75 @@ class TrackingRepository(Protocol):
         now: datetime,
     ) -> None:
         """Release our claim with FAILED (retried later), CAPTURE_FAILED or REJECTED (left to a person)."""
+        ...
+
+
+# ---- operator (set-up and status) ---------------------------------------------------------------
+
+
+class AccessCheck(Protocol):
+    """A platform adapter that can prove its configuration with one cheap authenticated call."""
+
+    def check_access(self) -> None:
+        """Raise a PlatformError (AuthenticationError for refused credentials) when the call fails."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class IntegrationConfigRepository(Protocol):
+    """The lifecycle of an integration's configuration items (CONFIG and SHIP#), with conditional writes."""
+
+    def create_integration(self, integration: Integration) -> None:
+        """Write a new integration; ConcurrencyConflictError when the id is taken."""
+        ...
+
+    def update_integration(self, before: Integration, after: Integration) -> None:
+        """Write the fields that differ between `before` and `after` (settings field by field, so concurrent
+        changes of other fields are kept); UnknownIntegrationError when the integration is gone."""
+        ...
+
+    def delete_integration(self, integration_id: str, keep_orders_until: datetime) -> int:
+        """Remove the integration and its state; order bindings are kept, expiring at `keep_orders_until`, so that a
+        re-created integration cannot send an order twice. Returns the number of items removed."""
+        ...
+
+    def delete_shipping_mapping(self, integration_id: str, store_method: str) -> bool:
+        """False when there was no such mapping."""
+        ...
+
+
+class SecretWriter(Protocol):
+    """Writes integration credentials; never reads them back into an answer."""
+
+    def write(self, name: str, credentials: Credentials) -> None:
+        """Create or replace the secret (restoring one that is scheduled for deletion)."""
+        ...
+
+    def schedule_deletion(self, name: str, recovery_days: int) -> None: ...
+
+
+class QueueDepth(BaseModel):
+    queue: str
+    waiting: int
+    in_flight: int
+    dead_letters: int | None = Field(default=None, description="messages in the queue's DLQ; None without a DLQ")
+
+
+class RedriveCount(BaseModel):
+    queue: str
+    moved: int
+    failed: int
+    dead_letters_left: int
+
+
+class WorkQueues(Protocol):
+    """ogosync's work queues by name, with their dead-letter queues."""
+
+    def names(self) -> list[str]: ...
+
+    def depth(self, name: str) -> QueueDepth: ...
+
+    def redrive(self, name: str, max_messages: int) -> RedriveCount:
+        """Move up to `max_messages` messages from the queue's DLQ back to it (receive, send, delete)."""
         ...

@@ -14,21 +14,26 @@ from contextlib import contextmanager
 from functools import cache
 
 from ogosync.aws import clients
+from ogosync.aws.secret_writer import SecretsManagerWriter
 from ogosync.aws.secrets import SecretsManagerStore
 from ogosync.aws.sqs import SqsJobQueue
+from ogosync.aws.work_queues import SqsWorkQueues
 from ogosync.errors import ConfigurationError, UnknownIntegrationError
+from ogosync.http import RetryPolicy
 from ogosync.models import Credentials, Flow, Integration, Platform
+from ogosync.operator.deps import OperatorDeps
 from ogosync.ports import (
+    AccessCheck,
     JobQueue,
     ShipmentStore,
     StockStore,
     StockWarehouse,
     StoreCatalog,
-    StorePlatform,
     TrackingWarehouse,
     WebhookVerifier,
 )
 from ogosync.state.dynamo import DynamoStateRepository
+from ogosync.state.integrations import DynamoIntegrationConfig
 from ogosync.state.product_refusals import DynamoProductRefusals
 from ogosync.state.skus import DynamoSkuBindings
 from ogosync.state.stock import DynamoStockLedger
@@ -102,13 +107,16 @@ def integration(integration_id: str) -> Integration:
     return found
 
 
-def store_for(integration: Integration, credentials: Credentials) -> StorePlatform:
+def store_for(integration: Integration, credentials: Credentials, *, retry: RetryPolicy | None = None) -> CentraStore:
     if integration.platform is Platform.CENTRA:
-        return CentraStore(integration.store_base_url, credentials.store_api_key.get_secret_value(), integration.zone)
+        api_key = credentials.store_api_key.get_secret_value()
+        return CentraStore(integration.store_base_url, api_key, integration.zone, retry=retry)
     raise ConfigurationError(f"platform {integration.platform} is not supported yet")
 
 
-def warehouse_for(integration: Integration, credentials: Credentials) -> MyOgoWarehouse:
+def warehouse_for(
+    integration: Integration, credentials: Credentials, *, retry: RetryPolicy | None = None
+) -> MyOgoWarehouse:
     return MyOgoWarehouse(
         MyOgoAccount(
             base_url=integration.myogo_base_url,
@@ -117,7 +125,8 @@ def warehouse_for(integration: Integration, credentials: Credentials) -> MyOgoWa
             secret_token=credentials.myogo_secret_token.get_secret_value(),
             client_id=credentials.myogo_client_id,
             client_secret=credentials.myogo_client_secret.get_secret_value(),
-        )
+        ),
+        retry=retry,
     )
 
 
@@ -126,8 +135,7 @@ _order_deps: dict[tuple[str, str], OrderDeps] = {}
 
 def _fingerprint(integration: Integration, credentials: Credentials) -> str:
     """A digest that changes when the configuration or a credential changes; the secrets stay in memory only."""
-    secret_values = [getattr(credentials, name) for name in Credentials.model_fields]
-    plain = [value.get_secret_value() if hasattr(value, "get_secret_value") else value for value in secret_values]
+    plain = credentials.revealed()
     return hashlib.sha256(json.dumps([integration.model_dump(mode="json"), plain]).encode()).hexdigest()
 
 
@@ -231,6 +239,40 @@ def warehouse_webhook_deps() -> WarehouseWebhookDeps:
     )
 
 
+# ---- operator API --------------------------------------------------------------------------------
+
+# The work queues the operator shows and redrives: the order import queue and each flow's queue.
+WORK_QUEUE_ENV = {"order-import": "ORDER_QUEUE_URL"} | {f"{flow}-flow": env for flow, env in FLOW_QUEUE_ENV.items()}
+ACCESS_CHECK_RETRY = RetryPolicy(attempts=1)  # a set-up check answers at once; the person can try again
+
+
+def access_checks(integration: Integration, credentials: Credentials) -> dict[str, AccessCheck]:
+    return {
+        "store": store_for(integration, credentials, retry=ACCESS_CHECK_RETRY),
+        "myogo": warehouse_for(integration, credentials, retry=ACCESS_CHECK_RETRY),
+    }
+
+
+@cache
+def operator_deps() -> OperatorDeps:
+    return OperatorDeps(
+        state=state(),
+        config=DynamoIntegrationConfig(clients.dynamodb(), _env("OGOSYNC_TABLE")),
+        secrets=SecretsManagerStore(max_age=0),
+        secret_writer=SecretsManagerWriter(clients.secretsmanager()),
+        access_checks=access_checks,
+        store=lambda integration: order_deps(integration).store,
+        warehouse=lambda integration: order_deps(integration).warehouse,
+        order_queue=order_queue(),
+        flow_queues=flow_queues(),
+        work_queues=SqsWorkQueues(
+            clients.sqs(), {name: os.environ[env] for name, env in WORK_QUEUE_ENV.items() if os.environ.get(env)}
+        ),
+        webhook_base_url=_env("WEBHOOK_BASE_URL"),
+        secret_prefix=os.environ.get("INTEGRATION_SECRET_PREFIX", "ogosync/"),
+    )
+
+
 def reset() -> None:
     """Forget cached clients and adapters, after the environment changed (a new local stack, other endpoints)."""
     for cached in (
@@ -245,6 +287,7 @@ def reset() -> None:
         tracking_state,
         tracking_queue,
         warehouse_webhook_deps,
+        operator_deps,
     ):
         cached.cache_clear()
     for client in (clients.dynamodb, clients.sqs, clients.secretsmanager):

@@ -22,6 +22,7 @@ from ogosync.models import (
     OrderBinding,
     WarehouseOrderState,
 )
+from ogosync.state.integrations import integration_item
 from ogosync.state.table import Expression, Item, Table, decode, encode, epoch, is_condition_failure, key, model_values
 
 if TYPE_CHECKING:
@@ -73,8 +74,7 @@ class DynamoStateRepository:
         return integrations
 
     def put_integration(self, integration: Integration) -> None:
-        values = model_values(integration) | {"gsi1pk": "INTEGRATION", "gsi1sk": integration.id}
-        self._db.put_item(TableName=self._name, Item=key(integration.id, "CONFIG") | encode(values))
+        self._db.put_item(TableName=self._name, Item=integration_item(integration))
 
     # ---- cursors and locks --------------------------------------------------------------------------
 

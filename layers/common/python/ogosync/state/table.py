@@ -106,13 +106,16 @@ class Table:
         return answer.get("Item")
 
     def query_prefix(self, integration_id: str, prefix: str) -> list[Item]:
+        """The integration's items whose sort key starts with `prefix`; an empty prefix reads the whole partition."""
         items: list[Item] = []
         paginator = self.client.get_paginator("query")
+        values: Item = {":pk": {"S": pk(integration_id)}}
+        condition = "pk = :pk"
+        if prefix:  # DynamoDB refuses begins_with on an empty string
+            values[":prefix"] = {"S": prefix}
+            condition += " AND begins_with(sk, :prefix)"
         for page in paginator.paginate(
-            TableName=self.name,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues={":pk": {"S": pk(integration_id)}, ":prefix": {"S": prefix}},
-            ConsistentRead=True,
+            TableName=self.name, KeyConditionExpression=condition, ExpressionAttributeValues=values, ConsistentRead=True
         ):
             items.extend(page.get("Items", []))
         return items
@@ -137,8 +140,15 @@ class Table:
 
     def batch_put(self, items: Sequence[Item]) -> None:
         """Unconditional puts in requests of 25, with unprocessed items retried."""
-        for start in range(0, len(items), BATCH_WRITE_LIMIT):
-            writes: list[Any] = [{"PutRequest": {"Item": item}} for item in items[start : start + BATCH_WRITE_LIMIT]]
+        self._batch_write([{"PutRequest": {"Item": item}} for item in items])
+
+    def batch_delete(self, keys: Sequence[Item]) -> None:
+        """Unconditional deletes in requests of 25, with unprocessed keys retried."""
+        self._batch_write([{"DeleteRequest": {"Key": item_key}} for item_key in keys])
+
+    def _batch_write(self, requests: Sequence[Any]) -> None:
+        for start in range(0, len(requests), BATCH_WRITE_LIMIT):
+            writes = list(requests[start : start + BATCH_WRITE_LIMIT])
             for attempt in range(_UNPROCESSED_ATTEMPTS):
                 answer = self.client.batch_write_item(RequestItems={self.name: writes})
                 writes = list((answer.get("UnprocessedItems") or {}).get(self.name, []))

@@ -19,7 +19,7 @@ import httpx
 from pydantic import ValidationError
 
 from ogosync.errors import CaptureFailedError, OgosyncError, PlatformError, RejectedByPlatformError
-from ogosync.http import HttpClient, RateLimiter
+from ogosync.http import HttpClient, RateLimiter, RetryPolicy
 from ogosync.models import (
     Address,
     Hold,
@@ -230,6 +230,7 @@ class CentraStore:
         clock: Clock = utc_now,
         page_size: int = PAGE_SIZE,
         http: HttpClient | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self._zone = zone
         self._clock = clock
@@ -240,6 +241,7 @@ class CentraStore:
             headers={"API-Authorization": api_key, "Accept": "application/json"},
             rate_limiter=RateLimiter(rate_per_s=10, burst=20),
             error_message=_error_message,
+            retry=retry,
         )
 
     def close(self) -> None:
@@ -270,6 +272,10 @@ class CentraStore:
             if len(page) < self._page_size:
                 return
             offset += len(page)
+
+    def check_access(self) -> None:
+        """One cheap authenticated read (GET /orders limit=1): raises when the Base URL or the API key is wrong."""
+        self._get_orders({"limit": 1})
 
     def get_order(self, order_id: str) -> StoreOrder | UnreadableOrder | None:
         try:

@@ -49,6 +49,8 @@ def receive_store_webhook(
     if integration is None or integration.platform is not platform:
         raise unknown
     secret = deps.secrets.credentials(integration).webhook_secret.get_secret_value()
+    if not secret:  # not configured yet: an empty HMAC key would let anyone sign
+        raise WebhookRejectedError(401, "no_webhook_secret", "no webhook secret is configured for this integration")
     hints = verifier.verify(headers, body, secret, deps.clock())
     if integration.status is IntegrationStatus.PAUSED:  # the poll catches up after resume
         return WebhookAck(

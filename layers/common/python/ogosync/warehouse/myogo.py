@@ -31,7 +31,7 @@ from ogosync.errors import (
     PlatformError,
     RejectedByPlatformError,
 )
-from ogosync.http import HttpClient
+from ogosync.http import HttpClient, RetryPolicy
 from ogosync.models import (
     ShippedLine,
     WarehouseOrder,
@@ -152,20 +152,32 @@ class MyOgoWarehouse:
         http: HttpClient | None = None,
         token_http: HttpClient | None = None,
         page_size: int = PAGE_SIZE,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self._account = account
         self._clock = clock
         self._page_size = page_size
         self._http = http or HttpClient(
-            PLATFORM, account.base_url, headers={"Accept": "application/json"}, error_message=_error_message
+            PLATFORM,
+            account.base_url,
+            headers={"Accept": "application/json"},
+            error_message=_error_message,
+            retry=retry,
         )
-        self._token_http = token_http or HttpClient(PLATFORM, account.token_url, error_message=_error_message)
+        self._token_http = token_http or HttpClient(
+            PLATFORM, account.token_url, error_message=_error_message, retry=retry
+        )
         self._token_key = (account.token_url, account.client_id, account.merchant_id)
         self._known_codes: set[str] = set()
 
     def close(self) -> None:
         self._http.close()
         self._token_http.close()
+
+    def check_access(self) -> None:
+        """Log in afresh (a cached token would hide wrong credentials) and make one cheap read."""
+        self._forget_token()
+        self._call("GET", "api/v1/Orders", params={"limit": 1, "page": 1})
 
     # ---- orders ---------------------------------------------------------------------------------
 

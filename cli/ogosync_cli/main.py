@@ -1,0 +1,560 @@
+"""The `ogosync` command: every step of setting up a Centra integration, and what happened since.
+
+It talks to the operator API: by default the local stack (`ogosync local up`); with --stack (and --profile,
+--region) a deployed one, signing each request with SigV4; or any --api-url. Every command has --help and --json.
+Credentials are read from a file or typed at a hidden prompt, and never printed.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from ogosync.models import Credentials, Flow, IntegrationSettings, Platform
+from ogosync_cli import local, render
+from ogosync_cli.client import ApiError, OperatorClient
+from ogosync_cli.target import Target
+
+CREDENTIAL_FIELDS = tuple(Credentials.model_fields)
+SECRET_FIELDS = frozenset(
+    name for name, field in Credentials.model_fields.items() if "SecretStr" in str(field.annotation)
+)
+ADDED_LATER = frozenset({"webhook_secret", "myogo_webhook_key"})  # may be left empty on create
+SETTINGS_HELP = ", ".join(IntegrationSettings.model_fields)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class Session:
+    target: Target
+    _client: OperatorClient | None = None
+
+    @property
+    def api(self) -> OperatorClient:
+        if self._client is None:
+            self._client = self.target.client()
+        return self._client
+
+
+def json_option(command: F) -> F:
+    """--json on a command: print the API's answer as JSON instead of tables."""
+    return click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON (for scripts).")(command)
+
+
+def api_errors(command: F) -> F:
+    """An API error becomes a message (or its JSON with --json) and exit status 1, not a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ApiError as error:
+            if kwargs.get("as_json"):
+                click.echo(json.dumps(error.as_dict(), indent=2, sort_keys=True))
+            else:
+                where = f" (field: {error.field})" if error.field else ""
+                click.echo(f"error: {error.message}{where}", err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def session() -> Session:
+    found = click.get_current_context().find_object(Session)
+    assert found is not None, "every command runs under the ogosync group"
+    return found
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.option("--api-url", envvar="OGOSYNC_API_URL", help="The operator API's URL (default: the local stack).")
+@click.option("--stack", envvar="OGOSYNC_STACK", help="A deployed stack's name: its OperatorApiUrl output is used.")
+@click.option("--profile", envvar="AWS_PROFILE", help="AWS profile for a deployed stack (SigV4 signing).")
+@click.option("--region", envvar="AWS_REGION", help="AWS region of a deployed stack.")
+@click.option(
+    "--home",
+    envvar="OGOSYNC_HOME",
+    type=click.Path(path_type=Path),
+    default=Path.home() / ".ogosync",
+    show_default=True,
+    help="Where `ogosync local up` keeps its state.",
+)
+@click.pass_context
+def cli(
+    ctx: click.Context, api_url: str | None, stack: str | None, profile: str | None, region: str | None, home: Path
+) -> None:
+    """ogosync: connect online stores with the myOGO warehouse, set-up and status."""
+    ctx.obj = Session(Target(api_url=api_url, stack=stack, profile=profile, region=region, home=home))
+
+
+# ---- local stack --------------------------------------------------------------------------------
+
+
+@cli.group("local")
+def local_group() -> None:
+    """The local stack for development (simulated AWS, Centra and myOGO on loopback)."""
+
+
+@local_group.command("up")
+@click.option("--sample/--no-sample", default=True, show_default=True, help="Start a simulated store to set up.")
+@json_option
+@api_errors
+def local_up(sample: bool, as_json: bool) -> None:
+    """Start the local stack in the background (or show the running one)."""
+    home = session().target.home
+    with _spinner("starting the local stack", as_json):
+        state = local.up(home, sample=sample)
+    render.emit(state, as_json, lambda out, data: out.print(render.fields("Local stack", _flat(data))))
+
+
+@local_group.command("down")
+@json_option
+def local_down(as_json: bool) -> None:
+    """Stop the local stack."""
+    stopped = local.down(session().target.home)
+    render.emit({"stopped": stopped}, as_json, lambda out, _: out.print("stopped" if stopped else "not running"))
+
+
+@local_group.command("status")
+@json_option
+def local_status(as_json: bool) -> None:
+    """Show whether the local stack runs, and its URLs."""
+    state = local.running(session().target.home)
+    render.emit(
+        state,
+        as_json,
+        lambda out, data: out.print(render.fields("Local stack", _flat(data)) if data else "not running"),
+    )
+
+
+# ---- integrations -------------------------------------------------------------------------------
+
+
+@cli.group("integrations")
+def integrations_group() -> None:
+    """Create, show, change, pause, resume and delete integrations; the webhook to paste into the store."""
+
+
+@integrations_group.command("list")
+@json_option
+@api_errors
+def integrations_list(as_json: bool) -> None:
+    """List every integration."""
+    render.emit(session().api.call("GET", "/integrations"), as_json, render.integrations)
+
+
+@integrations_group.command("show")
+@click.argument("integration_id")
+@json_option
+@api_errors
+def integrations_show(integration_id: str, as_json: bool) -> None:
+    """Show an integration and its settings (never its credentials)."""
+    render.emit(session().api.call("GET", f"/integrations/{integration_id}"), as_json, render.integration)
+
+
+def _integration_options(create: bool) -> Callable[[F], F]:
+    def decorate(command: F) -> F:
+        options = [
+            click.option("--merchant-name", required=create, help="The merchant's name."),
+            click.option("--store-url", required=create, help="Centra: the Order API plugin's Base URL."),
+            click.option("--myogo-url", help="myOGO API base URL (default https://api.ogoship.com)."),
+            click.option(
+                "--myogo-token-url", help="myOGO OAuth token URL (default https://my.ogoship.com/OAuth/Token)."
+            ),
+            click.option("--warehouse", required=create, help="The myOGO warehouse, e.g. TLL."),
+            click.option("--time-zone", required=create, help="The store's time zone, e.g. Europe/Stockholm."),
+            click.option(
+                "--set",
+                "settings",
+                multiple=True,
+                metavar="NAME=VALUE",
+                help=f"A setting (repeatable), e.g. --set stock_sync_minutes=15. Names: {SETTINGS_HELP}.",
+            ),
+            click.option(
+                "--credentials-file",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                help=f"A JSON file with the credentials ({', '.join(CREDENTIAL_FIELDS)}).",
+            ),
+        ]
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+@integrations_group.command("create")
+@click.argument("integration_id")
+@click.option("--platform", type=click.Choice([p.value for p in Platform]), default="centra", show_default=True)
+@_integration_options(create=True)
+@click.option("--paused", is_flag=True, help="Create it paused: nothing syncs until `integrations resume`.")
+@json_option
+@api_errors
+def integrations_create(integration_id: str, platform: str, paused: bool, as_json: bool, **options: Any) -> None:
+    """Create an integration. Its credentials are checked with the store and myOGO first.
+
+    Credentials come from --credentials-file; any one missing there is asked for at a hidden prompt
+    (webhook_secret may be left empty and added later with `integrations update --webhook-secret`).
+    """
+    credentials = _read_credentials(options["credentials_file"])
+    for name in CREDENTIAL_FIELDS:
+        if name not in credentials and name != "myogo_webhook_key":  # that one comes with a myOGO webhook, later
+            value = click.prompt(name, hide_input=name in SECRET_FIELDS, default="" if name in ADDED_LATER else None)
+            if value:
+                credentials[name] = value
+    body = _integration_body(options) | {"id": integration_id, "platform": platform, "paused": paused}
+    with _spinner("checking the credentials with the store and myOGO", as_json):
+        created = session().api.call("POST", "/integrations", body=body | {"credentials": credentials})
+    render.emit(created, as_json, render.integration)
+
+
+@integrations_group.command("update")
+@click.argument("integration_id")
+@_integration_options(create=False)
+@click.option("--webhook-secret", "ask_webhook_secret", is_flag=True, help="Type the webhook's endpoint secret.")
+@json_option
+@api_errors
+def integrations_update(integration_id: str, ask_webhook_secret: bool, as_json: bool, **options: Any) -> None:
+    """Change settings or rotate credentials (only what is given changes; a changed side is checked again)."""
+    body = _integration_body(options)
+    credentials = _read_credentials(options["credentials_file"])
+    if ask_webhook_secret:
+        credentials["webhook_secret"] = click.prompt("webhook_secret", hide_input=True)
+    if credentials:
+        body["credentials"] = credentials
+    updated = session().api.call("PATCH", f"/integrations/{integration_id}", body=body)
+    render.emit(updated, as_json, render.integration)
+
+
+@integrations_group.command("pause")
+@click.argument("integration_id")
+@json_option
+@api_errors
+def integrations_pause(integration_id: str, as_json: bool) -> None:
+    """Stop every flow of an integration."""
+    render.emit(session().api.call("POST", f"/integrations/{integration_id}/pause"), as_json, render.integration)
+
+
+@integrations_group.command("resume")
+@click.argument("integration_id")
+@json_option
+@api_errors
+def integrations_resume(integration_id: str, as_json: bool) -> None:
+    """Start the flows of a paused integration again (the order poll catches up)."""
+    render.emit(session().api.call("POST", f"/integrations/{integration_id}/resume"), as_json, render.integration)
+
+
+@integrations_group.command("delete")
+@click.argument("integration_id")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@json_option
+@api_errors
+def integrations_delete(integration_id: str, yes: bool, as_json: bool) -> None:
+    """Delete an integration: its state now, its credentials after a recovery window."""
+    if not yes:
+        click.confirm(f"Delete integration {integration_id}?", abort=True)
+    render.emit(session().api.call("DELETE", f"/integrations/{integration_id}"), as_json, render.deleted)
+
+
+@integrations_group.command("webhook")
+@click.argument("integration_id")
+@json_option
+@api_errors
+def integrations_webhook(integration_id: str, as_json: bool) -> None:
+    """The webhook URL to paste into the store, and whether its secret is configured."""
+    render.emit(session().api.call("GET", f"/integrations/{integration_id}/webhook"), as_json, render.webhook)
+
+
+# ---- shipping methods ---------------------------------------------------------------------------
+
+
+@cli.group("shipping")
+def shipping_group() -> None:
+    """The store's shipping methods and their myOGO shipping codes."""
+
+
+@shipping_group.command("list")
+@click.argument("integration_id")
+@json_option
+@api_errors
+def shipping_list(integration_id: str, as_json: bool) -> None:
+    """The store's methods seen in recent orders, with the myOGO code each one gets."""
+    answer = session().api.call("GET", f"/integrations/{integration_id}/shipping-methods")
+    render.emit(answer, as_json, render.shipping_methods)
+
+
+@shipping_group.command("set")
+@click.argument("integration_id")
+@click.argument("store_method")
+@click.argument("myogo_code")
+@json_option
+@api_errors
+def shipping_set(integration_id: str, store_method: str, myogo_code: str, as_json: bool) -> None:
+    """Map a store method to a myOGO shipping code ('*' maps every method without a mapping of its own)."""
+    body = {"store_method": store_method, "myogo_code": myogo_code}
+    answer = session().api.call("PUT", f"/integrations/{integration_id}/shipping-mappings", body=body)
+    render.emit(answer, as_json, render.mapping)
+
+
+@shipping_group.command("unset")
+@click.argument("integration_id")
+@click.argument("store_method")
+@json_option
+@api_errors
+def shipping_unset(integration_id: str, store_method: str, as_json: bool) -> None:
+    """Remove the mapping of a store method."""
+    params = {"store_method": store_method}
+    session().api.call("DELETE", f"/integrations/{integration_id}/shipping-mappings", params=params)
+    result = {"integration_id": integration_id, "store_method": store_method, "removed": True}
+    render.emit(result, as_json, lambda out, _: out.print(f"{integration_id}: mapping of {store_method!r} removed"))
+
+
+# ---- products (store -> myOGO): the `ogosync products refresh|create` group goes here. ----------
+
+
+# ---- orders -------------------------------------------------------------------------------------
+
+
+@cli.group("orders")
+def orders_group() -> None:
+    """An order's history; held orders and their release."""
+
+
+@orders_group.command("show")
+@click.argument("integration_id")
+@click.argument("order_id")
+@click.option("--live/--no-live", default=True, show_default=True, help="Also ask the store and myOGO now.")
+@json_option
+@api_errors
+def orders_show(integration_id: str, order_id: str, live: bool, as_json: bool) -> None:
+    """One order's history across the store, ogosync and myOGO."""
+    params = {"live": str(live).lower()}
+    answer = session().api.call("GET", f"/integrations/{integration_id}/orders/{order_id}", params=params)
+    render.emit(answer, as_json, render.order)
+
+
+@orders_group.command("held")
+@click.argument("integration_id")
+@json_option
+@api_errors
+def orders_held(integration_id: str, as_json: bool) -> None:
+    """Orders kept back, with the reasons."""
+    render.emit(session().api.call("GET", f"/integrations/{integration_id}/held-orders"), as_json, render.held)
+
+
+@orders_group.command("release")
+@click.argument("integration_id")
+@click.argument("order_id", required=False)
+@click.option("--all", "release_all", is_flag=True, help="Release every held order.")
+@json_option
+@api_errors
+def orders_release(integration_id: str, order_id: str | None, release_all: bool, as_json: bool) -> None:
+    """Import held orders again now, after a fix (the import re-reads each order and decides)."""
+    if bool(order_id) == release_all:
+        raise click.UsageError("give an ORDER_ID or --all")
+    path = f"/integrations/{integration_id}/held-orders/" + ("release" if release_all else f"{order_id}/release")
+    render.emit(session().api.call("POST", path), as_json, render.released)
+
+
+# ---- runs, status, dead letters -----------------------------------------------------------------
+
+
+@cli.group("sync")
+def sync_group() -> None:
+    """Run a flow for an integration now."""
+
+
+def _sync_command(flow: Flow) -> None:
+    @sync_group.command(flow.value)
+    @click.option("--integration", "integration_id", required=True, help="The integration to run it for.")
+    @click.option("--wait/--no-wait", default=False, help="Wait until the run has ended and show its result.")
+    @click.option("--timeout", default=300, show_default=True, help="Seconds to wait at most.")
+    @json_option
+    @api_errors
+    def run(integration_id: str, wait: bool, timeout: int, as_json: bool) -> None:
+        api = session().api
+        queued = api.call("POST", f"/integrations/{integration_id}/flows/{flow.value}/run")
+        if not wait:
+            render.emit(queued, as_json, render.flow_run)
+            return
+        with _spinner(f"waiting for the {flow.value} run of {integration_id}", as_json):
+            state = _wait_for_run(api, integration_id, flow, queued["enqueued_at"], timeout)
+        render.emit(state, as_json, render.flows)
+
+    run.__doc__ = f"Run the {flow.value} flow of an integration now (a job on the flow's queue)."
+
+
+for _flow in Flow:
+    _sync_command(_flow)
+
+
+@cli.command("status")
+@click.option("--integration", "integration_id", help="Only this integration.")
+@json_option
+@api_errors
+def status(integration_id: str | None, as_json: bool) -> None:
+    """Per integration and flow: last run, result and counts, lag, errors; the work queues."""
+    if integration_id:
+        render.emit(session().api.call("GET", f"/integrations/{integration_id}/status"), as_json, render.flows)
+    else:
+        render.emit(session().api.call("GET", "/status"), as_json, render.overview)
+
+
+@cli.group("dlq")
+def dlq_group() -> None:
+    """Dead-letter queues: what is in them, and moving it back."""
+
+
+@dlq_group.command("list")
+@json_option
+@api_errors
+def dlq_list(as_json: bool) -> None:
+    """Messages waiting, in flight and dead-lettered, per work queue."""
+    render.emit(session().api.call("GET", "/queues"), as_json, render.queues)
+
+
+@dlq_group.command("redrive")
+@click.option("--queue", help="One work queue (default: every queue with dead letters).")
+@click.option("--max", "max_messages", default=1000, show_default=True, help="Messages to move at most, per queue.")
+@json_option
+@api_errors
+def dlq_redrive(queue: str | None, max_messages: int, as_json: bool) -> None:
+    """Move dead-lettered messages back to their queue, to be processed again."""
+    api = session().api
+    depths = [q for q in api.call("GET", "/queues") if queue in (None, q["queue"])]
+    if queue and not depths:
+        raise ApiError(404, "unknown_queue", f"no queue {queue!r}")
+    results = []
+    with _progress(as_json) as progress:
+        for depth in depths:
+            if not depth["dead_letters"] and queue is None:
+                continue
+            total = min(max_messages, depth["dead_letters"] or 0)
+            task = progress.add_task(depth["queue"], total=total)
+            result = {"queue": depth["queue"], "moved": 0, "failed": 0, "dead_letters_left": depth["dead_letters"]}
+            while result["moved"] + result["failed"] < max_messages:
+                step = min(100, max_messages - result["moved"] - result["failed"])
+                answer = api.call("POST", f"/queues/{depth['queue']}/redrive", params={"max_messages": step})
+                result["moved"] += answer["moved"]
+                result["failed"] += answer["failed"]
+                result["dead_letters_left"] = answer["dead_letters_left"]
+                progress.update(task, advance=answer["moved"] + answer["failed"])
+                if answer["moved"] + answer["failed"] < step or not answer["dead_letters_left"]:
+                    break
+            results.append(result)
+    render.emit(
+        results,
+        as_json,
+        lambda out, data: out.print(
+            render.table(
+                "Redriven", ("queue", "moved", "failed", "dead letters left"), [list(r.values()) for r in data]
+            )
+        ),
+    )
+
+
+@cli.command("openapi")
+@api_errors
+def openapi() -> None:
+    """Print the operator API's OpenAPI document."""
+    click.echo(json.dumps(session().api.call("GET", "/openapi.json"), indent=2))
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+
+
+def _integration_body(options: dict[str, Any]) -> dict[str, Any]:
+    names = {
+        "merchant_name": "merchant_name",
+        "store_url": "store_base_url",
+        "myogo_url": "myogo_base_url",
+        "myogo_token_url": "myogo_token_url",
+        "warehouse": "warehouse",
+        "time_zone": "time_zone",
+    }
+    body = {field: options[option] for option, field in names.items() if options.get(option) is not None}
+    if options.get("settings"):
+        body["settings"] = dict(_setting(text) for text in options["settings"])
+    return body
+
+
+def _setting(text: str) -> tuple[str, Any]:
+    name, separator, value = text.partition("=")
+    if not separator or not name:
+        raise click.BadParameter(f"{text!r} is not NAME=VALUE", param_hint="--set")
+    try:
+        return name, json.loads(value)  # numbers, true/false, null
+    except json.JSONDecodeError:
+        return name, value
+
+
+def _read_credentials(path: Path | None) -> dict[str, str]:
+    if path is None:
+        return {}
+    try:
+        values = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        # Not the JSON error's text: it quotes the file's content.
+        raise click.BadParameter(f"{path} is not a readable JSON file ({type(exc).__name__})") from None
+    if not isinstance(values, dict) or not set(values) <= set(CREDENTIAL_FIELDS):
+        raise click.BadParameter(f"{path} must be a JSON object with only: {', '.join(CREDENTIAL_FIELDS)}")
+    return {name: str(value) for name, value in values.items()}
+
+
+def _wait_for_run(api: OperatorClient, integration_id: str, flow: Flow, enqueued_at: str, timeout: int) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        state = api.call("GET", f"/integrations/{integration_id}/status")
+        run = next(f for f in state["flows"] if f["flow"] == flow.value)
+        if run["last_run_started"] and run["last_run_ended"] and run["last_run_started"] >= enqueued_at:
+            return state
+        if time.monotonic() > deadline:
+            raise ApiError(0, "timeout", f"the {flow.value} run has not ended after {timeout} s: see `ogosync status`")
+        time.sleep(1)
+
+
+def _flat(state: dict[str, Any]) -> dict[str, Any]:
+    sample = state.get("sample") or {}
+    return {k: v for k, v in state.items() if k != "sample"} | {f"sample {k}": v for k, v in sample.items()}
+
+
+def _progress(as_json: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=render.console(stderr=True),
+        transient=True,
+        disable=as_json,
+    )
+
+
+def _spinner(message: str, as_json: bool) -> Progress:
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn(message),
+        TimeElapsedColumn(),
+        console=render.console(stderr=True),
+        transient=True,
+        disable=as_json,
+    )
+    progress.add_task(message, total=None)
+    return progress
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The console script; `argv` for calls from Python (the demo, tests)."""
+    try:
+        cli.main(args=argv, prog_name="ogosync", standalone_mode=True)
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    return 0

@@ -1,0 +1,165 @@
+"""Terminal output: readable tables for people, the same data as JSON for scripts (--json)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+_UTC_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|\+00:00)$")
+
+
+def console(*, stderr: bool = False) -> Console:
+    """A console on the current streams (made per command, so that captured output in tests is seen)."""
+    return Console(stderr=stderr, soft_wrap=False, highlight=False)
+
+
+def emit(data: Any, as_json: bool, show: Callable[[Console, Any], None]) -> None:
+    if as_json:
+        click.echo(json.dumps(data, indent=2, sort_keys=True))
+    else:
+        show(console(), data)
+
+
+def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, header: bool = True) -> Table:
+    result = Table(title=title, title_justify="left", header_style="bold", show_header=header)
+    for column in columns:
+        result.add_column(column, overflow="fold")
+    for row in rows:
+        result.add_row(*(text(value) for value in row))
+    return result
+
+
+def fields(title: str, values: Mapping[str, Any]) -> Table:
+    """A two-column table of names and values."""
+    return table(title, ("name", "value"), values.items(), header=False)
+
+
+def text(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, str) and _UTC_TIME.match(value):
+        return f"{value[:10]} {value[11:19]} UTC"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{key}={text(item)}" for key, item in value.items()) or "-"
+    if isinstance(value, list):
+        return "; ".join(text(item) for item in value) or "-"
+    return str(value)
+
+
+def holds(values: list[Mapping[str, Any]]) -> str:
+    return "; ".join(f"{hold['reason']}: {hold['detail']}" for hold in values) or "-"
+
+
+# ---- the API's answers --------------------------------------------------------------------------
+
+
+def integrations(out: Console, data: list[dict[str, Any]]) -> None:
+    rows = [(i["id"], i["platform"], i["merchant_name"], i["status"], i["warehouse"], i["time_zone"]) for i in data]
+    out.print(table("Integrations", ("id", "platform", "merchant", "status", "warehouse", "time zone"), rows))
+
+
+def integration(out: Console, data: dict[str, Any]) -> None:
+    out.print(fields(f"Integration {data['id']}", {k: v for k, v in data.items() if k != "settings"}))
+    out.print(fields("Settings", data["settings"]))
+
+
+def deleted(out: Console, data: dict[str, Any]) -> None:
+    out.print(
+        f"Deleted {data['integration_id']}: {data['removed_items']} items removed; order bindings kept until "
+        f"{data['order_bindings_kept_until']}; the secret is deleted after {data['secret_deleted_after_days']} days."
+    )
+
+
+def webhook(out: Console, data: dict[str, Any]) -> None:
+    out.print(fields(f"Webhook of {data['integration_id']}", data))
+
+
+def shipping_methods(out: Console, data: dict[str, Any]) -> None:
+    rows = [
+        (m["store_method"], m["myogo_code"] or "(none: orders are held)", m["by_default"], m["orders_seen"])
+        for m in data["methods"]
+    ]
+    out.print(
+        table(
+            f"Shipping methods of {data['integration_id']} ({data['orders_read']} recent orders read)",
+            ("store method", "myOGO code", "by default '*'", "orders seen"),
+            rows,
+        )
+    )
+    out.print(f"default '*': {text(data['default_code'])}")
+    if data.get("store_error"):
+        out.print(f"[red]the store could not be read:[/red] {data['store_error']}")
+
+
+def mapping(out: Console, data: dict[str, Any]) -> None:
+    out.print(f"{data['integration_id']}: store method {data['store_method']!r} -> myOGO {data['myogo_code']!r}")
+
+
+def flows(out: Console, state: dict[str, Any]) -> None:
+    rows = [
+        (
+            f["flow"],
+            "yes" if f["deployed"] else "no",
+            f["result"],
+            f["last_run_ended"],
+            "-" if f["lag_seconds"] is None else f"{f['lag_seconds']} s",
+            f["overdue"],
+            f["last_counts"],
+            f["last_error"],
+        )
+        for f in state["flows"]
+    ]
+    title = f"{state['integration_id']} ({state['status']}, {state['held_orders']} held orders)"
+    columns = ("flow", "deployed", "result", "last run ended", "lag", "overdue", "counts", "last error")
+    out.print(table(title, columns, rows))
+
+
+def queues(out: Console, data: list[dict[str, Any]]) -> None:
+    rows = [(q["queue"], q["waiting"], q["in_flight"], q["dead_letters"]) for q in data]
+    out.print(table("Work queues", ("queue", "waiting", "in flight", "dead letters"), rows))
+
+
+def overview(out: Console, data: dict[str, Any]) -> None:
+    for state in data["integrations"]:
+        flows(out, state)
+    if not data["integrations"]:
+        out.print("No integrations yet: ogosync integrations create --help")
+    queues(out, data["queues"])
+
+
+def order(out: Console, data: dict[str, Any]) -> None:
+    summary = {
+        "reference in myOGO": data["reference"],
+        "in ogosync": data["status"] or "not seen yet",
+        "holds": holds(data["holds"]),
+        "skip reason": data["skip_reason"],
+        "attempts": data["attempts"],
+        "last error": data["last_error"],
+    }
+    for side in ("store", "myogo"):
+        if data.get(side) is not None:
+            summary[f"{side} now"] = {k: v for k, v in data[side].items() if v not in (None, [], "")}
+    out.print(fields(f"Order {data['order_id']} of {data['integration_id']}", summary))
+    out.print(table("History", ("at", "where", "event"), ((e["at"], e["where"], e["event"]) for e in data["timeline"])))
+
+
+def held(out: Console, data: list[dict[str, Any]]) -> None:
+    rows = [(h["order_id"], h["placed_at"], holds(h["holds"])) for h in data]
+    out.print(table(f"Held orders ({len(data)})", ("order", "placed", "reasons"), rows))
+
+
+def released(out: Console, data: dict[str, Any]) -> None:
+    count = len(data["order_ids"])
+    out.print(f"{count} order(s) of {data['integration_id']} queued for a new import: {text(data['order_ids'])}")
+
+
+def flow_run(out: Console, data: dict[str, Any]) -> None:
+    out.print(f"The {data['flow']} flow of {data['integration_id']} is queued ({data['enqueued_at']}).")

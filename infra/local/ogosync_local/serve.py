@@ -1,0 +1,107 @@
+"""`python -m ogosync_local.serve --home DIR`: the local stack as a long-running process, for the ogosync CLI.
+
+`ogosync local up` starts it in the background. It serves the operator API and the webhook receiver on loopback,
+runs the workers the way Lambda would (the queues drained every second, the scheduler every minute), and writes
+DIR/local.json with its URLs, which the CLI reads by default. With a sample (the default) it also starts a simulated
+Centra store with products and orders and a myOGO account, and writes their credentials to a file only its owner
+can read, so that a person can set the integration up with the CLI, step by step (README). SIGTERM stops it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from ogosync.models import Flow
+from ogosync_local.stack import CentraMerchant, LocalStack
+
+STATE_FILE = "local.json"
+SAMPLE_INTEGRATION = "demo-centra"
+SAMPLE_SHIPPING_CODES = {"POSTI", "POSTI-EXPRESS", "POSTI-NOUTO"}
+SAMPLE_CATALOG = {("TS100", "BLK", "M"): 40, ("TS100", "BLK", "L"): 25, ("HD200", "GRY", "S"): 12}
+SCHEDULER_EVERY_S = 60.0
+
+
+def write_private(path: Path, data: dict[str, Any]) -> None:
+    """Write JSON readable by its owner only, atomically (a reader never sees half a file)."""
+    partial = path.with_suffix(".tmp")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        json.dump(data, file, indent=2)
+    partial.replace(path)
+
+
+def add_sample_store(stack: LocalStack) -> CentraMerchant:
+    """A Centra store with three sizes in stock and orders with three shipping methods; the sizes are in myOGO."""
+    merchant = stack.add_centra_merchant(SAMPLE_INTEGRATION, shipping_codes=SAMPLE_SHIPPING_CODES)
+    sizes = []
+    for index, ((sku, variant, size), units) in enumerate(SAMPLE_CATALOG.items()):
+        merchant.centra.add_product(sku, variant, size, ean=f"73500000{index:05d}", name=f"Product {sku}", stock=units)
+        stack.myogo.add_product(merchant.merchant_id, f"{sku}{variant}{size}", stock=units)
+        sizes.append(f"{sku}{variant}{size}")
+    for number, method in enumerate(["standard", "standard", "standard", "express", "pickup", "standard"]):
+        merchant.centra.add_order([{"product": sizes[number % len(sizes)], "qty": 1}], shipping_list=method)
+    return merchant
+
+
+def serve(home: Path, *, sample: bool, tick_s: float = 1.0) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    with LocalStack(quiet=True) as stack:
+        state: dict[str, Any] = {
+            "pid": os.getpid(),
+            "operator_url": stack.operator.base_url,
+            "webhook_url": stack.gateway.base_url,
+            "myogo_url": stack.myogo.root_url,
+            "myogo_token_url": stack.myogo_token_url,
+        }
+        if sample:
+            merchant = add_sample_store(stack)
+            credentials_file = home / f"{SAMPLE_INTEGRATION}-credentials.json"
+            write_private(credentials_file, merchant.secret_values)
+            state["sample"] = {
+                "integration_id": SAMPLE_INTEGRATION,
+                "store_url": merchant.centra.base_url,
+                "time_zone": merchant.time_zone,
+                "shipping_codes": sorted(SAMPLE_SHIPPING_CODES),
+                "credentials_file": str(credentials_file),
+            }
+        state_file = home / STATE_FILE
+        write_private(state_file, state)
+        try:
+            _pump(stack, stop, tick_s)
+        finally:
+            state_file.unlink(missing_ok=True)
+
+
+def _pump(stack: LocalStack, stop: threading.Event, tick_s: float) -> None:
+    """What Lambda's event sources and EventBridge Scheduler do in the cloud."""
+    next_schedule = time.monotonic()
+    while not stop.is_set():
+        if time.monotonic() >= next_schedule:
+            stack.run_scheduler()
+            next_schedule += SCHEDULER_EVERY_S
+        for flow in Flow:
+            stack.run_flow(flow)
+        stack.run_order_workers()
+        stop.wait(tick_s)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--home", type=Path, required=True, help="where to write local.json (and the sample's files)")
+    parser.add_argument("--no-sample", action="store_true", help="no simulated store and myOGO account")
+    args = parser.parse_args(argv)
+    serve(args.home, sample=not args.no_sample)
+
+
+if __name__ == "__main__":
+    main()

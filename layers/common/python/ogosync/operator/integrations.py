@@ -1,0 +1,178 @@
+"""Integrations: create, read, update, pause and resume, delete; the webhook URL to paste into the store.
+
+Credentials are checked with one cheap call to each side before anything is written, go to Secrets Manager only,
+and are never part of an answer.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+from ogosync.errors import AuthenticationError, ConcurrencyConflictError, PlatformError, TransientPlatformError
+from ogosync.models import Credentials, Integration, IntegrationStatus
+from ogosync.operator.deps import OperatorDeps
+from ogosync.operator.errors import OperatorError, conflict, validated
+from ogosync.operator.schemas import (
+    CredentialsPatch,
+    IntegrationCreate,
+    IntegrationDeleted,
+    IntegrationPatch,
+    WebhookInfo,
+)
+from ogosync.ports import AccessCheck
+
+STORE, MYOGO = "store", "myogo"
+_STORE_FIELDS = frozenset({"store_base_url", "store_api_key"})
+_MYOGO_FIELDS = frozenset(
+    {
+        "myogo_base_url",
+        "myogo_token_url",
+        "myogo_merchant_id",
+        "myogo_secret_token",
+        "myogo_client_id",
+        "myogo_client_secret",
+    }
+)
+_BLAME = {  # the request field to point at when a side refuses the credentials or cannot be reached
+    (STORE, True): "credentials.store_api_key",
+    (STORE, False): "store_base_url",
+    (MYOGO, True): "credentials.myogo_secret_token",
+    (MYOGO, False): "myogo_base_url",
+}
+
+
+def list_integrations(deps: OperatorDeps) -> list[Integration]:
+    return sorted(deps.state.list_integrations(), key=lambda integration: integration.id)
+
+
+def get_integration(integration_id: str, deps: OperatorDeps) -> Integration:
+    return deps.integration(integration_id)
+
+
+def create_integration(request: IntegrationCreate, deps: OperatorDeps) -> Integration:
+    values = request.model_dump(exclude={"credentials", "paused"})
+    integration = validated(Integration, values | {"secret_name": deps.secret_prefix + request.id})
+    if deps.state.get_integration(integration.id) is not None:
+        raise _exists(integration.id)
+    credentials = request.credentials.to_credentials()
+    check_access(integration, credentials, {STORE, MYOGO}, deps)
+    # Claim the id first (paused, so nothing runs without credentials), then write the secret, then go live.
+    claimed = integration.model_copy(update={"status": IntegrationStatus.PAUSED})
+    try:
+        deps.config.create_integration(claimed)
+    except ConcurrencyConflictError:
+        raise _exists(integration.id) from None
+    try:
+        deps.secret_writer.write(integration.secret_name, credentials)
+    except Exception:
+        deps.config.delete_integration(integration.id, deps.clock())
+        raise
+    if request.paused:
+        return claimed
+    live = claimed.model_copy(update={"status": IntegrationStatus.ACTIVE})
+    deps.config.update_integration(claimed, live)
+    return live
+
+
+def update_integration(integration_id: str, request: IntegrationPatch, deps: OperatorDeps) -> Integration:
+    current = deps.integration(integration_id)
+    changes: dict[str, Any] = request.model_dump(exclude={"settings", "credentials"}, exclude_unset=True)
+    if request.settings is not None:
+        changed_settings = {name: getattr(request.settings, name) for name in request.settings.model_fields_set}
+        changes["settings"] = current.settings.model_copy(update=changed_settings).model_dump()
+    updated = validated(Integration, current.model_dump() | changes)
+    credentials = _rotated(current, request.credentials, deps)
+    touched = set(changes) | (request.credentials.model_fields_set if request.credentials else set())
+    sides = {side for side, fields in ((STORE, _STORE_FIELDS), (MYOGO, _MYOGO_FIELDS)) if touched & fields}
+    if sides:
+        check_access(updated, credentials or deps.secrets.credentials(current), sides, deps)
+    if credentials is not None:
+        deps.secret_writer.write(current.secret_name, credentials)
+    deps.config.update_integration(current, updated)
+    return updated
+
+
+def set_paused(integration_id: str, paused: bool, deps: OperatorDeps) -> Integration:
+    current = deps.integration(integration_id)
+    status = IntegrationStatus.PAUSED if paused else IntegrationStatus.ACTIVE
+    updated = current.model_copy(update={"status": status})
+    deps.config.update_integration(current, updated)
+    return updated
+
+
+def delete_integration(integration_id: str, deps: OperatorDeps) -> IntegrationDeleted:
+    """Pause (no new work starts), schedule the secret's deletion, then remove the state. Each step can be run
+    again, so a delete that failed half-way is finished by deleting again."""
+    current = set_paused(integration_id, True, deps)
+    deps.secret_writer.schedule_deletion(current.secret_name, deps.secret_recovery_days)
+    keep_until = deps.clock() + timedelta(days=deps.keep_order_bindings_days)
+    removed = deps.config.delete_integration(integration_id, keep_until)
+    return IntegrationDeleted(
+        integration_id=integration_id,
+        removed_items=removed,
+        order_bindings_kept_until=keep_until,
+        secret_deleted_after_days=deps.secret_recovery_days,
+    )
+
+
+def webhook_info(integration_id: str, deps: OperatorDeps) -> WebhookInfo:
+    integration = deps.integration(integration_id)
+    url = f"{deps.webhook_base_url.rstrip('/')}/webhooks/{integration.platform}/{integration.id}"
+    configured = bool(deps.secrets.credentials(integration).webhook_secret.get_secret_value())
+    return WebhookInfo(
+        integration_id=integration.id,
+        platform=integration.platform,
+        url=url,
+        secret_configured=configured,
+        instructions=(
+            "In Centra: System -> Stores -> your store -> + Plugin method -> Centra Webhook, Integration API mode. "
+            "Paste this URL and type an Endpoint secret; give ogosync the same secret as credentials.webhook_secret "
+            "(ogosync integrations update <id> --webhook-secret)."
+        ),
+    )
+
+
+def check_access(integration: Integration, credentials: Credentials, sides: set[str], deps: OperatorDeps) -> None:
+    """One cheap call to each side, both at once; a 422 says which side failed and why (never with a secret)."""
+    checks = {side: check for side, check in deps.access_checks(integration, credentials).items() if side in sides}
+    try:
+        with ThreadPoolExecutor(max_workers=len(checks) or 1) as pool:
+            outcomes = dict(zip(checks, pool.map(_failure, checks.values()), strict=True))
+    finally:
+        for check in checks.values():
+            check.close()
+    failures = {side: failure for side in (STORE, MYOGO) if (failure := outcomes.get(side)) is not None}
+    if not failures:
+        return
+    message = "; ".join(f"{side}: {reason}" for side, (_, reason) in failures.items())
+    first_side, (first_refused, _) = next(iter(failures.items()))
+    raise OperatorError(422, "credentials_check_failed", message, _BLAME[(first_side, first_refused)])
+
+
+def _failure(check: AccessCheck) -> tuple[bool, str] | None:
+    """(credentials refused?, reason) of a failed check; None when it passed."""
+    try:
+        check.check_access()
+    except AuthenticationError as exc:
+        return True, f"the credentials were refused ({exc})"
+    except TransientPlatformError as exc:
+        return False, f"could not be reached or is unavailable ({exc}); check the URL or try again"
+    except PlatformError as exc:
+        return False, f"the check call failed ({exc}); check the URL"
+    return None
+
+
+def _rotated(current: Integration, patch: CredentialsPatch | None, deps: OperatorDeps) -> Credentials | None:
+    if patch is None or not patch.model_fields_set:
+        return None
+    changes = patch.model_dump(exclude_unset=True)
+    if "webhook_secret" in changes and changes["webhook_secret"] is None:  # null clears it: webhooks are refused
+        changes["webhook_secret"] = ""
+    values = deps.secrets.credentials(current).model_dump() | changes
+    return validated(Credentials, values, prefix="credentials.")
+
+
+def _exists(integration_id: str) -> OperatorError:
+    return conflict("integration_exists", f"an integration with id {integration_id!r} exists already")

@@ -1,0 +1,34 @@
+"""Run a flow now, and the work queues: depths and the redrive of what waits in their dead-letter queues."""
+
+from __future__ import annotations
+
+from ogosync.models import Flow, FlowJob, IntegrationStatus
+from ogosync.operator.deps import OperatorDeps
+from ogosync.operator.errors import conflict, not_found
+from ogosync.operator.schemas import FlowRun
+from ogosync.ports import QueueDepth, RedriveCount
+
+
+def run_flow(integration_id: str, flow: Flow, deps: OperatorDeps) -> FlowRun:
+    integration = deps.integration(integration_id)
+    if integration.status is IntegrationStatus.PAUSED:
+        raise conflict("integration_paused", f"integration {integration.id} is paused: resume it first")
+    queue = deps.flow_queues.get(flow)
+    if queue is None:
+        raise conflict("flow_not_deployed", f"the {flow} flow has no queue in this deployment")
+    job = FlowJob(integration_id=integration.id, flow=flow, scheduled_for=deps.clock())
+    queue.send([job])
+    return FlowRun(integration_id=integration.id, flow=flow, enqueued_at=job.scheduled_for)
+
+
+def queue_depths(deps: OperatorDeps) -> list[QueueDepth]:
+    return [deps.work_queues.depth(name) for name in deps.work_queues.names()]
+
+
+def redrive(queue: str, max_messages: int, deps: OperatorDeps) -> RedriveCount:
+    if queue not in deps.work_queues.names():
+        known = ", ".join(deps.work_queues.names())
+        raise not_found("unknown_queue", f"no queue {queue!r} in this deployment (there are: {known})")
+    if deps.work_queues.depth(queue).dead_letters is None:
+        raise conflict("no_dead_letter_queue", f"queue {queue!r} has no dead-letter queue")
+    return deps.work_queues.redrive(queue, max_messages)

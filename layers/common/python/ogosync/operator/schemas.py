@@ -1,0 +1,252 @@
+"""What the operator API takes and answers. Credentials come in and never go out: no answer model has a field
+that could hold one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr
+
+from ogosync.models import (
+    INTEGRATION_ID_PATTERN,
+    BindingStatus,
+    Credentials,
+    Flow,
+    Hold,
+    Integration,
+    IntegrationSettings,
+    IntegrationStatus,
+    Platform,
+)
+from ogosync.ports import QueueDepth
+
+SecretText = Annotated[SecretStr, Field(min_length=1, max_length=1000)]
+PlainText = Annotated[str, Field(min_length=1, max_length=200)]
+Url = Annotated[str, Field(pattern=r"^https?://\S+$", max_length=500)]
+_NO_EDGE_SPACE = r"^\S(.*\S)?$"
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx and 5xx answer of the operator API."""
+
+    status: int
+    code: str = Field(description="a short word for scripts, e.g. unknown_integration, invalid_request")
+    message: str = Field(description="what went wrong, for a person")
+    field: str | None = Field(default=None, description="the request field at fault, when there is one")
+
+
+# ---- integrations -------------------------------------------------------------------------------
+
+
+class CredentialsIn(Request):
+    """The secrets of an integration. Kept in Secrets Manager, never returned."""
+
+    store_api_key: SecretText = Field(description="Centra: the Order API plugin's secret API key")
+    webhook_secret: Annotated[SecretStr, Field(max_length=1000)] | None = Field(
+        default=None, description="the Endpoint secret typed in the store's webhook plugin; can be added later"
+    )
+    myogo_merchant_id: PlainText
+    myogo_secret_token: SecretText
+    myogo_client_id: PlainText
+    myogo_client_secret: SecretText
+    myogo_webhook_key: Annotated[SecretStr, Field(max_length=1000)] | None = Field(
+        default=None, description="the key of myOGO's OrderShipped webhook, where the merchant registered one"
+    )
+
+    def to_credentials(self) -> Credentials:
+        return Credentials(
+            store_api_key=self.store_api_key,
+            webhook_secret=self.webhook_secret or SecretStr(""),
+            myogo_merchant_id=self.myogo_merchant_id,
+            myogo_secret_token=self.myogo_secret_token,
+            myogo_client_id=self.myogo_client_id,
+            myogo_client_secret=self.myogo_client_secret,
+            myogo_webhook_key=self.myogo_webhook_key,
+        )
+
+
+class CredentialsPatch(Request):
+    """Credentials to rotate; the ones not sent stay as they are."""
+
+    store_api_key: SecretText | None = None
+    webhook_secret: Annotated[SecretStr, Field(max_length=1000)] | None = None
+    myogo_merchant_id: PlainText | None = None
+    myogo_secret_token: SecretText | None = None
+    myogo_client_id: PlainText | None = None
+    myogo_client_secret: SecretText | None = None
+    myogo_webhook_key: Annotated[SecretStr, Field(max_length=1000)] | None = None
+
+
+class IntegrationCreate(Request):
+    """A new integration (seed 004, "Installing the integration"). Intervals and options are in `settings`."""
+
+    id: str = Field(pattern=INTEGRATION_ID_PATTERN, description="lower case letters, digits and dashes")
+    platform: Platform
+    merchant_name: PlainText
+    store_base_url: Url = Field(description="Centra: the Order API plugin's Base URL")
+    myogo_base_url: Url = Integration.model_fields["myogo_base_url"].default
+    myogo_token_url: Url = Integration.model_fields["myogo_token_url"].default
+    warehouse: str = Field(min_length=1, max_length=20, description="the myOGO warehouse, e.g. TLL")
+    time_zone: str = Field(min_length=1, max_length=64, description="the store's time zone, e.g. Europe/Stockholm")
+    settings: IntegrationSettings = Field(default_factory=IntegrationSettings)
+    paused: bool = Field(default=False, description="create it paused: nothing syncs until it is resumed")
+    credentials: CredentialsIn
+
+
+class IntegrationPatch(Request):
+    """Changes to an integration; what is not sent stays. In `settings` too, only the fields sent change."""
+
+    merchant_name: PlainText | None = None
+    store_base_url: Url | None = None
+    myogo_base_url: Url | None = None
+    myogo_token_url: Url | None = None
+    warehouse: Annotated[str, Field(min_length=1, max_length=20)] | None = None
+    time_zone: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    settings: IntegrationSettings | None = None
+    credentials: CredentialsPatch | None = None
+
+
+class IntegrationDeleted(BaseModel):
+    integration_id: str
+    removed_items: int
+    order_bindings_kept_until: datetime = Field(
+        description="order bindings stay until then, so that an integration created again with this id and store "
+        "cannot send an order twice"
+    )
+    secret_deleted_after_days: int
+
+
+class WebhookInfo(BaseModel):
+    integration_id: str
+    platform: Platform
+    url: str = Field(description="the URL to paste into the store's webhook plugin")
+    secret_configured: bool = Field(description="whether ogosync has the webhook's endpoint secret")
+    instructions: str
+
+
+# ---- shipping methods ---------------------------------------------------------------------------
+
+
+class ShippingMethod(BaseModel):
+    store_method: str
+    myogo_code: str | None = Field(description="the myOGO shipping code orders with this method get; None: held")
+    by_default: bool = Field(description="the code comes from the default mapping '*'")
+    orders_seen: int = Field(description="recent store orders with this method")
+
+
+class ShippingMethods(BaseModel):
+    integration_id: str
+    default_code: str | None = Field(description="the code of the default mapping '*', if any")
+    methods: list[ShippingMethod]
+    orders_read: int
+    store_error: str | None = Field(default=None, description="why the store's recent orders could not be read")
+
+
+class ShippingMappingIn(Request):
+    store_method: str = Field(
+        min_length=1, max_length=200, pattern=_NO_EDGE_SPACE, description="the store's method; '*' for all others"
+    )
+    myogo_code: str = Field(min_length=1, max_length=100, pattern=_NO_EDGE_SPACE)
+
+
+class ShippingMapping(BaseModel):
+    integration_id: str
+    store_method: str
+    myogo_code: str
+
+
+# ---- status ---------------------------------------------------------------------------------------
+
+
+class FlowStatus(BaseModel):
+    flow: Flow
+    deployed: bool = Field(description="the flow has a queue in this deployment")
+    interval_minutes: int
+    result: str = Field(description="never_run, ok or errors")
+    last_run_started: AwareDatetime | None = None
+    last_run_ended: AwareDatetime | None = None
+    last_counts: dict[str, int] = Field(default_factory=dict)
+    last_error: str | None = None
+    watermark: AwareDatetime | None = None
+    lag_seconds: int | None = Field(default=None, description="seconds since the last run ended")
+    overdue: bool = Field(description="active and deployed, but no run ended within two intervals")
+
+
+class IntegrationState(BaseModel):
+    integration_id: str
+    status: IntegrationStatus
+    flows: list[FlowStatus]
+    held_orders: int
+
+
+class Overview(BaseModel):
+    integrations: list[IntegrationState]
+    queues: list[QueueDepth]
+
+
+class OrderEvent(BaseModel):
+    at: AwareDatetime
+    where: str = Field(description="store, ogosync or myogo")
+    event: str
+
+
+class StoreSide(BaseModel):
+    found: bool
+    state: str | None = None
+    shipping_method: str | None = None
+    holds: list[Hold] = Field(default_factory=list)
+    error: str | None = None
+
+
+class WarehouseSide(BaseModel):
+    found: bool
+    status: str | None = None
+    tracking_number: str | None = None
+    tracking_url: str | None = None
+    error: str | None = None
+
+
+class OrderHistory(BaseModel):
+    integration_id: str
+    order_id: str
+    reference: str
+    status: BindingStatus | None = Field(description="where ogosync has the order; None: not seen yet")
+    holds: list[Hold] = Field(default_factory=list)
+    skip_reason: str | None = None
+    attempts: int = 0
+    last_error: str | None = None
+    timeline: list[OrderEvent]
+    store: StoreSide | None = Field(default=None, description="what the store says now (live=true)")
+    myogo: WarehouseSide | None = Field(default=None, description="what myOGO says now (live=true)")
+
+
+class HeldOrder(BaseModel):
+    order_id: str
+    reference: str
+    holds: list[Hold]
+    placed_at: AwareDatetime | None
+    first_seen_at: AwareDatetime
+    updated_at: AwareDatetime
+
+
+class Released(BaseModel):
+    integration_id: str
+    order_ids: list[str] = Field(description="orders queued for a new import; the import re-reads and re-decides")
+
+
+# ---- runs and queues ----------------------------------------------------------------------------
+
+
+class FlowRun(BaseModel):
+    integration_id: str
+    flow: Flow
+    enqueued_at: AwareDatetime
+
+
+class RedriveIn(Request):
+    max_messages: int = Field(default=100, ge=1, le=1000)

@@ -1,0 +1,63 @@
+"""Shipping methods: the store's methods seen in recent orders, joined with their myOGO shipping codes (SHIP#)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from itertools import islice
+
+from ogosync.errors import PlatformError
+from ogosync.models import StoreOrder
+from ogosync.operator.deps import OperatorDeps
+from ogosync.operator.errors import not_found
+from ogosync.operator.schemas import ShippingMapping, ShippingMappingIn, ShippingMethod, ShippingMethods
+from ogosync.sync.orders import DEFAULT_SHIPPING_KEY
+
+LOOKBACK_DAYS = 30
+MAX_ORDERS_READ = 500  # enough to see every method a store uses, few enough to answer in seconds
+
+
+def shipping_methods(integration_id: str, deps: OperatorDeps) -> ShippingMethods:
+    integration = deps.integration(integration_id)
+    mapping = deps.state.shipping_map(integration.id)
+    seen: Counter[str] = Counter()
+    read, store_error = 0, None
+    try:
+        since = deps.clock() - timedelta(days=LOOKBACK_DAYS)
+        for order in islice(deps.store(integration).orders_placed_since(since), MAX_ORDERS_READ):
+            read += 1
+            if isinstance(order, StoreOrder) and order.shipping_method:
+                seen[order.shipping_method] += 1
+    except PlatformError as exc:
+        store_error = str(exc)
+    default = mapping.get(DEFAULT_SHIPPING_KEY)
+    names = sorted(set(seen) | set(mapping) - {DEFAULT_SHIPPING_KEY}, key=lambda name: (-seen[name], name))
+    return ShippingMethods(
+        integration_id=integration.id,
+        default_code=default,
+        methods=[
+            ShippingMethod(
+                store_method=name,
+                myogo_code=mapping.get(name, default),
+                by_default=name not in mapping and default is not None,
+                orders_seen=seen[name],
+            )
+            for name in names
+        ],
+        orders_read=read,
+        store_error=store_error,
+    )
+
+
+def set_shipping_mapping(integration_id: str, request: ShippingMappingIn, deps: OperatorDeps) -> ShippingMapping:
+    integration = deps.integration(integration_id)
+    deps.state.put_shipping_mapping(integration.id, request.store_method, request.myogo_code)
+    return ShippingMapping(
+        integration_id=integration.id, store_method=request.store_method, myogo_code=request.myogo_code
+    )
+
+
+def delete_shipping_mapping(integration_id: str, store_method: str, deps: OperatorDeps) -> None:
+    integration = deps.integration(integration_id)
+    if not deps.config.delete_shipping_mapping(integration.id, store_method):
+        raise not_found("unknown_shipping_mapping", f"no mapping for store method {store_method!r}")

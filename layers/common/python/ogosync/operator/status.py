@@ -1,0 +1,191 @@
+"""Status: each flow's last run, result, counts, lag and errors; an order's history across the store, ogosync and
+myOGO; the held orders with their reasons, and their release once the cause is fixed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from ogosync.errors import PlatformError
+from ogosync.models import (
+    BindingStatus,
+    Flow,
+    Integration,
+    IntegrationStatus,
+    OrderBinding,
+    OrderImportJob,
+    UnreadableOrder,
+)
+from ogosync.operator.deps import OperatorDeps
+from ogosync.operator.errors import conflict, not_found
+from ogosync.operator.schemas import (
+    FlowStatus,
+    HeldOrder,
+    IntegrationState,
+    OrderEvent,
+    OrderHistory,
+    Overview,
+    Released,
+    StoreSide,
+    WarehouseSide,
+)
+from ogosync.sync.schedule import interval_minutes
+
+_EVERY_HELD_ORDER = datetime.min.replace(tzinfo=UTC)
+
+
+def flow_statuses(integration: Integration, deps: OperatorDeps) -> list[FlowStatus]:
+    now = deps.clock()
+    statuses = []
+    for flow in Flow:
+        cursor = deps.state.get_cursor(integration.id, flow)
+        interval = interval_minutes(integration, flow)
+        deployed = flow in deps.flow_queues
+        ended = cursor.last_run_ended
+        due_by = now - timedelta(minutes=2 * interval)
+        statuses.append(
+            FlowStatus(
+                flow=flow,
+                deployed=deployed,
+                interval_minutes=interval,
+                result="never_run" if cursor.last_run_started is None else "errors" if cursor.last_error else "ok",
+                last_run_started=cursor.last_run_started,
+                last_run_ended=ended,
+                last_counts=cursor.last_counts,
+                last_error=cursor.last_error,
+                watermark=cursor.watermark,
+                lag_seconds=None if ended is None else int((now - ended).total_seconds()),
+                overdue=integration.status is IntegrationStatus.ACTIVE
+                and deployed
+                and (ended is None or ended < due_by),
+            )
+        )
+    return statuses
+
+
+def integration_state(integration_id: str, deps: OperatorDeps) -> IntegrationState:
+    return _state_of(deps.integration(integration_id), deps)
+
+
+def overview(deps: OperatorDeps) -> Overview:
+    integrations = sorted(deps.state.list_integrations(), key=lambda integration: integration.id)
+    return Overview(
+        integrations=[_state_of(integration, deps) for integration in integrations],
+        queues=[deps.work_queues.depth(name) for name in deps.work_queues.names()],
+    )
+
+
+def held_orders(integration_id: str, deps: OperatorDeps) -> list[HeldOrder]:
+    integration = deps.integration(integration_id)
+    return [
+        HeldOrder(
+            order_id=binding.store_order_id,
+            reference=binding.reference,
+            holds=binding.holds,
+            placed_at=binding.store_placed_at,
+            first_seen_at=binding.first_seen_at,
+            updated_at=binding.updated_at,
+        )
+        for binding in _held_bindings(integration, deps)
+    ]
+
+
+def release_order(integration_id: str, order_id: str, deps: OperatorDeps) -> Released:
+    integration = _active(integration_id, deps)
+    binding = deps.state.get_order_binding(integration.id, order_id)
+    if binding is None:
+        raise not_found("unknown_order", f"ogosync has not seen order {order_id!r} of {integration.id}")
+    if binding.status is not BindingStatus.HELD:
+        raise conflict("order_not_held", f"order {order_id!r} is not held: it is {binding.status}")
+    return _release(integration, [order_id], deps)
+
+
+def release_held_orders(integration_id: str, deps: OperatorDeps) -> Released:
+    integration = _active(integration_id, deps)
+    return _release(integration, [binding.store_order_id for binding in _held_bindings(integration, deps)], deps)
+
+
+def order_history(integration_id: str, order_id: str, live: bool, deps: OperatorDeps) -> OrderHistory:
+    integration = deps.integration(integration_id)
+    binding = deps.state.get_order_binding(integration.id, order_id)
+    store = _store_side(integration, order_id, deps) if live else None
+    if binding is None and (store is None or not store.found):
+        raise not_found("unknown_order", f"neither ogosync nor the store knows order {order_id!r} of {integration.id}")
+    reference = binding.reference if binding else integration.myogo_reference(order_id)
+    return OrderHistory(
+        integration_id=integration.id,
+        order_id=order_id,
+        reference=reference,
+        status=binding.status if binding else None,
+        holds=binding.holds if binding else [],
+        skip_reason=binding.skip_reason if binding else None,
+        attempts=binding.attempts if binding else 0,
+        last_error=binding.last_error if binding else None,
+        timeline=_timeline(binding) if binding else [],
+        store=store,
+        myogo=_warehouse_side(integration, reference, deps) if live else None,
+    )
+
+
+def _state_of(integration: Integration, deps: OperatorDeps) -> IntegrationState:
+    return IntegrationState(
+        integration_id=integration.id,
+        status=integration.status,
+        flows=flow_statuses(integration, deps),
+        held_orders=len(deps.state.held_order_ids(integration.id, _EVERY_HELD_ORDER)),
+    )
+
+
+def _held_bindings(integration: Integration, deps: OperatorDeps) -> list[OrderBinding]:
+    order_ids = deps.state.held_order_ids(integration.id, _EVERY_HELD_ORDER)
+    bindings = deps.state.get_order_bindings(integration.id, order_ids)
+    held = [binding for binding in bindings.values() if binding.status is BindingStatus.HELD]
+    return sorted(held, key=lambda binding: binding.first_seen_at)
+
+
+def _active(integration_id: str, deps: OperatorDeps) -> Integration:
+    integration = deps.integration(integration_id)
+    if integration.status is IntegrationStatus.PAUSED:
+        raise conflict("integration_paused", f"integration {integration.id} is paused: resume it first")
+    return integration
+
+
+def _release(integration: Integration, order_ids: list[str], deps: OperatorDeps) -> Released:
+    deps.order_queue.send(
+        [OrderImportJob(integration_id=integration.id, order_id=order_id, source="recheck") for order_id in order_ids]
+    )
+    return Released(integration_id=integration.id, order_ids=order_ids)
+
+
+def _timeline(binding: OrderBinding) -> list[OrderEvent]:
+    events = [OrderEvent(at=binding.first_seen_at, where="ogosync", event="first seen")]
+    if binding.store_placed_at:
+        events.append(OrderEvent(at=binding.store_placed_at, where="store", event="placed"))
+    if binding.sent_at:
+        events.append(OrderEvent(at=binding.sent_at, where="myogo", event=f"created as {binding.reference}"))
+    latest = f"{binding.status}" + (f": {'; '.join(hold.detail for hold in binding.holds)}" if binding.holds else "")
+    events.append(OrderEvent(at=binding.updated_at, where="ogosync", event=f"last recorded {latest}"))
+    return sorted(events, key=lambda event: event.at)
+
+
+def _store_side(integration: Integration, order_id: str, deps: OperatorDeps) -> StoreSide:
+    try:
+        order = deps.store(integration).get_order(order_id)
+    except PlatformError as exc:
+        return StoreSide(found=False, error=str(exc))
+    if order is None:
+        return StoreSide(found=False)
+    if isinstance(order, UnreadableOrder):
+        return StoreSide(found=True, error=f"unreadable: {order.problem}")
+    return StoreSide(found=True, state=order.state, shipping_method=order.shipping_method, holds=order.holds)
+
+
+def _warehouse_side(integration: Integration, reference: str, deps: OperatorDeps) -> WarehouseSide:
+    try:
+        state = deps.warehouse(integration).find_order(reference)
+    except PlatformError as exc:
+        return WarehouseSide(found=False, error=str(exc))
+    if state is None:
+        return WarehouseSide(found=False)
+    return WarehouseSide(
+        found=True, status=state.status, tracking_number=state.tracking_number, tracking_url=state.tracking_url
+    )

@@ -1,0 +1,116 @@
+"""In-memory fakes of the operator's ports. InMemoryIntegrationConfig shares its data with InMemoryState, as the
+DynamoDB repositories share a table; tests/integration/test_operator_state.py holds both to one contract."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ogosync.errors import ConcurrencyConflictError, PlatformError, UnknownIntegrationError
+from ogosync.models import Credentials, Integration
+from ogosync.ports import QueueDepth, RedriveCount
+from ogosync.state.integrations import changed_paths
+from tests.fakes import InMemoryState
+
+
+class InMemoryIntegrationConfig:
+    def __init__(self, state: InMemoryState) -> None:
+        self.state = state
+        self.order_expiry: dict[tuple[str, str], datetime] = {}
+
+    def create_integration(self, integration: Integration) -> None:
+        if integration.id in self.state.integrations:
+            raise ConcurrencyConflictError(f"integration {integration.id!r} exists already")
+        self.state.integrations[integration.id] = integration
+        self.state.writes += 1
+
+    def update_integration(self, before: Integration, after: Integration) -> None:
+        if after.id not in self.state.integrations:
+            raise UnknownIntegrationError(after.id)
+        changes = changed_paths(before, after)
+        if changes:  # field by field, like the DynamoDB repository
+            current = self.state.integrations[after.id].model_dump(mode="json")
+            for path, value in changes.items():
+                *parents, name = path
+                target = current
+                for parent in parents:
+                    target = target[parent]
+                target[name] = value
+            self.state.integrations[after.id] = Integration.model_validate(current)
+            self.state.writes += 1
+
+    def delete_integration(self, integration_id: str, keep_orders_until: datetime) -> int:
+        state = self.state
+        removed = sum(1 for owner, _ in state.cursors if owner == integration_id)
+        removed += sum(1 for owner, _ in state.held_markers if owner == integration_id)
+        removed += len(state.shipping.pop(integration_id, {}))
+        state.cursors = {k: v for k, v in state.cursors.items() if k[0] != integration_id}
+        state.held_markers = {k: v for k, v in state.held_markers.items() if k[0] != integration_id}
+        for owner, order_id in state.bindings:
+            if owner == integration_id:
+                self.order_expiry[(owner, order_id)] = keep_orders_until
+        del state.integrations[integration_id]
+        state.writes += 1
+        return removed + 1
+
+    def delete_shipping_mapping(self, integration_id: str, store_method: str) -> bool:
+        return self.state.shipping.get(integration_id, {}).pop(store_method, None) is not None
+
+
+class FakeSecretWriter:
+    """Secrets by name; `fail_next` makes the next write raise."""
+
+    def __init__(self) -> None:
+        self.secrets: dict[str, Credentials] = {}
+        self.scheduled_deletions: dict[str, int] = {}
+        self.fail_next: Exception | None = None
+
+    def write(self, name: str, credentials: Credentials) -> None:
+        if self.fail_next is not None:
+            failure, self.fail_next = self.fail_next, None
+            raise failure
+        self.secrets[name] = credentials
+        self.scheduled_deletions.pop(name, None)
+
+    def schedule_deletion(self, name: str, recovery_days: int) -> None:
+        self.scheduled_deletions[name] = recovery_days
+
+    def credentials(self, integration: Integration) -> Credentials:
+        """SecretStore: reads what was written (the operator's fresh reads)."""
+        return self.secrets[integration.secret_name]
+
+
+class FakeAccessCheck:
+    """One side of an integration: passes, or raises the error it was given; counts its calls and closes."""
+
+    def __init__(self, failure: PlatformError | None = None) -> None:
+        self.failure = failure
+        self.calls = 0
+        self.closed = False
+
+    def check_access(self) -> None:
+        self.calls += 1
+        if self.failure is not None:
+            raise self.failure
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class FakeWorkQueues:
+    """Work queues with depths and dead letters as counters."""
+
+    def __init__(self, dead_letters: dict[str, int | None]) -> None:
+        self.dead_letters = dict(dead_letters)
+        self.waiting = dict.fromkeys(dead_letters, 0)
+
+    def names(self) -> list[str]:
+        return list(self.dead_letters)
+
+    def depth(self, name: str) -> QueueDepth:
+        return QueueDepth(queue=name, waiting=self.waiting[name], in_flight=0, dead_letters=self.dead_letters[name])
+
+    def redrive(self, name: str, max_messages: int) -> RedriveCount:
+        moved = min(max_messages, self.dead_letters[name] or 0)
+        self.dead_letters[name] = (self.dead_letters[name] or 0) - moved
+        self.waiting[name] += moved
+        return RedriveCount(queue=name, moved=moved, failed=0, dead_letters_left=self.dead_letters[name] or 0)

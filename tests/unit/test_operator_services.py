@@ -1,0 +1,421 @@
+"""The operator services over in-memory fakes: what they check, write and refuse, without HTTP or AWS."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+from pydantic import SecretStr
+
+from ogosync.errors import AuthenticationError, OgosyncError, TransientPlatformError, UnknownIntegrationError
+from ogosync.models import (
+    BindingStatus,
+    Credentials,
+    Cursor,
+    Flow,
+    FlowJob,
+    Hold,
+    HoldReason,
+    IntegrationSettings,
+    IntegrationStatus,
+    OrderImportJob,
+)
+from ogosync.operator import integrations, runs, shipping, status
+from ogosync.operator.deps import OperatorDeps
+from ogosync.operator.errors import OperatorError
+from ogosync.operator.schemas import (
+    CredentialsIn,
+    CredentialsPatch,
+    IntegrationCreate,
+    IntegrationPatch,
+    ShippingMappingIn,
+)
+from tests.factories import T0, make_order
+from tests.fakes import FakeQueue, FakeStore, FakeWarehouse, InMemoryState
+from tests.fakes_operator import FakeAccessCheck, FakeSecretWriter, FakeWorkQueues, InMemoryIntegrationConfig
+
+STORE_KEY = "centra-key-s3cr3t"
+TOKEN = "myogo-token-s3cr3t"
+
+
+@dataclass
+class World:
+    state: InMemoryState = field(default_factory=InMemoryState)
+    secrets: FakeSecretWriter = field(default_factory=FakeSecretWriter)
+    checks: dict[str, FakeAccessCheck] = field(
+        default_factory=lambda: {"store": FakeAccessCheck(), "myogo": FakeAccessCheck()}
+    )
+    checked_with: list[Credentials] = field(default_factory=list)
+    store: FakeStore = field(default_factory=FakeStore)
+    warehouse: FakeWarehouse = field(default_factory=FakeWarehouse)
+    order_queue: FakeQueue = field(default_factory=FakeQueue)
+    orders_flow_queue: FakeQueue = field(default_factory=FakeQueue)
+    work_queues: FakeWorkQueues = field(default_factory=lambda: FakeWorkQueues({"order-import": 3, "extra": None}))
+
+    def __post_init__(self) -> None:
+        self.config = InMemoryIntegrationConfig(self.state)
+
+        def access_checks(_: object, credentials: Credentials) -> dict[str, FakeAccessCheck]:
+            self.checked_with.append(credentials)
+            return self.checks
+
+        self.deps = OperatorDeps(
+            state=self.state,
+            config=self.config,
+            secrets=self.secrets,
+            secret_writer=self.secrets,
+            access_checks=access_checks,
+            store=lambda _: self.store,
+            warehouse=lambda _: self.warehouse,
+            order_queue=self.order_queue,
+            flow_queues={Flow.ORDERS: self.orders_flow_queue},
+            work_queues=self.work_queues,
+            webhook_base_url="https://hooks.example/",
+            clock=lambda: T0,
+        )
+
+
+def _create_request(integration_id: str = "acme-centra", **changes: object) -> IntegrationCreate:
+    values: dict[str, object] = {
+        "id": integration_id,
+        "platform": "centra",
+        "merchant_name": "Acme Apparel",
+        "store_base_url": "https://acme.centra.example/api/ogosync",
+        "warehouse": "TLL",
+        "time_zone": "Europe/Stockholm",
+        "credentials": CredentialsIn(
+            store_api_key=SecretStr(STORE_KEY),
+            myogo_merchant_id="M-1",
+            myogo_secret_token=SecretStr(TOKEN),
+            myogo_client_id="123456",
+            myogo_client_secret=SecretStr("abcdef"),
+        ),
+    }
+    return IntegrationCreate.model_validate(values | changes)
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+@pytest.fixture
+def created(world: World) -> World:
+    integrations.create_integration(_create_request(), world.deps)
+    world.checked_with.clear()
+    for check in world.checks.values():
+        check.calls = 0
+    return world
+
+
+# ---- create -------------------------------------------------------------------------------------
+
+
+def test_create_checks_both_sides_then_keeps_the_credentials_only_in_the_secret(world: World) -> None:
+    integration = integrations.create_integration(_create_request(), world.deps)
+
+    assert integration.status is IntegrationStatus.ACTIVE
+    assert integration.secret_name == "ogosync/acme-centra"
+    assert [check.calls for check in world.checks.values()] == [1, 1]
+    assert all(check.closed for check in world.checks.values())
+    stored = world.secrets.secrets["ogosync/acme-centra"]
+    assert stored.store_api_key.get_secret_value() == STORE_KEY
+    assert stored.webhook_secret.get_secret_value() == "", "no endpoint secret yet: webhooks are refused"
+    assert world.state.integrations["acme-centra"] == integration
+    assert STORE_KEY not in integration.model_dump_json()
+
+
+def test_refused_store_credentials_answer_422_naming_the_side_and_nothing_is_written(world: World) -> None:
+    world.checks["store"].failure = AuthenticationError("centra", "Authorization failed", 401)
+
+    with pytest.raises(OperatorError) as refused:
+        integrations.create_integration(_create_request(), world.deps)
+
+    assert (refused.value.status, refused.value.code) == (422, "credentials_check_failed")
+    assert refused.value.field == "credentials.store_api_key"
+    assert refused.value.message.startswith("store: the credentials were refused")
+    assert STORE_KEY not in refused.value.message
+    assert world.state.writes == 0 and not world.state.integrations and not world.secrets.secrets
+
+
+def test_an_unreachable_myogo_points_at_its_url_and_both_failures_are_told(world: World) -> None:
+    world.checks["store"].failure = AuthenticationError("centra", "Authorization failed", 401)
+    world.checks["myogo"].failure = TransientPlatformError("myogo", "cannot connect (ConnectError)")
+
+    with pytest.raises(OperatorError) as refused:
+        integrations.create_integration(_create_request(), world.deps)
+
+    assert "myogo: could not be reached" in refused.value.message and "store:" in refused.value.message
+    assert refused.value.field == "credentials.store_api_key"
+
+
+def test_an_id_in_use_is_a_conflict_before_any_call_to_the_platforms(created: World) -> None:
+    with pytest.raises(OperatorError) as refused:
+        integrations.create_integration(_create_request(), created.deps)
+
+    assert (refused.value.status, refused.value.code) == (409, "integration_exists")
+    assert created.checked_with == []
+
+
+def test_a_failed_secret_write_leaves_no_integration_behind(world: World) -> None:
+    world.secrets.fail_next = OgosyncError("Secrets Manager is down")
+
+    with pytest.raises(OgosyncError):
+        integrations.create_integration(_create_request(), world.deps)
+
+    assert world.state.integrations == {}
+
+
+def test_an_invalid_time_zone_is_a_422_naming_the_field(world: World) -> None:
+    with pytest.raises(OperatorError) as refused:
+        integrations.create_integration(_create_request(time_zone="Mars/Olympus_Mons"), world.deps)
+
+    assert (refused.value.status, refused.value.field) == (422, "time_zone")
+    assert world.checked_with == []
+
+
+def test_create_paused(world: World) -> None:
+    integration = integrations.create_integration(_create_request(paused=True), world.deps)
+
+    assert integration.status is IntegrationStatus.PAUSED
+    assert world.state.integrations["acme-centra"].status is IntegrationStatus.PAUSED
+
+
+# ---- update, pause, delete, webhook -------------------------------------------------------------
+
+
+def test_update_changes_only_the_settings_sent_and_checks_only_the_side_that_changed(created: World) -> None:
+    patch = IntegrationPatch.model_validate(
+        {"settings": {"stock_sync_minutes": 15}, "credentials": {"store_api_key": "rotated-key"}}
+    )
+
+    updated = integrations.update_integration("acme-centra", patch, created.deps)
+
+    assert updated.settings == IntegrationSettings(stock_sync_minutes=15)
+    assert (created.checks["store"].calls, created.checks["myogo"].calls) == (1, 0)
+    assert created.checked_with[0].store_api_key.get_secret_value() == "rotated-key"
+    stored = created.secrets.secrets["ogosync/acme-centra"]
+    assert stored.store_api_key.get_secret_value() == "rotated-key"
+    assert stored.myogo_secret_token.get_secret_value() == TOKEN
+
+
+def test_a_rotation_the_store_refuses_changes_nothing(created: World) -> None:
+    created.checks["store"].failure = AuthenticationError("centra", "Authorization failed", 401)
+    patch = IntegrationPatch.model_validate({"merchant_name": "Renamed", "credentials": {"store_api_key": "bad"}})
+
+    with pytest.raises(OperatorError):
+        integrations.update_integration("acme-centra", patch, created.deps)
+
+    assert created.state.integrations["acme-centra"].merchant_name == "Acme Apparel"
+    assert created.secrets.secrets["ogosync/acme-centra"].store_api_key.get_secret_value() == STORE_KEY
+
+
+def test_the_webhook_secret_alone_needs_no_check_and_null_clears_it(created: World) -> None:
+    set_secret = IntegrationPatch(credentials=CredentialsPatch(webhook_secret=SecretStr("endpoint-secret")))
+    integrations.update_integration("acme-centra", set_secret, created.deps)
+    assert integrations.webhook_info("acme-centra", created.deps).secret_configured
+
+    clear = IntegrationPatch.model_validate({"credentials": {"webhook_secret": None}})
+    integrations.update_integration("acme-centra", clear, created.deps)
+
+    assert not integrations.webhook_info("acme-centra", created.deps).secret_configured
+    assert created.checked_with == []
+
+
+def test_an_update_that_makes_the_integration_invalid_names_the_field(created: World) -> None:
+    with pytest.raises(OperatorError) as refused:
+        integrations.update_integration("acme-centra", IntegrationPatch(time_zone="Nowhere/Zone"), created.deps)
+
+    assert refused.value.field == "time_zone"
+
+
+def test_the_webhook_url_is_the_one_the_webhook_api_serves(created: World) -> None:
+    info = integrations.webhook_info("acme-centra", created.deps)
+
+    assert info.url == "https://hooks.example/webhooks/centra/acme-centra"
+    assert not info.secret_configured
+
+
+def test_delete_schedules_the_secret_and_keeps_order_bindings_for_a_while(created: World) -> None:
+    state = created.state
+    state.put_shipping_mapping("acme-centra", "standard", "POSTI")
+    state.claim_order("acme-centra", "1001", "1001", "t", T0, 60)
+
+    deleted = integrations.delete_integration("acme-centra", created.deps)
+
+    assert "acme-centra" not in state.integrations and state.shipping_map("acme-centra") == {}
+    assert created.secrets.scheduled_deletions == {"ogosync/acme-centra": 7}
+    assert state.get_order_binding("acme-centra", "1001") is not None
+    assert created.config.order_expiry[("acme-centra", "1001")] == T0 + timedelta(days=90)
+    assert deleted.order_bindings_kept_until == T0 + timedelta(days=90)
+    with pytest.raises(UnknownIntegrationError):
+        integrations.get_integration("acme-centra", created.deps)
+
+
+def test_pause_and_resume(created: World) -> None:
+    assert integrations.set_paused("acme-centra", True, created.deps).status is IntegrationStatus.PAUSED
+    assert created.state.integrations["acme-centra"].status is IntegrationStatus.PAUSED
+    assert integrations.set_paused("acme-centra", False, created.deps).status is IntegrationStatus.ACTIVE
+
+
+# ---- shipping methods ---------------------------------------------------------------------------
+
+
+def test_shipping_methods_are_the_stores_methods_joined_with_the_mappings(created: World) -> None:
+    for number, method in enumerate(["standard", "standard", "express", None]):
+        created.store.put(make_order(str(1001 + number), placed_at=T0 - timedelta(days=1), shipping_method=method))
+    shipping.set_shipping_mapping(
+        "acme-centra", ShippingMappingIn(store_method="standard", myogo_code="POSTI"), created.deps
+    )
+    shipping.set_shipping_mapping(
+        "acme-centra", ShippingMappingIn(store_method="*", myogo_code="DEFAULT"), created.deps
+    )
+    shipping.set_shipping_mapping(
+        "acme-centra", ShippingMappingIn(store_method="drone", myogo_code="DRONE"), created.deps
+    )
+
+    methods = shipping.shipping_methods("acme-centra", created.deps)
+
+    assert methods.orders_read == 4 and methods.default_code == "DEFAULT"
+    assert [(m.store_method, m.myogo_code, m.by_default, m.orders_seen) for m in methods.methods] == [
+        ("standard", "POSTI", False, 2),
+        ("express", "DEFAULT", True, 1),
+        ("drone", "DRONE", False, 0),
+    ]
+
+
+def test_a_store_that_cannot_be_read_is_told_in_the_answer(created: World) -> None:
+    created.store.fail_listing = TransientPlatformError("centra", "cannot connect", None)
+    created.state.put_shipping_mapping("acme-centra", "standard", "POSTI")
+
+    methods = shipping.shipping_methods("acme-centra", created.deps)
+
+    assert methods.store_error == "centra: cannot connect"
+    assert [m.store_method for m in methods.methods] == ["standard"]
+
+
+def test_removing_a_mapping_that_does_not_exist_is_404(created: World) -> None:
+    with pytest.raises(OperatorError) as refused:
+        shipping.delete_shipping_mapping("acme-centra", "nope", created.deps)
+    assert refused.value.status == 404
+
+
+# ---- status, held orders, runs ------------------------------------------------------------------
+
+
+def _hold(world: World, order_id: str) -> None:
+    hold = Hold(reason=HoldReason.UNMAPPED_SHIPPING_METHOD, detail="no myOGO shipping code for 'express'")
+    world.state.mark_order_held("acme-centra", order_id, order_id, [hold], T0, T0 - timedelta(hours=1))
+
+
+def test_held_orders_are_listed_with_reasons_and_released_as_rechecks(created: World) -> None:
+    _hold(created, "1001")
+    _hold(created, "1002")
+
+    held = status.held_orders("acme-centra", created.deps)
+    released = status.release_order("acme-centra", "1001", created.deps)
+
+    assert [(h.order_id, h.holds[0].reason) for h in held] == [
+        ("1001", HoldReason.UNMAPPED_SHIPPING_METHOD),
+        ("1002", HoldReason.UNMAPPED_SHIPPING_METHOD),
+    ]
+    assert released.order_ids == ["1001"]
+    assert created.order_queue.jobs == [OrderImportJob(integration_id="acme-centra", order_id="1001", source="recheck")]
+    assert status.release_held_orders("acme-centra", created.deps).order_ids == ["1001", "1002"]
+
+
+def test_only_a_held_order_of_an_active_integration_can_be_released(created: World) -> None:
+    created.state.claim_order("acme-centra", "1003", "1003", "t", T0, 60)
+    with pytest.raises(OperatorError) as not_held:
+        status.release_order("acme-centra", "1003", created.deps)
+    with pytest.raises(OperatorError) as unknown:
+        status.release_order("acme-centra", "404", created.deps)
+    _hold(created, "1001")
+    integrations.set_paused("acme-centra", True, created.deps)
+    with pytest.raises(OperatorError) as paused:
+        status.release_order("acme-centra", "1001", created.deps)
+
+    assert [e.value.code for e in (not_held, unknown, paused)] == [
+        "order_not_held",
+        "unknown_order",
+        "integration_paused",
+    ]
+    assert created.order_queue.jobs == []
+
+
+def test_run_now_puts_a_job_on_the_flows_queue_only_when_the_flow_is_deployed(created: World) -> None:
+    run = runs.run_flow("acme-centra", Flow.ORDERS, created.deps)
+    with pytest.raises(OperatorError) as stock:
+        runs.run_flow("acme-centra", Flow.STOCK, created.deps)
+
+    assert created.orders_flow_queue.jobs == [FlowJob(integration_id="acme-centra", flow=Flow.ORDERS, scheduled_for=T0)]
+    assert run.enqueued_at == T0
+    assert (stock.value.status, stock.value.code) == (409, "flow_not_deployed")
+
+
+def test_flow_status_tells_result_lag_and_overdue(created: World) -> None:
+    created.state.save_cursor(
+        Cursor(
+            integration_id="acme-centra",
+            flow=Flow.ORDERS,
+            last_run_started=T0 - timedelta(minutes=20),
+            last_run_ended=T0 - timedelta(minutes=19),
+            last_counts={"created": 2},
+            last_error="centra: cannot connect",
+        )
+    )
+
+    flows = {f.flow: f for f in status.integration_state("acme-centra", created.deps).flows}
+
+    orders = flows[Flow.ORDERS]
+    assert (orders.result, orders.lag_seconds, orders.overdue) == ("errors", 19 * 60, True)  # 2 x 5 min passed
+    assert (flows[Flow.STOCK].result, flows[Flow.STOCK].deployed, flows[Flow.STOCK].overdue) == (
+        "never_run",
+        False,
+        False,
+    )
+
+
+def test_an_orders_history_joins_ogosync_the_store_and_myogo(created: World) -> None:
+    order = make_order("1001", placed_at=T0 - timedelta(hours=2))
+    created.store.put(order)
+    _hold(created, "1001")
+
+    history = status.order_history("acme-centra", "1001", True, created.deps)
+
+    assert history.status is BindingStatus.HELD and history.reference == "1001"
+    assert [(event.where, event.event.split(":")[0]) for event in history.timeline] == [
+        ("store", "placed"),
+        ("ogosync", "first seen"),
+        ("ogosync", "last recorded held"),
+    ]
+    assert history.store is not None and history.store.found and history.store.shipping_method == "standard"
+    assert history.myogo is not None and not history.myogo.found
+    with pytest.raises(OperatorError) as unknown:
+        status.order_history("acme-centra", "9999", True, created.deps)
+    assert unknown.value.code == "unknown_order"
+
+
+def test_redrive_refuses_unknown_queues_and_queues_without_a_dlq(created: World) -> None:
+    moved = runs.redrive("order-import", 2, created.deps)
+    with pytest.raises(OperatorError) as unknown:
+        runs.redrive("nope", 10, created.deps)
+    with pytest.raises(OperatorError) as no_dlq:
+        runs.redrive("extra", 10, created.deps)
+
+    assert (moved.moved, moved.dead_letters_left) == (2, 1)
+    assert (unknown.value.status, no_dlq.value.status) == (404, 409)
+
+
+def test_unknown_integrations_are_refused_everywhere(world: World) -> None:
+    calls = [
+        lambda: integrations.get_integration("ghost", world.deps),
+        lambda: integrations.webhook_info("ghost", world.deps),
+        lambda: shipping.shipping_methods("ghost", world.deps),
+        lambda: status.held_orders("ghost", world.deps),
+        lambda: runs.run_flow("ghost", Flow.ORDERS, world.deps),
+    ]
+    for call in calls:
+        with pytest.raises(UnknownIntegrationError):
+            call()
