@@ -179,64 +179,8 @@ def _is_text(body: bytes) -> bool:
 WEBHOOK_FUNCTIONS = {"myogo": "warehouse_webhook"}  # routes of template.yaml other than the stores' webhooks
 
 
-class WebhookGateway:
-    """POST /webhooks/<platform>/<integrationId> on loopback -> the store_webhook handler (the warehouse_webhook
-    handler for myOGO), like API Gateway."""
-
-    def __init__(self) -> None:
-        gateway = self
-
-        class _Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                gateway.handle(self)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self.responses: list[int] = []
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def handle(self, request: BaseHTTPRequestHandler) -> None:
-        parts = request.path.split("?", 1)[0].strip("/").split("/")
-        if len(parts) != 3 or parts[0] != "webhooks":
-            request.send_error(404)
-            return
-        length = int(request.headers.get("Content-Length") or 0)
-        body = request.rfile.read(length)
-        event = api_gateway_event(
-            "POST",
-            request.path,
-            f"POST /webhooks/{parts[1]}/{{integrationId}}",
-            {"integrationId": parts[2]},
-            dict(request.headers.items()),
-            body,
-        )
-        answer = invoke(WEBHOOK_FUNCTIONS.get(parts[1], "store_webhook"), event)
-        payload = answer.get("body", "").encode()
-        self.responses.append(answer["statusCode"])
-        request.send_response(answer["statusCode"])
-        request.send_header("Content-Type", "application/json")
-        request.send_header("Content-Length", str(len(payload)))
-        request.end_headers()
-        request.wfile.write(payload)
-
-
-class OperatorGateway:
-    """The operator HTTP API on loopback: every method and path -> the operator_api handler, like API Gateway's
-    `ANY /{proxy+}` route. Loopback only, so there is no SigV4 check; one request at a time, like one container."""
+class _LoopbackGateway:
+    """An HTTP server on loopback that hands each request to a handler as API Gateway (HTTP API) would."""
 
     def __init__(self) -> None:
         gateway = self
@@ -252,7 +196,6 @@ class OperatorGateway:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._one_at_a_time = threading.Lock()  # Powertools' resolver keeps the current event on the class
 
     @property
     def base_url(self) -> str:
@@ -265,6 +208,57 @@ class OperatorGateway:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def handle(self, request: BaseHTTPRequestHandler) -> None:
+        raise NotImplementedError
+
+    @staticmethod
+    def _reply(request: BaseHTTPRequestHandler, answer: dict[str, Any]) -> None:
+        """Write a Lambda proxy answer (status, headers, body, base64 or not) as the HTTP response."""
+        text = str(answer.get("body") or "")
+        payload = base64.b64decode(text) if answer.get("isBase64Encoded") else text.encode()
+        request.send_response(answer["statusCode"])
+        for name, value in (answer.get("headers") or {}).items():
+            request.send_header(name, value)
+        request.send_header("Content-Length", str(len(payload)))
+        request.end_headers()
+        if request.command != "HEAD":
+            request.wfile.write(payload)
+
+
+class WebhookGateway(_LoopbackGateway):
+    """POST /webhooks/<platform>/<integrationId> -> the store_webhook handler (warehouse_webhook for myOGO)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.responses: list[int] = []
+
+    def handle(self, request: BaseHTTPRequestHandler) -> None:
+        parts = request.path.split("?", 1)[0].strip("/").split("/")
+        if request.command != "POST" or len(parts) != 3 or parts[0] != "webhooks":
+            request.send_error(404)
+            return
+        body = request.rfile.read(int(request.headers.get("Content-Length") or 0))
+        event = api_gateway_event(
+            "POST",
+            request.path,
+            f"POST /webhooks/{parts[1]}/{{integrationId}}",
+            {"integrationId": parts[2]},
+            dict(request.headers.items()),
+            body,
+        )
+        answer = invoke(WEBHOOK_FUNCTIONS.get(parts[1], "store_webhook"), event)
+        self.responses.append(answer["statusCode"])
+        self._reply(request, answer)
+
+
+class OperatorGateway(_LoopbackGateway):
+    """The operator HTTP API: every method and path -> the operator_api handler, like API Gateway's `ANY /{proxy+}`
+    route. Loopback only, so there is no SigV4 check; one request at a time, like one container."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._one_at_a_time = threading.Lock()  # Powertools' resolver keeps the current event on the class
 
     def handle(self, request: BaseHTTPRequestHandler) -> None:
         path, _, query = request.path.partition("?")
@@ -280,12 +274,4 @@ class OperatorGateway:
         )
         with self._one_at_a_time:
             answer = invoke("operator_api", event)
-        text = str(answer.get("body") or "")
-        payload = base64.b64decode(text) if answer.get("isBase64Encoded") else text.encode()
-        request.send_response(answer["statusCode"])
-        for name, value in (answer.get("headers") or {}).items():
-            request.send_header(name, value)
-        request.send_header("Content-Length", str(len(payload)))
-        request.end_headers()
-        if request.command != "HEAD":
-            request.wfile.write(payload)
+        self._reply(request, answer)

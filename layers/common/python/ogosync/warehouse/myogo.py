@@ -187,13 +187,7 @@ class MyOgoWarehouse:
         return parse_order_state(matches[0]) if matches else None
 
     def create_order(self, order: WarehouseOrder) -> WarehouseOrderState:
-        try:
-            response = self._call("POST", "api/v1/Orders", json=order.to_wire())
-        except RejectedByPlatformError as exc:
-            if any(marker in exc.detail.lower() for marker in _EXISTS_MARKERS):
-                raise AlreadyExistsError(PLATFORM, exc.detail, exc.status) from exc
-            raise
-        return parse_order_state(response.json())
+        return parse_order_state(self._create("api/v1/Orders", order.to_wire()))
 
     # ---- stock ----------------------------------------------------------------------------------
 
@@ -249,13 +243,7 @@ class MyOgoWarehouse:
         return WarehouseProductState.model_validate(matches[0]) if matches else None
 
     def create_product(self, product: WarehouseProduct) -> WarehouseProductState:
-        try:
-            response = self._call("POST", "api/v1/Products", json=product.to_wire())
-        except RejectedByPlatformError as exc:
-            if any(marker in exc.detail.lower() for marker in _EXISTS_MARKERS):
-                raise AlreadyExistsError(PLATFORM, exc.detail, exc.status) from exc
-            raise
-        return WarehouseProductState.model_validate(response.json())
+        return WarehouseProductState.model_validate(self._create("api/v1/Products", product.to_wire()))
 
     def update_product(self, code: str, product: WarehouseProduct) -> WarehouseProductState:
         path, params = _product_path(code)
@@ -273,6 +261,15 @@ class MyOgoWarehouse:
         return unknown
 
     # ---- plumbing -------------------------------------------------------------------------------
+
+    def _create(self, path: str, payload: dict[str, object]) -> Any:
+        """POST a new object; a refusal that says the key exists already becomes AlreadyExistsError."""
+        try:
+            return self._call("POST", path, json=payload).json()
+        except RejectedByPlatformError as exc:
+            if any(marker in exc.detail.lower() for marker in _EXISTS_MARKERS):
+                raise AlreadyExistsError(PLATFORM, exc.detail, exc.status) from exc
+            raise
 
     def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = self._auth_header()  # outside the try: a refused login is final, not a reason to log in again
