@@ -59,9 +59,12 @@ def _run(stack: LocalStack, setup: CentraSetup, dynamo: DynamoCalls, title: str)
     started = time.perf_counter()
     report = stack.run_flow(Flow.STOCK)
     seconds = time.perf_counter() - started
-    counts = stack.state().get_cursor(INTEGRATION, Flow.STOCK).last_counts
+    cursor = stack.state().get_cursor(INTEGRATION, Flow.STOCK)
+    counts = cursor.last_counts
     print(f"\n== {title}")
     print(f"   wall time {seconds:.1f} s; invocations {report.invocations}, failed {report.failed}")
+    if cursor.last_error:
+        print(f"   the run failed: {cursor.last_error}")
     shown = ("full", "levels", "written", "unchanged")
     print("   run: " + ", ".join(f"{name} {counts.get(name, 0)}" for name in shown))
     for name, calls in (("myOGO", stack.myogo.calls), ("Centra", setup.centra.calls), ("DynamoDB", dynamo.counts)):
