@@ -16,6 +16,7 @@ from typing import Any
 from ogosync import runtime
 from ogosync.models import Flow, FlowJob, Integration, IntegrationSettings, Platform, SkuBinding
 from ogosync.state.dynamo import DynamoStateRepository
+from ogosync.state.product_runs import DynamoProductRuns
 from ogosync.state.skus import DynamoSkuBindings
 from ogosync.state.stock import DynamoStockLedger
 from ogosync.state.tracking import DynamoTrackingRepository
@@ -196,6 +197,9 @@ class LocalStack:
 
     def state(self) -> DynamoStateRepository:
         return DynamoStateRepository(self.aws.client("dynamodb"), self.aws.table_name)
+
+    def product_runs(self) -> DynamoProductRuns:
+        return DynamoProductRuns(self.aws.client("dynamodb"), self.aws.table_name)
 
     # ---- running the functions --------------------------------------------------------------------
 
