@@ -33,7 +33,9 @@ def sync_record(record: SQSRecord) -> None:
         metrics.add_metric(name="ProductsTransferred", unit=MetricUnit.Count, value=len(result.transfers))
     elif result is not None:
         logger.info("product action done", extra={"status": result.status, "counts": result.counts})
-        metrics.add_metric(name=f"Product{result.action.title()}{result.status.title()}", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(
+            name=f"Product{result.action.title()}{result.status.title()}", unit=MetricUnit.Count, value=1
+        )
 
 
 @logger.inject_lambda_context

@@ -100,8 +100,7 @@ def _products_cli(stack: LocalStack, command: list[str]) -> dict[str, Any]:
 def _refresh(stack: LocalStack) -> dict[str, Any]:
     """ "Refresh", then the whole report (every page)."""
     _products_cli(stack, ["refresh", "--wait"])
-    page = _products_cli(stack, ["list", "--page-size", "500"])
-    return page
+    return _products_cli(stack, ["list", "--page-size", "500"])
 
 
 def _sync_products(stack: LocalStack, setup: CentraMerchant) -> None:

@@ -2,14 +2,14 @@
 
 A report of a 20,000-size catalog is several MB of rows, far over DynamoDB's 400 KB per item, and one item per row
 would cost 20,000 writes per "Refresh". So the rows go in chunks (PRODUCTS#<report id>#<n>) of at most
-CHUNK_BYTES of JSON each, compressed; the header (PRODUCTREPORT) is written last and names the chunks, so a
+CHUNK_BYTES of JSON each (plain JSON, not compressed: readable and searchable in the table, and a listing reads a
+few MB at most); the header (PRODUCTREPORT) is written last and names the chunks, so a
 listing never sees a half-written report. The previous report's chunks are deleted after the switch, and every
 chunk carries a TTL (expires_at) so that chunks of a report whose run died halfway go away on their own.
 """
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 RUN = "PRODUCTRUN"
 REPORT = "PRODUCTREPORT"
 CHUNK_PREFIX = "PRODUCTS#"
-CHUNK_BYTES = 300_000  # of JSON before compression: a chunk stays under 400 KB whatever its rows hold
+CHUNK_BYTES = 350_000  # of UTF-8 JSON: a chunk item stays under DynamoDB's 400 KB
 REPORT_TTL = timedelta(days=7)
 _ROWS = TypeAdapter(list[ProductRow])
 
@@ -35,20 +35,21 @@ def _chunk_sk(report_id: str, index: int) -> str:
     return f"{CHUNK_PREFIX}{report_id}#{index:05d}"
 
 
-def chunked(rows: Sequence[ProductRow]) -> list[bytes]:
-    """The rows as compressed JSON arrays of at most CHUNK_BYTES each (one row per chunk at least)."""
-    chunks: list[bytes] = []
+def chunked(rows: Sequence[ProductRow]) -> list[str]:
+    """The rows as JSON arrays of at most CHUNK_BYTES each (a row longer than that alone in its chunk)."""
+    chunks: list[str] = []
     pending: list[str] = []
-    size = 0
+    size = 2
     for row in rows:
         text = row.model_dump_json()
-        if pending and size + len(text) > CHUNK_BYTES:
-            chunks.append(zlib.compress(f"[{','.join(pending)}]".encode()))
-            pending, size = [], 0
+        length = len(text.encode()) + 1
+        if pending and size + length > CHUNK_BYTES:
+            chunks.append(f"[{','.join(pending)}]")
+            pending, size = [], 2
         pending.append(text)
-        size += len(text) + 1
+        size += length
     if pending:
-        chunks.append(zlib.compress(f"[{','.join(pending)}]".encode()))
+        chunks.append(f"[{','.join(pending)}]")
     return chunks
 
 
@@ -112,7 +113,8 @@ class DynamoProductRuns:
         iid = header.integration_id
         self._table.batch_put(
             [
-                key(iid, _chunk_sk(header.report_id, index)) | {"rows": {"B": chunk}, "expires_at": {"N": str(expires_at)}}
+                key(iid, _chunk_sk(header.report_id, index))
+                | {"rows": {"S": chunk}, "expires_at": {"N": str(expires_at)}}
                 for index, chunk in enumerate(chunks)
             ]
         )
@@ -132,7 +134,7 @@ class DynamoProductRuns:
         items = self._table.query_prefix(integration_id, f"{CHUNK_PREFIX}{header.report_id}#")
         rows: list[ProductRow] = []
         for item in sorted(items, key=lambda found: str(found["sk"]["S"])):
-            rows += _ROWS.validate_json(zlib.decompress(bytes(item["rows"]["B"])))
+            rows += _ROWS.validate_json(str(item["rows"]["S"]))
         return header, rows
 
     def _header(self, integration_id: str) -> ProductReportHeader | None:
