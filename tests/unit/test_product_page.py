@@ -42,9 +42,7 @@ def _queue(
     world: World, runs: InMemoryProductRuns, action: ProductAction, skus: list[str] | None = None
 ) -> ProductActionJob:
     """What the operator API does: take the product lock for the new run, record it queued, make its job."""
-    job = ProductActionJob(
-        integration_id=world.integration.id, run_id=f"run-{runs.saves}", action=action, skus=skus
-    )
+    job = ProductActionJob(integration_id=world.integration.id, run_id=f"run-{runs.saves}", action=action, skus=skus)
     assert world.state.acquire_lock(job.integration_id, Flow.PRODUCTS, job.run_id, world.clock(), QUEUED_LOCK_SECONDS)
     runs.put_product_run(
         ProductRun(
