@@ -67,7 +67,7 @@ class InMemoryState:
     def acquire_lock(self, integration_id: str, flow: Flow, owner: str, now: datetime, ttl_seconds: int) -> bool:
         with self._lock:
             held = self.locks.get((integration_id, flow))
-            if held is not None and held[1] >= now:
+            if held is not None and held[1] >= now and held[0] != owner:
                 return False
             self.locks[(integration_id, flow)] = (owner, now + timedelta(seconds=ttl_seconds))
             return True

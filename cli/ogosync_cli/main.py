@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from ogosync.models import Credentials, Flow, IntegrationSettings, Platform
+from ogosync.models import Credentials, Flow, IntegrationSettings, Platform, ProductProblemKind, ProductState
 from ogosync_cli import local, render
 from ogosync_cli.client import ApiError, OperatorClient
 from ogosync_cli.target import Target
@@ -317,7 +317,113 @@ def shipping_unset(integration_id: str, store_method: str, as_json: bool) -> Non
     render.emit(result, as_json, lambda out, _: out.print(f"{integration_id}: mapping of {store_method!r} removed"))
 
 
-# ---- products (store -> myOGO): the `ogosync products refresh|create` group goes here. ----------
+# ---- products (store -> myOGO): the product sync page ------------------------------------------
+
+
+@cli.group("products")
+def products_group() -> None:
+    """The product sync page: refresh, list with state and filters, create products in myOGO."""
+
+
+def _run_options(command: F) -> F:
+    command = click.option("--timeout", default=900, show_default=True, help="Seconds to wait at most.")(command)
+    return click.option("--wait/--no-wait", default=False, help="Wait until the run has ended; show its result.")(
+        command
+    )
+
+
+@products_group.command("refresh")
+@click.argument("integration_id")
+@_run_options
+@json_option
+@api_errors
+def products_refresh(integration_id: str, wait: bool, timeout: int, as_json: bool) -> None:
+    """Read every store product and its state towards myOGO (then: ogosync products list)."""
+    api = session().api
+    run = api.call("POST", f"/integrations/{integration_id}/products/refresh")
+    if wait:
+        with _spinner(f"refreshing the products of {integration_id}", as_json):
+            run = _wait_for_product_run(api, integration_id, run["run_id"], timeout, lambda _: None)
+    render.emit(run, as_json, render.product_run)
+
+
+@products_group.command("list")
+@click.argument("integration_id")
+@click.option("--state", type=click.Choice([s.value for s in ProductState]), help="Only products in this state.")
+@click.option("--kind", type=click.Choice([k.value for k in ProductProblemKind]), help="Only this kind of problem.")
+@click.option("--search", help="Only products whose SKU, name or EAN contains this.")
+@click.option("--page", default=1, show_default=True, help="The page to show.")
+@click.option("--page-size", default=100, show_default=True, help="Products per page (at most 500).")
+@json_option
+@api_errors
+def products_list(
+    integration_id: str,
+    state: str | None,
+    kind: str | None,
+    search: str | None,
+    page: int,
+    page_size: int,
+    as_json: bool,
+) -> None:
+    """The products of the latest refresh, with their state and problems."""
+    params = {"state": state, "kind": kind, "q": search, "page": page, "page_size": page_size}
+    answer = session().api.call(
+        "GET", f"/integrations/{integration_id}/products", params={k: v for k, v in params.items() if v is not None}
+    )
+    render.emit(answer, as_json, render.product_page)
+
+
+@products_group.command("create")
+@click.argument("integration_id")
+@click.argument("skus", nargs=-1)
+@click.option("--all", "create_all", is_flag=True, help="Every active store product.")
+@_run_options
+@json_option
+@api_errors
+def products_create(
+    integration_id: str, skus: tuple[str, ...], create_all: bool, wait: bool, timeout: int, as_json: bool
+) -> None:
+    """Create the given SKUs (or --all) in myOGO; a code myOGO already has is linked, not duplicated."""
+    if bool(skus) == create_all:
+        raise click.UsageError("give SKUs or --all")
+    api = session().api
+    run = api.call("POST", f"/integrations/{integration_id}/products/create", body={"skus": list(skus) or None})
+    if wait:
+        with _progress(as_json) as progress:
+            task = progress.add_task(f"creating the products of {integration_id}", total=None)
+
+            def show(state: dict[str, Any]) -> None:
+                progress.update(task, completed=state["done"], total=state["total"])
+
+            run = _wait_for_product_run(api, integration_id, run["run_id"], timeout, show)
+    render.emit(run, as_json, render.product_run)
+
+
+@products_group.command("status")
+@click.argument("integration_id")
+@json_option
+@api_errors
+def products_status(integration_id: str, as_json: bool) -> None:
+    """The latest refresh or create: where it stands, its progress and counts."""
+    render.emit(
+        session().api.call("GET", f"/integrations/{integration_id}/products/runs/latest"), as_json, render.product_run
+    )
+
+
+def _wait_for_product_run(
+    api: OperatorClient, integration_id: str, run_id: str, timeout: int, show: Callable[[dict[str, Any]], None]
+) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        run = api.call("GET", f"/integrations/{integration_id}/products/runs/latest")
+        if run["run_id"] != run_id:
+            raise ApiError(0, "replaced", f"run {run_id} was replaced by run {run['run_id']}")
+        show(run)
+        if run["status"] not in ("queued", "running"):
+            return run
+        if time.monotonic() > deadline:
+            raise ApiError(0, "timeout", f"the run has not ended after {timeout} s: see `ogosync products status`")
+        time.sleep(0.5)
 
 
 # ---- orders -------------------------------------------------------------------------------------

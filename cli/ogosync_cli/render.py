@@ -163,3 +163,33 @@ def released(out: Console, data: dict[str, Any]) -> None:
 
 def flow_run(out: Console, data: dict[str, Any]) -> None:
     out.print(f"The {data['flow']} flow of {data['integration_id']} is queued ({data['enqueued_at']}).")
+
+
+def product_run(out: Console, data: dict[str, Any]) -> None:
+    progress = f"{data['done']} of {data['total']}" if data["total"] is not None else None
+    counts = {name: count for name, count in data["counts"].items() if count}
+    summary = {
+        "status": data["status"],
+        "requested": data["requested_at"],
+        "ended": data["ended_at"],
+        "progress": progress,
+        "counts": counts,
+        "complete": data["complete"],
+        "error": data["error"],
+    }
+    out.print(fields(f"Product {data['action']} of {data['integration_id']} (run {data['run_id']})", summary))
+
+
+def product_page(out: Console, data: dict[str, Any]) -> None:
+    rows = [
+        (row["sku"], row["state"], row["name"], "; ".join(f"{p['kind']}: {p['detail']}" for p in row["problems"]))
+        for row in data["rows"]
+    ]
+    title = (
+        f"Products of {data['integration_id']}, refreshed {text(data['refreshed_at'])}: {data['matching']} matching, "
+        f"page {data['page']} of {data['pages']}"
+    )
+    out.print(table(title, ("SKU", "state", "name", "problems"), rows))
+    out.print("in the whole refresh: " + text({state: n for state, n in data["counts"].items() if n}))
+    if data["stale"]:
+        out.print('[yellow]a "Create product" ended after this refresh: refresh again to see its effect[/yellow]')

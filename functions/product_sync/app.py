@@ -1,4 +1,6 @@
-"""Product sync worker: one SQS record per integration; sends what changed in the store since the last transfer."""
+"""Product sync worker: one SQS record per integration. A FlowJob is the scheduled run, which sends what changed in
+the store since the last transfer; a ProductActionJob is the merchant's "Refresh" or "Create product", queued by the
+operator API."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ogosync import jobs
-from ogosync.models import FlowJob
+from ogosync.models import FlowJob, ProductJob, ProductRunResult
 
 logger = Logger()
 tracer = Tracer()
@@ -22,12 +24,18 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 @tracer.capture_method(capture_response=False)
 def sync_record(record: SQSRecord) -> None:
-    job = FlowJob.model_validate_json(record.body)
-    logger.append_keys(integration_id=job.integration_id, flow=job.flow)
+    job = ProductJob.validate_json(record.body)
+    kind = job.flow if isinstance(job, FlowJob) else job.action
+    logger.append_keys(integration_id=job.integration_id, flow="products", job=kind)
     result = jobs.product_sync(job, owner=record.message_id)
-    if result is not None:
+    if isinstance(result, ProductRunResult):
         logger.info("product sync done", extra={"ran": result.ran, "counts": result.counts})
         metrics.add_metric(name="ProductsTransferred", unit=MetricUnit.Count, value=len(result.transfers))
+    elif result is not None:
+        logger.info("product action done", extra={"status": result.status, "counts": result.counts})
+        metrics.add_metric(
+            name=f"Product{result.action.title()}{result.status.title()}", unit=MetricUnit.Count, value=1
+        )
 
 
 @logger.inject_lambda_context

@@ -126,6 +126,38 @@ def test_a_centra_integration_is_set_up_step_by_step_with_the_cli(
     assert as_json(stack, "integrations", "list") == []
 
 
+def test_the_product_page_with_the_cli(stack: LocalStack, merchant: CentraMerchant, tmp_path: Path) -> None:
+    """Refresh, the list with filters (a table, and JSON), create picked SKUs and all, waiting with progress."""
+    merchant.centra.add_product("CAP", "RED", "", ean="7350000000020", name="Red cap")
+    merchant.centra.add_product("", name="Gift card")
+    create = ["integrations", "create", "acme-centra", "--merchant-name", "Acme", "--store-url",
+              merchant.centra.base_url, "--myogo-url", stack.myogo.root_url, "--myogo-token-url",
+              stack.myogo_token_url, "--warehouse", "TLL", "--time-zone", "Europe/Stockholm",
+              "--credentials-file", str(_credentials_file(tmp_path, merchant.secret_values))]  # fmt: skip
+    ogosync(stack, *create)
+    ogosync(stack, "products", "create", "acme-centra", code=2)  # neither SKUs nor --all: a usage error
+
+    with stack.background_workers(Flow.PRODUCTS):
+        refreshed = as_json(stack, "products", "refresh", "acme-centra", "--wait")
+        table = ogosync(stack, "products", "list", "acme-centra", "--state", "error").stdout
+        found = as_json(stack, "products", "list", "acme-centra", "--search", "cap")
+        picked = as_json(stack, "products", "create", "acme-centra", "CAPRED", "--wait")
+        everything = ogosync(stack, "products", "create", "acme-centra", "--all", "--wait").stdout
+        latest = as_json(stack, "products", "status", "acme-centra")
+
+    assert (refreshed["status"], refreshed["counts"]["error"], refreshed["counts"]["not_in_myogo"]) == (
+        "succeeded",
+        1,
+        1,
+    )
+    assert "Gift card" in table and "missing_sku" in table and "1 matching" in table
+    assert [row["sku"] for row in found["rows"]] == ["CAPRED"]
+    assert (picked["status"], picked["counts"]) == ("succeeded", {"created": 1})
+    assert "Product create of acme-centra" in everything and "succeeded" in everything
+    assert latest["counts"] == {"inactive": 0, "missing_sku": 1, "unchanged": 1, "updated": 1}
+    assert set(stack.myogo.products(merchant.merchant_id)) == {SIZE, "CAPRED"}
+
+
 def test_dead_letters_are_moved_back_with_a_progress_bar(stack: LocalStack) -> None:
     sqs = stack.aws.client("sqs")
     for _ in range(3):

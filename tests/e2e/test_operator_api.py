@@ -120,6 +120,52 @@ def test_every_route_of_the_set_up_and_status_answers(
     assert api.call("POST", "/queues/{queue}/redrive", queue="order-import").json()["moved"] == 0
 
 
+PRODUCTS = INTEGRATION + "/products"
+
+
+def test_the_product_page_refreshes_lists_and_creates_in_the_background(
+    stack: LocalStack, api: RecordingClient, merchant: CentraMerchant
+) -> None:
+    iid = merchant.integration_id
+    merchant.centra.add_product("CAP", "RED", "", ean="7350000000020", name="Red cap")
+    merchant.centra.add_product("", name="Gift card")
+    snapshots = Snapshots(stack)
+
+    queued = api.call("POST", PRODUCTS + "/refresh", integration_id=iid)
+    before = snapshots.take()
+    busy = api.call("POST", PRODUCTS + "/create", integration_id=iid, json={})
+    assert snapshots.take() == before, "a refused request wrote nothing"
+    assert stack.run_flow(Flow.PRODUCTS).failed == 0
+    refreshed = api.call("GET", PRODUCTS + "/runs/latest", integration_id=iid).json()
+    page = api.call("GET", PRODUCTS, integration_id=iid, params={"state": "not_in_myogo"}).json()
+    errors = api.call("GET", PRODUCTS, integration_id=iid, params={"kind": "missing_sku"}).json()
+    search = api.call("GET", PRODUCTS, integration_id=iid, params={"q": "ts100", "page_size": 1, "page": 1}).json()
+
+    assert queued.status_code == 202 and queued.json()["status"] == "queued"
+    _error(busy, 409, "product_run_in_progress")
+    assert (refreshed["run_id"], refreshed["status"]) == (queued.json()["run_id"], "succeeded")
+    assert refreshed["counts"] | {} == {
+        "not_in_myogo": 1, "in_myogo_unlinked": 1, "linked": 0, "changed": 0, "error": 1, "deleted_in_store": 0
+    }  # fmt: skip
+    assert [row["sku"] for row in page["rows"]] == ["CAPRED"] and page["matching"] == 1
+    assert [row["name"] for row in errors["rows"]] == ["Gift card"]
+    assert [row["sku"] for row in search["rows"]] == [SIZE] and not search["stale"]
+
+    created = api.call("POST", PRODUCTS + "/create", integration_id=iid, json={"skus": ["CAPRED", SIZE]})
+    assert stack.run_flow(Flow.PRODUCTS).failed == 0
+    run = api.call("GET", PRODUCTS + "/runs/latest", integration_id=iid).json()
+
+    assert created.status_code == 202 and created.json()["requested_skus"] == 2
+    assert (run["status"], run["counts"], run["done"], run["total"]) == (
+        "succeeded",
+        {"created": 1, "updated": 1},
+        2,
+        2,
+    )
+    assert set(stack.myogo.products(merchant.merchant_id)) == {SIZE, "CAPRED"}
+    assert api.call("GET", PRODUCTS, integration_id=iid).json()["stale"], "the list says a create ran since"
+
+
 def test_delete_removes_the_integration_and_schedules_its_secret(stack: LocalStack, api: RecordingClient) -> None:
     shop = stack.add_centra_merchant("short-lived", shipping_codes={"POSTI"})
     api.call("POST", "/integrations", json=create_body(stack, shop))
@@ -316,6 +362,31 @@ def _bad_requests(
             "",
         ),
         ("POST", "/queues/{queue}/redrive", {"queue": "no-such-queue"}, 404, "unknown_queue", ""),
+        # the product page
+        (
+            "POST",
+            PRODUCTS + "/create",
+            {"integration_id": iid, "json": {"skus": "CAPRED"}},
+            422,
+            "invalid_request",
+            "skus",
+        ),
+        ("POST", PRODUCTS + "/create", {"integration_id": iid, "json": {"skus": []}}, 422, "invalid_request", "skus"),
+        (
+            "POST",
+            PRODUCTS + "/create",
+            {"integration_id": iid, "json": {"skus": [7]}},
+            422,
+            "invalid_request",
+            "skus.0",
+        ),
+        ("POST", PRODUCTS + "/create", {"integration_id": iid, "json": {"sku": ["X"]}}, 422, "invalid_request", "sku"),
+        ("POST", PRODUCTS + "/create", {"integration_id": iid}, 422, "invalid_request", "body"),
+        ("GET", PRODUCTS, {"integration_id": iid, "params": {"state": "gone"}}, 422, "invalid_request", "state"),
+        ("GET", PRODUCTS, {"integration_id": iid, "params": {"kind": "ugly"}}, 422, "invalid_request", "kind"),
+        ("GET", PRODUCTS, {"integration_id": iid, "params": {"page": 0}}, 422, "invalid_request", "page"),
+        ("GET", PRODUCTS, {"integration_id": iid, "params": {"page_size": "all"}}, 422, "invalid_request", "page_size"),
+        ("GET", PRODUCTS, {"integration_id": iid, "params": {"q": ""}}, 422, "invalid_request", "q"),
         (
             "POST",
             INTEGRATION + "/flows/{flow}/run",
@@ -355,6 +426,7 @@ def _bad_requests(
         ("patch", INTEGRATION): {"json": {"merchant_name": "Renamed"}},
         ("put", INTEGRATION + "/shipping-mappings"): {"json": {"store_method": "a", "myogo_code": "b"}},
         ("delete", INTEGRATION + "/shipping-mappings"): {"params": {"store_method": "a"}},
+        ("post", PRODUCTS + "/create"): {"json": {"skus": ["X"]}},
     }
     for method, template in sorted(routes):
         values = {"integration_id": "ghost-shop", "order_id": "1001", "flow": "orders", "queue": "order-import"}

@@ -106,6 +106,14 @@ def test_no_secret_in_answers_cli_output_logs_or_dynamodb(
     stack.run_flow(Flow.ORDERS)
     call("GET", "/integrations/acme-centra/held-orders")
     call("GET", "/integrations/acme-centra/orders/1001")
+    merchant.centra.add_product("TS100", "BLK", "M", ean="7350000000017", name="Tee")
+    call("POST", "/integrations/acme-centra/products/refresh")
+    call("POST", "/integrations/acme-centra/products/create", json={"skus": [known["store_api_key"]]})  # a 409
+    stack.run_flow(Flow.PRODUCTS)
+    call("POST", "/integrations/acme-centra/products/create", json={})
+    stack.run_flow(Flow.PRODUCTS)
+    call("GET", "/integrations/acme-centra/products")
+    call("GET", "/integrations/acme-centra/products/runs/latest")
     # The CLI: create (file and hidden prompt), show, update with a typed secret, list; tables and JSON.
     cli_known = {name: f"SECRET-cli-{name}-{secrets.token_hex(8)}" for name in ("store_api_key", "webhook_secret")}
     known |= cli_known
@@ -129,8 +137,10 @@ def test_no_secret_in_answers_cli_output_logs_or_dynamodb(
         runner.invoke(cli, [*base, "integrations", "webhook", "cli-shop"]),
         runner.invoke(cli, [*base, "integrations", "list", "--json"]),
         runner.invoke(cli, [*base, "status"]),
+        runner.invoke(cli, [*base, "products", "list", "acme-centra"]),
+        runner.invoke(cli, [*base, "products", "status", "acme-centra", "--json"]),
     ]
-    assert [result.exit_code for result in outputs] == [0, 1, 0, 0, 0, 0, 0, 0], [r.output for r in outputs]
+    assert [result.exit_code for result in outputs] == [0, 1, 0, 0, 0, 0, 0, 0, 0, 0], [r.output for r in outputs]
     seen += [result.output for result in outputs]
     written = capfd.readouterr()
     items = stack.aws.client("dynamodb").scan(TableName=stack.aws.table_name)["Items"]

@@ -7,12 +7,12 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 
 from ogosync import jobs
-from ogosync.models import Flow, HoldReason, IntegrationSettings, ProductAdminRequest
+from ogosync.models import Flow, HoldReason, IntegrationSettings
 from ogosync.state.skus import DynamoSkuBindings
-from ogosync_local.lambdas import invoke
 from ogosync_local.sim import FaultRule
 from ogosync_local.stack import CentraSetup, LocalStack
 
@@ -44,8 +44,25 @@ def _bindings(stack: LocalStack, setup: CentraSetup) -> dict[str, str | None]:
     return {binding.sku: binding.content_hash for binding in repo.all_sku_bindings(setup.integration.id)}
 
 
-def _admin(stack: LocalStack, setup: CentraSetup, **request: Any) -> dict[str, Any]:
-    return stack.product_admin(ProductAdminRequest(integration_id=setup.integration.id, **request))
+def _admin(
+    stack: LocalStack, setup: CentraSetup, action: str, states: list[str] | None = None, **body: Any
+) -> dict[str, Any]:
+    """The merchant's "Refresh" (then the list, in `states`) or "Create product" (then its run) through the operator
+    API, the queued job run by the product worker."""
+    products = f"{stack.operator.base_url}/integrations/{setup.integration.id}/products"
+    queued = httpx.post(f"{products}/{action}", json=body, timeout=30)
+    assert queued.status_code == 202, queued.text
+    assert stack.run_flow(Flow.PRODUCTS).failed == 0
+    if action == "create":
+        run: dict[str, Any] = httpx.get(f"{products}/runs/latest").json()
+        assert run["status"] == "succeeded", run
+        return run
+    rows: list[dict[str, Any]] = []
+    for state in states or [None]:
+        params = {"page_size": 500} | ({"state": state} if state else {})
+        page: dict[str, Any] = httpx.get(products, params=params).json()
+        rows += page["rows"]
+    return page | {"rows": rows}
 
 
 def test_refresh_create_then_the_schedule_sends_only_what_changed(stack: LocalStack) -> None:
@@ -144,12 +161,20 @@ def test_orders_use_the_bindings_and_a_product_added_after_the_sync_holds_its_or
     assert "7350000000099" in held.holds[0].detail
 
 
-def test_the_admin_handler_answers_bad_requests_without_failing(stack: LocalStack) -> None:
-    unknown = invoke("product_admin", {"action": "refresh", "integration_id": "no-such-shop"})
-    malformed = invoke("product_admin", {"action": "delete-everything", "integration_id": "acme-centra"})
+def test_a_create_job_delivered_twice_runs_once(stack: LocalStack) -> None:
+    setup = _store(stack, create_new_products=True)
+    _add_sizes(setup, "TS100", "M", 7350000000010)
+    products = f"{stack.operator.base_url}/integrations/{setup.integration.id}/products"
+    queue = stack.aws.queue_urls["ProductSyncQueue"]
+    httpx.post(f"{products}/create", json={"skus": ["TS100BLKM"]}).raise_for_status()
+    message = stack.aws.client("sqs").receive_message(QueueUrl=queue, VisibilityTimeout=0)["Messages"][0]
+    stack.aws.client("sqs").send_message(QueueUrl=queue, MessageBody=message["Body"])  # SQS delivers it twice
 
-    assert unknown["error"] == "unknown_integration" and "no-such-shop" in unknown["message"]
-    assert malformed["error"] == "bad_request" and "action" in malformed["message"]
+    report = stack.run_flow(Flow.PRODUCTS)
+
+    assert (report.received, report.failed) == (2, 0)
+    assert stack.myogo.calls[MYOGO_POST] == 1, "created once"
+    assert httpx.get(f"{products}/runs/latest").json()["counts"] == {"created": 1}
 
 
 def test_the_scheduler_feeds_the_product_queue_when_an_integration_is_due(stack: LocalStack) -> None:

@@ -28,7 +28,7 @@ WORK_QUEUES = {  # what the operator shows and redrives: queue -> its DLQ
     "TrackingSyncQueue": "TrackingSyncDLQ",
 }
 ORDER_FUNCTIONS = ("StoreWebhookFunction", "OrderImportFunction", "SchedulerFunction", "OrderPollFunction")
-PRODUCT_FUNCTIONS = ("ProductSyncFunction", "ProductAdminFunction")
+PRODUCT_FUNCTIONS = ("ProductSyncFunction",)
 STOCK_TRACKING_FUNCTIONS = ("StockSyncFunction", "TrackingSyncFunction", "WarehouseWebhookFunction")
 OPERATOR_FUNCTIONS = ("OperatorApiFunction",)
 FUNCTIONS = ORDER_FUNCTIONS + PRODUCT_FUNCTIONS + STOCK_TRACKING_FUNCTIONS + OPERATOR_FUNCTIONS
@@ -46,9 +46,10 @@ STATE_ACTIONS = (
     "dynamodb:ConditionCheckItem",
 )
 # The product flow needs no transactions, updates or index: the lock and cursor, bindings and refusals.
-PRODUCT_STATE_ACTIONS = (
+PRODUCT_STATE_ACTIONS = (  # UpdateItem: the product page's run record (queued -> running once, progress)
     "dynamodb:GetItem",
     "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
     "dynamodb:Query",
     "dynamodb:BatchWriteItem",
@@ -211,7 +212,6 @@ def test_function_runtime_architecture_tracing_layers(resources: Resources, func
         ("SchedulerFunction", 30, 256),
         ("OrderPollFunction", 300, 256),
         ("ProductSyncFunction", 900, 512),
-        ("ProductAdminFunction", 900, 512),
         ("StockSyncFunction", 300, 512),
         ("TrackingSyncFunction", 300, 256),
         ("WarehouseWebhookFunction", 10, 256),
@@ -320,7 +320,6 @@ def test_contract_env_vars_are_set_on_the_right_functions(resources: Resources, 
         ),
         ("OrderPollFunction", {"OGOSYNC_TABLE": {"Ref": "StateTable"}, "ORDER_QUEUE_URL": {"Ref": "OrderQueue"}}),
         ("ProductSyncFunction", {"OGOSYNC_TABLE": {"Ref": "StateTable"}}),
-        ("ProductAdminFunction", {"OGOSYNC_TABLE": {"Ref": "StateTable"}}),
         ("StockSyncFunction", {"OGOSYNC_TABLE": {"Ref": "StateTable"}}),
         ("TrackingSyncFunction", {"OGOSYNC_TABLE": {"Ref": "StateTable"}}),
         (
@@ -374,7 +373,6 @@ def test_event_source_settings(resources: Resources) -> None:
     poll = by_function["OrderPollFunction"]
     assert getatt(poll["EventSourceArn"]) == ("OrderPollQueue", "Arn")
     assert poll["BatchSize"] == 1
-    assert "ProductAdminFunction" not in by_function  # invoked directly
     for function_id, queue_id in (
         ("ProductSyncFunction", "ProductSyncQueue"),
         ("StockSyncFunction", "StockSyncQueue"),
@@ -557,10 +555,6 @@ def test_roles_use_no_managed_policies(resources: Resources) -> None:
                 {"Fn::GetAtt": ["ProductSyncQueue", "Arn"]},
             )
             | pairs(["secretsmanager:GetSecretValue"], SECRETS_ARN),
-        ),
-        (
-            "ProductAdminFunction",
-            pairs(PRODUCT_STATE_ACTIONS, TABLE_ARN) | pairs(["secretsmanager:GetSecretValue"], SECRETS_ARN),
         ),
         (
             "StockSyncFunction",

@@ -18,6 +18,9 @@ not converge.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import shlex
 import sys
 import tempfile
@@ -25,9 +28,9 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from ogosync.models import BindingStatus, Flow, ProductAdminRequest
+from ogosync.models import BindingStatus, Flow
 from ogosync_cli.main import main as ogosync
 from ogosync_local.serve import write_private
 from ogosync_local.sim import FaultConfig
@@ -87,18 +90,27 @@ def _stock_the_store(setup: CentraMerchant) -> None:
     setup.centra.add_product("", name="Gift card")
 
 
-def _admin(stack: LocalStack, action: Literal["refresh", "create"], **request: Any) -> dict[str, Any]:
-    return stack.product_admin(ProductAdminRequest(action=action, integration_id=INTEGRATION, **request))
+def _products_cli(stack: LocalStack, command: list[str]) -> dict[str, Any]:
+    """A product command of the CLI, its JSON answer read back; the product worker drains its queue meanwhile."""
+    with stack.background_workers(Flow.PRODUCTS):
+        answer: dict[str, Any] = json.loads(_cli(stack, ["products", command[0], INTEGRATION, *command[1:], "--json"]))
+    return answer
+
+
+def _refresh(stack: LocalStack) -> dict[str, Any]:
+    """ "Refresh", then the whole report (every page)."""
+    _products_cli(stack, ["refresh", "--wait"])
+    return _products_cli(stack, ["list", "--page-size", "500"])
 
 
 def _sync_products(stack: LocalStack, setup: CentraMerchant) -> None:
     print(_section("0. Products: the store is dominant"))
-    refreshed = _admin(stack, "refresh")
+    refreshed = _refresh(stack)
     print(f"   Refresh: {_nonzero(refreshed['counts'])}")
     for row in refreshed["rows"]:
         for problem in row["problems"]:
             print(f"      {row['sku'] or '(no SKU)':<10} {row['name']:<18} {problem['kind']}: {problem['detail']}")
-    created = _admin(stack, "create")
+    created = _products_cli(stack, ["create", "--all", "--wait"])
     print(f"   Create product (all): {_nonzero(created['counts'])}")
 
     before = stack.myogo.products(setup.merchant_id)
@@ -123,7 +135,7 @@ def _sync_products(stack: LocalStack, setup: CentraMerchant) -> None:
 
 def _products_converged(stack: LocalStack, setup: CentraMerchant) -> tuple[bool, dict[str, int]]:
     """Every valid size is linked with its current content, the late one waits, the faulty ones were never sent."""
-    report = _admin(stack, "refresh")
+    report = _refresh(stack)
     states = {row["sku"]: row["state"] for row in report["rows"] if row["state"] != "error"}
     catalog = {"".join(size) for size in CATALOG}
     in_myogo = stack.myogo.products(setup.merchant_id)
@@ -162,10 +174,15 @@ def _set_up_with_the_cli(stack: LocalStack, folder: Path) -> CentraMerchant:
     return setup
 
 
-def _cli(stack: LocalStack, command: list[str]) -> None:
+def _cli(stack: LocalStack, command: list[str]) -> str:
+    """Run an ogosync command as the merchant would (shown); its output is printed, or returned with --json."""
     print(f"   $ ogosync {shlex.join(command)}")
-    if ogosync(["--api-url", stack.operator.base_url, *command]) != 0:
-        raise SystemExit(f"ogosync {command[0]} {command[1]} failed")
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output) if "--json" in command else contextlib.nullcontext():
+        code = ogosync(["--api-url", stack.operator.base_url, *command])
+    if code != 0:
+        raise SystemExit(f"ogosync {command[0]} {command[1]} failed: {output.getvalue()}")
+    return output.getvalue()
 
 
 def run() -> int:

@@ -15,8 +15,10 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+import httpx
+
 from ogosync.aws import clients
-from ogosync.models import Flow, IntegrationSettings, ProductAdminRequest
+from ogosync.models import Flow, IntegrationSettings
 from ogosync_local.stack import CentraSetup, LocalStack
 
 INTEGRATION = "measure-centra"
@@ -73,9 +75,12 @@ def main(sizes: int = 20_000, changes: int = 100) -> int:
         clients.dynamodb().meta.events.register("before-call.dynamodb", count)
         print(f"A Centra store of {sizes} sizes, an empty myOGO; Centra pages of 100 sizes, myOGO pages of 250.")
 
-        def create_all() -> None:
-            answer = stack.product_admin(ProductAdminRequest(action="create", integration_id=INTEGRATION))
-            print(f"   answer counts    {answer['counts']}")
+        def create_all() -> None:  # as `ogosync products create --all`: queued by the operator API, run by the worker
+            queued = httpx.post(f"{stack.operator.base_url}/integrations/{INTEGRATION}/products/create", json={})
+            queued.raise_for_status()
+            stack.run_flow(Flow.PRODUCTS)
+            run = stack.product_runs().get_product_run(INTEGRATION)
+            print(f"   run counts       {run.counts if run else 'no run'}")
 
         _measure(stack, dynamodb_calls, "first transfer (Create product, all)", create_all)
         _change(setup, changes, sizes)

@@ -6,14 +6,17 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
 from ogosync import runtime
-from ogosync.models import Flow, FlowJob, Integration, IntegrationSettings, Platform, ProductAdminRequest, SkuBinding
+from ogosync.models import Flow, FlowJob, Integration, IntegrationSettings, Platform, SkuBinding
 from ogosync.state.dynamo import DynamoStateRepository
+from ogosync.state.product_runs import DynamoProductRuns
 from ogosync.state.skus import DynamoSkuBindings
 from ogosync.state.stock import DynamoStockLedger
 from ogosync.state.tracking import DynamoTrackingRepository
@@ -195,6 +198,9 @@ class LocalStack:
     def state(self) -> DynamoStateRepository:
         return DynamoStateRepository(self.aws.client("dynamodb"), self.aws.table_name)
 
+    def product_runs(self) -> DynamoProductRuns:
+        return DynamoProductRuns(self.aws.client("dynamodb"), self.aws.table_name)
+
     # ---- running the functions --------------------------------------------------------------------
 
     def run_order_workers(self, *, wait_for_retries_s: float = 0.0) -> DrainReport:
@@ -222,12 +228,24 @@ class LocalStack:
         answer: dict[str, Any] = invoke("scheduler", {})
         return answer
 
-    # ---- products (store -> myOGO) --------------------------------------------------------------
+    @contextmanager
+    def background_workers(self, *flows: Flow, every_s: float = 0.2) -> Iterator[None]:
+        """The flows' workers drain their queues in a thread, as Lambda would, while the caller waits for a run
+        (e.g. the CLI's --wait in-process)."""
+        stop = threading.Event()
 
-    def product_admin(self, request: ProductAdminRequest) -> dict[str, Any]:
-        """The merchant's "Refresh" or "Create product", through the product_admin handler."""
-        answer: dict[str, Any] = invoke("product_admin", request.model_dump(mode="json"))
-        return answer
+        def drain() -> None:
+            while not stop.wait(every_s):
+                for flow in flows:
+                    self.run_flow(flow)
+
+        worker = threading.Thread(target=drain, daemon=True)
+        worker.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            worker.join()
 
     # ---- stock and tracking (myOGO -> store) ------------------------------------------------------
 

@@ -19,13 +19,14 @@ from ogosync.models import (
     IntegrationStatus,
     OrderImportJob,
     Platform,
-    ProductAdminRequest,
-    ProductReport,
+    ProductActionJob,
+    ProductRun,
     ProductRunResult,
     TrackingHintJob,
 )
 from ogosync.sync.orders import ImportOutcome, ImportResult, PollResult, import_order_by_id, poll_orders
-from ogosync.sync.products import create_products, refresh_products, sync_products
+from ogosync.sync.product_page import ProductPageDeps, run_product_action
+from ogosync.sync.products import sync_products
 from ogosync.sync.schedule import dispatch_due_jobs
 from ogosync.sync.stock import StockRunResult, sync_stock
 from ogosync.sync.tracking import TrackingOutcome, TrackingRunResult, handle_tracking_hint, poll_tracking
@@ -69,22 +70,17 @@ def schedule(now: datetime) -> list[FlowJob]:
 # ---- products (store -> myOGO) ------------------------------------------------------------------
 
 
-def product_sync(job: FlowJob, owner: str) -> ProductRunResult | None:
-    """The scheduled product run of one integration; None when the integration is paused."""
+def product_sync(job: FlowJob | ProductActionJob, owner: str) -> ProductRunResult | ProductRun | None:
+    """A job of ProductSyncQueue: the scheduled run (None when the integration is paused), or the merchant's
+    "Refresh" / "Create product" queued by the operator API (None when its job came a second time)."""
     integration = runtime.integration(job.integration_id)
+    if isinstance(job, ProductActionJob):
+        with runtime.product_deps(integration) as deps:
+            return run_product_action(integration, job, ProductPageDeps(deps, runtime.product_runs()))
     if integration.status is IntegrationStatus.PAUSED:
         return None
     with runtime.product_deps(integration) as deps:
         return sync_products(integration, deps, owner)
-
-
-def product_admin(request: ProductAdminRequest, owner: str) -> ProductReport | ProductRunResult:
-    """The merchant's "Sync webshop products" page: "Refresh" and "Create product" (what the operator API serves)."""
-    integration = runtime.integration(request.integration_id)
-    with runtime.product_deps(integration) as deps:
-        if request.action == "refresh":
-            return refresh_products(integration, deps, request.states)
-        return create_products(integration, deps, owner, request.skus)
 
 
 # ---- stock and tracking (myOGO -> store) --------------------------------------------------------

@@ -483,17 +483,6 @@ class ProductRunResult(BaseModel):
     complete: bool = Field(default=True, description="False when the time budget ran out: the next run continues")
 
 
-class ProductAdminRequest(BaseModel):
-    """The operator's product actions: "Refresh" (optionally filtered by state) and "Create product"."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    action: Literal["refresh", "create"]
-    integration_id: str = Field(pattern=INTEGRATION_ID_PATTERN)
-    states: list[ProductState] | None = None
-    skus: list[str] | None = Field(default=None, description="the products to create; None means all")
-
-
 # ---- stock and tracking (myOGO -> store) --------------------------------------------------------
 
 # The order flow's OrderBinding and the tracking flow's OrderTracking are two views of the same ORDER#<id> item:
@@ -638,3 +627,71 @@ class TrackingHintJob(BaseModel):
 
 # The tracking queue carries both the scheduled poll and the webhook hints (both forbid extra fields: unambiguous).
 TrackingJob: TypeAdapter[FlowJob | TrackingHintJob] = TypeAdapter(FlowJob | TrackingHintJob)
+
+
+# ---- the product sync page (operator API): "Refresh" and "Create product", run on ProductSyncQueue ------------
+
+
+class ProductAction(StrEnum):
+    REFRESH = "refresh"
+    CREATE = "create"
+
+
+class ProductActionJob(BaseModel):
+    """The merchant's "Refresh" or "Create product" (picked SKUs; None = all), one run of the product page.
+
+    The operator API took the product lock for `run_id` before it queued this job."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    integration_id: str = Field(pattern=INTEGRATION_ID_PATTERN)
+    run_id: str = Field(min_length=1, max_length=64)
+    action: ProductAction
+    skus: list[str] | None = None
+
+
+# What ProductSyncQueue carries: the scheduled run (FlowJob) or a merchant's action.
+ProductJob: TypeAdapter[FlowJob | ProductActionJob] = TypeAdapter(FlowJob | ProductActionJob)
+
+
+class ProductRunStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"  # shown, never stored: queued or running, but its lock ran out (a crash, a timeout)
+
+
+class ProductRun(BaseModel):
+    """The latest "Refresh" or "Create product" of an integration: its progress and result."""
+
+    integration_id: str
+    run_id: str
+    action: ProductAction
+    status: ProductRunStatus
+    requested_at: AwareDatetime
+    requested_skus: int | None = Field(default=None, description="how many SKUs were picked; None: all")
+    started_at: AwareDatetime | None = None
+    ended_at: AwareDatetime | None = None
+    lock_expires_at: AwareDatetime = Field(description="a queued or running run whose lock ran out was interrupted")
+    done: int = Field(default=0, description="products handled so far (create)")
+    total: int | None = Field(default=None, description="products to handle (create), once known")
+    counts: dict[str, int] = Field(default_factory=dict)
+    complete: bool | None = Field(default=None, description="create: False when the time budget ran out")
+    error: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status in (ProductRunStatus.QUEUED, ProductRunStatus.RUNNING)
+
+
+class ProductReportHeader(BaseModel):
+    """The latest complete "Refresh" report: its rows are stored in `chunks` items of their own."""
+
+    integration_id: str
+    report_id: str
+    run_id: str
+    refreshed_at: AwareDatetime
+    counts: dict[ProductState, int]
+    rows: int
+    chunks: int

@@ -21,6 +21,9 @@ from ogosync.models import (
     OrderBinding,
     OrderTracking,
     ProductRefusal,
+    ProductReportHeader,
+    ProductRow,
+    ProductRun,
     PublishedStock,
     ShipmentToPush,
     SkuBinding,
@@ -105,7 +108,9 @@ class StateRepository(Protocol):
         """Write the cursor if nobody else wrote it since it was read (its version); return it with the new version."""
         ...
 
-    def acquire_lock(self, integration_id: str, flow: Flow, owner: str, now: datetime, ttl_seconds: int) -> bool: ...
+    def acquire_lock(self, integration_id: str, flow: Flow, owner: str, now: datetime, ttl_seconds: int) -> bool:
+        """Take the lock until now + ttl if it is free, expired or already `owner`'s (then it is extended)."""
+        ...
 
     def release_lock(self, integration_id: str, flow: Flow, owner: str) -> None: ...
 
@@ -426,3 +431,31 @@ class WorkQueues(Protocol):
     def redrive(self, name: str, max_messages: int) -> RedriveCount:
         """Move up to `max_messages` messages from the queue's DLQ back to it (receive, send, delete)."""
         ...
+
+
+# ---- the product sync page ----------------------------------------------------------------------
+
+
+class ProductRunRepository(Protocol):
+    """The latest "Refresh"/"Create product" run (PRODUCTRUN) and the latest refresh report (PRODUCTREPORT, its rows
+    in chunks PRODUCTS#<report id>#<n>) of an integration. The product lock (StateRepository) says who may run."""
+
+    def get_product_run(self, integration_id: str) -> ProductRun | None: ...
+
+    def put_product_run(self, run: ProductRun) -> None:
+        """Record a new run (the caller holds the product lock for it)."""
+        ...
+
+    def start_product_run(self, integration_id: str, run_id: str, now: datetime, lock_expires_at: datetime) -> bool:
+        """queued -> running, only for this run and only once: False for a second delivery of its job."""
+        ...
+
+    def save_product_run(self, run: ProductRun) -> bool:
+        """Update the run's record; False when another run has replaced it since."""
+        ...
+
+    def put_product_report(self, header: ProductReportHeader, rows: Sequence[ProductRow]) -> None:
+        """Store the report's rows, then make it the latest (a half-written report is never listed)."""
+        ...
+
+    def product_report(self, integration_id: str) -> tuple[ProductReportHeader, list[ProductRow]] | None: ...

@@ -35,6 +35,7 @@ from ogosync.ports import (
 from ogosync.state.dynamo import DynamoStateRepository
 from ogosync.state.integrations import DynamoIntegrationConfig
 from ogosync.state.product_refusals import DynamoProductRefusals
+from ogosync.state.product_runs import DynamoProductRuns
 from ogosync.state.skus import DynamoSkuBindings
 from ogosync.state.stock import DynamoStockLedger
 from ogosync.state.tracking import DynamoTrackingRepository
@@ -192,6 +193,12 @@ def product_deps(integration: Integration) -> Iterator[ProductDeps]:
         store.close()
 
 
+@cache
+def product_runs() -> DynamoProductRuns:
+    """The product sync page's runs and reports (the operator API and the product_sync worker)."""
+    return DynamoProductRuns(clients.dynamodb(), _env("OGOSYNC_TABLE"))
+
+
 # ---- stock and tracking (myOGO -> store) --------------------------------------------------------
 
 
@@ -283,6 +290,7 @@ def reset() -> None:
         webhook_deps,
         sku_bindings,
         product_refusals,
+        product_runs,
         stock_ledger,
         tracking_state,
         tracking_queue,

@@ -106,8 +106,11 @@ class DynamoStateRepository:
                 TableName=self._name,
                 Item=key(integration_id, f"LOCK#{flow}")
                 | encode({"owner": owner, "expires_at": epoch(now) + ttl_seconds}),
-                ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
-                ExpressionAttributeValues={":now": {"N": str(epoch(now))}},
+                # The owner may take its own lock again (and extend it): the operator API takes the product lock
+                # for a queued "Create product", and the worker that runs it takes it over.
+                ConditionExpression="attribute_not_exists(pk) OR expires_at < :now OR #owner = :owner",
+                ExpressionAttributeNames={"#owner": "owner"},
+                ExpressionAttributeValues={":now": {"N": str(epoch(now))}, ":owner": {"S": owner}},
             )
         except ClientError as exc:
             if is_condition_failure(exc):

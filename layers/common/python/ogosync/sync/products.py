@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import quote
@@ -57,6 +57,7 @@ logger = Logger(service="ogosync", child=True)
 
 MyOgoView = Mapping[str, WarehouseProductState]  # myOGO's products by code, as listed at the start of a run
 BINDING_BATCH = 25  # bindings per write: one full DynamoDB BatchWriteItem
+Progress = Callable[[int, int], None]  # (products handled, products to handle), told after each one
 
 
 @dataclass
@@ -299,6 +300,7 @@ class _Run:
     started: datetime
     result: ProductRunResult
     refusals: dict[str, ProductRefusal] = field(default_factory=dict)
+    progress: Progress | None = None
 
     def count(self, name: str, by: int = 1) -> None:
         self.result.counts[name] = self.result.counts.get(name, 0) + by
@@ -369,15 +371,21 @@ def _scheduled_run(run: _Run) -> None:
 
 
 def create_products(
-    integration: Integration, deps: ProductDeps, owner: str, skus: Collection[str] | None = None
+    integration: Integration,
+    deps: ProductDeps,
+    owner: str,
+    skus: Collection[str] | None = None,
+    progress: Progress | None = None,
 ) -> ProductRunResult:
     """ "Create product": the picked SKUs (all active products when None) go to myOGO, myOGO's earlier refusals
-    notwithstanding. A code myOGO already has is linked (and updated when its content differs), not duplicated."""
+    notwithstanding. A code myOGO already has is linked (and updated when its content differs), not duplicated.
+    `progress` is told how many products were sent of how many."""
     started = deps.clock()
     if not deps.state.acquire_lock(integration.id, Flow.PRODUCTS, owner, started, deps.lock_ttl_seconds):
         return ProductRunResult(integration_id=integration.id, ran=False)
     try:
-        run = _Run(integration, deps, started, ProductRunResult(integration_id=integration.id, ran=True))
+        result = ProductRunResult(integration_id=integration.id, ran=True)
+        run = _Run(integration, deps, started, result, progress=progress)
         snapshot = _snapshot(integration, deps)
         run.refusals = snapshot.refusals
         view = _myogo_view(deps)
@@ -413,6 +421,8 @@ def _transfer(run: _Run, work: list[_Work], view: MyOgoView | None) -> None:
     """Send each unit of work, recording bindings as myOGO accepts them; stop when the time budget runs out."""
     deadline = run.started + timedelta(seconds=run.deps.run_budget_seconds)
     writer = _BindingWriter(run.deps.skus)
+    if run.progress:
+        run.progress(0, len(work))
     try:
         for index, unit in enumerate(work):
             if run.deps.clock() >= deadline:
@@ -420,6 +430,8 @@ def _transfer(run: _Run, work: list[_Work], view: MyOgoView | None) -> None:
                 run.count("deferred", len(work) - index)
                 break
             _transfer_one(run, unit, view, writer)
+            if run.progress:
+                run.progress(index + 1, len(work))
     finally:
         writer.flush()  # before any failure ends the run: the bindings stay true to what myOGO has
 
