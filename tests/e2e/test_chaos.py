@@ -3,10 +3,13 @@ and reordered webhooks, workers killed mid-invocation; every flow must still con
 
 from __future__ import annotations
 
+import pytest
+
 from ogosync.state.dynamo import DynamoStateRepository
 from ogosync.warehouse.myogo import MyOgoWarehouse
 from ogosync_local.chaos import KILL_POINTS, ChaosConfig, render, run_chaos
 
+pytestmark = pytest.mark.e2e
 SMALL = ChaosConfig(orders=20, products=6, retry_after_s=0.1, client_timeout_s=0.3, kill_rate=0.3, max_rounds=8)
 
 

@@ -93,8 +93,8 @@ class Window:
 
 
 class Meter:
-    """Counts simulator calls, DynamoDB operations and request units (1 per item written, 1 per 4 KB read, items
-    here are under 1 KB), SQS and Secrets Manager requests, and each handler's invocations and time."""
+    """Counts simulator calls, DynamoDB operations and request units (1 per item written, 2 in a transaction, 1 per
+    4 KB read, items here are under 1 KB), SQS and Secrets Manager requests, and each handler's invocations and time."""
 
     def __init__(self, stack: LocalStack, setup: CentraSetup) -> None:
         self._stack, self._setup = stack, setup
@@ -159,6 +159,8 @@ class Meter:
         self._window.dynamodb[model.name] += 1
         if model.name == "BatchWriteItem":
             self._window.write_units += sum(len(requests) for requests in params["RequestItems"].values())
+        elif model.name == "TransactWriteItems":  # billed twice per item
+            self._window.write_units += 2 * len(params["TransactItems"])
         elif model.name in WRITES:
             self._window.write_units += 1
         elif model.name == "BatchGetItem":

@@ -419,9 +419,9 @@ def render(report: ChaosReport, command: str) -> str:
             table(["delivery", "count"], [[name, str(n)] for name, n in sorted(report.webhooks.items())]),
             "Workers killed (whole invocations lost, redelivered by SQS), by function and by point:",
             table(["where", "kills"], [[name, str(n)] for name, n in sorted(report.kills.items())]),
-            "Invocations and extra scheduled rounds until each flow converged:",
+            "Invocations, and scheduled runs until each flow converged (after the webhooks' own work):",
             table(["function", "invocations"], [[name, str(n)] for name, n in sorted(report.invocations.items())]),
-            table(["flow", "rounds after the first"], [[str(f), str(n)] for f, n in sorted(report.rounds.items())]),
+            table(["flow", "scheduled runs enqueued"], [[str(f), str(n)] for f, n in sorted(report.rounds.items())]),
             "Messages left in a DLQ (each is alarmed on and listed here; the poll brought its order through):",
             table(["DLQ", "messages", "what"], dead),
         ]
