@@ -605,25 +605,26 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     results = Results()
     started = time.monotonic()
-    bench_imports(results)
-    bench_orders(results, args.orders, latency_sample=100, naive_sample=args.naive_sample)
-    bench_stock(results, args.skus, args.changed, args.naive_sample)
-    bench_products(results, args.sizes, args.product_changes, args.naive_sample)
-    command = "make bench  # python -m ogosync_local.bench " + " ".join(argv or sys.argv[1:])
-    sections = {
-        "bench-orders": render_orders(results),
-        "bench-stock": render_runs(results.stock, results.naive["stock"], _stock_floor),
-        "bench-products": render_runs(
-            results.products, results.naive["products"], _product_floor(args.product_changes)
-        ),
-        "bench-imports": render_imports(results),
-        "bench-cost": render_cost(results),
-        "bench-command": f"`{command}`: {time.monotonic() - started:.0f} s in all, latency 20 ms per simulator call.",
-    }
-    for name, text in sections.items():
+    command = "python -m ogosync_local.bench " + " ".join(sys.argv[1:] if argv is None else argv)
+
+    def write(name: str, text: str) -> None:
         print(f"\n== {name}\n{text}")
-        if args.markdown:
+        if args.markdown:  # each section as soon as it is measured
             replace_section(args.markdown, name, text)
+
+    bench_imports(results)
+    write("bench-imports", render_imports(results))
+    bench_orders(results, args.orders, latency_sample=100, naive_sample=args.naive_sample)
+    write("bench-orders", render_orders(results))
+    bench_stock(results, args.skus, args.changed, args.naive_sample)
+    write("bench-stock", render_runs(results.stock, results.naive["stock"], _stock_floor))
+    bench_products(results, args.sizes, args.product_changes, args.naive_sample)
+    write(
+        "bench-products", render_runs(results.products, results.naive["products"], _product_floor(args.product_changes))
+    )
+    write("bench-imports", render_imports(results))  # now with each function's peak memory
+    write("bench-cost", render_cost(results))
+    write("bench-command", f"`{command}`: {time.monotonic() - started:.0f} s in all, 20 ms per simulator call.")
     return 0
 
 
