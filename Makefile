@@ -52,3 +52,15 @@ measure-stock: install
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+
+# ---- proof under load and faults (issue 6): minutes each, not part of `make test` -----------------------------
+CHAOS_ORDERS ?= 1000
+.PHONY: chaos bench
+# 1,000 orders through the whole cycle under faults and killed workers; writes its tables into docs/reliability.md
+chaos: install
+	POWERTOOLS_LOG_LEVEL=CRITICAL $(BIN)/python -m ogosync_local.chaos --orders $(CHAOS_ORDERS) \
+		--markdown docs/reliability.md
+
+# The busy-merchant benchmarks on the simulators (20 ms per call); writes its tables into docs/benchmarks.md
+bench: install
+	POWERTOOLS_LOG_LEVEL=CRITICAL $(BIN)/python -m ogosync_local.bench --markdown docs/benchmarks.md

@@ -24,6 +24,7 @@ from ogosync_local.aws import LocalAws
 from tests.factories import T0, make_integration
 from tests.fakes import InMemoryState, make_credentials
 from tests.fakes_operator import InMemoryIntegrationConfig
+from tests.integration.tables import state_table
 
 pytestmark = pytest.mark.integration
 
@@ -34,15 +35,13 @@ class Repos:
     config: IntegrationConfigRepository
 
 
-@pytest.fixture(params=["dynamodb", "memory"])
-def repos(request: pytest.FixtureRequest, local_aws: LocalAws) -> Repos:
+@pytest.fixture(params=["moto", "dynamodb-local", "memory"])  # conditional writes also on Amazon's DynamoDB Local
+def repos(request: pytest.FixtureRequest) -> Repos:
     if request.param == "memory":
         state = InMemoryState()
         return Repos(state, InMemoryIntegrationConfig(state))
-    client = local_aws.client("dynamodb")
-    return Repos(
-        DynamoStateRepository(client, local_aws.table_name), DynamoIntegrationConfig(client, local_aws.table_name)
-    )
+    table = state_table(request, request.param)
+    return Repos(DynamoStateRepository(table.client, table.name), DynamoIntegrationConfig(table.client, table.name))
 
 
 @pytest.fixture

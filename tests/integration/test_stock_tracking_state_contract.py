@@ -23,11 +23,11 @@ from ogosync.ports import StateRepository, StockLedger, TrackingRepository
 from ogosync.state.dynamo import DynamoStateRepository
 from ogosync.state.stock import DynamoStockLedger
 from ogosync.state.tracking import DynamoTrackingRepository
-from ogosync_local.aws import LocalAws
 from tests.factories import T0
 from tests.fakes import InMemoryState
 from tests.fakes_stock import InMemoryStockLedger
 from tests.fakes_tracking import InMemoryTracking
+from tests.integration.tables import state_table
 
 pytestmark = pytest.mark.integration
 SHIPMENT = StoreShipment(shipment_id="1001-1", shipped=True, tracking="JJFI1,JJFI2")
@@ -40,22 +40,24 @@ class Repos:
     tracking: TrackingRepository
 
 
-@pytest.fixture(params=["dynamodb", "memory"])
-def repos(request: pytest.FixtureRequest, local_aws: LocalAws) -> Repos:
+BACKENDS = ["moto", "dynamodb-local", "memory"]  # the claims' conditional writes also on Amazon's DynamoDB Local
+
+
+@pytest.fixture(params=BACKENDS)
+def repos(request: pytest.FixtureRequest) -> Repos:
     if request.param == "memory":
         memory = InMemoryState()
         return Repos(memory, InMemoryTracking(memory))
-    client = local_aws.client("dynamodb")
-    return Repos(
-        DynamoStateRepository(client, local_aws.table_name), DynamoTrackingRepository(client, local_aws.table_name)
-    )
+    table = state_table(request, request.param)
+    return Repos(DynamoStateRepository(table.client, table.name), DynamoTrackingRepository(table.client, table.name))
 
 
-@pytest.fixture(params=["dynamodb", "memory"])
-def ledger(request: pytest.FixtureRequest, local_aws: LocalAws) -> StockLedger:
+@pytest.fixture(params=BACKENDS)
+def ledger(request: pytest.FixtureRequest) -> StockLedger:
     if request.param == "memory":
         return InMemoryStockLedger()
-    return DynamoStockLedger(local_aws.client("dynamodb"), local_aws.table_name)
+    table = state_table(request, request.param)
+    return DynamoStockLedger(table.client, table.name)
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ INTEGRATION = "measure-centra"
 SIZE_NAMES = ("XS", "S", "M", "L", "XL")
 
 
-def _fill_store(setup: CentraSetup, sizes: int) -> None:
+def fill_store(setup: CentraSetup, sizes: int) -> None:
     for n in range(sizes):
         style, size = divmod(n, len(SIZE_NAMES))
         setup.centra.add_product(
@@ -34,7 +34,7 @@ def _fill_store(setup: CentraSetup, sizes: int) -> None:
         )  # fmt: skip
 
 
-def _change(setup: CentraSetup, count: int, sizes: int) -> None:
+def change_products(setup: CentraSetup, count: int, sizes: int) -> None:
     step = max(1, sizes // count)
     for row in setup.centra.products[::step][:count]:
         key = row["sku"] + row["variantSku"] + row["sizeSku"]
@@ -66,7 +66,7 @@ def main(sizes: int = 20_000, changes: int = 100) -> int:
     with LocalStack(quiet=True) as stack:
         settings = IntegrationSettings(product_url_template="https://shop.example/p/{sku}", pricelist="EUR")
         setup = stack.add_centra_store(INTEGRATION, shipping_map={"standard": "POSTI"}, settings=settings)
-        _fill_store(setup, sizes)
+        fill_store(setup, sizes)
         dynamodb_calls: Counter[str] = Counter()
 
         def count(**event: Any) -> None:
@@ -83,7 +83,7 @@ def main(sizes: int = 20_000, changes: int = 100) -> int:
             print(f"   run counts       {run.counts if run else 'no run'}")
 
         _measure(stack, dynamodb_calls, "first transfer (Create product, all)", create_all)
-        _change(setup, changes, sizes)
+        change_products(setup, changes, sizes)
         _measure(stack, dynamodb_calls, f"scheduled run, {changes} changed in Centra", lambda: _sync(stack))
         _measure(stack, dynamodb_calls, "scheduled run, nothing changed", lambda: _sync(stack))
     return 0

@@ -36,7 +36,7 @@ class DynamoCalls:
         self.counts[model.name] += 1
 
 
-def _seed(stack: LocalStack, setup: CentraSetup, skus: int) -> list[str]:
+def seed_skus(stack: LocalStack, setup: CentraSetup, skus: int) -> list[str]:
     history = ManualClock(utc_now() - timedelta(hours=6))
     stack.myogo.clock = history
     codes = []
@@ -80,7 +80,7 @@ def main() -> None:
     with LocalStack(quiet=True, visibility_timeout_s=900) as stack:  # no redelivery while a long run is under way
         setup = stack.add_centra_store(INTEGRATION, shipping_map={"standard": "POSTI"})
         seeding = time.perf_counter()
-        codes = _seed(stack, setup, args.skus)
+        codes = seed_skus(stack, setup, args.skus)
         print(f"seeded {len(codes)} SKUs in Centra, myOGO and the bindings in {time.perf_counter() - seeding:.1f} s")
         dynamo = DynamoCalls()
         clients.dynamodb().meta.events.register("before-call.dynamodb", dynamo)

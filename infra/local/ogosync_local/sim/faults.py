@@ -6,6 +6,7 @@ import email.utils
 import random
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
@@ -85,6 +86,7 @@ class Faults:
         self._config = FaultConfig()
         self._rules: list[FaultRule] = []
         self._rng = random.Random()
+        self.injected: Counter[str] = Counter()  # faults served, by kind ("timeout", "429", "5xx", "rule")
         self.configure(config or FaultConfig())
 
     @property
@@ -127,6 +129,7 @@ class Faults:
             delay = self._config.latency_ms / 1000
             rule = self._fire_rule(method, path)
             if rule is not None:
+                self.injected["rule"] += 1
                 return self._answer(rule.status, delay, body=rule.body, after_success=rule.after_success)
             return self._random(delay)
 
@@ -144,12 +147,15 @@ class Faults:
         config = self._config
         draw = self._rng.random()
         if draw < config.timeout_rate:
+            self.injected["timeout"] += 1
             return FaultDecision(delay_s=delay + config.hang_s)
         draw -= config.timeout_rate
         if draw < config.rate_limit_rate:
+            self.injected["429"] += 1
             return self._answer(429, delay)
         draw -= config.rate_limit_rate
         if draw < config.error_rate:
+            self.injected["5xx"] += 1
             return self._answer(self._rng.choice((500, 503)), delay)
         return FaultDecision(delay_s=delay)
 

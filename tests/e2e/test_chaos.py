@@ -1,0 +1,47 @@
+"""The small chaos run of `make test` (`make chaos` runs 1,000 orders): faults on both simulators, duplicate, lost
+and reordered webhooks, workers killed mid-invocation; every flow must still converge exactly once."""
+
+from __future__ import annotations
+
+import pytest
+
+from ogosync.state.dynamo import DynamoStateRepository
+from ogosync.warehouse.myogo import MyOgoWarehouse
+from ogosync_local.chaos import KILL_POINTS, ChaosConfig, render, run_chaos
+
+pytestmark = pytest.mark.e2e
+SMALL = ChaosConfig(orders=20, products=6, retry_after_s=0.1, client_timeout_s=0.3, kill_rate=0.3, max_rounds=8)
+
+
+def test_whole_cycle_converges_exactly_once_under_faults_and_kills() -> None:
+    report = run_chaos(SMALL)
+
+    assert report.converged, render(report, "test")
+    assert (report.myogo_orders, report.duplicates, report.shipped) == (20, 0, 20)
+    assert not report.tracking_problems and not report.stock_problems
+    assert sum(report.kills.values()) > 0  # the run did kill workers...
+    assert all(sum(counts.values()) > 0 for counts in report.faults.values())  # ...and both simulators misbehaved
+    assert report.webhooks["duplicate"] > 0
+
+
+def test_a_worker_killed_between_the_myogo_write_and_the_state_write_sends_no_second_order() -> None:
+    between = tuple(
+        point
+        for point in KILL_POINTS
+        if point[:2] in {(MyOgoWarehouse, "create_order"), (DynamoStateRepository, "mark_order_sent")}
+    )
+    quiet = ChaosConfig(
+        orders=8,
+        products=4,
+        error_rate=0,
+        rate_limit_rate=0,
+        timeout_rate=0,
+        kill_rate=0.8,
+        kill_reach=2,
+        kill_points=between,
+    )
+    report = run_chaos(quiet)
+
+    assert report.kills["at MyOgoWarehouse.create_order"] + report.kills["at DynamoStateRepository.mark_order_sent"]
+    assert report.converged, render(report, "test")
+    assert (report.myogo_orders, report.duplicates) == (8, 0)
