@@ -32,7 +32,7 @@ import boto3
 
 from ogosync import runtime
 from ogosync.aws import clients
-from ogosync.models import Flow, IntegrationSettings, ProductAdminRequest, StockToPublish, StoreOrder
+from ogosync.models import Flow, IntegrationSettings, ProductRunStatus, StockToPublish, StoreOrder
 from ogosync.sync.orders import to_warehouse_order
 from ogosync.sync.products import build_catalog
 from ogosync_local import lambdas
@@ -361,7 +361,7 @@ def _naive_stock(integration_id: str, codes: list[str]) -> None:
 
 
 def bench_products(results: Results, sizes: int, changes: int, naive_sample: int) -> None:
-    from ogosync_local.measure_products import INTEGRATION
+    from ogosync_local.measure_products import INTEGRATION, create_all_products
 
     with LocalStack(quiet=True, visibility_timeout_s=3600) as stack:
         settings = IntegrationSettings(product_url_template="https://shop.example/p/{sku}", pricelist="EUR")
@@ -377,7 +377,9 @@ def bench_products(results: Results, sizes: int, changes: int, naive_sample: int
                 raise SystemExit("products: a run failed; the benchmark is void")
 
         with meter.window() as results.products[f"first transfer of {sizes}"]:
-            stack.product_admin(ProductAdminRequest(action="create", integration_id=INTEGRATION))
+            run = create_all_products(stack, INTEGRATION)
+            if run is None or run.status is not ProductRunStatus.SUCCEEDED:
+                raise SystemExit("products: the first transfer failed; the benchmark is void")
         change_products(setup, changes, sizes)
         with meter.window() as results.products[f"{changes} changed"]:
             scheduled_run()

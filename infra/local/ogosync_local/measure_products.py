@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from ogosync.aws import clients
-from ogosync.models import Flow, IntegrationSettings
+from ogosync.models import Flow, IntegrationSettings, ProductRun
 from ogosync_local.stack import CentraSetup, LocalStack
 
 INTEGRATION = "measure-centra"
@@ -39,6 +39,14 @@ def change_products(setup: CentraSetup, count: int, sizes: int) -> None:
     for row in setup.centra.products[::step][:count]:
         key = row["sku"] + row["variantSku"] + row["sizeSku"]
         setup.centra.update_product(key, description=row["description"] + " (new season)")
+
+
+def create_all_products(stack: LocalStack, integration_id: str) -> ProductRun | None:
+    """`ogosync products create --all`: queued through the operator API, run by the product worker."""
+    queued = httpx.post(f"{stack.operator.base_url}/integrations/{integration_id}/products/create", json={})
+    queued.raise_for_status()
+    stack.run_flow(Flow.PRODUCTS)
+    return stack.product_runs().get_product_run(integration_id)
 
 
 def _measure(stack: LocalStack, dynamodb_calls: Counter[str], label: str, run: Callable[[], Any]) -> None:
@@ -75,11 +83,8 @@ def main(sizes: int = 20_000, changes: int = 100) -> int:
         clients.dynamodb().meta.events.register("before-call.dynamodb", count)
         print(f"A Centra store of {sizes} sizes, an empty myOGO; Centra pages of 100 sizes, myOGO pages of 250.")
 
-        def create_all() -> None:  # as `ogosync products create --all`: queued by the operator API, run by the worker
-            queued = httpx.post(f"{stack.operator.base_url}/integrations/{INTEGRATION}/products/create", json={})
-            queued.raise_for_status()
-            stack.run_flow(Flow.PRODUCTS)
-            run = stack.product_runs().get_product_run(INTEGRATION)
+        def create_all() -> None:
+            run = create_all_products(stack, INTEGRATION)
             print(f"   run counts       {run.counts if run else 'no run'}")
 
         _measure(stack, dynamodb_calls, "first transfer (Create product, all)", create_all)
