@@ -246,7 +246,3 @@ class FlowRun(BaseModel):
     integration_id: str
     flow: Flow
     enqueued_at: AwareDatetime
-
-
-class RedriveIn(Request):
-    max_messages: int = Field(default=100, ge=1, le=1000)
