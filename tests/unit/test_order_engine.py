@@ -344,3 +344,20 @@ def test_skus_bound_by_the_product_flow_cost_no_myogo_lookup(world) -> None:  # 
     assert import_order_by_id(integration, "1001", deps).outcome is ImportOutcome.CREATED
     assert import_order_by_id(integration, "1002", deps).outcome is ImportOutcome.CREATED
     assert asked == [{"CAP-RED"}]  # 1001 needed no myOGO call at all; 1002 only for its unbound SKU
+
+
+def test_a_poll_reads_the_shipping_map_once_whatever_the_number_of_new_orders(world) -> None:  # type: ignore[no-untyped-def]
+    integration, deps, _ = world
+    for minute in range(5):
+        deps.store.put(make_order(f"10{minute}", placed_at=T0 + timedelta(minutes=minute)))
+    reads = {"n": 0}
+    read_map = deps.state.shipping_map
+
+    def counted(integration_id: str) -> dict[str, str]:
+        reads["n"] += 1
+        return read_map(integration_id)
+
+    deps.state.shipping_map = counted
+
+    assert poll_orders(integration, deps, owner="p1").counts["created"] == 5
+    assert reads["n"] == 1

@@ -179,7 +179,9 @@ def to_warehouse_order(integration: Integration, order: StoreOrder, shipping_cod
 # ---- one order ----------------------------------------------------------------------------------
 
 
-def import_order_by_id(integration: Integration, order_id: str, deps: OrderDeps) -> ImportResult:
+def import_order_by_id(
+    integration: Integration, order_id: str, deps: OrderDeps, shipping_map: dict[str, str] | None = None
+) -> ImportResult:
     """Import one order named by a hint (webhook, held re-check): the store is re-read, the hint is not trusted."""
     reference = integration.myogo_reference(order_id)
     binding = deps.state.get_order_binding(integration.id, order_id)
@@ -188,20 +190,27 @@ def import_order_by_id(integration: Integration, order_id: str, deps: OrderDeps)
     order = deps.store.get_order(order_id)
     if order is None:
         return ImportResult(order_id, ImportOutcome.NOT_FOUND, reference)
-    return import_order(integration, order, binding, deps)
+    return import_order(integration, order, binding, deps, shipping_map)
 
 
 def import_order(
-    integration: Integration, order: StoreOrder | UnreadableOrder, binding: OrderBinding | None, deps: OrderDeps
+    integration: Integration,
+    order: StoreOrder | UnreadableOrder,
+    binding: OrderBinding | None,
+    deps: OrderDeps,
+    shipping_map: dict[str, str] | None = None,
 ) -> ImportResult:
-    """Bring one store order to its right place: sent to myOGO once, held with reasons, or skipped."""
+    """Bring one store order to its right place: sent to myOGO once, held with reasons, or skipped.
+
+    `shipping_map` is the integration's mapping when the caller has read it already (a poll reads it once)."""
     reference = integration.myogo_reference(order.order_id)
     if binding is not None and binding.status is BindingStatus.SENT:
         return ImportResult(order.order_id, ImportOutcome.ALREADY_SENT, reference)
     if isinstance(order, UnreadableOrder):
         return _record_unreadable(integration, order, reference, deps)
     skip_reason = _skip_reason(order)
-    shipping_map = deps.state.shipping_map(integration.id)
+    if shipping_map is None:
+        shipping_map = deps.state.shipping_map(integration.id)
     codes = partial(unknown_product_codes, integration, deps=deps)
     holds = [] if skip_reason else order_holds(order, shipping_map, codes)
     may_be_in_myogo = binding is not None and binding.attempts > 0
@@ -359,18 +368,19 @@ def _poll(integration: Integration, cursor: Cursor, started: datetime, *, deps: 
     base = cursor.watermark or started - timedelta(hours=settings.first_poll_lookback_hours)
     orders = list(deps.store.orders_placed_since(base - timedelta(minutes=settings.poll_overlap_minutes)))
     bindings = deps.state.get_order_bindings(integration.id, [order.order_id for order in orders])
+    shipping_map = deps.state.shipping_map(integration.id)  # once per run, not once per order
     result = PollResult(integration.id, ran=True)
     unfinished: list[datetime] = []
     for order in orders:
-        finished = _import_counted(
-            result, partial(import_order, integration, order, bindings.get(order.order_id), deps)
-        )
+        binding = bindings.get(order.order_id)
+        finished = _import_counted(result, partial(import_order, integration, order, binding, deps, shipping_map))
         if not finished and order.placed_at is not None:
             unfinished.append(order.placed_at)
     seen = {order.order_id for order in orders}
     for order_id in deps.state.held_order_ids(integration.id, started - timedelta(days=settings.held_recheck_days)):
         if order_id not in seen:
-            _import_counted(result, partial(import_order_by_id, integration, order_id, deps), "recheck_")
+            recheck = partial(import_order_by_id, integration, order_id, deps, shipping_map)
+            _import_counted(result, recheck, "recheck_")
     result.counts["seen"] = len(orders)
     placed = [order.placed_at for order in orders if order.placed_at is not None]
     result.watermark = next_watermark(cursor.watermark, placed, unfinished)
