@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -11,6 +12,7 @@ import pytest
 
 from ogosync.http import RetryPolicy
 from ogosync.models import Flow, TrackingStatus
+from ogosync.state.table import key
 from ogosync.stores.centra import CentraStore
 from ogosync_local.sim import FaultRule, sign_myogo_webhook
 from ogosync_local.stack import CentraSetup, LocalStack
@@ -85,6 +87,41 @@ def test_a_shipped_order_reaches_centra_once_by_webhook_poll_and_a_duplicate_del
     stored = json.dumps(stack.aws.client("dynamodb").scan(TableName=stack.aws.table_name)["Items"])
     logged = "\n".join(f"{record.getMessage()} {record.__dict__}" for record in caplog.records)
     assert key not in stored and key not in logged
+
+
+def test_a_hint_meeting_another_workers_claim_is_acknowledged_and_the_poll_pushes_once_the_lease_ends(
+    stack: LocalStack,
+) -> None:
+    setup = _shop(stack)
+    stack.register_myogo_webhook(setup.integration.id)
+    order_id = setup.centra.add_order([{"product": TEE}])["orderId"]
+    _in_myogo(stack, setup, order_id)
+    stack.myogo.advance(2)
+    tracking = stack.tracking_state()
+    tracking.claim_push(setup.integration.id, order_id, "other-worker", datetime.now(UTC), lease_seconds=600)
+
+    (delivery,) = stack.myogo.deliver_webhooks()
+    hint = stack.run_flow(Flow.TRACKING)
+    stack.enqueue_flow(setup.integration.id, Flow.TRACKING)
+    busy_poll = stack.run_flow(Flow.TRACKING)
+    held_back = stack.state().get_cursor(setup.integration.id, Flow.TRACKING)
+
+    assert (delivery.status, hint.received, hint.failed, busy_poll.failed) == (202, 1, 0, 0)
+    assert stack.queue_depth("TrackingSyncQueue") == stack.queue_depth("TrackingSyncDLQ") == 0
+    assert setup.centra.shipments(order_id) == [] and held_back.last_counts["busy"] == 1
+
+    stack.aws.client("dynamodb").update_item(  # the other worker died; its lease runs out
+        TableName=stack.aws.table_name,
+        Key=key(setup.integration.id, f"ORDER#{order_id}"),
+        UpdateExpression="SET tracking_claim_expires_epoch = :past",
+        ExpressionAttributeValues={":past": {"N": "0"}},
+    )
+    stack.enqueue_flow(setup.integration.id, Flow.TRACKING)
+    stack.run_flow(Flow.TRACKING)
+
+    (shipment,) = setup.centra.shipments(order_id)
+    assert shipment["trackingNumber"] == stack.myogo.orders(setup.merchant_id)[order_id]["trackingNumber"]
+    assert tracking.get_tracking(setup.integration.id, [order_id])[order_id].tracking_status is TrackingStatus.PUSHED
 
 
 def test_a_retry_after_centra_accepted_the_shipment_creates_no_second_one(stack: LocalStack) -> None:
