@@ -8,18 +8,19 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ogosync import jobs
+from ogosync.lambda_io import sqs_batch_processor
 from ogosync.models import FlowJob, ProductJob, ProductRunResult
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+processor = sqs_batch_processor(logger)
 
 
 @tracer.capture_method(capture_response=False)
@@ -28,8 +29,7 @@ def sync_record(record: SQSRecord) -> None:
     kind = job.flow if isinstance(job, FlowJob) else job.action
     logger.append_keys(integration_id=job.integration_id, flow="products", job=kind)
     result = jobs.product_sync(job, owner=record.message_id)
-    if isinstance(result, ProductRunResult):
-        logger.info("product sync done", extra={"ran": result.ran, "counts": result.counts})
+    if isinstance(result, ProductRunResult):  # the engine logs its counts
         metrics.add_metric(name="ProductsTransferred", unit=MetricUnit.Count, value=len(result.transfers))
     elif result is not None:
         logger.info("product action done", extra={"status": result.status, "counts": result.counts})

@@ -110,7 +110,8 @@ def test_a_webhook_three_times_and_the_poll_give_one_myogo_order(stack: LocalSta
     assert _myogo_references(stack, setup) == Counter({order_id: 1})
 
 
-def test_one_merchants_broken_store_does_not_delay_another(stack: LocalStack) -> None:
+def test_one_merchants_broken_store_does_not_delay_another(stack: LocalStack, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING)
     broken = _shop(stack, "broken-shop")
     healthy = _shop(stack, "healthy-shop")
     healthy_order = healthy.centra.add_order([{"product": SIZE}])["orderId"]
@@ -125,6 +126,8 @@ def test_one_merchants_broken_store_does_not_delay_another(stack: LocalStack) ->
     assert _myogo_references(stack, healthy) == Counter({healthy_order: 1})
     failed_cursor = stack.state().get_cursor("broken-shop", Flow.ORDERS)
     assert "401" in (failed_cursor.last_error or "") and failed_cursor.watermark is None
+    ours = [record for record in caplog.records if record.name == "ogosync" and record.exc_info]
+    assert any("401" in str(record.exc_info[1]) for record in ours if record.exc_info)  # the failed job says why
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,10 @@ so local runs and tests use the same keys, indexes and redrive limits as the dep
 from __future__ import annotations
 
 import logging
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +48,7 @@ class LocalAws:
     def secret_name(self, integration_id: str) -> str:
         return f"{self.secret_prefix}{integration_id}"
 
-    _server: ThreadedMotoServer | None = None
+    _server: ThreadedMotoServer | MotoProcess | None = None
 
     def client(self, service: str) -> Any:
         client: Any = boto3.client(  # type: ignore[call-overload]
@@ -61,21 +65,58 @@ class LocalAws:
             self._server.stop()
 
 
-def start_local_aws(template_path: Path, *, visibility_timeout_s: int = 1) -> LocalAws:
+def start_local_aws(template_path: Path, *, visibility_timeout_s: int = 1, own_process: bool = False) -> LocalAws:
     """Start moto on a free loopback port and create the template's table and queues in it.
 
     Queue visibility is shortened so that redeliveries (and moves to a DLQ after maxReceiveCount, taken from the
-    template) happen within a test run.
+    template) happen within a test run. With `own_process`, moto runs in its own interpreter (the benchmarks: its
+    work then neither competes for this process's GIL nor counts in its traced memory, as AWS would not).
     """
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
+    server: ThreadedMotoServer | MotoProcess
+    if own_process:
+        server = MotoProcess()
+    else:
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
     host, port = server.get_host_and_port()
     local = LocalAws(endpoint=f"http://{host}:{port}", suffix=uuid.uuid4().hex[:8], _server=server)
     template = load_template(template_path)
     create_state_table(local.client("dynamodb"), local.table_name, template)
     _create_queues(local, _resources(template, "AWS::SQS::Queue"), visibility_timeout_s)
     return local
+
+
+class MotoProcess:
+    """`python -m moto.server` on a free loopback port, as a child process."""
+
+    def __init__(self, start_timeout_s: float = 30.0) -> None:
+        with socket.socket() as probe:  # a port the OS says is free; moto binds it a moment later
+            probe.bind(("127.0.0.1", 0))
+            self._port: int = probe.getsockname()[1]
+        command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self._port)]
+        self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+        deadline = time.monotonic() + start_timeout_s
+        while not self._listening():
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"moto did not start on port {self._port}")
+            time.sleep(0.1)
+
+    def _listening(self) -> bool:
+        with socket.socket() as probe:
+            return probe.connect_ex(("127.0.0.1", self._port)) == 0
+
+    def get_host_and_port(self) -> tuple[str, int]:
+        return "127.0.0.1", self._port
+
+    def stop(self) -> None:
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
 
 
 def create_state_table(dynamodb: Any, table_name: str, template: dict[str, Any]) -> None:

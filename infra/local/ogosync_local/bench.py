@@ -215,7 +215,7 @@ ORDER_INTEGRATION = "bench-orders"
 
 
 def bench_orders(results: Results, orders: int, latency_sample: int, naive_sample: int) -> None:
-    with LocalStack(quiet=True, visibility_timeout_s=60) as stack:
+    with LocalStack(quiet=True, visibility_timeout_s=60, moto_process=True) as stack:
         setup = stack.add_centra_store(
             ORDER_INTEGRATION,
             shipping_map={"standard": "POSTI"},
@@ -314,7 +314,7 @@ def _scaled(window: Window, factor: float) -> Window:
 def bench_stock(results: Results, skus: int, changed: int, naive_sample: int) -> None:
     from ogosync_local.measure_stock import INTEGRATION
 
-    with LocalStack(quiet=True, visibility_timeout_s=900) as stack:
+    with LocalStack(quiet=True, visibility_timeout_s=900, moto_process=True) as stack:
         setup = stack.add_centra_store(INTEGRATION, shipping_map={"standard": "POSTI"})
         codes = seed_skus(stack, setup, skus)
         meter = Meter(stack, setup)
@@ -363,7 +363,7 @@ def _naive_stock(integration_id: str, codes: list[str]) -> None:
 def bench_products(results: Results, sizes: int, changes: int, naive_sample: int) -> None:
     from ogosync_local.measure_products import INTEGRATION, create_all_products
 
-    with LocalStack(quiet=True, visibility_timeout_s=3600) as stack:
+    with LocalStack(quiet=True, visibility_timeout_s=3600, moto_process=True) as stack:
         settings = IntegrationSettings(product_url_template="https://shop.example/p/{sku}", pricelist="EUR")
         setup = stack.add_centra_store(INTEGRATION, shipping_map={"standard": "POSTI"}, settings=settings)
         fill_store(setup, sizes)

@@ -64,8 +64,16 @@ class CentraSetup:
 
 
 class LocalStack:
-    def __init__(self, *, visibility_timeout_s: int = 1, claim_lease_seconds: int = 2, quiet: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        visibility_timeout_s: int = 1,
+        claim_lease_seconds: int = 2,
+        quiet: bool = False,
+        moto_process: bool = False,
+    ) -> None:
         self._quiet = quiet  # no metrics (EMF) on stdout, for a terminal reader
+        self._moto_process = moto_process  # moto in its own interpreter (see aws.start_local_aws)
         self._visibility_timeout_s = visibility_timeout_s
         self._claim_lease_seconds = claim_lease_seconds
         self.stores: dict[str, CentraSetup] = {}
@@ -75,7 +83,9 @@ class LocalStack:
     # ---- lifecycle ----------------------------------------------------------------------------------
 
     def __enter__(self) -> LocalStack:
-        self.aws: LocalAws = start_local_aws(ROOT / "template.yaml", visibility_timeout_s=self._visibility_timeout_s)
+        self.aws: LocalAws = start_local_aws(
+            ROOT / "template.yaml", visibility_timeout_s=self._visibility_timeout_s, own_process=self._moto_process
+        )
         self.myogo = MyOgoSimulator(clients={MYOGO_CLIENT_ID: MYOGO_CLIENT_SECRET}).start()
         self.gateway = WebhookGateway()
         self.gateway.start()

@@ -11,11 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
+from aws_lambda_powertools import Logger
+
 from ogosync.models import Cursor, Flow
 from ogosync.ports import StateRepository
 from ogosync.timeutil import Clock
 
 T = TypeVar("T")
+logger = Logger(service="ogosync", child=True)
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ def locked_run(
     integration_id, flow, owner, ttl_seconds = lock
     started = clock()
     if not state.acquire_lock(integration_id, flow, owner, started, ttl_seconds):
+        logger.info("another run of this flow holds its lock; this one is skipped", extra={"flow": flow})
         return None
     try:
         cursor = state.get_cursor(integration_id, flow)
