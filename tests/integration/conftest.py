@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="session")
 def local_aws() -> Iterator[LocalAws]:
-    aws = start_local_aws(ROOT / "template.yaml")
+    aws = start_local_aws(ROOT / "template.yaml", own_process=True)  # remote, as AWS is (the benchmarks' set-up)
     yield aws
     aws.stop()
 

@@ -36,6 +36,7 @@ class LocalAws:
     endpoint: str
     suffix: str
     queue_urls: dict[str, str] = field(default_factory=dict)  # logical id -> URL
+    dynamodb_endpoint: str | None = None  # DynamoDB elsewhere than moto (the benchmarks: DynamoDB Local)
 
     @property
     def table_name(self) -> str:
@@ -53,7 +54,7 @@ class LocalAws:
     def client(self, service: str) -> Any:
         client: Any = boto3.client(  # type: ignore[call-overload]
             service,
-            endpoint_url=self.endpoint,
+            endpoint_url=self.dynamodb_endpoint if service == "dynamodb" and self.dynamodb_endpoint else self.endpoint,
             region_name=REGION,
             aws_access_key_id="local",
             aws_secret_access_key="local",
@@ -65,12 +66,19 @@ class LocalAws:
             self._server.stop()
 
 
-def start_local_aws(template_path: Path, *, visibility_timeout_s: int = 1, own_process: bool = False) -> LocalAws:
+def start_local_aws(
+    template_path: Path,
+    *,
+    visibility_timeout_s: int = 1,
+    own_process: bool = False,
+    dynamodb_endpoint: str | None = None,
+) -> LocalAws:
     """Start moto on a free loopback port and create the template's table and queues in it.
 
     Queue visibility is shortened so that redeliveries (and moves to a DLQ after maxReceiveCount, taken from the
     template) happen within a test run. With `own_process`, moto runs in its own interpreter (the benchmarks: its
-    work then neither competes for this process's GIL nor counts in its traced memory, as AWS would not).
+    work then neither competes for this process's GIL nor counts in its traced memory, as AWS would not). With
+    `dynamodb_endpoint`, the table is made there instead of in moto.
     """
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
     server: ThreadedMotoServer | MotoProcess
@@ -80,20 +88,27 @@ def start_local_aws(template_path: Path, *, visibility_timeout_s: int = 1, own_p
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
     host, port = server.get_host_and_port()
-    local = LocalAws(endpoint=f"http://{host}:{port}", suffix=uuid.uuid4().hex[:8], _server=server)
+    endpoint, suffix = f"http://{host}:{port}", uuid.uuid4().hex[:8]
+    local = LocalAws(endpoint=endpoint, suffix=suffix, dynamodb_endpoint=dynamodb_endpoint, _server=server)
     template = load_template(template_path)
     create_state_table(local.client("dynamodb"), local.table_name, template)
     _create_queues(local, _resources(template, "AWS::SQS::Queue"), visibility_timeout_s)
     return local
 
 
+def free_port() -> int:
+    """A loopback port the OS says is free (the server started next binds it a moment later)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 class MotoProcess:
     """`python -m moto.server` on a free loopback port, as a child process."""
 
     def __init__(self, start_timeout_s: float = 30.0) -> None:
-        with socket.socket() as probe:  # a port the OS says is free; moto binds it a moment later
-            probe.bind(("127.0.0.1", 0))
-            self._port: int = probe.getsockname()[1]
+        self._port = free_port()
         command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self._port)]
         self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
         deadline = time.monotonic() + start_timeout_s

@@ -1,11 +1,11 @@
 """Amazon's DynamoDB Local on loopback, so that the state layer's conditional writes are also proven against the
-real engine, not only against moto. The jar ships inside the npm package amplify-dynamodb-simulator; Java 17 runs it
-(reference: tooling-on-these-machines.md §7). Test equipment only."""
+real engine, not only against moto (and so that the benchmarks time DynamoDB work on an engine whose writes do
+not copy the whole table, as moto's transactions do). The jar ships inside the npm package
+amplify-dynamodb-simulator; Java 17 runs it (reference: tooling-on-these-machines.md §7). Test equipment only."""
 
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import tarfile
 import time
@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ogosync_local.aws import free_port
 from ogosync_local.lambdas import ROOT
 
 PACKAGE = "amplify-dynamodb-simulator@2.9.30"
@@ -41,19 +42,12 @@ def ensure_jar() -> Path:
     return jar
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 class DynamoDBLocal:
     """`with DynamoDBLocal() as db: db.client()`: an in-memory DynamoDB Local, stopped on exit."""
 
     def __enter__(self) -> DynamoDBLocal:
         jar = ensure_jar()
-        port = _free_port()
+        port = free_port()
         self.endpoint = f"http://127.0.0.1:{port}"
         command = [
             shutil.which("java") or "java",

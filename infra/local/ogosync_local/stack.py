@@ -23,6 +23,7 @@ from ogosync.state.tracking import DynamoTrackingRepository
 from ogosync.stores.centra import centra_sku
 from ogosync.timeutil import utc_now
 from ogosync_local.aws import LocalAws, start_local_aws
+from ogosync_local.dynamodb_local import DynamoDBLocal
 from ogosync_local.lambdas import ROOT, DrainReport, OperatorGateway, WebhookGateway, drain_queue, invoke
 from ogosync_local.sim import CentraSimulator, MyOgoSimulator
 
@@ -71,9 +72,11 @@ class LocalStack:
         claim_lease_seconds: int = 2,
         quiet: bool = False,
         moto_process: bool = False,
+        dynamodb_local: bool = False,
     ) -> None:
         self._quiet = quiet  # no metrics (EMF) on stdout, for a terminal reader
         self._moto_process = moto_process  # moto in its own interpreter (see aws.start_local_aws)
+        self._dynamodb_local = DynamoDBLocal() if dynamodb_local else None  # the table there instead of in moto
         self._visibility_timeout_s = visibility_timeout_s
         self._claim_lease_seconds = claim_lease_seconds
         self.stores: dict[str, CentraSetup] = {}
@@ -83,8 +86,12 @@ class LocalStack:
     # ---- lifecycle ----------------------------------------------------------------------------------
 
     def __enter__(self) -> LocalStack:
+        dynamodb_endpoint = self._dynamodb_local.__enter__().endpoint if self._dynamodb_local else None
         self.aws: LocalAws = start_local_aws(
-            ROOT / "template.yaml", visibility_timeout_s=self._visibility_timeout_s, own_process=self._moto_process
+            ROOT / "template.yaml",
+            visibility_timeout_s=self._visibility_timeout_s,
+            own_process=self._moto_process,
+            dynamodb_endpoint=dynamodb_endpoint,
         )
         self.myogo = MyOgoSimulator(clients={MYOGO_CLIENT_ID: MYOGO_CLIENT_SECRET}).start()
         self.gateway = WebhookGateway()
@@ -103,13 +110,17 @@ class LocalStack:
         self.gateway.stop()
         self.operator.stop()
         self.aws.stop()
+        if self._dynamodb_local:
+            self._dynamodb_local.__exit__(None, None, None)
         os.environ.clear()
         os.environ.update(self._saved_env)
         runtime.reset()
 
     def environment(self) -> dict[str, str]:
         """What the deployed functions get from template.yaml, pointed at loopback."""
+        dynamodb = {"AWS_ENDPOINT_URL_DYNAMODB": self.aws.dynamodb_endpoint} if self.aws.dynamodb_endpoint else {}
         return {
+            **dynamodb,
             "AWS_ENDPOINT_URL": self.aws.endpoint,
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",
