@@ -109,7 +109,8 @@ class Window:
 
 class Meter:
     """Counts simulator calls, DynamoDB operations and request units (1 per item written, 2 in a transaction, 1 per
-    4 KB read, items here are under 1 KB), SQS and Secrets Manager requests, and each handler's invocations and time."""
+    item read by key, 1 per 4 KB a Query page returns; items here are under 1 KB), SQS and Secrets Manager requests,
+    and each handler's invocations and time."""
 
     def __init__(self, stack: LocalStack, setup: CentraSetup) -> None:
         self._stack, self._setup = stack, setup
@@ -190,8 +191,9 @@ class Meter:
         if self._window is None:
             return
         self._window.dynamodb_seconds += time.perf_counter() - self._dynamodb_call_started
-        if model.name in ("Query", "Scan"):
-            self._window.read_units += max(1, math.ceil(parsed.get("Count", 0) / 4))
+        if model.name in ("Query", "Scan"):  # billed by the data read: the items' sizes, per 4 KB, per page
+            read = sum(item_bytes(item) for item in parsed.get("Items", []))
+            self._window.read_units += max(1, math.ceil(read / 4096))
 
     def _count_sqs(self, **_: Any) -> None:
         if self._window is not None:
@@ -200,6 +202,30 @@ class Meter:
     def _count_secret(self, **_: Any) -> None:
         if self._window is not None:
             self._window.secrets += 1
+
+
+def item_bytes(item: dict[str, Any]) -> int:
+    """An item's size as DynamoDB bills it: attribute names plus values (numbers about 1 byte per 2 digits)."""
+    return sum(len(name.encode()) + _value_bytes(value) for name, value in item.items())
+
+
+def _value_bytes(value: dict[str, Any]) -> int:
+    ((kind, data),) = value.items()
+    match kind:
+        case "S":
+            return len(data.encode())
+        case "N":
+            return len(data.lstrip("-").replace(".", "")) // 2 + 1
+        case "B":
+            return len(data)
+        case "M":
+            return 3 + item_bytes(data) + len(data)
+        case "L":
+            return 3 + sum(_value_bytes(element) + 1 for element in data)
+        case "SS" | "NS" | "BS":
+            return sum(len(str(element).encode()) for element in data)
+        case _:  # BOOL, NULL
+            return 1
 
 
 @contextlib.contextmanager
