@@ -258,8 +258,25 @@ ORDER_INTEGRATION = "bench-orders"
 ORDER_WAVE = 100
 
 
+def _bench_stack(visibility_timeout_s: int) -> LocalStack:
+    """A fresh local stack as the benchmarks run it: moto in its own process, the table in DynamoDB Local."""
+    return LocalStack(quiet=True, visibility_timeout_s=visibility_timeout_s, moto_process=True, dynamodb_local=True)
+
+
+def _slow_simulators(stack: LocalStack, setup: CentraSetup) -> None:
+    for simulator in (stack.myogo, setup.centra):
+        simulator.faults.configure(LATENCY)
+
+
+def _scheduled_run(stack: LocalStack, integration_id: str, flow: Flow) -> None:
+    """One scheduled job of the flow, run by its worker; a failed run voids the benchmark."""
+    stack.enqueue_flow(integration_id, flow)
+    if stack.run_flow(flow).failed:
+        raise SystemExit(f"{flow}: a run failed; the benchmark is void")
+
+
 def bench_orders(results: Results, orders: int, latency_sample: int, naive_sample: int) -> None:
-    with LocalStack(quiet=True, visibility_timeout_s=60, moto_process=True, dynamodb_local=True) as stack:
+    with _bench_stack(visibility_timeout_s=60) as stack:
         setup = stack.add_centra_store(
             ORDER_INTEGRATION,
             shipping_map={"standard": "POSTI"},
@@ -269,8 +286,7 @@ def bench_orders(results: Results, orders: int, latency_sample: int, naive_sampl
             setup.centra.add_product(f"BO{n:04d}", "BLK", "M", ean=f"7352{n:09d}", stock=10**6)
         stack.seed_sku_bindings(ORDER_INTEGRATION)
         meter = Meter(stack, setup)
-        for simulator in (stack.myogo, setup.centra):
-            simulator.faults.configure(LATENCY)
+        _slow_simulators(stack, setup)
         for flow in (Flow.ORDERS, Flow.TRACKING):  # a quiet hour: scheduled runs with nothing to do
             with meter.window() as results.quiet[flow]:
                 stack.enqueue_flow(ORDER_INTEGRATION, flow)
@@ -362,32 +378,26 @@ def _scaled(window: Window, factor: float) -> Window:
 def bench_stock(results: Results, skus: int, changed: int, naive_sample: int) -> None:
     from ogosync_local.measure_stock import INTEGRATION
 
-    with LocalStack(quiet=True, visibility_timeout_s=900, moto_process=True, dynamodb_local=True) as stack:
+    with _bench_stack(visibility_timeout_s=900) as stack:
         setup = stack.add_centra_store(INTEGRATION, shipping_map={"standard": "POSTI"})
         codes = seed_skus(stack, setup, skus)
         meter = Meter(stack, setup)
-        for simulator in (stack.myogo, setup.centra):
-            simulator.faults.configure(LATENCY)
-
-        def stock_run() -> None:
-            stack.enqueue_flow(INTEGRATION, Flow.STOCK)
-            if stack.run_flow(Flow.STOCK).failed:
-                raise SystemExit("stock: a run failed; the benchmark is void")
+        _slow_simulators(stack, setup)
 
         def change(quantity: int) -> None:
             for code in codes[:: max(1, skus // changed)][:changed]:
                 stack.myogo.set_stock(setup.merchant_id, code, quantity)
 
         with meter.window() as results.stock["first run (reconciliation)"]:
-            stock_run()
+            _scheduled_run(stack, INTEGRATION, Flow.STOCK)
         change(7)
         with meter.window() as results.stock[f"{changed} changed"]:
-            stock_run()
+            _scheduled_run(stack, INTEGRATION, Flow.STOCK)
         with meter.window() as results.stock["no change"]:
-            stock_run()
+            _scheduled_run(stack, INTEGRATION, Flow.STOCK)
         change(5)
         with meter.memory():
-            stock_run()
+            _scheduled_run(stack, INTEGRATION, Flow.STOCK)
         results.peaks.update(meter.peaks)
         with meter.window() as naive:
             _naive_stock(INTEGRATION, codes[:naive_sample])
@@ -411,18 +421,12 @@ def _naive_stock(integration_id: str, codes: list[str]) -> None:
 def bench_products(results: Results, sizes: int, changes: int, naive_sample: int) -> None:
     from ogosync_local.measure_products import INTEGRATION, create_all_products
 
-    with LocalStack(quiet=True, visibility_timeout_s=3600, moto_process=True, dynamodb_local=True) as stack:
+    with _bench_stack(visibility_timeout_s=3600) as stack:
         settings = IntegrationSettings(product_url_template="https://shop.example/p/{sku}", pricelist="EUR")
         setup = stack.add_centra_store(INTEGRATION, shipping_map={"standard": "POSTI"}, settings=settings)
         fill_store(setup, sizes)
         meter = Meter(stack, setup)
-        for simulator in (stack.myogo, setup.centra):
-            simulator.faults.configure(LATENCY)
-
-        def scheduled_run() -> None:
-            stack.enqueue_flow(INTEGRATION, Flow.PRODUCTS)
-            if stack.run_flow(Flow.PRODUCTS).failed:
-                raise SystemExit("products: a run failed; the benchmark is void")
+        _slow_simulators(stack, setup)
 
         with meter.window() as results.products[f"first transfer of {sizes}"]:
             run = create_all_products(stack, INTEGRATION)
@@ -430,12 +434,12 @@ def bench_products(results: Results, sizes: int, changes: int, naive_sample: int
                 raise SystemExit("products: the first transfer failed; the benchmark is void")
         change_products(setup, changes, sizes)
         with meter.window() as results.products[f"{changes} changed"]:
-            scheduled_run()
+            _scheduled_run(stack, INTEGRATION, Flow.PRODUCTS)
         with meter.window() as results.products["no change"]:
-            scheduled_run()
+            _scheduled_run(stack, INTEGRATION, Flow.PRODUCTS)
         change_products(setup, changes, sizes)
         with meter.memory():
-            scheduled_run()
+            _scheduled_run(stack, INTEGRATION, Flow.PRODUCTS)
         results.peaks.update(meter.peaks)
         with meter.window() as naive:
             _naive_products(INTEGRATION, naive_sample)
