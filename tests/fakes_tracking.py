@@ -77,6 +77,16 @@ class InMemoryTracking:
             )
             return old
 
+    def renew_push_claim(
+        self, integration_id: str, store_order_id: str, token: str, now: datetime, lease_seconds: int
+    ) -> bool:
+        with self._lock:
+            view = self._view(integration_id, store_order_id)
+            if view is None or view.tracking_claim_token != token or view.tracking_status is not TrackingStatus.CLAIMED:
+                return False
+            self._put(view.model_copy(update={"tracking_claim_expires": now + timedelta(seconds=lease_seconds)}))
+            return True
+
     def _own_claim(self, integration_id: str, store_order_id: str, token: str) -> OrderTracking:
         view = self._view(integration_id, store_order_id)
         if view is None or view.tracking_claim_token != token:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import partial
 
 from aws_lambda_powertools import Logger
 
@@ -40,6 +41,7 @@ from ogosync.models import (
     WarehouseOrderChange,
 )
 from ogosync.ports import ShipmentStore, StateRepository, TrackingRepository, TrackingWarehouse
+from ogosync.sync.lease import Lease, LeaseLostError
 from ogosync.sync.orders import next_watermark
 from ogosync.sync.runs import RunRecord, locked_run
 from ogosync.timeutil import Clock, utc_now
@@ -133,15 +135,23 @@ def push_shipment(
     integration: Integration, order_id: str, change: WarehouseOrderChange, deps: TrackingDeps
 ) -> TrackingOutcome:
     token = deps.new_token()
+    claimed_at = deps.clock()
     try:
-        deps.tracking.claim_push(integration.id, order_id, token, deps.clock(), deps.claim_lease_seconds)
+        deps.tracking.claim_push(integration.id, order_id, token, claimed_at, deps.claim_lease_seconds)
     except ConcurrencyConflictError:
         return _current_outcome(integration, order_id, deps)
+    renew = partial(deps.tracking.renew_push_claim, integration.id, order_id, token)
+    lease = Lease(renew, deps.clock, deps.claim_lease_seconds, claimed_at)
     pushed = ShipmentToPush(
         carrier=change.shipping_code, tracking_numbers=change.tracking_numbers, tracking_url=change.tracking_url
     )
     try:
-        shipment, outcome = _push_to_store(order_id, change, pushed, deps)
+        shipment, outcome = _push_to_store(order_id, change, pushed, lease, deps)
+    except LeaseLostError:
+        logger.warning(
+            "push claim taken over before the store write: stopped without writing", extra={"order_id": order_id}
+        )
+        return _current_outcome(integration, order_id, deps)
     except CaptureFailedError as exc:
         logger.error(
             "store could not capture the payment: nothing shipped (possible fraud)", extra=_about(order_id, exc)
@@ -162,16 +172,19 @@ def push_shipment(
 
 
 def _push_to_store(
-    order_id: str, change: WarehouseOrderChange, pushed: ShipmentToPush, deps: TrackingDeps
+    order_id: str, change: WarehouseOrderChange, pushed: ShipmentToPush, lease: Lease, deps: TrackingDeps
 ) -> tuple[StoreShipment, TrackingOutcome]:
+    """Reads first; each store write only once our claim is renewed (LeaseLostError otherwise)."""
     existing = deps.store.order_shipments(order_id)
     shipped = next((shipment for shipment in existing if shipment.shipped), None)
     if shipped is not None:
         return shipped, TrackingOutcome.RECOVERED
     opened = next((shipment for shipment in existing if not shipment.shipped), None)
     if opened is not None:
+        lease.renew()
         return deps.store.complete_shipment(order_id, opened.shipment_id, pushed), TrackingOutcome.COMPLETED
     lines = store_lines(order_id, deps.store.get_order(order_id), change.lines)
+    lease.renew()
     return deps.store.create_shipment(order_id, lines, pushed), TrackingOutcome.PUSHED
 
 
