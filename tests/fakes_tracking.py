@@ -160,12 +160,16 @@ class FakeShipmentStore(FakeStore):
         self.capture_fails: set[str] = set()
         self.fail_after_accept: list[Exception] = []  # stored, then raised: the caller never saw the answer
         self.lookups = 0
+        self.deadlines: list[datetime | None] = []  # the deadline each store write was given
 
     def order_shipments(self, order_id: str) -> list[StoreShipment]:
         self.lookups += 1
         return list(self.shipments.get(order_id, []))
 
-    def create_shipment(self, order_id: str, lines: Mapping[str, int], shipment: ShipmentToPush) -> StoreShipment:
+    def create_shipment(
+        self, order_id: str, lines: Mapping[str, int], shipment: ShipmentToPush, deadline: datetime | None = None
+    ) -> StoreShipment:
+        self.deadlines.append(deadline)
         if order_id in self.capture_fails:
             raise CaptureFailedError("centra", f"order {order_id}: can not capture order")
         created = StoreShipment(
@@ -179,7 +183,10 @@ class FakeShipmentStore(FakeStore):
             raise self.fail_after_accept.pop(0)
         return created
 
-    def complete_shipment(self, order_id: str, shipment_id: str, shipment: ShipmentToPush) -> StoreShipment:
+    def complete_shipment(
+        self, order_id: str, shipment_id: str, shipment: ShipmentToPush, deadline: datetime | None = None
+    ) -> StoreShipment:
+        self.deadlines.append(deadline)
         if order_id in self.capture_fails:
             raise CaptureFailedError("centra", f"order {order_id}: capture failed")
         done = StoreShipment(shipment_id=shipment_id, shipped=True, tracking=",".join(shipment.tracking_numbers))

@@ -202,3 +202,24 @@ def test_a_push_whose_claim_was_taken_over_writes_nothing_to_the_store() -> None
     assert pushed_by_other == [TrackingOutcome.PUSHED]
     assert outcome is TrackingOutcome.ALREADY_PUSHED
     assert len(store.created) == 1
+
+
+def test_the_store_write_of_a_push_keeps_to_the_leases_end_minus_the_margin() -> None:
+    clock = Clock()
+    state, store, warehouse = InMemoryState(), FakeShipmentStore(), FakeTrackingWarehouse()
+    tracking = InMemoryTracking(state)
+    integration = make_integration()
+    store.put(make_order("1001"))
+    state.claim_order(integration.id, "1001", "1001", "t", T0, 60)
+    sent = WarehouseOrderState(reference="1001", status="new")
+    state.mark_order_sent(integration.id, "1001", "t", sent, T0, was_held=False)
+    shipped = WarehouseOrderChange(
+        reference="1001", status="shipped", tracking_numbers=["JJFI1"], lines=[ShippedLine(code=SKU, quantity=1)]
+    )
+    deps = TrackingDeps(state, tracking, store, warehouse, clock=clock, claim_lease_seconds=LEASE)
+    claimed_at = clock()
+
+    outcome = apply_change(integration, shipped, tracking.get_tracking(integration.id, ["1001"])["1001"], deps)
+
+    assert outcome is TrackingOutcome.PUSHED
+    assert store.deadlines == [claimed_at + timedelta(seconds=LEASE - MARGIN)]

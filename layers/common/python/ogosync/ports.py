@@ -275,14 +275,20 @@ class ShipmentStore(StorePlatform, Protocol):
         """The order's shipments as the store has them now."""
         ...
 
-    def create_shipment(self, order_id: str, lines: Mapping[str, int], shipment: ShipmentToPush) -> StoreShipment:
+    def create_shipment(
+        self, order_id: str, lines: Mapping[str, int], shipment: ShipmentToPush, deadline: datetime | None = None
+    ) -> StoreShipment:
         """Create a shipment of these store lines (line id -> quantity), captured and marked shipped with tracking.
 
-        Raises CaptureFailedError when the payment cannot be captured (nothing is shipped then)."""
+        Raises CaptureFailedError when the payment cannot be captured (nothing is shipped then). With a deadline,
+        no attempt (nor a wait before one) starts past it: TransientPlatformError instead."""
         ...
 
-    def complete_shipment(self, order_id: str, shipment_id: str, shipment: ShipmentToPush) -> StoreShipment:
-        """Capture an open shipment of the order and mark it shipped with tracking. Raises CaptureFailedError."""
+    def complete_shipment(
+        self, order_id: str, shipment_id: str, shipment: ShipmentToPush, deadline: datetime | None = None
+    ) -> StoreShipment:
+        """Capture an open shipment of the order and mark it shipped with tracking. Raises CaptureFailedError.
+        A deadline as for create_shipment."""
         ...
 
 

@@ -237,6 +237,7 @@ def tracking_deps(integration: Integration) -> TrackingDeps:
         store=store,
         warehouse=warehouse,
         claim_lease_seconds=int(os.environ.get("TRACKING_CLAIM_LEASE_SECONDS", "120")),
+        claim_margin_seconds=float(os.environ.get("TRACKING_CLAIM_MARGIN_SECONDS", "30")),
     )
 
 

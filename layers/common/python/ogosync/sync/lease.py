@@ -16,11 +16,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ogosync.errors import ConcurrencyConflictError
+from ogosync.errors import ConcurrencyConflictError, ConfigurationError
 from ogosync.timeutil import Clock
 
 Renew = Callable[[datetime, int], bool]
 """Extend my claim to now + seconds by a conditional write with my token; False when it is no longer mine."""
+
+
+def check_margin(lease_seconds: int, margin_seconds: float) -> None:
+    """A margin must leave time for external calls before the lease ends."""
+    if not 0 <= margin_seconds < lease_seconds:
+        raise ConfigurationError(f"a claim's margin ({margin_seconds} s) must be at least 0 and below its lease")
 
 
 class LeaseLostError(ConcurrencyConflictError):

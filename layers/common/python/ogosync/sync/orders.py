@@ -12,12 +12,13 @@ one deadline D = claim time + L - M, with the margin M = claim_margin_seconds (3
 ogosync/http.py starts no attempt and takes no wait past D, and cuts each attempt's timeouts to the time left.
 Before each create attempt the claim is renewed by a conditional write with our token (ours until then + L, so at
 least until D + M); when that fails nothing is sent. Another worker can claim only after our lease ended, at least
-M after D: M covers a request started just before D (httpx times connect, write and read apart, each cut to what
-was left), myOGO finishing a request we stopped waiting for, and clock skew between workers.
-Without the deadline one create attempt could last 4 tries x 10 s read timeout + 3 Retry-After waits x 30 s =
-130 s > L, and CREATE_ATTEMPTS = 3 of them with look-ups far longer: inside the poll (300 s timeout) another worker
-could take the claim over and POST while the first still retried. Now an import spends at most L - M = 90 s on
-myOGO after its claim: below the lease, and below the poll's timeout.
+M after D. M covers a request still running at D (httpx times connect, write and read apart, each cut to the time
+left when the attempt started: it ends at most 5 + 10 + 10 = 25 s after D, far less near D), myOGO finishing a
+request we stopped waiting for, and clock skew between workers.
+Without the deadline one create attempt could last 4 tries x (5 s connect + 10 s read) + 3 Retry-After waits x
+30 s = 150 s > L, and CREATE_ATTEMPTS = 3 of them with look-ups far longer: inside the poll (300 s timeout)
+another worker could take the claim over and POST while the first still retried. Now an import spends at most
+L - M = 90 s on myOGO after its claim: below the lease, and below the poll's timeout.
 Uncertain: how long myOGO may go on processing a request after its client gave up is undocumented; M assumes
 well under 30 s.
 """
@@ -38,7 +39,6 @@ from aws_lambda_powertools import Logger
 from ogosync.errors import (
     AlreadyExistsError,
     ConcurrencyConflictError,
-    ConfigurationError,
     OgosyncError,
     PlatformError,
     RejectedByPlatformError,
@@ -61,7 +61,7 @@ from ogosync.models import (
     WarehouseOrderState,
 )
 from ogosync.ports import SkuBindingRepository, StateRepository, StorePlatform, Warehouse
-from ogosync.sync.lease import Lease, LeaseLostError
+from ogosync.sync.lease import Lease, LeaseLostError, check_margin
 from ogosync.sync.runs import RunRecord, locked_run
 from ogosync.timeutil import Clock, utc_now
 
@@ -103,8 +103,7 @@ class OrderDeps:
     sku_bindings: SkuBindingRepository | None = None  # codes bound by the product flow are known to myOGO
 
     def __post_init__(self) -> None:
-        if not 0 <= self.claim_margin_seconds < self.claim_lease_seconds:
-            raise ConfigurationError("the order claim's margin must be at least 0 and shorter than its lease")
+        check_margin(self.claim_lease_seconds, self.claim_margin_seconds)
 
 
 # ---- mapping ------------------------------------------------------------------------------------

@@ -4,7 +4,10 @@ myOGO's orders are read by `modifiedAfter` (the poll, the source of truth) or on
 one (a hint; its content is not trusted). Each one that belongs to this integration gets its myOGO status recorded
 on its order binding; a SHIPPED one has its shipment pushed to the store once (design invariant 4):
 - a conditional claim with a lease in DynamoDB comes before any store call, so a webhook and a poll, or two
-  deliveries, never push the same order at the same time;
+  deliveries, never push the same order at the same time; the claim is renewed right before the store write
+  (nothing is written when it is no longer ours), and the store write keeps to a deadline of the claim's first
+  lease end minus claim_margin_seconds, as the order flow does for myOGO (sync/orders.py has the arithmetic:
+  120 s lease, 30 s margin; Centra's 429 waits of up to 30 s cannot carry a POST past it);
 - the order's shipments in the store are looked at before one is created, so a push that reached the store before
   a crash (or a shipment the store opened itself) is recognised, not repeated;
 - a payment the store cannot capture ships nothing: recorded, reported loudly (a possible fraud) and left to a
@@ -41,7 +44,7 @@ from ogosync.models import (
     WarehouseOrderChange,
 )
 from ogosync.ports import ShipmentStore, StateRepository, TrackingRepository, TrackingWarehouse
-from ogosync.sync.lease import Lease, LeaseLostError
+from ogosync.sync.lease import Lease, LeaseLostError, check_margin
 from ogosync.sync.orders import next_watermark
 from ogosync.sync.runs import RunRecord, locked_run
 from ogosync.timeutil import Clock, utc_now
@@ -84,9 +87,13 @@ class TrackingDeps:
     store: ShipmentStore
     warehouse: TrackingWarehouse
     clock: Clock = utc_now
-    claim_lease_seconds: int = 120  # longer than the tracking function's timeout: a live claim means a live worker
+    claim_lease_seconds: int = 120  # the store write ends claim_margin_seconds before it (module docstring)
+    claim_margin_seconds: float = 30.0
     lock_ttl_seconds: int = 330
     new_token: Callable[[], str] = field(default=lambda: uuid.uuid4().hex)
+
+    def __post_init__(self) -> None:
+        check_margin(self.claim_lease_seconds, self.claim_margin_seconds)
 
 
 def store_order_id(integration: Integration, reference: str) -> str | None:
@@ -174,7 +181,8 @@ def push_shipment(
 def _push_to_store(
     order_id: str, change: WarehouseOrderChange, pushed: ShipmentToPush, lease: Lease, deps: TrackingDeps
 ) -> tuple[StoreShipment, TrackingOutcome]:
-    """Reads first; each store write only once our claim is renewed (LeaseLostError otherwise)."""
+    """Reads first; the store write only once our claim is renewed (LeaseLostError otherwise), before the deadline."""
+    deadline = lease.deadline(deps.claim_margin_seconds)
     existing = deps.store.order_shipments(order_id)
     shipped = next((shipment for shipment in existing if shipment.shipped), None)
     if shipped is not None:
@@ -182,10 +190,10 @@ def _push_to_store(
     opened = next((shipment for shipment in existing if not shipment.shipped), None)
     if opened is not None:
         lease.renew()
-        return deps.store.complete_shipment(order_id, opened.shipment_id, pushed), TrackingOutcome.COMPLETED
+        return deps.store.complete_shipment(order_id, opened.shipment_id, pushed, deadline), TrackingOutcome.COMPLETED
     lines = store_lines(order_id, deps.store.get_order(order_id), change.lines)
     lease.renew()
-    return deps.store.create_shipment(order_id, lines, pushed), TrackingOutcome.PUSHED
+    return deps.store.create_shipment(order_id, lines, pushed, deadline), TrackingOutcome.PUSHED
 
 
 def store_lines(
