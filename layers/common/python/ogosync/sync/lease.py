@@ -5,7 +5,9 @@ with a lease: a conditional write of an owner token and the lease's end. A worke
 platform, a paused process, a clock that jumped) can find its claim taken over by another worker, who then writes
 too. So the owner renews its claim before each external write, by one conditional write with its token
 (renew_order_claim, renew_push_claim: both state.table.Table.renew_claim), and stops without writing when the claim
-is no longer its own. Flow locks renew the same way (acquire_lock by their owner extends them) and fit `Renew`.
+is no longer its own. Flow locks renew the same way (acquire_lock by their owner extends them) and fit `Renew`,
+but need no renewal today: their TTL (330 s) outlasts the functions that hold them (300 s timeout), and what they
+guard, the cursor, is written compare-and-set.
 
 Uncertain: the workers' clocks are taken to agree within the callers' margin (Lambda's are NTP-synchronised).
 """
