@@ -4,11 +4,12 @@ Requests that are not idempotent (POST, and anything the caller marks so) are re
 not have reached the server (connection refused, connect timeout) or was refused unprocessed (429). For any other
 failure the outcome is unknown, and the caller must find out before sending again (see sync/orders.py).
 
-A call may carry a deadline (sync/orders.py and sync/tracking.py give the external calls made under a claim the end
-of the claim's lease minus a margin): no attempt starts at or after it, each attempt's timeouts are cut to the time left, and a wait
-(Retry-After, backoff) that would not leave time for the next attempt is not taken: the call fails at once with
-TransientPlatformError instead. httpx times each phase of a request apart (connect, write, each read), so an attempt
-started just before the deadline can end after it by at most its own cut timeouts; the caller's margin covers that.
+A call may carry a deadline (sync/orders.py and sync/tracking.py give the external calls made under a claim the
+end of the claim's lease minus a margin): no attempt starts at or after it, each attempt's timeouts are cut to the
+time left, and a wait (Retry-After, backoff) that would not leave time for the next attempt is not taken: the call
+fails at once with TransientPlatformError instead. httpx times each phase of a request apart (connect, write, each
+read), so an attempt started just before the deadline can end after it by at most its own cut timeouts; the
+caller's margin covers that.
 """
 
 from __future__ import annotations
