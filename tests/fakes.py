@@ -127,6 +127,18 @@ class InMemoryState:
             self.writes += 1
             return old
 
+    def renew_order_claim(
+        self, integration_id: str, store_order_id: str, token: str, now: datetime, lease_seconds: int
+    ) -> bool:
+        with self._lock:
+            binding = self.bindings.get((integration_id, store_order_id))
+            if binding is None or binding.claim_token != token or binding.status is not BindingStatus.CLAIMED:
+                return False
+            expires = now + timedelta(seconds=lease_seconds)
+            self.bindings[(integration_id, store_order_id)] = binding.model_copy(update={"claim_expires": expires})
+            self.writes += 1
+            return True
+
     def _own_claim(self, integration_id: str, store_order_id: str, token: str) -> OrderBinding:
         binding = self.bindings.get((integration_id, store_order_id))
         if binding is None or binding.claim_token != token:
@@ -297,6 +309,7 @@ class FakeWarehouse:
         self.products = set(products)
         self.creates = 0
         self.lookups = 0
+        self.deadlines: list[datetime | None] = []  # the deadline each call was given
         self.fail_creates: list[Exception] = []  # raised by create_order, in order, before anything is stored
         self.fail_after_accept: list[Exception] = []  # stored, then raised: the caller never saw the answer
         self.reject_duplicates = True
@@ -304,13 +317,15 @@ class FakeWarehouse:
     def _state(self, order: WarehouseOrder) -> WarehouseOrderState:
         return WarehouseOrderState(id=f"id-{order.reference}", reference=order.reference, status="new")
 
-    def find_order(self, reference: str) -> WarehouseOrderState | None:
+    def find_order(self, reference: str, deadline: datetime | None = None) -> WarehouseOrderState | None:
         self.lookups += 1
+        self.deadlines.append(deadline)
         order = self.orders.get(reference)
         return self._state(order) if order else None
 
-    def create_order(self, order: WarehouseOrder) -> WarehouseOrderState:
+    def create_order(self, order: WarehouseOrder, deadline: datetime | None = None) -> WarehouseOrderState:
         self.creates += 1
+        self.deadlines.append(deadline)
         if self.fail_creates:
             raise self.fail_creates.pop(0)
         if order.reference in self.orders and self.reject_duplicates:

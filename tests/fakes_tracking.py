@@ -77,6 +77,16 @@ class InMemoryTracking:
             )
             return old
 
+    def renew_push_claim(
+        self, integration_id: str, store_order_id: str, token: str, now: datetime, lease_seconds: int
+    ) -> bool:
+        with self._lock:
+            view = self._view(integration_id, store_order_id)
+            if view is None or view.tracking_claim_token != token or view.tracking_status is not TrackingStatus.CLAIMED:
+                return False
+            self._put(view.model_copy(update={"tracking_claim_expires": now + timedelta(seconds=lease_seconds)}))
+            return True
+
     def _own_claim(self, integration_id: str, store_order_id: str, token: str) -> OrderTracking:
         view = self._view(integration_id, store_order_id)
         if view is None or view.tracking_claim_token != token:
@@ -150,12 +160,16 @@ class FakeShipmentStore(FakeStore):
         self.capture_fails: set[str] = set()
         self.fail_after_accept: list[Exception] = []  # stored, then raised: the caller never saw the answer
         self.lookups = 0
+        self.deadlines: list[datetime | None] = []  # the deadline each store write was given
 
     def order_shipments(self, order_id: str) -> list[StoreShipment]:
         self.lookups += 1
         return list(self.shipments.get(order_id, []))
 
-    def create_shipment(self, order_id: str, lines: Mapping[str, int], shipment: ShipmentToPush) -> StoreShipment:
+    def create_shipment(
+        self, order_id: str, lines: Mapping[str, int], shipment: ShipmentToPush, deadline: datetime | None = None
+    ) -> StoreShipment:
+        self.deadlines.append(deadline)
         if order_id in self.capture_fails:
             raise CaptureFailedError("centra", f"order {order_id}: can not capture order")
         created = StoreShipment(
@@ -169,7 +183,10 @@ class FakeShipmentStore(FakeStore):
             raise self.fail_after_accept.pop(0)
         return created
 
-    def complete_shipment(self, order_id: str, shipment_id: str, shipment: ShipmentToPush) -> StoreShipment:
+    def complete_shipment(
+        self, order_id: str, shipment_id: str, shipment: ShipmentToPush, deadline: datetime | None = None
+    ) -> StoreShipment:
+        self.deadlines.append(deadline)
         if order_id in self.capture_fails:
             raise CaptureFailedError("centra", f"order {order_id}: capture failed")
         done = StoreShipment(shipment_id=shipment_id, shipped=True, tracking=",".join(shipment.tracking_numbers))

@@ -79,6 +79,40 @@ def test_only_the_claim_owner_records_the_order_as_sent_and_then_nobody_claims_i
     assert not repo.mark_order_skipped(iid, "1001", "1001", "cancelled", T0, T0)
 
 
+def test_only_the_claim_owner_renews_its_claim_and_a_renewed_claim_outlives_its_first_lease(
+    repo: StateRepository, iid: str
+) -> None:
+    repo.claim_order(iid, "1001", "1001", "mine", T0, 60)
+    assert not repo.renew_order_claim(iid, "1001", "not-mine", T0 + timedelta(seconds=30), 60)
+
+    assert repo.renew_order_claim(iid, "1001", "mine", T0 + timedelta(seconds=50), 60)
+
+    with pytest.raises(ConcurrencyConflictError):  # past the first lease, within the renewed one
+        repo.claim_order(iid, "1001", "1001", "other", T0 + timedelta(seconds=90), 60)
+    binding = repo.get_order_binding(iid, "1001")
+    assert binding is not None and binding.status is BindingStatus.CLAIMED and binding.claim_token == "mine"
+    assert binding.claim_expires == T0 + timedelta(seconds=110) and binding.attempts == 1
+    # run out but taken by nobody: still ours, so still renewable
+    assert repo.renew_order_claim(iid, "1001", "mine", T0 + timedelta(seconds=200), 60)
+
+
+def test_a_claim_taken_over_or_closed_is_no_longer_renewable(repo: StateRepository, iid: str) -> None:
+    repo.claim_order(iid, "1001", "1001", "first", T0, 60)
+    repo.claim_order(iid, "1001", "1001", "second", T0 + timedelta(seconds=61), 60)  # the first's lease ran out
+    assert not repo.renew_order_claim(iid, "1001", "first", T0 + timedelta(seconds=62), 60)
+
+    repo.mark_order_sent(iid, "1001", "second", SENT_STATE, T0 + timedelta(seconds=63), was_held=False)
+
+    assert not repo.renew_order_claim(iid, "1001", "second", T0 + timedelta(seconds=64), 60)
+    binding = repo.get_order_binding(iid, "1001")
+    assert binding is not None and binding.status is BindingStatus.SENT and binding.claim_expires is None
+    repo.claim_order(iid, "2002", "2002", "failing", T0, 60)
+    repo.mark_order_failed(iid, "2002", "failing", "myOGO timed out", T0)
+    assert not repo.renew_order_claim(iid, "2002", "failing", T0, 60)
+    assert not repo.renew_order_claim(iid, "3003", "anyone", T0, 60)
+    assert repo.get_order_binding(iid, "3003") is None  # a renewal never creates a binding
+
+
 def test_a_failed_attempt_can_be_claimed_again_and_keeps_its_attempt_count(repo: StateRepository, iid: str) -> None:
     repo.claim_order(iid, "1001", "1001", "a", T0, 60)
     repo.mark_order_failed(iid, "1001", "a", "myogo HTTP 503", T0)

@@ -166,6 +166,34 @@ def test_only_the_claim_owner_records_the_push_and_then_nobody_claims_it(repos: 
         repos.tracking.claim_push(iid, "1001", "late", T0 + timedelta(days=1), 60)
 
 
+def test_only_the_push_claim_owner_renews_it_and_nothing_of_the_order_flow_changes(repos: Repos, iid: str) -> None:
+    _sent(repos, iid)
+    repos.tracking.claim_push(iid, "1001", "mine", T0, 60)
+    assert not repos.tracking.renew_push_claim(iid, "1001", "not-mine", T0 + timedelta(seconds=30), 60)
+
+    assert repos.tracking.renew_push_claim(iid, "1001", "mine", T0 + timedelta(seconds=50), 60)
+
+    with pytest.raises(ConcurrencyConflictError):  # past the first lease, within the renewed one
+        repos.tracking.claim_push(iid, "1001", "other", T0 + timedelta(seconds=90), 60)
+    view = repos.tracking.get_tracking(iid, ["1001"])["1001"]
+    assert view.tracking_claim_token == "mine" and view.tracking_claim_expires == T0 + timedelta(seconds=110)
+    binding = repos.state.get_order_binding(iid, "1001")
+    assert binding is not None and binding.status is BindingStatus.SENT and binding.claim_token is None
+
+
+def test_a_push_claim_taken_over_or_recorded_is_no_longer_renewable(repos: Repos, iid: str) -> None:
+    _sent(repos, iid)
+    repos.tracking.claim_push(iid, "1001", "first", T0, 60)
+    repos.tracking.claim_push(iid, "1001", "second", T0 + timedelta(seconds=61), 60)  # the first's lease ran out
+    assert not repos.tracking.renew_push_claim(iid, "1001", "first", T0 + timedelta(seconds=62), 60)
+
+    repos.tracking.mark_pushed(iid, "1001", "second", SHIPMENT, PUSHED, T0 + timedelta(seconds=63))
+
+    assert not repos.tracking.renew_push_claim(iid, "1001", "second", T0 + timedelta(seconds=64), 60)
+    assert not repos.tracking.renew_push_claim(iid, "2002", "anyone", T0, 60)
+    assert repos.tracking.get_tracking(iid, ["2002"]) == {}  # a renewal never creates a binding
+
+
 def test_a_failed_push_can_be_claimed_again_and_a_refused_one_cannot(repos: Repos, iid: str) -> None:
     _sent(repos, iid, "1001")
     _sent(repos, iid, "1002")

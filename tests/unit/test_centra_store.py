@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,9 +12,9 @@ import httpx
 import pytest
 import respx
 
-from ogosync.errors import AuthenticationError, PlatformError, RejectedByPlatformError
+from ogosync.errors import AuthenticationError, PlatformError, RejectedByPlatformError, TransientPlatformError
 from ogosync.http import HttpClient, RetryPolicy
-from ogosync.models import HoldReason, StoreOrderState, UnreadableOrder
+from ogosync.models import HoldReason, ShipmentToPush, StoreOrderState, UnreadableOrder
 from ogosync.stores.centra import CentraStore, centra_sku, parse_order, parse_product
 
 BASE = "http://centra.test/api/ogosync"
@@ -622,3 +622,16 @@ def test_an_answer_without_a_products_list_is_a_platform_error(api: respx.MockRo
 
     with pytest.raises(PlatformError, match="products list"):
         list(_store().products(None))
+
+
+def test_a_shipment_write_with_a_deadline_takes_no_retry_after_wait_past_it(api: respx.MockRouter) -> None:
+    waits: list[float] = []
+    http = HttpClient("centra", BASE, headers={"API-Authorization": API_KEY}, sleep=waits.append, clock=lambda: NOW)
+    store = CentraStore(BASE, API_KEY, STOCKHOLM, clock=lambda: NOW, http=http)
+    route = api.post("/shipments").mock(return_value=httpx.Response(429, headers={"Retry-After": "30"}))
+    shipment = ShipmentToPush(carrier="POSTI", tracking_numbers=["JJFI1"])
+
+    with pytest.raises(TransientPlatformError):
+        store.create_shipment("1001", {"1": 1}, shipment, deadline=NOW + timedelta(seconds=20))
+
+    assert route.call_count == 1 and waits == []

@@ -519,3 +519,69 @@ def test_client_acquires_the_limiter_for_every_attempt(api: respx.MockRouter) ->
     http.request("GET", "orders")
 
     assert clock.slept == pytest.approx([1.0])
+
+
+# ---- a deadline (the order claim's lease, see sync/orders.py) ----------------------------------------
+
+
+class _SteppingClock:
+    """A fake clock that each call of the server and each sleep moves on."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def _deadline_client(clock: _SteppingClock, sleeps: list[float]) -> HttpClient:
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        clock.advance(seconds)
+
+    return HttpClient("myogo", BASE, retry=POLICY, sleep=sleep, clock=clock, timeout=httpx.Timeout(10.0, connect=5.0))
+
+
+def test_a_retry_after_that_would_end_past_the_deadline_is_not_waited_for(api: respx.MockRouter) -> None:
+    clock, sleeps = _SteppingClock(), []
+    route = api.post("/orders").mock(return_value=httpx.Response(429, headers={"Retry-After": "30"}))
+
+    with pytest.raises(TransientPlatformError) as caught:
+        _deadline_client(clock, sleeps).request("POST", "orders", json={}, deadline=clock() + timedelta(seconds=45))
+
+    assert caught.value.status == 429
+    assert route.call_count == 2  # one Retry-After of 30 s fitted in 45 s, a second one did not
+    assert sleeps == [30.0]
+
+
+def test_nothing_is_sent_once_the_deadline_has_passed(api: respx.MockRouter) -> None:
+    clock, sleeps = _SteppingClock(), []
+    route = api.post("/orders").mock(return_value=httpx.Response(201, json={}))
+
+    with pytest.raises(TransientPlatformError, match="deadline"):
+        _deadline_client(clock, sleeps).request("POST", "orders", json={}, deadline=clock())
+
+    assert route.call_count == 0 and sleeps == []
+
+
+def test_each_attempts_timeouts_are_cut_to_the_time_left(api: respx.MockRouter) -> None:
+    clock, sleeps = _SteppingClock(), []
+    route = api.get("/orders").mock(return_value=httpx.Response(200, json=[]))
+
+    _deadline_client(clock, sleeps).request("GET", "orders", deadline=clock() + timedelta(seconds=3))
+
+    timeouts = route.calls.last.request.extensions["timeout"]
+    assert timeouts == {"connect": 3.0, "read": 3.0, "write": 3.0, "pool": 3.0}
+
+
+def test_without_a_deadline_the_clients_own_timeouts_hold(api: respx.MockRouter) -> None:
+    clock, sleeps = _SteppingClock(), []
+    route = api.get("/orders").mock(return_value=httpx.Response(200, json=[]))
+
+    _deadline_client(clock, sleeps).request("GET", "orders")
+
+    timeouts = route.calls.last.request.extensions["timeout"]
+    assert timeouts == {"connect": 5.0, "read": 10.0, "write": 10.0, "pool": 10.0}

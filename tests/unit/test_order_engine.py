@@ -132,10 +132,10 @@ def test_concurrent_workers_on_the_same_order_send_it_once(world) -> None:  # ty
     release = threading.Event()
     original_create = deps.warehouse.create_order
 
-    def slow_create(order):  # type: ignore[no-untyped-def]
+    def slow_create(order, deadline=None):  # type: ignore[no-untyped-def]
         inside.set()
         release.wait(5)
-        return original_create(order)
+        return original_create(order, deadline)
 
     deps.warehouse.create_order = slow_create
     results = []
@@ -262,11 +262,11 @@ def test_the_watermark_never_passes_an_order_that_failed(world) -> None:  # type
     calls = {"n": 0}
     original = deps.warehouse.create_order
 
-    def fail_the_second(order):  # type: ignore[no-untyped-def]
+    def fail_the_second(order, deadline=None):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if order.reference == "101":
             raise TransientPlatformError("myogo", "503", 503)
-        return original(order)
+        return original(order, deadline)
 
     deps.warehouse.create_order = fail_the_second
     result = poll_orders(integration, deps, owner="p1")

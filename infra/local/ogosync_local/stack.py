@@ -134,6 +134,9 @@ class LocalStack:
             "TRACKING_SYNC_QUEUE_URL": self.aws.queue_urls[FLOW_QUEUES[Flow.TRACKING]],
             "TRACKING_CLAIM_LEASE_SECONDS": str(self._claim_lease_seconds),
             "ORDER_CLAIM_LEASE_SECONDS": str(self._claim_lease_seconds),
+            # each claim's margin: a quarter of its lease, as deployed (30 of 120 s)
+            "TRACKING_CLAIM_MARGIN_SECONDS": str(self._claim_lease_seconds / 4),
+            "ORDER_CLAIM_MARGIN_SECONDS": str(self._claim_lease_seconds / 4),
             "WEBHOOK_BASE_URL": self.gateway.base_url,
             "INTEGRATION_SECRET_PREFIX": self.aws.secret_prefix,
             "POWERTOOLS_SERVICE_NAME": "ogosync",

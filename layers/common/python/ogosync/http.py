@@ -3,6 +3,13 @@
 Requests that are not idempotent (POST, and anything the caller marks so) are retried only when the request can
 not have reached the server (connection refused, connect timeout) or was refused unprocessed (429). For any other
 failure the outcome is unknown, and the caller must find out before sending again (see sync/orders.py).
+
+A call may carry a deadline (sync/orders.py and sync/tracking.py give the external calls made under a claim the
+end of the claim's lease minus a margin): no attempt starts at or after it, each attempt's timeouts are cut to the
+time left, and a wait (Retry-After, backoff) that would not leave time for the next attempt is not taken: the call
+fails at once with TransientPlatformError instead. httpx times each phase of a request apart (connect, write, each
+read), so an attempt started just before the deadline can end after it by at most its own cut timeouts; the
+caller's margin covers that.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -27,6 +34,7 @@ from ogosync.errors import (
     RejectedByPlatformError,
     TransientPlatformError,
 )
+from ogosync.timeutil import Clock, utc_now
 
 logger = Logger(service="ogosync", child=True)
 # httpx logs full URLs (query strings included) at INFO and httpcore headers at DEBUG: our own log line replaces them.
@@ -103,6 +111,10 @@ def _transport_failure(method: str, path: str, exc: httpx.TransportError) -> str
     return f"{method} {path} failed: {type(exc).__name__}"
 
 
+def _at_most(timeout: float | None, limit: float) -> float:
+    return limit if timeout is None else min(timeout, limit)
+
+
 def _default_error_message(response: httpx.Response) -> str:
     return response.text[:300] or response.reason_phrase
 
@@ -122,13 +134,16 @@ class HttpClient:
         error_message: ErrorMessage = _default_error_message,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
+        clock: Clock = utc_now,
     ) -> None:
         self.platform = platform
         self._base_url = base_url.rstrip("/")
         self._client = httpx.Client(
             base_url=self._base_url + "/", headers=dict(headers or {}), timeout=timeout, transport=transport
         )
+        self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self._retry = retry or RetryPolicy()
+        self._clock = clock
         self._limiter = rate_limiter
         self._error_message = error_message
         self._sleep = sleep
@@ -147,38 +162,68 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
         ok_statuses: frozenset[int] = frozenset(),
+        deadline: datetime | None = None,
     ) -> httpx.Response:
-        """Send with retries. Returns a 2xx response (or one in `ok_statuses`); raises our PlatformError otherwise."""
+        """Send with retries. Returns a 2xx response (or one in `ok_statuses`); raises our PlatformError otherwise.
+
+        With a `deadline`, nothing is sent or waited for past it (see the module docstring)."""
         safe_to_repeat = method.upper() in IDEMPOTENT_METHODS if idempotent is None else idempotent
         url = path.lstrip("/") or self._base_url  # an empty path is the base URL itself, with no slash added
         for attempt in range(1, self._retry.attempts + 1):
             last = attempt == self._retry.attempts
             if self._limiter:
                 self._limiter.acquire()
+            timeout = self._timeout_before(deadline, method, path)
             started = time.perf_counter()
             try:
-                response = self._client.request(method, url, params=params, json=json, data=data, headers=headers)
+                response = self._client.request(
+                    method, url, params=params, json=json, data=data, headers=headers, timeout=timeout
+                )
             except httpx.TransportError as exc:
                 self._log(method, path, None, started, attempt, type(exc).__name__)
                 never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)  # so always safe to repeat
-                if last or not (never_sent or safe_to_repeat):
+                backoff = self._retry.backoff(attempt)
+                if last or not (never_sent or safe_to_repeat) or not self._fits(backoff, deadline):
                     raise TransientPlatformError(self.platform, _transport_failure(method, path, exc)) from exc
-                self._sleep(self._retry.backoff(attempt))
+                self._sleep(backoff)
                 continue
             self._log(method, path, response.status_code, started, attempt, None)
             if response.is_success or response.status_code in ok_statuses:
                 return response
             delay = self._retry_delay(response, attempt, safe_to_repeat)
-            if delay is None or last:
+            if delay is None or last or not self._fits(delay, deadline):
                 raise self._error(response)
             self._sleep(delay)
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+    def _seconds_left(self, deadline: datetime | None) -> float | None:
+        return None if deadline is None else (deadline - self._clock()).total_seconds()
+
+    def _timeout_before(self, deadline: datetime | None, method: str, path: str) -> httpx.Timeout:
+        """The attempt's timeouts, each cut to the time left; TransientPlatformError (nothing sent) when none is."""
+        left = self._seconds_left(deadline)
+        if left is None:
+            return self._timeout
+        if left <= 0:
+            raise TransientPlatformError(self.platform, f"{method} {path} not sent: its deadline has passed")
+        configured = self._timeout
+        return httpx.Timeout(
+            connect=_at_most(configured.connect, left),
+            read=_at_most(configured.read, left),
+            write=_at_most(configured.write, left),
+            pool=_at_most(configured.pool, left),
+        )
+
+    def _fits(self, wait: float, deadline: datetime | None) -> bool:
+        """Whether waiting `wait` seconds still leaves time before the deadline for another attempt."""
+        left = self._seconds_left(deadline)
+        return left is None or wait < left
 
     def _retry_delay(self, response: httpx.Response, attempt: int, safe_to_repeat: bool) -> float | None:
         """How long to wait before retrying this response, or None when it must not be retried."""
         status = response.status_code
         if status == 429:  # refused before processing: safe to repeat whatever the method
-            wait = retry_after_seconds(response.headers.get("Retry-After"), datetime.now(UTC))
+            wait = retry_after_seconds(response.headers.get("Retry-After"), self._clock())
             wait = self._retry.backoff(attempt) if wait is None else wait
             return wait if wait <= self._retry.max_retry_after_s else None
         if status in RETRYABLE_STATUSES and safe_to_repeat:

@@ -72,10 +72,14 @@ class WebhookVerifier(Protocol):
 class Warehouse(Protocol):
     """One merchant account in myOGO."""
 
-    def find_order(self, reference: str) -> WarehouseOrderState | None: ...
+    def find_order(self, reference: str, deadline: datetime | None = None) -> WarehouseOrderState | None:
+        """The order with this reference, or None. With a deadline, nothing is sent or awaited past it: the call
+        raises TransientPlatformError instead."""
+        ...
 
-    def create_order(self, order: WarehouseOrder) -> WarehouseOrderState:
-        """Create the order. Not retried on an unknown outcome: the caller looks the reference up first."""
+    def create_order(self, order: WarehouseOrder, deadline: datetime | None = None) -> WarehouseOrderState:
+        """Create the order. Not retried on an unknown outcome: the caller looks the reference up first.
+        With a deadline, no attempt (nor a wait before one) starts past it: TransientPlatformError instead."""
         ...
 
     def unknown_product_codes(self, codes: Iterable[str]) -> set[str]:
@@ -132,6 +136,13 @@ class StateRepository(Protocol):
         Succeeds only when the order is new, held, skipped, failed, or claimed by someone whose lease ran out.
         Raises ConcurrencyConflictError otherwise (sent, or claimed by a live worker).
         """
+        ...
+
+    def renew_order_claim(
+        self, integration_id: str, store_order_id: str, token: str, now: datetime, lease_seconds: int
+    ) -> bool:
+        """Extend our claim to now + lease_seconds if the order is still claimed with `token`; False (nothing
+        written) when it is not: another worker took it over, or it was recorded meanwhile."""
         ...
 
     def mark_order_sent(
@@ -264,14 +275,20 @@ class ShipmentStore(StorePlatform, Protocol):
         """The order's shipments as the store has them now."""
         ...
 
-    def create_shipment(self, order_id: str, lines: Mapping[str, int], shipment: ShipmentToPush) -> StoreShipment:
+    def create_shipment(
+        self, order_id: str, lines: Mapping[str, int], shipment: ShipmentToPush, deadline: datetime | None = None
+    ) -> StoreShipment:
         """Create a shipment of these store lines (line id -> quantity), captured and marked shipped with tracking.
 
-        Raises CaptureFailedError when the payment cannot be captured (nothing is shipped then)."""
+        Raises CaptureFailedError when the payment cannot be captured (nothing is shipped then). With a deadline,
+        no attempt (nor a wait before one) starts past it: TransientPlatformError instead."""
         ...
 
-    def complete_shipment(self, order_id: str, shipment_id: str, shipment: ShipmentToPush) -> StoreShipment:
-        """Capture an open shipment of the order and mark it shipped with tracking. Raises CaptureFailedError."""
+    def complete_shipment(
+        self, order_id: str, shipment_id: str, shipment: ShipmentToPush, deadline: datetime | None = None
+    ) -> StoreShipment:
+        """Capture an open shipment of the order and mark it shipped with tracking. Raises CaptureFailedError.
+        A deadline as for create_shipment."""
         ...
 
 
@@ -335,6 +352,13 @@ class TrackingRepository(Protocol):
 
         Succeeds only when nothing was pushed yet, the last push failed, or a claim's lease ran out. Raises
         ConcurrencyConflictError otherwise (pushed, refused by the store, or claimed by a live worker)."""
+        ...
+
+    def renew_push_claim(
+        self, integration_id: str, store_order_id: str, token: str, now: datetime, lease_seconds: int
+    ) -> bool:
+        """Extend our push claim to now + lease_seconds if it is still claimed with `token`; False (nothing
+        written) when it is not."""
         ...
 
     def mark_pushed(

@@ -152,6 +152,7 @@ def order_deps(integration: Integration) -> OrderDeps:
             store=store_for(integration, credentials),
             warehouse=warehouse_for(integration, credentials),
             claim_lease_seconds=int(os.environ.get("ORDER_CLAIM_LEASE_SECONDS", "120")),
+            claim_margin_seconds=float(os.environ.get("ORDER_CLAIM_MARGIN_SECONDS", "30")),
             sku_bindings=sku_bindings(),
         )
     return _order_deps[key]
@@ -236,6 +237,7 @@ def tracking_deps(integration: Integration) -> TrackingDeps:
         store=store,
         warehouse=warehouse,
         claim_lease_seconds=int(os.environ.get("TRACKING_CLAIM_LEASE_SECONDS", "120")),
+        claim_margin_seconds=float(os.environ.get("TRACKING_CLAIM_MARGIN_SECONDS", "30")),
     )
 
 

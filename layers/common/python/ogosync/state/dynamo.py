@@ -23,12 +23,26 @@ from ogosync.models import (
     WarehouseOrderState,
 )
 from ogosync.state.integrations import integration_item
-from ogosync.state.table import Expression, Item, Table, decode, encode, epoch, is_condition_failure, key, model_values
+from ogosync.state.table import (
+    ClaimAttributes,
+    Expression,
+    Item,
+    Table,
+    decode,
+    encode,
+    epoch,
+    is_condition_failure,
+    key,
+    model_values,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-_CLAIM_FIELDS = ("claim_token", "claim_expires", "claim_expires_epoch")
+ORDER_CLAIM = ClaimAttributes(
+    "status", BindingStatus.CLAIMED.value, "claim_token", "claim_expires", "claim_expires_epoch"
+)
+_CLAIM_FIELDS = ORDER_CLAIM.fields
 
 
 class _OrderExpression(Expression):
@@ -188,6 +202,12 @@ class DynamoStateRepository:
             raise
         old = answer.get("Attributes")
         return _binding(old) if old else None
+
+    def renew_order_claim(
+        self, integration_id: str, store_order_id: str, token: str, now: datetime, lease_seconds: int
+    ) -> bool:
+        item_key = key(integration_id, f"ORDER#{store_order_id}")
+        return self._table.renew_claim(item_key, ORDER_CLAIM, token, now, lease_seconds)
 
     def mark_order_sent(
         self,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -94,6 +95,23 @@ class Expression:
         return expression + (" REMOVE " + ", ".join(map(self.name, remove)) if remove else "")
 
 
+@dataclass(frozen=True)
+class ClaimAttributes:
+    """Where one kind of claim (an order's send, a shipment's push) lives on an item: the status attribute and
+    its claimed value, the owner's token, and the lease's end as ISO text and as epoch seconds for conditions."""
+
+    status: str
+    claimed: str
+    token: str
+    expires: str
+    expires_epoch: str
+
+    @property
+    def fields(self) -> tuple[str, str, str]:
+        """The attributes a claim adds, removed when it is closed."""
+        return (self.token, self.expires, self.expires_epoch)
+
+
 class Table:
     """One integration-partitioned table: keyed reads, prefix queries, batches and transactions."""
 
@@ -157,6 +175,30 @@ class Table:
                 time.sleep(0.05 * 2**attempt)
             else:
                 raise OgosyncError("DynamoDB left writes unprocessed after retries")
+
+    def renew_claim(
+        self, item_key: Item, claim: ClaimAttributes, token: str, now: datetime, lease_seconds: int
+    ) -> bool:
+        """Extend a claim to now + lease_seconds by its owner: one conditional write (still claimed, still with
+        `token`). False, with nothing written, when the claim is no longer ours. Every claim renews through here."""
+        expires = now + timedelta(seconds=lease_seconds)
+        ex = Expression()
+        update = ex.set({claim.expires: expires.isoformat(), claim.expires_epoch: epoch(expires)})
+        owned = f"{ex.name(claim.token)} = {ex.value(token)} AND {ex.name(claim.status)} = {ex.value(claim.claimed)}"
+        try:
+            self.client.update_item(
+                TableName=self.name,
+                Key=item_key,
+                UpdateExpression=update,
+                ConditionExpression=owned,
+                ExpressionAttributeNames=ex.names,
+                ExpressionAttributeValues=ex.values,
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        return True
 
     def transact(self, items: list[dict[str, Any]], *, conflict: str) -> None:
         """All or nothing; a failed condition becomes ConcurrencyConflictError(conflict)."""

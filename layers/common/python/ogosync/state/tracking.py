@@ -15,12 +15,19 @@ from botocore.exceptions import ClientError
 
 from ogosync.errors import ConcurrencyConflictError
 from ogosync.models import OrderTracking, ShipmentToPush, StoreShipment, TrackingStatus
-from ogosync.state.table import Expression, Item, Table, epoch, is_condition_failure, key
+from ogosync.state.table import ClaimAttributes, Expression, Item, Table, epoch, is_condition_failure, key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-_CLAIM_FIELDS = ("tracking_claim_token", "tracking_claim_expires", "tracking_claim_expires_epoch")
+PUSH_CLAIM = ClaimAttributes(
+    "tracking_status",
+    TrackingStatus.CLAIMED.value,
+    "tracking_claim_token",
+    "tracking_claim_expires",
+    "tracking_claim_expires_epoch",
+)
+_CLAIM_FIELDS = PUSH_CLAIM.fields
 
 
 class _TrackingExpression(Expression):
@@ -71,6 +78,12 @@ class DynamoTrackingRepository:
         )
         old = self._update(integration_id, store_order_id, ex, update, f"{ex.bound()} AND {ex.pushable(now)}")
         return _tracking(old)
+
+    def renew_push_claim(
+        self, integration_id: str, store_order_id: str, token: str, now: datetime, lease_seconds: int
+    ) -> bool:
+        item_key = key(integration_id, f"ORDER#{store_order_id}")
+        return self._table.renew_claim(item_key, PUSH_CLAIM, token, now, lease_seconds)
 
     def mark_pushed(
         self,

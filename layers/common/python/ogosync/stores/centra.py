@@ -242,6 +242,7 @@ class CentraStore:
             rate_limiter=RateLimiter(rate_per_s=10, burst=20),
             error_message=_error_message,
             retry=retry,
+            clock=clock,
         )
 
     def close(self) -> None:
@@ -422,19 +423,23 @@ class CentraStore:
             for shipment in matching[0].get("shipments") or []
         ]
 
-    def create_shipment(self, order_id: str, lines: Mapping[str, int], shipment: ShipmentToPush) -> StoreShipment:
+    def create_shipment(
+        self, order_id: str, lines: Mapping[str, int], shipment: ShipmentToPush, deadline: datetime | None = None
+    ) -> StoreShipment:
         body = {"order": order_id, "products": dict(lines), "gtg": True, "capture": True, "shipped": True}
-        answer = self._shipment_call("POST", "shipments", body | _tracking_fields(shipment))
+        answer = self._shipment_call("POST", "shipments", body | _tracking_fields(shipment), deadline)
         return StoreShipment(shipment_id=str(answer.get("shipment") or ""), shipped=True, tracking=_tracking(shipment))
 
-    def complete_shipment(self, order_id: str, shipment_id: str, shipment: ShipmentToPush) -> StoreShipment:
+    def complete_shipment(
+        self, order_id: str, shipment_id: str, shipment: ShipmentToPush, deadline: datetime | None = None
+    ) -> StoreShipment:
         body = {"order": order_id, "shipment": shipment_id, "gtg": True, "capture": True, "shipped": True}
-        self._shipment_call("PUT", "shipment", body | _tracking_fields(shipment))
+        self._shipment_call("PUT", "shipment", body | _tracking_fields(shipment), deadline)
         return StoreShipment(shipment_id=shipment_id, shipped=True, tracking=_tracking(shipment))
 
-    def _shipment_call(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _shipment_call(self, method: str, path: str, body: dict[str, Any], deadline: datetime | None) -> dict[str, Any]:
         try:
-            return self._ok(self._http.request(method, path, json=body, idempotent=False))
+            return self._ok(self._http.request(method, path, json=body, idempotent=False, deadline=deadline))
         except RejectedByPlatformError as exc:
             if "captur" in exc.detail.lower():  # "can not capture order", "capture failed"
                 failure = f"order {body['order']}: {exc.detail}"

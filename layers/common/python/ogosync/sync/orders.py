@@ -5,6 +5,22 @@ Exactly once rests on three things (design invariant 1):
 - a conditional claim in DynamoDB before the POST, so two workers never send the same order at once;
 - a look-up by reference before any repeat: after a failed or unknown outcome, and whenever an earlier claim
   of the order may have reached myOGO (the worker died between myOGO's answer and our record).
+
+No POST after the claim may have run out (sync/lease.py). The claim's lease is L = claim_lease_seconds (120 s);
+every myOGO call of one import (look-ups, POSTs, log-ins, their retries, Retry-After waits and timeouts) keeps to
+one deadline D = claim time + L - M, with the margin M = claim_margin_seconds (30 s), so D = claim + 90 s:
+ogosync/http.py starts no attempt and takes no wait past D, and cuts each attempt's timeouts to the time left.
+Before each create attempt the claim is renewed by a conditional write with our token (ours until then + L, so at
+least until D + M); when that fails nothing is sent. Another worker can claim only after our lease ended, at least
+M after D. M covers a request still running at D (httpx times connect, write and read apart, each cut to the time
+left when the attempt started: it ends at most 5 + 10 + 10 = 25 s after D, far less near D), myOGO finishing a
+request we stopped waiting for, and clock skew between workers.
+Without the deadline one create attempt could last 4 tries x (5 s connect + 10 s read) + 3 Retry-After waits x
+30 s = 150 s > L, and CREATE_ATTEMPTS = 3 of them with look-ups far longer: inside the poll (300 s timeout)
+another worker could take the claim over and POST while the first still retried. Now an import spends at most
+L - M = 90 s on myOGO after its claim: below the lease, and below the poll's timeout.
+Uncertain: how long myOGO may go on processing a request after its client gave up is undocumented; M assumes
+well under 30 s.
 """
 
 from __future__ import annotations
@@ -45,6 +61,7 @@ from ogosync.models import (
     WarehouseOrderState,
 )
 from ogosync.ports import SkuBindingRepository, StateRepository, StorePlatform, Warehouse
+from ogosync.sync.lease import Lease, LeaseLostError, check_margin
 from ogosync.sync.runs import RunRecord, locked_run
 from ogosync.timeutil import Clock, utc_now
 
@@ -78,11 +95,15 @@ class OrderDeps:
     store: StorePlatform
     warehouse: Warehouse
     clock: Clock = utc_now
-    claim_lease_seconds: int = 120  # longer than the import function's timeout: a live claim means a live worker
+    claim_lease_seconds: int = 120  # an import's myOGO calls end claim_margin_seconds before it (module docstring)
+    claim_margin_seconds: float = 30.0
     lock_ttl_seconds: int = 330  # longer than the poll function's timeout
     new_token: Callable[[], str] = field(default=lambda: uuid.uuid4().hex)
     sleep: Callable[[float], None] = time.sleep
     sku_bindings: SkuBindingRepository | None = None  # codes bound by the product flow are known to myOGO
+
+    def __post_init__(self) -> None:
+        check_margin(self.claim_lease_seconds, self.claim_margin_seconds)
 
 
 # ---- mapping ------------------------------------------------------------------------------------
@@ -281,22 +302,31 @@ def _claim_and_send(
     deps: OrderDeps,
 ) -> ImportResult:
     token = deps.new_token()
+    claimed_at = deps.clock()
     try:
         previous = deps.state.claim_order(
-            integration.id, order.order_id, reference, token, deps.clock(), deps.claim_lease_seconds
+            integration.id, order.order_id, reference, token, claimed_at, deps.claim_lease_seconds
         )
     except ConcurrencyConflictError:
         return _current_outcome(integration, order.order_id, reference, deps)
+    renew = partial(deps.state.renew_order_claim, integration.id, order.order_id, token)
+    lease = Lease(renew, deps.clock, deps.claim_lease_seconds, claimed_at)
+    deadline = lease.deadline(deps.claim_margin_seconds)
     was_held = previous is not None and previous.status is BindingStatus.HELD
     try:
         if previous is not None and previous.attempts > 0:
-            existing = deps.warehouse.find_order(reference)
+            existing = deps.warehouse.find_order(reference, deadline)
             if existing is not None:
                 return _record_sent(integration, order, existing, ImportOutcome.RECOVERED, token, was_held, deps)
         if skip_reason or holds:
             return _record_without_claim(integration, order, reference, skip_reason, holds, deps, token)
         warehouse_order = to_warehouse_order(integration, order, shipping_code_for(order, shipping_map))
-        created, outcome = _create_once(warehouse_order, deps)
+        created, outcome = _create_once(warehouse_order, lease, deadline, deps)
+    except LeaseLostError:
+        logger.warning(
+            "order claim taken over before a POST: stopped without sending", extra={"order_id": order.order_id}
+        )
+        return _current_outcome(integration, order.order_id, reference, deps)
     except RejectedByPlatformError as exc:
         hold = Hold(reason=HoldReason.REJECTED_BY_WAREHOUSE, detail=exc.detail)
         return _record_without_claim(integration, order, reference, None, [hold], deps, token)
@@ -306,18 +336,22 @@ def _claim_and_send(
     return _record_sent(integration, order, created, outcome, token, was_held, deps)
 
 
-def _create_once(order: WarehouseOrder, deps: OrderDeps) -> tuple[WarehouseOrderState, ImportOutcome]:
-    """POST the order; after any failure whose outcome is unknown, look the reference up before trying again."""
+def _create_once(
+    order: WarehouseOrder, lease: Lease, deadline: datetime, deps: OrderDeps
+) -> tuple[WarehouseOrderState, ImportOutcome]:
+    """POST the order, each time only once our claim is renewed (LeaseLostError otherwise), and every call before
+    the deadline; after any failure whose outcome is unknown, look the reference up before trying again."""
     for attempt in range(1, CREATE_ATTEMPTS + 1):
+        lease.renew()
         try:
-            return deps.warehouse.create_order(order), ImportOutcome.CREATED
+            return deps.warehouse.create_order(order, deadline), ImportOutcome.CREATED
         except AlreadyExistsError:
-            existing = deps.warehouse.find_order(order.reference)
+            existing = deps.warehouse.find_order(order.reference, deadline)
             if existing is None:
                 raise
             return existing, ImportOutcome.RECOVERED
         except TransientPlatformError:
-            existing = deps.warehouse.find_order(order.reference)
+            existing = deps.warehouse.find_order(order.reference, deadline)
             if existing is not None:
                 return existing, ImportOutcome.RECOVERED
             if attempt == CREATE_ATTEMPTS:

@@ -4,7 +4,10 @@ myOGO's orders are read by `modifiedAfter` (the poll, the source of truth) or on
 one (a hint; its content is not trusted). Each one that belongs to this integration gets its myOGO status recorded
 on its order binding; a SHIPPED one has its shipment pushed to the store once (design invariant 4):
 - a conditional claim with a lease in DynamoDB comes before any store call, so a webhook and a poll, or two
-  deliveries, never push the same order at the same time;
+  deliveries, never push the same order at the same time; the claim is renewed right before the store write
+  (nothing is written when it is no longer ours), and the store write keeps to a deadline of the claim's first
+  lease end minus claim_margin_seconds, as the order flow does for myOGO (sync/orders.py has the arithmetic:
+  120 s lease, 30 s margin; Centra's 429 waits of up to 30 s cannot carry a POST past it);
 - the order's shipments in the store are looked at before one is created, so a push that reached the store before
   a crash (or a shipment the store opened itself) is recognised, not repeated;
 - a payment the store cannot capture ships nothing: recorded, reported loudly (a possible fraud) and left to a
@@ -20,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import partial
 
 from aws_lambda_powertools import Logger
 
@@ -40,6 +44,7 @@ from ogosync.models import (
     WarehouseOrderChange,
 )
 from ogosync.ports import ShipmentStore, StateRepository, TrackingRepository, TrackingWarehouse
+from ogosync.sync.lease import Lease, LeaseLostError, check_margin
 from ogosync.sync.orders import next_watermark
 from ogosync.sync.runs import RunRecord, locked_run
 from ogosync.timeutil import Clock, utc_now
@@ -82,9 +87,13 @@ class TrackingDeps:
     store: ShipmentStore
     warehouse: TrackingWarehouse
     clock: Clock = utc_now
-    claim_lease_seconds: int = 120  # longer than the tracking function's timeout: a live claim means a live worker
+    claim_lease_seconds: int = 120  # the store write ends claim_margin_seconds before it (module docstring)
+    claim_margin_seconds: float = 30.0
     lock_ttl_seconds: int = 330
     new_token: Callable[[], str] = field(default=lambda: uuid.uuid4().hex)
+
+    def __post_init__(self) -> None:
+        check_margin(self.claim_lease_seconds, self.claim_margin_seconds)
 
 
 def store_order_id(integration: Integration, reference: str) -> str | None:
@@ -133,15 +142,23 @@ def push_shipment(
     integration: Integration, order_id: str, change: WarehouseOrderChange, deps: TrackingDeps
 ) -> TrackingOutcome:
     token = deps.new_token()
+    claimed_at = deps.clock()
     try:
-        deps.tracking.claim_push(integration.id, order_id, token, deps.clock(), deps.claim_lease_seconds)
+        deps.tracking.claim_push(integration.id, order_id, token, claimed_at, deps.claim_lease_seconds)
     except ConcurrencyConflictError:
         return _current_outcome(integration, order_id, deps)
+    renew = partial(deps.tracking.renew_push_claim, integration.id, order_id, token)
+    lease = Lease(renew, deps.clock, deps.claim_lease_seconds, claimed_at)
     pushed = ShipmentToPush(
         carrier=change.shipping_code, tracking_numbers=change.tracking_numbers, tracking_url=change.tracking_url
     )
     try:
-        shipment, outcome = _push_to_store(order_id, change, pushed, deps)
+        shipment, outcome = _push_to_store(order_id, change, pushed, lease, deps)
+    except LeaseLostError:
+        logger.warning(
+            "push claim taken over before the store write: stopped without writing", extra={"order_id": order_id}
+        )
+        return _current_outcome(integration, order_id, deps)
     except CaptureFailedError as exc:
         logger.error(
             "store could not capture the payment: nothing shipped (possible fraud)", extra=_about(order_id, exc)
@@ -162,17 +179,21 @@ def push_shipment(
 
 
 def _push_to_store(
-    order_id: str, change: WarehouseOrderChange, pushed: ShipmentToPush, deps: TrackingDeps
+    order_id: str, change: WarehouseOrderChange, pushed: ShipmentToPush, lease: Lease, deps: TrackingDeps
 ) -> tuple[StoreShipment, TrackingOutcome]:
+    """Reads first; the store write only once our claim is renewed (LeaseLostError otherwise), before the deadline."""
+    deadline = lease.deadline(deps.claim_margin_seconds)
     existing = deps.store.order_shipments(order_id)
     shipped = next((shipment for shipment in existing if shipment.shipped), None)
     if shipped is not None:
         return shipped, TrackingOutcome.RECOVERED
     opened = next((shipment for shipment in existing if not shipment.shipped), None)
     if opened is not None:
-        return deps.store.complete_shipment(order_id, opened.shipment_id, pushed), TrackingOutcome.COMPLETED
+        lease.renew()
+        return deps.store.complete_shipment(order_id, opened.shipment_id, pushed, deadline), TrackingOutcome.COMPLETED
     lines = store_lines(order_id, deps.store.get_order(order_id), change.lines)
-    return deps.store.create_shipment(order_id, lines, pushed), TrackingOutcome.PUSHED
+    lease.renew()
+    return deps.store.create_shipment(order_id, lines, pushed, deadline), TrackingOutcome.PUSHED
 
 
 def store_lines(

@@ -163,9 +163,10 @@ class MyOgoWarehouse:
             headers={"Accept": "application/json"},
             error_message=_error_message,
             retry=retry,
+            clock=clock,
         )
         self._token_http = token_http or HttpClient(
-            PLATFORM, account.token_url, error_message=_error_message, retry=retry
+            PLATFORM, account.token_url, error_message=_error_message, retry=retry, clock=clock
         )
         self._token_key = (account.token_url, account.client_id, account.merchant_id)
         self._known_codes: set[str] = set()
@@ -181,13 +182,14 @@ class MyOgoWarehouse:
 
     # ---- orders ---------------------------------------------------------------------------------
 
-    def find_order(self, reference: str) -> WarehouseOrderState | None:
-        found = self._call("GET", "api/v1/Orders", params={"reference": reference, "limit": 50, "page": 1}).json()
+    def find_order(self, reference: str, deadline: datetime | None = None) -> WarehouseOrderState | None:
+        params = {"reference": reference, "limit": 50, "page": 1}
+        found = self._call("GET", "api/v1/Orders", params=params, deadline=deadline).json()
         matches = [raw for raw in found or [] if str(raw.get("reference")) == reference]
         return parse_order_state(matches[0]) if matches else None
 
-    def create_order(self, order: WarehouseOrder) -> WarehouseOrderState:
-        return parse_order_state(self._create("api/v1/Orders", order.to_wire()))
+    def create_order(self, order: WarehouseOrder, deadline: datetime | None = None) -> WarehouseOrderState:
+        return parse_order_state(self._create("api/v1/Orders", order.to_wire(), deadline))
 
     # ---- stock ----------------------------------------------------------------------------------
 
@@ -262,28 +264,29 @@ class MyOgoWarehouse:
 
     # ---- plumbing -------------------------------------------------------------------------------
 
-    def _create(self, path: str, payload: dict[str, object]) -> Any:
+    def _create(self, path: str, payload: dict[str, object], deadline: datetime | None = None) -> Any:
         """POST a new object; a refusal that says the key exists already becomes AlreadyExistsError."""
         try:
-            return self._call("POST", path, json=payload).json()
+            return self._call("POST", path, json=payload, deadline=deadline).json()
         except RejectedByPlatformError as exc:
             if any(marker in exc.detail.lower() for marker in _EXISTS_MARKERS):
                 raise AlreadyExistsError(PLATFORM, exc.detail, exc.status) from exc
             raise
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        headers = self._auth_header()  # outside the try: a refused login is final, not a reason to log in again
+    def _call(self, method: str, path: str, *, deadline: datetime | None = None, **kwargs: Any) -> httpx.Response:
+        """One API call; with a deadline, the log-in it may need keeps to it too (see ogosync/http.py)."""
+        headers = self._auth_header(deadline)  # outside the try: a refused login is final, not a reason to retry
         try:
-            return self._http.request(method, path, headers=headers, **kwargs)
+            return self._http.request(method, path, headers=headers, deadline=deadline, **kwargs)
         except AuthenticationError:
             self._forget_token()
-            return self._http.request(method, path, headers=self._auth_header(), **kwargs)
+            return self._http.request(method, path, headers=self._auth_header(deadline), deadline=deadline, **kwargs)
 
-    def _auth_header(self) -> dict[str, str]:
+    def _auth_header(self, deadline: datetime | None = None) -> dict[str, str]:
         with _tokens_lock:
             token = _tokens.get(self._token_key)
             if token is None or token.expires_at <= self._clock():
-                token = self._login()
+                token = self._login(deadline)
                 _tokens[self._token_key] = token
         return {"Authorization": f"Bearer {token.value}"}
 
@@ -291,7 +294,7 @@ class MyOgoWarehouse:
         with _tokens_lock:
             _tokens.pop(self._token_key, None)
 
-    def _login(self) -> _Token:
+    def _login(self, deadline: datetime | None) -> _Token:
         account = self._account
         form = {
             "grant_type": "password",
@@ -302,7 +305,7 @@ class MyOgoWarehouse:
             "scope": SCOPES,
         }
         try:
-            response = self._token_http.request("POST", "", data=form, idempotent=True)
+            response = self._token_http.request("POST", "", data=form, idempotent=True, deadline=deadline)
         except RejectedByPlatformError as exc:  # OAuth answers 400 invalid_grant for wrong credentials
             raise AuthenticationError(
                 PLATFORM, f"login refused for merchant {account.merchant_id}: {exc.detail}", exc.status
