@@ -370,11 +370,41 @@ def test_flow_status_tells_result_lag_and_overdue(created: World) -> None:
 
     orders = flows[Flow.ORDERS]
     assert (orders.result, orders.lag_seconds, orders.overdue) == ("errors", 19 * 60, True)  # 2 x 5 min passed
+    assert (orders.health, flows[Flow.STOCK].health) == ("errors", "not deployed")
     assert (flows[Flow.STOCK].result, flows[Flow.STOCK].deployed, flows[Flow.STOCK].overdue) == (
         "never_run",
         False,
         False,
     )
+
+
+def test_a_new_integration_shows_flows_not_run_yet_not_overdue(created: World) -> None:
+    created.deps.flow_queues = {flow: FakeQueue() for flow in Flow}
+    created.deps.clock = lambda: T0 + timedelta(days=2)
+
+    flows = status.integration_state("acme-centra", created.deps).flows
+
+    assert {(f.health, f.result, f.overdue) for f in flows} == {("not run yet", "never_run", False)}
+
+
+def test_a_flow_switched_off_is_shown_off_and_never_overdue(created: World) -> None:
+    created.deps.flow_queues = {flow: FakeQueue() for flow in Flow}
+    patch = IntegrationPatch.model_validate({"settings": {"stock_sync_minutes": 0}})
+    integrations.update_integration("acme-centra", patch, created.deps)
+    long_ago = T0 - timedelta(days=3)
+    for flow in (Flow.STOCK, Flow.ORDERS):
+        created.state.save_cursor(
+            Cursor(integration_id="acme-centra", flow=flow, last_run_started=long_ago, last_run_ended=long_ago)
+        )
+
+    flows = {f.flow: f for f in status.integration_state("acme-centra", created.deps).flows}
+
+    assert (flows[Flow.STOCK].health, flows[Flow.STOCK].interval_minutes, flows[Flow.STOCK].overdue) == (
+        "off",
+        0,
+        False,
+    )
+    assert (flows[Flow.ORDERS].health, flows[Flow.ORDERS].overdue) == ("overdue", True)
 
 
 def test_an_orders_history_joins_ogosync_the_store_and_myogo(created: World) -> None:

@@ -166,7 +166,8 @@ class ShippingMapping(BaseModel):
 class FlowStatus(BaseModel):
     flow: Flow
     deployed: bool = Field(description="the flow has a queue in this deployment")
-    interval_minutes: int
+    interval_minutes: int = Field(description="minutes between scheduled runs; 0: the flow is off")
+    health: str = Field(description="at a glance: ok, errors, overdue, not run yet, off or not deployed")
     result: str = Field(description="never_run, ok or errors")
     last_run_started: AwareDatetime | None = None
     last_run_ended: AwareDatetime | None = None
@@ -174,7 +175,9 @@ class FlowStatus(BaseModel):
     last_error: str | None = None
     watermark: AwareDatetime | None = None
     lag_seconds: int | None = Field(default=None, description="seconds since the last run ended")
-    overdue: bool = Field(description="active and deployed, but no run ended within two intervals")
+    overdue: bool = Field(
+        description="active, deployed and on, has run before, but no run ended within two intervals since"
+    )
 
 
 class IntegrationState(BaseModel):
