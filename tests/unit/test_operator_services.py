@@ -20,10 +20,11 @@ from ogosync.models import (
     IntegrationSettings,
     IntegrationStatus,
     OrderImportJob,
+    ProductAction,
 )
-from ogosync.operator import integrations, runs, shipping, status
+from ogosync.operator import integrations, products, runs, shipping, status
 from ogosync.operator.deps import OperatorDeps
-from ogosync.operator.errors import OperatorError
+from ogosync.operator.errors import OperatorError, validated
 from ogosync.operator.schemas import (
     CredentialsIn,
     CredentialsPatch,
@@ -34,6 +35,7 @@ from ogosync.operator.schemas import (
 from tests.factories import T0, make_order
 from tests.fakes import FakeQueue, FakeStore, FakeWarehouse, InMemoryState
 from tests.fakes_operator import FakeAccessCheck, FakeSecretWriter, FakeWorkQueues, InMemoryIntegrationConfig
+from tests.fakes_product_page import InMemoryProductRuns
 
 STORE_KEY = "centra-key-s3cr3t"
 TOKEN = "myogo-token-s3cr3t"
@@ -167,12 +169,49 @@ def test_a_failed_secret_write_leaves_no_integration_behind(world: World) -> Non
     assert world.state.integrations == {}
 
 
-def test_an_invalid_time_zone_is_a_422_naming_the_field(world: World) -> None:
+def test_an_invalid_time_zone_is_a_422_naming_the_field_and_the_closest_names(world: World) -> None:
     with pytest.raises(OperatorError) as refused:
-        integrations.create_integration(_create_request(time_zone="Mars/Olympus_Mons"), world.deps)
+        validated(IntegrationCreate, _create_request().model_dump() | {"time_zone": "Europe/Stokholm"})
 
     assert (refused.value.status, refused.value.field) == (422, "time_zone")
-    assert world.checked_with == []
+    message = refused.value.message
+    assert message.startswith("time_zone: unknown time zone 'Europe/Stokholm': did you mean Europe/Stockholm ")
+    assert message.endswith("use an IANA time zone name such as Europe/Stockholm or Europe/Helsinki")
+
+
+def test_an_unknown_setting_or_field_is_refused_with_the_names_there_are(world: World) -> None:
+    body = _create_request().model_dump()
+    with pytest.raises(OperatorError) as setting:
+        validated(IntegrationCreate, body | {"settings": {"stock_minutes": 15}})
+    with pytest.raises(OperatorError) as field:
+        validated(IntegrationPatch, {"merchant": "Acme"})
+
+    assert setting.value.field == "settings.stock_minutes"
+    assert setting.value.message.startswith(
+        "settings.stock_minutes: unknown setting stock_minutes: the settings are order_poll_minutes, "
+        "product_sync_minutes, stock_sync_minutes,"
+    )
+    assert field.value.field == "merchant"
+    assert "unknown field merchant: the fields are merchant_name, store_base_url," in field.value.message
+    assert "Extra inputs" not in setting.value.message + field.value.message
+
+
+def test_a_trailing_slash_on_a_base_url_is_stored_without_it(world: World) -> None:
+    created = integrations.create_integration(
+        _create_request(store_base_url="https://acme.centra.example/api/ogosync/", myogo_base_url="https://m.example/"),
+        world.deps,
+    )
+    patch = IntegrationPatch.model_validate({"store_base_url": "https://acme.centra.example/api/v2//"})
+    updated = integrations.update_integration("acme-centra", patch, world.deps)
+
+    assert (created.store_base_url, created.myogo_base_url) == (
+        "https://acme.centra.example/api/ogosync",
+        "https://m.example",
+    )
+    assert world.state.integrations["acme-centra"].store_base_url == updated.store_base_url
+    assert updated.store_base_url == "https://acme.centra.example/api/v2"
+    with pytest.raises(OperatorError, match="store_base_url: a URL with a host"):
+        validated(IntegrationPatch, {"store_base_url": "https:///"})
 
 
 def test_create_paused(world: World) -> None:
@@ -224,8 +263,10 @@ def test_the_webhook_secret_alone_needs_no_check_and_null_clears_it(created: Wor
 
 
 def test_an_update_that_makes_the_integration_invalid_names_the_field(created: World) -> None:
+    # Past the request's own check (as a stored integration could be): the model of the whole refuses it too.
+    patch = IntegrationPatch.model_construct(time_zone="Nowhere/Zone")
     with pytest.raises(OperatorError) as refused:
-        integrations.update_integration("acme-centra", IntegrationPatch(time_zone="Nowhere/Zone"), created.deps)
+        integrations.update_integration("acme-centra", patch, created.deps)
 
     assert refused.value.field == "time_zone"
 
@@ -405,6 +446,21 @@ def test_a_flow_switched_off_is_shown_off_and_never_overdue(created: World) -> N
         False,
     )
     assert (flows[Flow.ORDERS].health, flows[Flow.ORDERS].overdue) == ("overdue", True)
+
+
+def test_a_product_run_refused_while_another_runs_names_the_command_to_watch_it(created: World) -> None:
+    created.deps.flow_queues = {Flow.PRODUCTS: FakeQueue()}
+    runs = InMemoryProductRuns()
+    products.request_action("acme-centra", ProductAction.REFRESH, None, created.deps, runs)
+
+    with pytest.raises(OperatorError) as busy:
+        products.request_action("acme-centra", ProductAction.CREATE, ["CAPRED"], created.deps, runs)
+
+    assert (busy.value.status, busy.value.code) == (409, "product_run_in_progress")
+    assert busy.value.message.endswith(
+        "wait for it to end (`ogosync products status acme-centra` shows it), then try again"
+    )
+    assert "GET " not in busy.value.message
 
 
 def test_an_orders_history_joins_ogosync_the_store_and_myogo(created: World) -> None:

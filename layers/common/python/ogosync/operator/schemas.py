@@ -3,10 +3,15 @@ that could hold one."""
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+from zoneinfo import available_timezones
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic_core import PydanticCustomError
 
 from ogosync.models import (
     INTEGRATION_ID_PATTERN,
@@ -21,14 +26,76 @@ from ogosync.models import (
 )
 from ogosync.ports import QueueDepth
 
+
+def _base_url(url: str) -> str:
+    """A base URL without its trailing slashes (the adapters join paths to it), and with a host."""
+    trimmed = url.rstrip("/")
+    if not urlsplit(trimmed).hostname:
+        raise PydanticCustomError("url_without_host", "a URL with a host, e.g. https://shop.example/api")
+    return trimmed
+
+
+def _known_time_zone(name: str) -> str:
+    """An IANA time zone name; a wrong one is answered with the closest names."""
+    zones = available_timezones()
+    if name in zones:
+        return name
+    close = difflib.get_close_matches(name, sorted(zones), n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    raise PydanticCustomError(
+        "unknown_time_zone",
+        "unknown time zone {name}: {hint}use an IANA time zone name such as Europe/Stockholm or Europe/Helsinki",
+        {"name": repr(name[:64]), "hint": hint},
+    )
+
+
 SecretText = Annotated[SecretStr, Field(min_length=1, max_length=1000)]
 PlainText = Annotated[str, Field(min_length=1, max_length=200)]
 Url = Annotated[str, Field(pattern=r"^https?://\S+$", max_length=500)]
+BaseUrl = Annotated[Url, AfterValidator(_base_url)]
+TimeZone = Annotated[
+    str,
+    Field(min_length=1, max_length=64, description="the store's time zone, e.g. Europe/Stockholm"),
+    AfterValidator(_known_time_zone),
+]
 _NO_EDGE_SPACE = r"^\S(.*\S)?$"
+
+
+def refuse_unknown_fields(model: type[BaseModel], data: Any, kind: str) -> Any:
+    """Before validation: names not among the model's fields are refused with the names that are (pydantic's own
+    words, "Extra inputs are not permitted", name neither)."""
+    if isinstance(data, Mapping):
+        unknown = sorted(str(name) for name in data if name not in model.model_fields)
+        if unknown:
+            raise PydanticCustomError(
+                "unknown_field",
+                "unknown {kind} {unknown}: the {kind}s are {known}",
+                {
+                    "kind": kind,
+                    "unknown": ", ".join(name[:64] for name in unknown),
+                    "known": ", ".join(model.model_fields),
+                    "first": unknown[0][:64],  # errors.describe names it as the field at fault
+                },
+            )
+    return data
 
 
 class Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_fields_only(cls, data: Any) -> Any:
+        return refuse_unknown_fields(cls, data, "field")
+
+
+class SettingsIn(IntegrationSettings):
+    """The settings as a request takes them: an unknown name is refused with the names there are."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_settings_only(cls, data: Any) -> Any:
+        return refuse_unknown_fields(cls, data, "setting")
 
 
 class ErrorBody(BaseModel):
@@ -88,12 +155,12 @@ class IntegrationCreate(Request):
     id: str = Field(pattern=INTEGRATION_ID_PATTERN, description="lower case letters, digits and dashes")
     platform: Platform
     merchant_name: PlainText
-    store_base_url: Url = Field(description="Centra: the Order API plugin's Base URL")
-    myogo_base_url: Url = Integration.model_fields["myogo_base_url"].default
+    store_base_url: BaseUrl = Field(description="Centra: the Order API plugin's Base URL")
+    myogo_base_url: BaseUrl = Integration.model_fields["myogo_base_url"].default
     myogo_token_url: Url = Integration.model_fields["myogo_token_url"].default
     warehouse: str = Field(min_length=1, max_length=20, description="the myOGO warehouse, e.g. TLL")
-    time_zone: str = Field(min_length=1, max_length=64, description="the store's time zone, e.g. Europe/Stockholm")
-    settings: IntegrationSettings = Field(default_factory=IntegrationSettings)
+    time_zone: TimeZone
+    settings: SettingsIn = Field(default_factory=SettingsIn)
     paused: bool = Field(default=False, description="create it paused: nothing syncs until it is resumed")
     credentials: CredentialsIn
 
@@ -102,12 +169,12 @@ class IntegrationPatch(Request):
     """Changes to an integration; what is not sent stays. In `settings` too, only the fields sent change."""
 
     merchant_name: PlainText | None = None
-    store_base_url: Url | None = None
-    myogo_base_url: Url | None = None
+    store_base_url: BaseUrl | None = None
+    myogo_base_url: BaseUrl | None = None
     myogo_token_url: Url | None = None
     warehouse: Annotated[str, Field(min_length=1, max_length=20)] | None = None
-    time_zone: Annotated[str, Field(min_length=1, max_length=64)] | None = None
-    settings: IntegrationSettings | None = None
+    time_zone: TimeZone | None = None
+    settings: SettingsIn | None = None
     credentials: CredentialsPatch | None = None
 
 
