@@ -34,7 +34,14 @@ from ogosync.operator.schemas import (
 )
 from tests.factories import T0, make_order
 from tests.fakes import FakeQueue, FakeStore, FakeWarehouse, InMemoryState
-from tests.fakes_operator import FakeAccessCheck, FakeSecretWriter, FakeWorkQueues, InMemoryIntegrationConfig
+from tests.fakes_operator import (
+    FakeAccessCheck,
+    FakeMyOgoAccount,
+    FakeMyOgoCheck,
+    FakeSecretWriter,
+    FakeWorkQueues,
+    InMemoryIntegrationConfig,
+)
 from tests.fakes_product_page import InMemoryProductRuns
 
 STORE_KEY = "centra-key-s3cr3t"
@@ -340,6 +347,75 @@ def test_removing_a_mapping_that_does_not_exist_is_404(created: World) -> None:
     with pytest.raises(OperatorError) as refused:
         shipping.delete_shipping_mapping("acme-centra", "nope", created.deps)
     assert refused.value.status == 404
+
+
+def test_a_shipping_code_myogo_does_not_list_is_refused_naming_the_codes_it_has(created: World) -> None:
+    account = FakeMyOgoAccount(frozenset({"POSTI", "POSTI-EXPRESS"}))
+    created.deps.warehouse = lambda _: account
+
+    with pytest.raises(OperatorError) as refused:
+        shipping.set_shipping_mapping(
+            "acme-centra", ShippingMappingIn(store_method="standard", myogo_code="NOPE"), created.deps
+        )
+    mapped = shipping.set_shipping_mapping(
+        "acme-centra", ShippingMappingIn(store_method="standard", myogo_code="POSTI"), created.deps
+    )
+
+    assert (refused.value.status, refused.value.code, refused.value.field) == (
+        422,
+        "unknown_shipping_code",
+        "myogo_code",
+    )
+    assert refused.value.message == (
+        "myogo_code: myOGO has no shipping method 'NOPE' enabled for this merchant: the codes are POSTI, POSTI-EXPRESS"
+    )
+    assert mapped.checked and created.state.shipping_map("acme-centra") == {"standard": "POSTI"}
+
+
+def test_a_shipping_code_is_stored_unchecked_when_myogo_lists_none_and_refused_when_myogo_is_down(
+    created: World,
+) -> None:
+    created.deps.warehouse = lambda _: FakeMyOgoAccount(None)
+    unchecked = shipping.set_shipping_mapping(
+        "acme-centra", ShippingMappingIn(store_method="standard", myogo_code="ANY"), created.deps
+    )
+    created.deps.warehouse = lambda _: FakeMyOgoAccount(None, TransientPlatformError("myogo", "down", 503))
+
+    with pytest.raises(OperatorError) as down:
+        shipping.set_shipping_mapping(
+            "acme-centra", ShippingMappingIn(store_method="express", myogo_code="X"), created.deps
+        )
+
+    assert not unchecked.checked
+    assert (down.value.status, down.value.code) == (503, "myogo_unavailable")
+    assert created.state.shipping_map("acme-centra") == {"standard": "ANY"}
+
+
+def test_a_warehouse_myogo_does_not_list_is_refused_before_anything_is_written(world: World) -> None:
+    world.checks["myogo"] = FakeMyOgoCheck(frozenset({"TLL", "GOT"}))
+
+    with pytest.raises(OperatorError) as refused:
+        integrations.create_integration(_create_request(warehouse="XXX"), world.deps)
+
+    assert (refused.value.status, refused.value.code, refused.value.field) == (422, "unknown_warehouse", "warehouse")
+    assert (
+        refused.value.message
+        == "warehouse: myOGO has no warehouse 'XXX' for this merchant: the warehouses are GOT, TLL"
+    )
+    assert world.state.integrations == {} and world.secrets.secrets == {}
+    assert world.checks["myogo"].closed
+
+
+def test_a_changed_warehouse_is_checked_with_myogo(created: World) -> None:
+    created.checks["myogo"] = FakeMyOgoCheck(frozenset({"TLL", "GOT"}))
+
+    updated = integrations.update_integration("acme-centra", IntegrationPatch(warehouse="GOT"), created.deps)
+    with pytest.raises(OperatorError) as refused:
+        integrations.update_integration("acme-centra", IntegrationPatch(warehouse="VNT"), created.deps)
+
+    assert updated.warehouse == "GOT" and created.checks["myogo"].calls == 2
+    assert refused.value.code == "unknown_warehouse"
+    assert created.state.integrations["acme-centra"].warehouse == "GOT"
 
 
 # ---- status, held orders, runs ------------------------------------------------------------------

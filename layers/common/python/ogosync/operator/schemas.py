@@ -225,6 +225,9 @@ class ShippingMapping(BaseModel):
     integration_id: str
     store_method: str
     myogo_code: str
+    checked: bool = Field(
+        default=False, description="myOGO's list of the merchant's shipping codes has the code; False: no list"
+    )
 
 
 # ---- status ---------------------------------------------------------------------------------------
