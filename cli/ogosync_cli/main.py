@@ -177,14 +177,17 @@ def _integration_options(create: bool) -> Callable[[F], F]:
             click.option(
                 "--myogo-token-url", help="myOGO OAuth token URL (default https://my.ogoship.com/OAuth/Token)."
             ),
-            click.option("--warehouse", required=create, help="The myOGO warehouse, e.g. TLL."),
+            click.option(
+                "--warehouse", required=create, help="The myOGO warehouse, e.g. TLL (checked with the myOGO account)."
+            ),
             click.option("--time-zone", required=create, help="The store's time zone, e.g. Europe/Stockholm."),
             click.option(
                 "--set",
                 "settings",
                 multiple=True,
                 metavar="NAME=VALUE",
-                help=f"A setting (repeatable), e.g. --set stock_sync_minutes=15. Names: {SETTINGS_HELP}.",
+                help="A setting (repeatable), e.g. --set stock_sync_minutes=15; an interval of 0 switches that flow's "
+                f"scheduled runs off. Names: {SETTINGS_HELP}.",
             ),
             click.option(
                 "--credentials-file",
