@@ -6,9 +6,10 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from datetime import datetime
+from functools import cache
 from typing import Annotated, Any
 from urllib.parse import urlsplit
-from zoneinfo import available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_core import PydanticCustomError
@@ -35,12 +36,20 @@ def _base_url(url: str) -> str:
     return trimmed
 
 
+@cache
+def _time_zone_names() -> list[str]:
+    return sorted(available_timezones())
+
+
 def _known_time_zone(name: str) -> str:
     """An IANA time zone name; a wrong one is answered with the closest names."""
-    zones = available_timezones()
-    if name in zones:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        pass
+    else:
         return name
-    close = difflib.get_close_matches(name, sorted(zones), n=3, cutoff=0.6)
+    close = difflib.get_close_matches(name, _time_zone_names(), n=3, cutoff=0.6)
     hint = f"did you mean {' or '.join(close)}? " if close else ""
     raise PydanticCustomError(
         "unknown_time_zone",
