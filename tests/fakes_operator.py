@@ -9,7 +9,7 @@ from ogosync.errors import ConcurrencyConflictError, PlatformError, UnknownInteg
 from ogosync.models import Credentials, Integration
 from ogosync.ports import QueueDepth, RedriveCount
 from ogosync.state.integrations import changed_paths
-from tests.fakes import InMemoryState
+from tests.fakes import FakeWarehouse, InMemoryState
 
 
 class InMemoryIntegrationConfig:
@@ -114,3 +114,39 @@ class FakeWorkQueues:
         self.dead_letters[name] = (self.dead_letters[name] or 0) - moved
         self.waiting[name] += moved
         return RedriveCount(queue=name, moved=moved, failed=0, dead_letters_left=self.dead_letters[name] or 0)
+
+
+class FakeMyOgoCheck(FakeAccessCheck):
+    """The myOGO side of a set-up check that also lists the account's warehouses (None: no list)."""
+
+    def __init__(self, warehouses: frozenset[str] | None, failure: PlatformError | None = None) -> None:
+        super().__init__()
+        self.warehouses = warehouses
+        self.list_failure = failure
+
+    def shipping_codes(self) -> frozenset[str] | None:
+        return None
+
+    def warehouse_codes(self) -> frozenset[str] | None:
+        if self.list_failure is not None:
+            raise self.list_failure
+        return self.warehouses
+
+
+class FakeMyOgoAccount(FakeWarehouse):
+    """myOGO with the list of the merchant's shipping codes (None: no list); counts the list's reads."""
+
+    def __init__(self, shipping: frozenset[str] | None, failure: PlatformError | None = None) -> None:
+        super().__init__()
+        self.shipping = shipping
+        self.list_failure = failure
+        self.list_reads = 0
+
+    def shipping_codes(self) -> frozenset[str] | None:
+        self.list_reads += 1
+        if self.list_failure is not None:
+            raise self.list_failure
+        return self.shipping
+
+    def warehouse_codes(self) -> frozenset[str] | None:
+        return None

@@ -19,7 +19,15 @@ from typing import Any, TypeVar
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from ogosync.models import Credentials, Flow, IntegrationSettings, Platform, ProductProblemKind, ProductState
+from ogosync.models import (
+    BLOCKING_PROBLEMS,
+    Credentials,
+    Flow,
+    IntegrationSettings,
+    Platform,
+    ProductProblemKind,
+    ProductState,
+)
 from ogosync_cli import local, render
 from ogosync_cli.client import ApiError, OperatorClient
 from ogosync_cli.target import Target
@@ -169,14 +177,17 @@ def _integration_options(create: bool) -> Callable[[F], F]:
             click.option(
                 "--myogo-token-url", help="myOGO OAuth token URL (default https://my.ogoship.com/OAuth/Token)."
             ),
-            click.option("--warehouse", required=create, help="The myOGO warehouse, e.g. TLL."),
+            click.option(
+                "--warehouse", required=create, help="The myOGO warehouse, e.g. TLL (checked with the myOGO account)."
+            ),
             click.option("--time-zone", required=create, help="The store's time zone, e.g. Europe/Stockholm."),
             click.option(
                 "--set",
                 "settings",
                 multiple=True,
                 metavar="NAME=VALUE",
-                help=f"A setting (repeatable), e.g. --set stock_sync_minutes=15. Names: {SETTINGS_HELP}.",
+                help="A setting (repeatable), e.g. --set stock_sync_minutes=15; an interval of 0 switches that flow's "
+                f"scheduled runs off. Names: {SETTINGS_HELP}.",
             ),
             click.option(
                 "--credentials-file",
@@ -207,7 +218,7 @@ def integrations_create(integration_id: str, platform: str, paused: bool, as_jso
     credentials = _read_credentials(options["credentials_file"])
     for name in CREDENTIAL_FIELDS:
         if name not in credentials and name != "myogo_webhook_key":  # that one comes with a myOGO webhook, later
-            value = click.prompt(name, hide_input=name in SECRET_FIELDS, default="" if name in ADDED_LATER else None)
+            value = _ask(name, hidden=name in SECRET_FIELDS, default="" if name in ADDED_LATER else None)
             if value:
                 credentials[name] = value
     body = _integration_body(options) | {"id": integration_id, "platform": platform, "paused": paused}
@@ -227,7 +238,7 @@ def integrations_update(integration_id: str, ask_webhook_secret: bool, as_json: 
     body = _integration_body(options)
     credentials = _read_credentials(options["credentials_file"])
     if ask_webhook_secret:
-        credentials["webhook_secret"] = click.prompt("webhook_secret", hide_input=True)
+        credentials["webhook_secret"] = _ask("webhook_secret", hidden=True, default=None)
     if credentials:
         body["credentials"] = credentials
     updated = session().api.call("PATCH", f"/integrations/{integration_id}", body=body)
@@ -345,6 +356,8 @@ def products_refresh(integration_id: str, wait: bool, timeout: int, as_json: boo
         with _spinner(f"refreshing the products of {integration_id}", as_json):
             run = _wait_for_product_run(api, integration_id, run["run_id"], timeout, lambda _: None)
     render.emit(run, as_json, render.product_run)
+    if wait:
+        _exit_unless_done(_product_run_shortfall(run))
 
 
 @products_group.command("list")
@@ -397,6 +410,8 @@ def products_create(
 
             run = _wait_for_product_run(api, integration_id, run["run_id"], timeout, show)
     render.emit(run, as_json, render.product_run)
+    if wait:
+        _exit_unless_done(_product_run_shortfall(run))
 
 
 @products_group.command("status")
@@ -479,13 +494,24 @@ def sync_group() -> None:
 
 
 def _sync_command(flow: Flow) -> None:
-    @sync_group.command(flow.value)
-    @click.option("--integration", "integration_id", required=True, help="The integration to run it for.")
+    @sync_group.command(
+        flow.value,
+        help=f"Run the {flow.value} flow of INTEGRATION_ID now (a job on the flow's queue). With --wait, the exit "
+        "status is 1 when the run ended with errors.",
+        short_help=f"Run the {flow.value} flow of an integration now.",
+    )
+    @click.argument("integration_id", required=False)
+    @click.option("--integration", "integration_option", hidden=True, help="Deprecated: give the id as an argument.")
     @click.option("--wait/--no-wait", default=False, help="Wait until the run has ended and show its result.")
     @click.option("--timeout", default=300, show_default=True, help="Seconds to wait at most.")
     @json_option
     @api_errors
-    def run(integration_id: str, wait: bool, timeout: int, as_json: bool) -> None:
+    def run(
+        integration_id: str | None, integration_option: str | None, wait: bool, timeout: int, as_json: bool
+    ) -> None:
+        integration_id = _one_integration_id(integration_id, integration_option)
+        if integration_id is None:
+            raise click.UsageError("missing argument INTEGRATION_ID")
         api = session().api
         queued = api.call("POST", f"/integrations/{integration_id}/flows/{flow.value}/run")
         if not wait:
@@ -494,8 +520,8 @@ def _sync_command(flow: Flow) -> None:
         with _spinner(f"waiting for the {flow.value} run of {integration_id}", as_json):
             state = _wait_for_run(api, integration_id, flow, queued["enqueued_at"], timeout)
         render.emit(state, as_json, render.flows)
-
-    run.__doc__ = f"Run the {flow.value} flow of an integration now (a job on the flow's queue)."
+        ran = next(f for f in state["flows"] if f["flow"] == flow.value)
+        _exit_unless_done(f"the {flow.value} run ended with errors: {ran['last_error']}" if ran["last_error"] else None)
 
 
 for _flow in Flow:
@@ -503,15 +529,28 @@ for _flow in Flow:
 
 
 @cli.command("status")
-@click.option("--integration", "integration_id", help="Only this integration.")
+@click.argument("integration_id", required=False)
+@click.option("--integration", "integration_option", hidden=True, help="Deprecated: give the id as an argument.")
 @json_option
 @api_errors
-def status(integration_id: str | None, as_json: bool) -> None:
-    """Per integration and flow: last run, result and counts, lag, errors; the work queues."""
+def status(integration_id: str | None, integration_option: str | None, as_json: bool) -> None:
+    """Per integration and flow: last run, result and counts, lag, errors; the work queues.
+
+    With INTEGRATION_ID, only that integration."""
+    integration_id = _one_integration_id(integration_id, integration_option)
     if integration_id:
         render.emit(session().api.call("GET", f"/integrations/{integration_id}/status"), as_json, render.flows)
     else:
         render.emit(session().api.call("GET", "/status"), as_json, render.overview)
+
+
+def _one_integration_id(argument: str | None, option: str | None) -> str | None:
+    """The id as an argument, or from the deprecated --integration option (not both)."""
+    if argument and option and argument != option:
+        raise click.UsageError("give the integration id once, as an argument")
+    if option:
+        click.echo("note: --integration is deprecated: give the id as an argument", err=True)
+    return argument or option
 
 
 @cli.group("dlq")
@@ -602,6 +641,21 @@ def _setting(text: str) -> tuple[str, Any]:
         return name, value
 
 
+def _ask(name: str, *, hidden: bool, default: str | None) -> str:
+    """A value typed at a (hidden) prompt; without a terminal, one line of standard input (so that scripts can pipe
+    it), and a clear error when there is none."""
+    if sys.stdin.isatty():
+        return str(click.prompt(name, hide_input=hidden, default=default))
+    line = sys.stdin.readline()
+    if line:
+        return line.rstrip("\r\n")
+    if default is not None:
+        return default
+    raise click.ClickException(
+        f"{name} is needed: put it in the --credentials-file, or run the command at a terminal to type it"
+    )
+
+
 def _read_credentials(path: Path | None) -> dict[str, str]:
     if path is None:
         return {}
@@ -625,6 +679,29 @@ def _wait_for_run(api: OperatorClient, integration_id: str, flow: Flow, enqueued
         if time.monotonic() > deadline:
             raise ApiError(0, "timeout", f"the {flow.value} run has not ended after {timeout} s: see `ogosync status`")
         time.sleep(1)
+
+
+# What a "Create product" could not do: products left out (their problem kinds) or put off (time budget).
+_NOT_DONE = frozenset({kind.value for kind in BLOCKING_PROBLEMS} | {ProductProblemKind.NOT_IN_STORE.value, "deferred"})
+
+
+def _product_run_shortfall(run: dict[str, Any]) -> str | None:
+    """Why a product run that has ended did not do all that was asked; None when it did."""
+    if run["status"] != "succeeded":
+        return f"the product {run['action']} {run['status']}" + (f": {run['error']}" if run["error"] else "")
+    if run["action"] != "create":
+        return None
+    left = {name: count for name, count in run["counts"].items() if name in _NOT_DONE and count}
+    if left or run["complete"] is False:
+        return f"not every product was created: {render.text(left) if left else 'the run did not finish'}"
+    return None
+
+
+def _exit_unless_done(shortfall: str | None) -> None:
+    """Exit status 1, with the reason on stderr, when the outcome is not what was asked (after the result shown)."""
+    if shortfall is not None:
+        click.echo(f"error: {shortfall}", err=True)
+        sys.exit(1)
 
 
 def _flat(state: dict[str, Any]) -> dict[str, Any]:

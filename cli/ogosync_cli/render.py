@@ -104,22 +104,35 @@ def mapping(out: Console, data: dict[str, Any]) -> None:
 
 
 def flows(out: Console, state: dict[str, Any]) -> None:
+    """One row per flow, narrow enough for 80 columns; each flow's last error below the table, as a sentence."""
     rows = [
         (
             f["flow"],
-            "yes" if f["deployed"] else "no",
-            f["result"],
-            f["last_run_ended"],
-            "-" if f["lag_seconds"] is None else f"{f['lag_seconds']} s",
-            f["overdue"],
+            f["health"],
+            _last_run(f["last_run_ended"], f["lag_seconds"]),
+            f"{f['interval_minutes']} min" if f["interval_minutes"] else "off",
             f["last_counts"],
-            f["last_error"],
         )
         for f in state["flows"]
     ]
     title = f"{state['integration_id']} ({state['status']}, {state['held_orders']} held orders)"
-    columns = ("flow", "deployed", "result", "last run ended", "lag", "overdue", "counts", "last error")
-    out.print(table(title, columns, rows))
+    out.print(table(title, ("flow", "health", "last run", "every", "counts"), rows))
+    for f in state["flows"]:
+        if f["last_error"]:
+            out.print(f"{f['flow']}, last error: {f['last_error']}")
+
+
+def _last_run(ended: str | None, lag_seconds: int | None) -> str:
+    if ended is None or lag_seconds is None:
+        return "-"
+    return f"{text(ended)} ({_duration(lag_seconds)} ago)"
+
+
+def _duration(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
 
 
 def queues(out: Console, data: list[dict[str, Any]]) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import httpx
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
 from ogosync_cli.client import ApiError, OperatorClient, SigV4, is_loopback
 
@@ -26,6 +27,13 @@ class Target:
     home: Path
 
     def client(self, transport: httpx.BaseTransport | None = None) -> OperatorClient:
+        """The client for the target; AWS failures (no credentials, no region, no such stack) become one ApiError."""
+        try:
+            return self._client(transport)
+        except (BotoCoreError, ClientError) as exc:
+            raise ApiError(0, "aws_error", aws_problem(exc)) from None
+
+    def _client(self, transport: httpx.BaseTransport | None) -> OperatorClient:
         if self.api_url:
             auth = None if is_loopback(self.api_url) else self._signer(self._session())
             return OperatorClient(self.api_url, auth=auth, transport=transport)
@@ -51,6 +59,18 @@ class Target:
         if credentials is None or session.region_name is None:
             raise ApiError(0, "no_aws_credentials", "AWS credentials and a region are needed: set --profile/--region")
         return SigV4(credentials.get_frozen_credentials(), session.region_name)
+
+
+def aws_problem(exc: BotoCoreError | ClientError) -> str:
+    """One line for a person: what is missing or what AWS said, and what to set."""
+    if isinstance(exc, NoCredentialsError):
+        return "no AWS credentials found: set --profile (or AWS_PROFILE), or sign in with `aws sso login`"
+    if isinstance(exc, NoRegionError):
+        return "no AWS region: set --region (or AWS_REGION)"
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        return f"AWS refused the request ({error.get('Code', 'error')}): {error.get('Message', exc)}"
+    return f"AWS: {exc}"
 
 
 def stack_api_url(session: boto3.Session, stack: str) -> str:

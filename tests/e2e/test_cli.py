@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -92,7 +93,7 @@ def test_a_centra_integration_is_set_up_step_by_step_with_the_cli(
     # 4. The first run, now, waiting for its result.
     pump = _pump(stack)
     try:
-        ran = as_json(stack, "sync", "orders", "--integration", "acme-centra", "--wait")
+        ran = as_json(stack, "sync", "orders", "acme-centra", "--wait")
     finally:
         pump.set()
     orders_run = next(f for f in ran["flows"] if f["flow"] == "orders")
@@ -142,7 +143,8 @@ def test_the_product_page_with_the_cli(stack: LocalStack, merchant: CentraMercha
         table = ogosync(stack, "products", "list", "acme-centra", "--state", "error").stdout
         found = as_json(stack, "products", "list", "acme-centra", "--search", "cap")
         picked = as_json(stack, "products", "create", "acme-centra", "CAPRED", "--wait")
-        everything = ogosync(stack, "products", "create", "acme-centra", "--all", "--wait").stdout
+        # The gift card has no SKU: not every product could be created, so the exit status is 1.
+        everything = ogosync(stack, "products", "create", "acme-centra", "--all", "--wait", code=1).stdout
         latest = as_json(stack, "products", "status", "acme-centra")
 
     assert (refreshed["status"], refreshed["counts"]["error"], refreshed["counts"]["not_in_myogo"]) == (
@@ -156,6 +158,39 @@ def test_the_product_page_with_the_cli(stack: LocalStack, merchant: CentraMercha
     assert "Product create of acme-centra" in everything and "succeeded" in everything
     assert latest["counts"] == {"inactive": 0, "missing_sku": 1, "unchanged": 1, "updated": 1}
     assert set(stack.myogo.products(merchant.merchant_id)) == {SIZE, "CAPRED"}
+
+
+def test_choices_are_checked_with_myogo_and_refusals_name_the_valid_ones(
+    stack: LocalStack, merchant: CentraMerchant, tmp_path: Path
+) -> None:
+    create = ["integrations", "create", "acme-centra", "--merchant-name", "Acme", "--store-url",
+              merchant.centra.base_url + "/", "--myogo-url", stack.myogo.root_url, "--myogo-token-url",
+              stack.myogo_token_url, "--time-zone", "Europe/Stockholm",
+              "--credentials-file", str(_credentials_file(tmp_path, merchant.secret_values))]  # fmt: skip
+
+    warehouse = ogosync(stack, *create, "--warehouse", "XXX", code=1)
+    setting = ogosync(stack, *create, "--warehouse", "TLL", "--set", "stock_minutes=15", code=1)
+    zone = ogosync(stack, *create[:-4], "--time-zone", "Europe/Stokholm", *create[-2:], "--warehouse", "TLL", code=1)
+    created = as_json(stack, *create, "--warehouse", "TLL", "--set", "stock_sync_minutes=0")
+    code = ogosync(stack, "shipping", "set", "acme-centra", "standard", "NOPE", code=1)
+    mapped = as_json(stack, "shipping", "set", "acme-centra", "standard", "POSTI")
+    status = ogosync(stack, "status", "acme-centra").stdout
+
+    assert warehouse.stderr.strip() == (
+        "error: warehouse: myOGO has no warehouse 'XXX' for this merchant: the warehouses are GOT, TLL, VNT "
+        "(field: warehouse)"
+    )
+    assert "unknown setting stock_minutes: the settings are order_poll_minutes," in setting.stderr
+    assert "Extra inputs" not in setting.stderr
+    assert "did you mean Europe/Stockholm" in zone.stderr
+    assert created["store_base_url"] == merchant.centra.base_url  # stored without the trailing slash
+    assert code.stderr == (
+        "error: myogo_code: myOGO has no shipping method 'NOPE' enabled for this merchant: the codes are POSTI, "
+        "POSTI-EXPRESS (field: myogo_code)\n"
+    )
+    assert mapped["checked"] and stack.state().shipping_map("acme-centra") == {"standard": "POSTI"}
+    assert "not run yet" in status and "overdue" not in status
+    assert re.search(r"stock\s+│ off\s+│", status), status
 
 
 def test_dead_letters_are_moved_back_with_a_progress_bar(stack: LocalStack) -> None:

@@ -237,7 +237,7 @@ def _bad_requests(
         (
             "PATCH",
             INTEGRATION,
-            {"integration_id": iid, "json": {"settings": {"order_poll_minutes": 0}}},
+            {"integration_id": iid, "json": {"settings": {"order_poll_minutes": -1}}},
             422,
             "invalid_request",
             "settings.order_poll_minutes",

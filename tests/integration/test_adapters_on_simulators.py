@@ -161,3 +161,12 @@ def test_wrong_myogo_credentials_are_an_authentication_error_without_the_secret(
         _warehouse(myogo, token="not-the-token").find_order("1")
     assert "not-the-token" not in str(refused.value)
     assert "M-1" in str(refused.value)
+
+
+def test_the_merchants_shipping_codes_and_warehouses_are_listed(myogo: MyOgoSimulator) -> None:
+    myogo.add_merchant("M-2", "token-2", shipping_codes={"POSTI", "DHL-EXPRESS"}, warehouses=["GOT"])
+    account = _warehouse(myogo)
+
+    assert account.shipping_codes() == {"POSTI"}
+    assert account.warehouse_codes() == {"TLL", "GOT", "VNT"}
+    assert myogo.calls["GET /api/v1/Metadata/ShippingMethods"] == 1

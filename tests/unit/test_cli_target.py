@@ -10,8 +10,10 @@ import boto3
 import httpx
 import pytest
 from botocore.credentials import ReadOnlyCredentials
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
+from ogosync_cli import target
 from ogosync_cli.client import ApiError, OperatorClient, SigV4, is_loopback
 from ogosync_cli.target import Target, stack_api_url
 
@@ -101,3 +103,21 @@ def test_an_unreachable_api_is_an_error_that_names_it() -> None:
         client.call("GET", "/status")
     assert (unreachable.value.status, unreachable.value.code) == (0, "unreachable")
     assert "http://127.0.0.1:9" in unreachable.value.message
+
+
+def test_a_stack_aws_does_not_know_is_one_line_saying_what_aws_said(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def refuse(session: boto3.Session, stack: str) -> str:
+        error = {"Error": {"Code": "ValidationError", "Message": f"Stack with id {stack} does not exist"}}
+        raise ClientError(error, "DescribeStacks")  # type: ignore[arg-type]
+
+    monkeypatch.setattr(target, "stack_api_url", refuse)
+
+    with pytest.raises(ApiError) as refused:
+        Target(api_url=None, stack="ghost", profile=None, region="eu-north-1", home=tmp_path).client()
+
+    assert (refused.value.code, refused.value.message) == (
+        "aws_error",
+        "AWS refused the request (ValidationError): Stack with id ghost does not exist",
+    )

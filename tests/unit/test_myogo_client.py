@@ -13,6 +13,8 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 import respx
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ogosync.errors import (
     AlreadyExistsError,
@@ -640,3 +642,53 @@ def test_a_product_state_compares_content_but_not_the_ean() -> None:
     assert state.description is None  # myOGO's empty strings are no value
     assert state.same_content(_product("P1", description=None))  # 299 == 299.0, and the EAN is myOGO's own
     assert not state.same_content(_product("P1", description="New text"))
+
+
+# ---- what the merchant can choose: shipping codes and warehouses ----------------------------------
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(["code", "name", "x"]), inner),
+    max_leaves=12,
+)
+
+
+@given(JSON)
+def test_any_json_list_of_codes_is_a_set_of_codes_none_or_a_platform_error(raw: Any) -> None:
+    try:
+        codes = myogo.parse_codes(raw)
+    except PlatformError:
+        return
+    assert codes is None or (codes and all(isinstance(code, str) and code == code.strip() for code in codes))
+
+
+def test_shipping_codes_and_warehouses_are_read_from_their_lists(
+    warehouse: MyOgoWarehouse, api: respx.MockRouter, tokens: respx.Route
+) -> None:
+    api.get("/api/v1/Metadata/ShippingMethods").respond(
+        200, json=[{"code": "POSTI", "name": "Posti"}, {"code": " DHL ", "name": "DHL"}, {"name": "no code"}]
+    )
+    api.get("/api/v1/Metadata/Warehouses").respond(200, json=[{"code": "TLL"}, {"code": "GOT"}])
+
+    assert warehouse.shipping_codes() == {"POSTI", "DHL"}
+    assert warehouse.warehouse_codes() == {"TLL", "GOT"}
+
+
+@pytest.mark.parametrize(("status", "body"), [(404, {"message": "No HTTP resource"}), (403, {"message": "scope"})])
+def test_an_account_without_the_list_has_none_to_check_against(
+    warehouse: MyOgoWarehouse, api: respx.MockRouter, tokens: respx.Route, status: int, body: Any
+) -> None:
+    api.get("/api/v1/Metadata/ShippingMethods").respond(status, json=body)
+    api.get("/api/v1/Metadata/Warehouses").respond(200, text="null")  # an empty list, in myOGO's way
+
+    assert warehouse.shipping_codes() is None
+    assert warehouse.warehouse_codes() is None
+
+
+def test_a_list_that_is_not_json_is_a_platform_error(
+    warehouse: MyOgoWarehouse, api: respx.MockRouter, tokens: respx.Route
+) -> None:
+    api.get("/api/v1/Metadata/Warehouses").respond(200, text="<html>")
+
+    with pytest.raises(PlatformError):
+        warehouse.warehouse_codes()

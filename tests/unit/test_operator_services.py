@@ -20,10 +20,11 @@ from ogosync.models import (
     IntegrationSettings,
     IntegrationStatus,
     OrderImportJob,
+    ProductAction,
 )
-from ogosync.operator import integrations, runs, shipping, status
+from ogosync.operator import integrations, products, runs, shipping, status
 from ogosync.operator.deps import OperatorDeps
-from ogosync.operator.errors import OperatorError
+from ogosync.operator.errors import OperatorError, validated
 from ogosync.operator.schemas import (
     CredentialsIn,
     CredentialsPatch,
@@ -33,7 +34,15 @@ from ogosync.operator.schemas import (
 )
 from tests.factories import T0, make_order
 from tests.fakes import FakeQueue, FakeStore, FakeWarehouse, InMemoryState
-from tests.fakes_operator import FakeAccessCheck, FakeSecretWriter, FakeWorkQueues, InMemoryIntegrationConfig
+from tests.fakes_operator import (
+    FakeAccessCheck,
+    FakeMyOgoAccount,
+    FakeMyOgoCheck,
+    FakeSecretWriter,
+    FakeWorkQueues,
+    InMemoryIntegrationConfig,
+)
+from tests.fakes_product_page import InMemoryProductRuns
 
 STORE_KEY = "centra-key-s3cr3t"
 TOKEN = "myogo-token-s3cr3t"
@@ -167,12 +176,49 @@ def test_a_failed_secret_write_leaves_no_integration_behind(world: World) -> Non
     assert world.state.integrations == {}
 
 
-def test_an_invalid_time_zone_is_a_422_naming_the_field(world: World) -> None:
+def test_an_invalid_time_zone_is_a_422_naming_the_field_and_the_closest_names(world: World) -> None:
     with pytest.raises(OperatorError) as refused:
-        integrations.create_integration(_create_request(time_zone="Mars/Olympus_Mons"), world.deps)
+        validated(IntegrationCreate, _create_request().model_dump() | {"time_zone": "Europe/Stokholm"})
 
     assert (refused.value.status, refused.value.field) == (422, "time_zone")
-    assert world.checked_with == []
+    message = refused.value.message
+    assert message.startswith("time_zone: unknown time zone 'Europe/Stokholm': did you mean Europe/Stockholm ")
+    assert message.endswith("use an IANA time zone name such as Europe/Stockholm or Europe/Helsinki")
+
+
+def test_an_unknown_setting_or_field_is_refused_with_the_names_there_are(world: World) -> None:
+    body = _create_request().model_dump()
+    with pytest.raises(OperatorError) as setting:
+        validated(IntegrationCreate, body | {"settings": {"stock_minutes": 15}})
+    with pytest.raises(OperatorError) as field:
+        validated(IntegrationPatch, {"merchant": "Acme"})
+
+    assert setting.value.field == "settings.stock_minutes"
+    assert setting.value.message.startswith(
+        "settings.stock_minutes: unknown setting stock_minutes: the settings are order_poll_minutes, "
+        "product_sync_minutes, stock_sync_minutes,"
+    )
+    assert field.value.field == "merchant"
+    assert "unknown field merchant: the fields are merchant_name, store_base_url," in field.value.message
+    assert "Extra inputs" not in setting.value.message + field.value.message
+
+
+def test_a_trailing_slash_on_a_base_url_is_stored_without_it(world: World) -> None:
+    created = integrations.create_integration(
+        _create_request(store_base_url="https://acme.centra.example/api/ogosync/", myogo_base_url="https://m.example/"),
+        world.deps,
+    )
+    patch = IntegrationPatch.model_validate({"store_base_url": "https://acme.centra.example/api/v2//"})
+    updated = integrations.update_integration("acme-centra", patch, world.deps)
+
+    assert (created.store_base_url, created.myogo_base_url) == (
+        "https://acme.centra.example/api/ogosync",
+        "https://m.example",
+    )
+    assert world.state.integrations["acme-centra"].store_base_url == updated.store_base_url
+    assert updated.store_base_url == "https://acme.centra.example/api/v2"
+    with pytest.raises(OperatorError, match="store_base_url: a URL with a host"):
+        validated(IntegrationPatch, {"store_base_url": "https:///"})
 
 
 def test_create_paused(world: World) -> None:
@@ -224,8 +270,10 @@ def test_the_webhook_secret_alone_needs_no_check_and_null_clears_it(created: Wor
 
 
 def test_an_update_that_makes_the_integration_invalid_names_the_field(created: World) -> None:
+    # Past the request's own check (as a stored integration could be): the model of the whole refuses it too.
+    patch = IntegrationPatch.model_construct(time_zone="Nowhere/Zone")
     with pytest.raises(OperatorError) as refused:
-        integrations.update_integration("acme-centra", IntegrationPatch(time_zone="Nowhere/Zone"), created.deps)
+        integrations.update_integration("acme-centra", patch, created.deps)
 
     assert refused.value.field == "time_zone"
 
@@ -301,6 +349,75 @@ def test_removing_a_mapping_that_does_not_exist_is_404(created: World) -> None:
     assert refused.value.status == 404
 
 
+def test_a_shipping_code_myogo_does_not_list_is_refused_naming_the_codes_it_has(created: World) -> None:
+    account = FakeMyOgoAccount(frozenset({"POSTI", "POSTI-EXPRESS"}))
+    created.deps.warehouse = lambda _: account
+
+    with pytest.raises(OperatorError) as refused:
+        shipping.set_shipping_mapping(
+            "acme-centra", ShippingMappingIn(store_method="standard", myogo_code="NOPE"), created.deps
+        )
+    mapped = shipping.set_shipping_mapping(
+        "acme-centra", ShippingMappingIn(store_method="standard", myogo_code="POSTI"), created.deps
+    )
+
+    assert (refused.value.status, refused.value.code, refused.value.field) == (
+        422,
+        "unknown_shipping_code",
+        "myogo_code",
+    )
+    assert refused.value.message == (
+        "myogo_code: myOGO has no shipping method 'NOPE' enabled for this merchant: the codes are POSTI, POSTI-EXPRESS"
+    )
+    assert mapped.checked and created.state.shipping_map("acme-centra") == {"standard": "POSTI"}
+
+
+def test_a_shipping_code_is_stored_unchecked_when_myogo_lists_none_and_refused_when_myogo_is_down(
+    created: World,
+) -> None:
+    created.deps.warehouse = lambda _: FakeMyOgoAccount(None)
+    unchecked = shipping.set_shipping_mapping(
+        "acme-centra", ShippingMappingIn(store_method="standard", myogo_code="ANY"), created.deps
+    )
+    created.deps.warehouse = lambda _: FakeMyOgoAccount(None, TransientPlatformError("myogo", "down", 503))
+
+    with pytest.raises(OperatorError) as down:
+        shipping.set_shipping_mapping(
+            "acme-centra", ShippingMappingIn(store_method="express", myogo_code="X"), created.deps
+        )
+
+    assert not unchecked.checked
+    assert (down.value.status, down.value.code) == (503, "myogo_unavailable")
+    assert created.state.shipping_map("acme-centra") == {"standard": "ANY"}
+
+
+def test_a_warehouse_myogo_does_not_list_is_refused_before_anything_is_written(world: World) -> None:
+    world.checks["myogo"] = FakeMyOgoCheck(frozenset({"TLL", "GOT"}))
+
+    with pytest.raises(OperatorError) as refused:
+        integrations.create_integration(_create_request(warehouse="XXX"), world.deps)
+
+    assert (refused.value.status, refused.value.code, refused.value.field) == (422, "unknown_warehouse", "warehouse")
+    assert (
+        refused.value.message
+        == "warehouse: myOGO has no warehouse 'XXX' for this merchant: the warehouses are GOT, TLL"
+    )
+    assert world.state.integrations == {} and world.secrets.secrets == {}
+    assert world.checks["myogo"].closed
+
+
+def test_a_changed_warehouse_is_checked_with_myogo(created: World) -> None:
+    created.checks["myogo"] = FakeMyOgoCheck(frozenset({"TLL", "GOT"}))
+
+    updated = integrations.update_integration("acme-centra", IntegrationPatch(warehouse="GOT"), created.deps)
+    with pytest.raises(OperatorError) as refused:
+        integrations.update_integration("acme-centra", IntegrationPatch(warehouse="VNT"), created.deps)
+
+    assert updated.warehouse == "GOT" and created.checks["myogo"].calls == 2
+    assert refused.value.code == "unknown_warehouse"
+    assert created.state.integrations["acme-centra"].warehouse == "GOT"
+
+
 # ---- status, held orders, runs ------------------------------------------------------------------
 
 
@@ -370,11 +487,56 @@ def test_flow_status_tells_result_lag_and_overdue(created: World) -> None:
 
     orders = flows[Flow.ORDERS]
     assert (orders.result, orders.lag_seconds, orders.overdue) == ("errors", 19 * 60, True)  # 2 x 5 min passed
+    assert (orders.health, flows[Flow.STOCK].health) == ("errors", "not deployed")
     assert (flows[Flow.STOCK].result, flows[Flow.STOCK].deployed, flows[Flow.STOCK].overdue) == (
         "never_run",
         False,
         False,
     )
+
+
+def test_a_new_integration_shows_flows_not_run_yet_not_overdue(created: World) -> None:
+    created.deps.flow_queues = {flow: FakeQueue() for flow in Flow}
+    created.deps.clock = lambda: T0 + timedelta(days=2)
+
+    flows = status.integration_state("acme-centra", created.deps).flows
+
+    assert {(f.health, f.result, f.overdue) for f in flows} == {("not run yet", "never_run", False)}
+
+
+def test_a_flow_switched_off_is_shown_off_and_never_overdue(created: World) -> None:
+    created.deps.flow_queues = {flow: FakeQueue() for flow in Flow}
+    patch = IntegrationPatch.model_validate({"settings": {"stock_sync_minutes": 0}})
+    integrations.update_integration("acme-centra", patch, created.deps)
+    long_ago = T0 - timedelta(days=3)
+    for flow in (Flow.STOCK, Flow.ORDERS):
+        created.state.save_cursor(
+            Cursor(integration_id="acme-centra", flow=flow, last_run_started=long_ago, last_run_ended=long_ago)
+        )
+
+    flows = {f.flow: f for f in status.integration_state("acme-centra", created.deps).flows}
+
+    assert (flows[Flow.STOCK].health, flows[Flow.STOCK].interval_minutes, flows[Flow.STOCK].overdue) == (
+        "off",
+        0,
+        False,
+    )
+    assert (flows[Flow.ORDERS].health, flows[Flow.ORDERS].overdue) == ("overdue", True)
+
+
+def test_a_product_run_refused_while_another_runs_names_the_command_to_watch_it(created: World) -> None:
+    created.deps.flow_queues = {Flow.PRODUCTS: FakeQueue()}
+    runs = InMemoryProductRuns()
+    products.request_action("acme-centra", ProductAction.REFRESH, None, created.deps, runs)
+
+    with pytest.raises(OperatorError) as busy:
+        products.request_action("acme-centra", ProductAction.CREATE, ["CAPRED"], created.deps, runs)
+
+    assert (busy.value.status, busy.value.code) == (409, "product_run_in_progress")
+    assert busy.value.message.endswith(
+        "wait for it to end (`ogosync products status acme-centra` shows it), then try again"
+    )
+    assert "GET " not in busy.value.message
 
 
 def test_an_orders_history_joins_ogosync_the_store_and_myogo(created: World) -> None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
+import pytest
+from pydantic import ValidationError
+
 from ogosync.models import Flow, IntegrationSettings
 from ogosync.sync.schedule import dispatch_due_jobs, due_jobs
 from tests.factories import T0, make_integration
@@ -40,6 +43,26 @@ def test_each_flow_follows_its_own_interval() -> None:
         runs.update(job.flow for job in due_jobs([integration], list(Flow), T0 + timedelta(minutes=minute)))
 
     assert runs == {Flow.ORDERS: 12, Flow.STOCK: 6, Flow.PRODUCTS: 1, Flow.TRACKING: 4}
+
+
+def test_a_flow_with_interval_0_is_off_and_the_others_still_run() -> None:
+    integration = make_integration(settings=IntegrationSettings(stock_sync_minutes=0, product_sync_minutes=0))
+    runs: Counter[Flow] = Counter()
+    for minute in range(60):
+        runs.update(job.flow for job in due_jobs([integration], list(Flow), T0 + timedelta(minutes=minute)))
+
+    assert runs == {Flow.ORDERS: 12, Flow.TRACKING: 6}
+
+
+def test_each_interval_takes_0_for_off_and_the_product_sync_is_never_more_often_than_5_minutes() -> None:
+    assert (
+        IntegrationSettings(
+            order_poll_minutes=0, product_sync_minutes=0, stock_sync_minutes=0, tracking_poll_minutes=0
+        ).order_poll_minutes
+        == 0
+    )
+    with pytest.raises(ValidationError, match="must be 0 \\(off\\) or at least 5 minutes"):
+        IntegrationSettings(product_sync_minutes=3)
 
 
 def test_dispatch_enqueues_each_flows_jobs_on_its_own_queue() -> None:

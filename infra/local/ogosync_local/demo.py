@@ -90,10 +90,11 @@ def _stock_the_store(setup: CentraMerchant) -> None:
     setup.centra.add_product("", name="Gift card")
 
 
-def _products_cli(stack: LocalStack, command: list[str]) -> dict[str, Any]:
+def _products_cli(stack: LocalStack, command: list[str], expect: int = 0) -> dict[str, Any]:
     """A product command of the CLI, its JSON answer read back; the product worker drains its queue meanwhile."""
     with stack.background_workers(Flow.PRODUCTS):
-        answer: dict[str, Any] = json.loads(_cli(stack, ["products", command[0], INTEGRATION, *command[1:], "--json"]))
+        output = _cli(stack, ["products", command[0], INTEGRATION, *command[1:], "--json"], expect)
+    answer: dict[str, Any] = json.loads(output)
     return answer
 
 
@@ -110,7 +111,8 @@ def _sync_products(stack: LocalStack, setup: CentraMerchant) -> None:
     for row in refreshed["rows"]:
         for problem in row["problems"]:
             print(f"      {row['sku'] or '(no SKU)':<10} {row['name']:<18} {problem['kind']}: {problem['detail']}")
-    created = _products_cli(stack, ["create", "--all", "--wait"])
+    # Exit status 1: the products in error (no SKU, a shared SKU) could not be created, as the merchant is told.
+    created = _products_cli(stack, ["create", "--all", "--wait"], expect=1)
     print(f"   Create product (all): {_nonzero(created['counts'])}")
 
     before = stack.myogo.products(setup.merchant_id)
@@ -174,13 +176,14 @@ def _set_up_with_the_cli(stack: LocalStack, folder: Path) -> CentraMerchant:
     return setup
 
 
-def _cli(stack: LocalStack, command: list[str]) -> str:
-    """Run an ogosync command as the merchant would (shown); its output is printed, or returned with --json."""
+def _cli(stack: LocalStack, command: list[str], expect: int = 0) -> str:
+    """Run an ogosync command as the merchant would (shown); its output is printed, or returned with --json.
+    `expect`: the exit status the command must end with."""
     print(f"   $ ogosync {shlex.join(command)}")
     output = io.StringIO()
     with contextlib.redirect_stdout(output) if "--json" in command else contextlib.nullcontext():
         code = ogosync(["--api-url", stack.operator.base_url, *command])
-    if code != 0:
+    if code != expect:
         raise SystemExit(f"ogosync {command[0]} {command[1]} failed: {output.getvalue()}")
     return output.getvalue()
 

@@ -1,4 +1,5 @@
-"""myOGO v1 API simulator: OAuth2 token endpoint, orders, products, stock, webhooks, plus a warehouse clock.
+"""myOGO v1 API simulator: OAuth2 token endpoint, orders, products, stock, webhooks, the lists of shipping methods
+and warehouses (at the paths ogosync assumes: docs/api/myogo.md), plus a warehouse clock.
 
 Follows /work/shared/reference/myogo-api.md §1.1, §2, §3, §6, §7: camelCase JSON, bare arrays, `limit`/`page`
 paging, `ApiError {statusCode, statusDescription, message}` bodies. Each merchant's data is isolated; an
@@ -43,6 +44,7 @@ DENIED = "Authorization has been denied for this request."
 ORDER_STATUSES = ("draft", "reserved", "new", "locked", "collecting", "pending", "cancelled", "shipped", "returned")
 RESERVING_STATUSES = frozenset({"new", "pending", "reserved", "locked"})
 FROZEN_STATUSES = frozenset({"collecting", "shipped", "returned"})
+WAREHOUSES = {"TLL": "Tallinn", "GOT": "Gothenburg", "VNT": "Vantaa"}  # the codes the reference names (§5)
 WAREHOUSE_STEPS = {"new": "collecting", "collecting": "shipped"}
 ORDER_FIELDS = (
     "reference",
@@ -115,6 +117,7 @@ class _Merchant:
     merchant_id: str
     secret_token: str
     shipping_codes: frozenset[str]
+    warehouses: frozenset[str] = frozenset(WAREHOUSES)
     orders: dict[str, _Order] = field(default_factory=dict)
     products: dict[str, _Product] = field(default_factory=dict)
     webhooks: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -162,6 +165,8 @@ class MyOgoSimulator(SimServer):
         self.add_route("POST", f"{API}/Products", self._create_product)
         self.add_route("PUT", f"{API}/Products/{{code}}", self._update_product)
         self.add_route("GET", f"{API}/Stock", self._get_stock)
+        self.add_route("GET", f"{API}/Metadata/ShippingMethods", self._list_shipping_methods)
+        self.add_route("GET", f"{API}/Metadata/Warehouses", self._list_warehouses)
         self.add_route("GET", f"{API}/webhooks", self._list_webhooks)
         self.add_route("POST", f"{API}/webhooks", self._create_webhook)
         self.add_route("GET", f"{API}/webhooks/{{id}}", self._get_webhook)
@@ -223,12 +228,15 @@ class MyOgoSimulator(SimServer):
         shipping_codes: Iterable[str] = (),
         webhook_url: str | None = None,
         webhook_key: str = "",
+        warehouses: Iterable[str] = tuple(WAREHOUSES),
     ) -> None:
-        """Register a merchant (username/password of the password grant), its enabled shipping codes and
-        optionally an OrderShipped webhook."""
+        """Register a merchant (username/password of the password grant), its enabled shipping codes (none: every
+        code is taken, and none is listed), its warehouses and optionally an OrderShipped webhook."""
         if merchant_id in self._merchants:
             raise ValueError(f"merchant {merchant_id} already exists")
-        self._merchants[merchant_id] = _Merchant(merchant_id, secret_token, frozenset(shipping_codes))
+        self._merchants[merchant_id] = _Merchant(
+            merchant_id, secret_token, frozenset(shipping_codes), frozenset(warehouses)
+        )
         if webhook_url is not None:
             self.add_webhook(merchant_id, webhook_url, webhook_key)
 
@@ -513,6 +521,15 @@ class MyOgoSimulator(SimServer):
         ]
         found.sort(key=lambda product: (product.stock_modified, product.doc["code"]))
         return json_response([self._stock_row(merchant, product) for product in _page(found, request.query)])
+
+    # -- HTTP: what the merchant can choose --------------------------------------------------------------
+    def _list_shipping_methods(self, request: Request) -> Response:
+        codes = sorted(self._merchant(request).shipping_codes)
+        return json_response([{"code": code, "name": code.replace("-", " ").title()} for code in codes])
+
+    def _list_warehouses(self, request: Request) -> Response:
+        codes = sorted(self._merchant(request).warehouses)
+        return json_response([{"code": code, "name": WAREHOUSES.get(code, code)} for code in codes])
 
     # -- HTTP: webhooks ----------------------------------------------------------------------------
     def _list_webhooks(self, request: Request) -> Response:

@@ -20,6 +20,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 INTEGRATION_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,62}$"
+MIN_PRODUCT_SYNC_MINUTES = 5  # a full product scan is heavy: not more often than this
 
 
 class Platform(StrEnum):
@@ -56,10 +57,11 @@ class IntegrationSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    order_poll_minutes: int = Field(default=5, ge=1, le=60)
-    product_sync_minutes: int = Field(default=60, ge=5, le=24 * 60)
-    stock_sync_minutes: int = Field(default=10, ge=1, le=24 * 60)
-    tracking_poll_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    # The four flow intervals: 0 switches that flow's scheduled runs off (webhooks and "run now" still work).
+    order_poll_minutes: int = Field(default=5, ge=0, le=60, description="0: off")
+    product_sync_minutes: int = Field(default=60, ge=0, le=24 * 60, description="0: off, else at least 5")
+    stock_sync_minutes: int = Field(default=10, ge=0, le=24 * 60, description="0: off")
+    tracking_poll_minutes: int = Field(default=10, ge=0, le=24 * 60, description="0: off")
     stock_reconcile_hour: int = Field(default=3, ge=0, le=23, description="local hour of the daily full stock sync")
     create_new_products: bool = Field(default=False, description="create new store products in myOGO on schedule")
     pricelist: str | None = Field(default=None, description="the store pricelist whose price is sent to myOGO")
@@ -72,6 +74,13 @@ class IntegrationSettings(BaseModel):
     reference_prefix: str = Field(default="", max_length=20, pattern=r"^[A-Za-z0-9_-]*$")
     send_as_test_orders: bool = False
     language_code: str = Field(default="en", pattern=r"^[a-z]{2}$")
+
+    @field_validator("product_sync_minutes")
+    @classmethod
+    def _product_sync_off_or_sparse(cls, minutes: int) -> int:
+        if 0 < minutes < MIN_PRODUCT_SYNC_MINUTES:
+            raise ValueError(f"must be 0 (off) or at least {MIN_PRODUCT_SYNC_MINUTES} minutes")
+        return minutes
 
 
 class Integration(BaseModel):

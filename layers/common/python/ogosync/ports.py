@@ -87,6 +87,16 @@ class Warehouse(Protocol):
         ...
 
 
+@runtime_checkable
+class WarehouseChoices(Protocol):
+    """What a warehouse account lets a merchant choose: its shipping codes and its warehouses. None: the account
+    offers no list, so there is nothing to check a choice against."""
+
+    def shipping_codes(self) -> frozenset[str] | None: ...
+
+    def warehouse_codes(self) -> frozenset[str] | None: ...
+
+
 class SecretStore(Protocol):
     def credentials(self, integration: Integration) -> Credentials: ...
 

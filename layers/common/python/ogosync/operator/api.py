@@ -169,6 +169,9 @@ def _as_caller_named(error: Mapping[str, Any]) -> dict[str, Any]:
     if error["type"] == "json_invalid":
         return dict(error) | {"loc": ("body",), "msg": "the body is not valid JSON"}
     location = tuple(error["loc"])
-    if len(location) > 1 and location[0] in ("body", "query", "path", "header"):
+    # An unknown field's error sits on the model that has it (errors.describe adds the field's name): for the
+    # body itself that is ("body",), which the caller did not name either.
+    on_a_field = len(location) > 1 or error["type"] == "unknown_field"
+    if on_a_field and location and location[0] in ("body", "query", "path", "header"):
         location = location[1:]
     return dict(error) | {"loc": location}

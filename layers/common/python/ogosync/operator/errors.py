@@ -29,9 +29,23 @@ def field_of(location: tuple[int | str, ...]) -> str:
 
 def describe(errors: list[Any], prefix: str = "") -> tuple[str, str]:
     """(first field, message naming every field) of pydantic errors. The input is never quoted: it may be a secret."""
-    fields = [prefix + field_of(tuple(error["loc"])) for error in errors]
-    message = "; ".join(f"{field or 'body'}: {error['msg']}" for field, error in zip(fields, errors, strict=True))
+    fields = [prefix + field_of(_location(error)) for error in errors]
+    message = "; ".join(f"{field or 'body'}: {_words(error)}" for field, error in zip(fields, errors, strict=True))
     return fields[0] if fields else prefix.rstrip("."), message
+
+
+def _location(error: Mapping[str, Any]) -> tuple[int | str, ...]:
+    """Where the error is; for an unknown field, the field itself (pydantic puts it on the model that has it)."""
+    location = tuple(error["loc"])
+    if error.get("type") == "unknown_field":
+        return (*location, error["ctx"]["first"])
+    return location
+
+
+def _words(error: Mapping[str, Any]) -> str:
+    """pydantic's message, without the "Value error, " it puts before our validators' own words."""
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ") if error.get("type") == "value_error" else message
 
 
 def validated(model: type[ModelT], values: Mapping[str, Any], prefix: str = "") -> ModelT:

@@ -21,12 +21,13 @@ from ogosync.operator.schemas import (
     IntegrationPatch,
     WebhookInfo,
 )
-from ogosync.ports import AccessCheck
+from ogosync.ports import AccessCheck, WarehouseChoices
 
 STORE, MYOGO = "store", "myogo"
 _STORE_FIELDS = frozenset({"store_base_url", "store_api_key"})
 _MYOGO_FIELDS = frozenset(
     {
+        "warehouse",  # checked against the account's list of warehouses
         "myogo_base_url",
         "myogo_token_url",
         "myogo_merchant_id",
@@ -135,20 +136,41 @@ def webhook_info(integration_id: str, deps: OperatorDeps) -> WebhookInfo:
 
 
 def check_access(integration: Integration, credentials: Credentials, sides: set[str], deps: OperatorDeps) -> None:
-    """One cheap call to each side, both at once; a 422 says which side failed and why (never with a secret)."""
+    """One cheap call to each side, both at once; a 422 says which side failed and why (never with a secret). Then
+    the warehouse is looked up in the myOGO account's list of warehouses, when it has one."""
     checks = {side: check for side, check in deps.access_checks(integration, credentials).items() if side in sides}
     try:
         with ThreadPoolExecutor(max_workers=len(checks) or 1) as pool:
             outcomes = dict(zip(checks, pool.map(_failure, checks.values()), strict=True))
+        failures = {side: failure for side in (STORE, MYOGO) if (failure := outcomes.get(side)) is not None}
+        if failures:
+            message = "; ".join(f"{side}: {reason}" for side, (_, reason) in failures.items())
+            first_side, (first_refused, _) = next(iter(failures.items()))
+            raise OperatorError(422, "credentials_check_failed", message, _BLAME[(first_side, first_refused)])
+        if MYOGO in checks:
+            _check_warehouse(integration.warehouse, checks[MYOGO])
     finally:
         for check in checks.values():
             check.close()
-    failures = {side: failure for side in (STORE, MYOGO) if (failure := outcomes.get(side)) is not None}
-    if not failures:
+
+
+def _check_warehouse(warehouse: str, myogo: AccessCheck) -> None:
+    if not isinstance(myogo, WarehouseChoices):
         return
-    message = "; ".join(f"{side}: {reason}" for side, (_, reason) in failures.items())
-    first_side, (first_refused, _) = next(iter(failures.items()))
-    raise OperatorError(422, "credentials_check_failed", message, _BLAME[(first_side, first_refused)])
+    try:
+        codes = myogo.warehouse_codes()
+    except PlatformError as exc:
+        raise OperatorError(
+            503, "myogo_unavailable", f"the warehouse could not be checked with myOGO ({exc}): try again", "warehouse"
+        ) from None
+    if codes is not None and warehouse not in codes:
+        raise OperatorError(
+            422,
+            "unknown_warehouse",
+            f"warehouse: myOGO has no warehouse {warehouse!r} for this merchant: the warehouses are "
+            f"{', '.join(sorted(codes))}",
+            "warehouse",
+        )
 
 
 def _failure(check: AccessCheck) -> tuple[bool, str] | None:

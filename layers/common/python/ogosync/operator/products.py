@@ -138,6 +138,9 @@ def _busy(integration_id: str, runs: ProductRunRepository) -> str:
         progress = f", {run.done} of {run.total} done" if run.total else ""
         return (
             f"a product {run.action} of {integration_id} is {run.status} since {run.requested_at:%Y-%m-%d %H:%M:%S} "
-            f"UTC{progress}: wait for it (GET .../products/runs/latest)"
+            f"UTC{progress}: wait for it to end (`ogosync products status {integration_id}` shows it), then try again"
         )
-    return f"the scheduled product sync of {integration_id} is running: try again when it has ended"
+    return (
+        f"the scheduled product sync of {integration_id} is running: try again when it has ended "
+        f"(`ogosync status {integration_id}` shows when the products flow last ended)"
+    )

@@ -3,10 +3,16 @@ that could hold one."""
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated
+from functools import cache
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic_core import PydanticCustomError
 
 from ogosync.models import (
     INTEGRATION_ID_PATTERN,
@@ -21,14 +27,84 @@ from ogosync.models import (
 )
 from ogosync.ports import QueueDepth
 
+
+def _base_url(url: str) -> str:
+    """A base URL without its trailing slashes (the adapters join paths to it), and with a host."""
+    trimmed = url.rstrip("/")
+    if not urlsplit(trimmed).hostname:
+        raise PydanticCustomError("url_without_host", "a URL with a host, e.g. https://shop.example/api")
+    return trimmed
+
+
+@cache
+def _time_zone_names() -> list[str]:
+    return sorted(available_timezones())
+
+
+def _known_time_zone(name: str) -> str:
+    """An IANA time zone name; a wrong one is answered with the closest names."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        pass
+    else:
+        return name
+    close = difflib.get_close_matches(name, _time_zone_names(), n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    raise PydanticCustomError(
+        "unknown_time_zone",
+        "unknown time zone {name}: {hint}use an IANA time zone name such as Europe/Stockholm or Europe/Helsinki",
+        {"name": repr(name[:64]), "hint": hint},
+    )
+
+
 SecretText = Annotated[SecretStr, Field(min_length=1, max_length=1000)]
 PlainText = Annotated[str, Field(min_length=1, max_length=200)]
 Url = Annotated[str, Field(pattern=r"^https?://\S+$", max_length=500)]
+BaseUrl = Annotated[Url, AfterValidator(_base_url)]
+TimeZone = Annotated[
+    str,
+    Field(min_length=1, max_length=64, description="the store's time zone, e.g. Europe/Stockholm"),
+    AfterValidator(_known_time_zone),
+]
 _NO_EDGE_SPACE = r"^\S(.*\S)?$"
+
+
+def refuse_unknown_fields(model: type[BaseModel], data: Any, kind: str) -> Any:
+    """Before validation: names not among the model's fields are refused with the names that are (pydantic's own
+    words, "Extra inputs are not permitted", name neither)."""
+    if isinstance(data, Mapping):
+        unknown = sorted(str(name) for name in data if name not in model.model_fields)
+        if unknown:
+            raise PydanticCustomError(
+                "unknown_field",
+                "unknown {kind} {unknown}: the {kind}s are {known}",
+                {
+                    "kind": kind,
+                    "unknown": ", ".join(name[:64] for name in unknown),
+                    "known": ", ".join(model.model_fields),
+                    "first": unknown[0][:64],  # errors.describe names it as the field at fault
+                },
+            )
+    return data
 
 
 class Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_fields_only(cls, data: Any) -> Any:
+        return refuse_unknown_fields(cls, data, "field")
+
+
+class SettingsIn(IntegrationSettings):
+    """The settings as a request takes them: an unknown name is refused with the names there are."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_settings_only(cls, data: Any) -> Any:
+        return refuse_unknown_fields(cls, data, "setting")
 
 
 class ErrorBody(BaseModel):
@@ -88,12 +164,12 @@ class IntegrationCreate(Request):
     id: str = Field(pattern=INTEGRATION_ID_PATTERN, description="lower case letters, digits and dashes")
     platform: Platform
     merchant_name: PlainText
-    store_base_url: Url = Field(description="Centra: the Order API plugin's Base URL")
-    myogo_base_url: Url = Integration.model_fields["myogo_base_url"].default
+    store_base_url: BaseUrl = Field(description="Centra: the Order API plugin's Base URL")
+    myogo_base_url: BaseUrl = Integration.model_fields["myogo_base_url"].default
     myogo_token_url: Url = Integration.model_fields["myogo_token_url"].default
     warehouse: str = Field(min_length=1, max_length=20, description="the myOGO warehouse, e.g. TLL")
-    time_zone: str = Field(min_length=1, max_length=64, description="the store's time zone, e.g. Europe/Stockholm")
-    settings: IntegrationSettings = Field(default_factory=IntegrationSettings)
+    time_zone: TimeZone
+    settings: SettingsIn = Field(default_factory=SettingsIn)
     paused: bool = Field(default=False, description="create it paused: nothing syncs until it is resumed")
     credentials: CredentialsIn
 
@@ -102,12 +178,12 @@ class IntegrationPatch(Request):
     """Changes to an integration; what is not sent stays. In `settings` too, only the fields sent change."""
 
     merchant_name: PlainText | None = None
-    store_base_url: Url | None = None
-    myogo_base_url: Url | None = None
+    store_base_url: BaseUrl | None = None
+    myogo_base_url: BaseUrl | None = None
     myogo_token_url: Url | None = None
     warehouse: Annotated[str, Field(min_length=1, max_length=20)] | None = None
-    time_zone: Annotated[str, Field(min_length=1, max_length=64)] | None = None
-    settings: IntegrationSettings | None = None
+    time_zone: TimeZone | None = None
+    settings: SettingsIn | None = None
     credentials: CredentialsPatch | None = None
 
 
@@ -158,6 +234,9 @@ class ShippingMapping(BaseModel):
     integration_id: str
     store_method: str
     myogo_code: str
+    checked: bool = Field(
+        default=False, description="myOGO's list of the merchant's shipping codes has the code; False: no list"
+    )
 
 
 # ---- status ---------------------------------------------------------------------------------------
@@ -166,7 +245,8 @@ class ShippingMapping(BaseModel):
 class FlowStatus(BaseModel):
     flow: Flow
     deployed: bool = Field(description="the flow has a queue in this deployment")
-    interval_minutes: int
+    interval_minutes: int = Field(description="minutes between scheduled runs; 0: the flow is off")
+    health: str = Field(description="at a glance: ok, errors, overdue, not run yet, off or not deployed")
     result: str = Field(description="never_run, ok or errors")
     last_run_started: AwareDatetime | None = None
     last_run_ended: AwareDatetime | None = None
@@ -174,7 +254,9 @@ class FlowStatus(BaseModel):
     last_error: str | None = None
     watermark: AwareDatetime | None = None
     lag_seconds: int | None = Field(default=None, description="seconds since the last run ended")
-    overdue: bool = Field(description="active and deployed, but no run ended within two intervals")
+    overdue: bool = Field(
+        description="active, deployed and on, has run before, but no run ended within two intervals since"
+    )
 
 
 class IntegrationState(BaseModel):

@@ -7,10 +7,11 @@ from datetime import timedelta
 from itertools import islice
 
 from ogosync.errors import PlatformError
-from ogosync.models import StoreOrder
+from ogosync.models import Integration, StoreOrder
 from ogosync.operator.deps import OperatorDeps
-from ogosync.operator.errors import not_found
+from ogosync.operator.errors import OperatorError, not_found
 from ogosync.operator.schemas import ShippingMapping, ShippingMappingIn, ShippingMethod, ShippingMethods
+from ogosync.ports import WarehouseChoices
 from ogosync.sync.orders import DEFAULT_SHIPPING_KEY
 
 LOOKBACK_DAYS = 30
@@ -50,11 +51,37 @@ def shipping_methods(integration_id: str, deps: OperatorDeps) -> ShippingMethods
 
 
 def set_shipping_mapping(integration_id: str, request: ShippingMappingIn, deps: OperatorDeps) -> ShippingMapping:
+    """Store the mapping once myOGO's list of the merchant's shipping codes has the code (422 naming the codes it
+    has). An account that lists no codes cannot be checked: the mapping is stored and said to be unchecked."""
     integration = deps.integration(integration_id)
+    codes = _shipping_codes(integration, deps)
+    if codes is not None and request.myogo_code not in codes:
+        raise OperatorError(
+            422,
+            "unknown_shipping_code",
+            f"myogo_code: myOGO has no shipping method {request.myogo_code!r} enabled for this merchant: "
+            f"the codes are {', '.join(sorted(codes))}",
+            "myogo_code",
+        )
     deps.state.put_shipping_mapping(integration.id, request.store_method, request.myogo_code)
     return ShippingMapping(
-        integration_id=integration.id, store_method=request.store_method, myogo_code=request.myogo_code
+        integration_id=integration.id,
+        store_method=request.store_method,
+        myogo_code=request.myogo_code,
+        checked=codes is not None,
     )
+
+
+def _shipping_codes(integration: Integration, deps: OperatorDeps) -> frozenset[str] | None:
+    warehouse = deps.warehouse(integration)
+    if not isinstance(warehouse, WarehouseChoices):
+        return None
+    try:
+        return warehouse.shipping_codes()
+    except PlatformError as exc:
+        raise OperatorError(
+            503, "myogo_unavailable", f"the shipping code could not be checked with myOGO ({exc}): try again"
+        ) from None
 
 
 def delete_shipping_mapping(integration_id: str, store_method: str, deps: OperatorDeps) -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from ogosync.errors import PlatformError
 from ogosync.models import (
     BindingStatus,
+    Cursor,
     Flow,
     Integration,
     IntegrationStatus,
@@ -41,12 +42,20 @@ def flow_statuses(integration: Integration, deps: OperatorDeps) -> list[FlowStat
         interval = interval_minutes(integration, flow)
         deployed = flow in deps.flow_queues
         ended = cursor.last_run_ended
-        due_by = now - timedelta(minutes=2 * interval)
+        # A flow that never ran is "not run yet", not overdue: a new integration waits for its first slot.
+        overdue = (
+            integration.status is IntegrationStatus.ACTIVE
+            and deployed
+            and interval > 0
+            and ended is not None
+            and ended < now - timedelta(minutes=2 * interval)
+        )
         statuses.append(
             FlowStatus(
                 flow=flow,
                 deployed=deployed,
                 interval_minutes=interval,
+                health=_health(cursor, interval, deployed, overdue),
                 result="never_run" if cursor.last_run_started is None else "errors" if cursor.last_error else "ok",
                 last_run_started=cursor.last_run_started,
                 last_run_ended=ended,
@@ -54,12 +63,22 @@ def flow_statuses(integration: Integration, deps: OperatorDeps) -> list[FlowStat
                 last_error=cursor.last_error,
                 watermark=cursor.watermark,
                 lag_seconds=None if ended is None else int((now - ended).total_seconds()),
-                overdue=integration.status is IntegrationStatus.ACTIVE
-                and deployed
-                and (ended is None or ended < due_by),
+                overdue=overdue,
             )
         )
     return statuses
+
+
+def _health(cursor: Cursor, interval: int, deployed: bool, overdue: bool) -> str:
+    if interval == 0:
+        return "off"
+    if not deployed:
+        return "not deployed"
+    if cursor.last_run_started is None:
+        return "not run yet"
+    if cursor.last_error:
+        return "errors"
+    return "overdue" if overdue else "ok"
 
 
 def integration_state(integration_id: str, deps: OperatorDeps) -> IntegrationState:

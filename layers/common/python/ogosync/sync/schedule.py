@@ -12,6 +12,7 @@ from ogosync.ports import JobQueue, StateRepository
 
 
 def interval_minutes(integration: Integration, flow: Flow) -> int:
+    """Minutes between scheduled runs of the flow; 0: off."""
     settings = integration.settings
     return {
         Flow.ORDERS: settings.order_poll_minutes,
@@ -22,7 +23,10 @@ def interval_minutes(integration: Integration, flow: Flow) -> int:
 
 
 def _is_due(integration: Integration, flow: Flow, minute: int) -> bool:
+    """Never when the flow's interval is 0 (the merchant switched that flow off)."""
     interval = interval_minutes(integration, flow)
+    if interval == 0:
+        return False
     return minute % interval == zlib.crc32(f"{integration.id}:{flow}".encode()) % interval
 
 

@@ -8,7 +8,9 @@ API is answered once by logging in again. Uncertain in the reference, coded defe
 - enum casing in answers: statuses are compared in lower case;
 - GET /Stock for an unknown productCode: the reference lists a 404; a 404 and an empty list both mean "none";
 - the sort order of pages read by `modifiedAfter` is undocumented: every page up to a short one is read, and the
-  callers' watermark overlap re-reads what moved between pages while they were read.
+  callers' watermark overlap re-reads what moved between pages while they were read;
+- the lists of shipping methods and warehouses (docs/api/myogo.md, "Shipping methods and warehouses"): no SDK has
+  them; their paths under the Metadata section are assumed, and a 404 or 403 means "no list" (nothing is checked).
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ PLATFORM = "myogo"
 PAGE_SIZE = 250  # the largest `limit` myOGO takes (reference §7)
 SCOPES = "read:order write:order read:product write:product"
 _EXISTS_MARKERS = ("same reference", "already exist")
+SHIPPING_METHODS_PATH = "api/v1/Metadata/ShippingMethods"  # assumed (docs/api/myogo.md)
+WAREHOUSES_PATH = "api/v1/Metadata/Warehouses"  # assumed (docs/api/myogo.md)
 _PLAIN_CODE = re.compile(r"[A-Za-z0-9_-]+")
 
 logger = Logger(service="ogosync", child=True)
@@ -96,6 +100,19 @@ def _product_path(code: str) -> tuple[str, dict[str, str] | None]:
         return f"api/v1/Products/{code}", None
     encoded = base64.urlsafe_b64encode(code.encode()).decode().rstrip("=")
     return f"api/v1/products/{encoded}", {"base64url": "true"}
+
+
+def parse_codes(raw: Any) -> frozenset[str] | None:
+    """The codes of a myOGO list of shipping methods or warehouses: a JSON array of objects with a `code`.
+    None for no list (literal null, or an empty one: nothing to check against); PlatformError for another shape."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        raise PlatformError(PLATFORM, "a list of codes was not a JSON array")
+    codes = frozenset(
+        str(item["code"]).strip() for item in raw if isinstance(item, dict) and str(item.get("code") or "").strip()
+    )
+    return codes or None
 
 
 def _stock_level(raw: dict[str, Any]) -> WarehouseStockLevel | None:
@@ -261,6 +278,28 @@ class MyOgoWarehouse:
             else:
                 unknown.add(code)
         return unknown
+
+    # ---- what the merchant can choose (docs/api/myogo.md, "Shipping methods and warehouses") ------------
+
+    def shipping_codes(self) -> frozenset[str] | None:
+        return self._codes(SHIPPING_METHODS_PATH)
+
+    def warehouse_codes(self) -> frozenset[str] | None:
+        return self._codes(WAREHOUSES_PATH)
+
+    def _codes(self, path: str) -> frozenset[str] | None:
+        try:
+            response = self._call("GET", path)
+        except NotFoundError:
+            return None
+        except AuthenticationError as exc:
+            if exc.status == 403:  # logged in, but this account (or its token's scopes) may not read the list
+                return None
+            raise
+        try:
+            return parse_codes(response.json())
+        except ValueError as exc:
+            raise PlatformError(PLATFORM, f"GET /{path} did not answer JSON") from exc
 
     # ---- plumbing -------------------------------------------------------------------------------
 
