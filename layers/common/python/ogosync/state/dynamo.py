@@ -22,6 +22,7 @@ from ogosync.models import (
     OrderBinding,
     WarehouseOrderState,
 )
+from ogosync.state.aftercare import open_order_item
 from ogosync.state.integrations import integration_item
 from ogosync.state.table import Expression, Item, Table, decode, encode, epoch, is_condition_failure, key, model_values
 
@@ -198,6 +199,7 @@ class DynamoStateRepository:
         now: datetime,
         *,
         was_held: bool,
+        sent_hash: str | None = None,
     ) -> None:
         ex = _OrderExpression()
         update = ex.set(
@@ -208,6 +210,7 @@ class DynamoStateRepository:
                 "sent_at": now.isoformat(),
                 "updated_at": now.isoformat(),
                 "holds": [],
+                "sent_hash": sent_hash or "",
             },
             remove=(*_CLAIM_FIELDS, "last_error"),
         )
@@ -225,6 +228,7 @@ class DynamoStateRepository:
         ]
         if was_held:
             items.append(self._delete_held_marker(integration_id, store_order_id))
+        items.append({"Put": {"TableName": self._name, "Item": open_order_item(integration_id, store_order_id, state)}})
         self._table.transact(items, conflict=f"order {store_order_id}: our claim was taken over before it was recorded")
 
     def mark_order_failed(

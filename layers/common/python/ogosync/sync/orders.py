@@ -43,8 +43,17 @@ from ogosync.models import (
     WarehouseOrder,
     WarehouseOrderLine,
     WarehouseOrderState,
+    order_content_hash,
 )
-from ogosync.ports import SkuBindingRepository, StateRepository, StorePlatform, Warehouse
+from ogosync.ports import (
+    AftercareRepository,
+    AftercareWarehouse,
+    SkuBindingRepository,
+    StateRepository,
+    StorePlatform,
+    Warehouse,
+)
+from ogosync.sync.aftercare import AftercareDeps, run_aftercare
 from ogosync.sync.runs import RunRecord, locked_run
 from ogosync.timeutil import Clock, utc_now
 
@@ -83,6 +92,7 @@ class OrderDeps:
     new_token: Callable[[], str] = field(default=lambda: uuid.uuid4().hex)
     sleep: Callable[[float], None] = time.sleep
     sku_bindings: SkuBindingRepository | None = None  # codes bound by the product flow are known to myOGO
+    aftercare: AftercareRepository | None = None  # with a warehouse that can cancel/update: sync/aftercare.py
 
 
 # ---- mapping ------------------------------------------------------------------------------------
@@ -335,7 +345,11 @@ def _record_sent(
     was_held: bool,
     deps: OrderDeps,
 ) -> ImportResult:
-    deps.state.mark_order_sent(integration.id, order.order_id, token, state, deps.clock(), was_held=was_held)
+    sent = to_warehouse_order(integration, order, None)  # the digest leaves the shipping code out
+    sent_hash = order_content_hash(sent.customer, sent.order_lines)
+    deps.state.mark_order_sent(
+        integration.id, order.order_id, token, state, deps.clock(), was_held=was_held, sent_hash=sent_hash
+    )
     logger.info("order in myOGO", extra={"order_id": order.order_id, "reference": state.reference, "outcome": outcome})
     return ImportResult(order.order_id, outcome, state.reference)
 
@@ -350,6 +364,7 @@ class PollResult:
     counts: Counter[str] = field(default_factory=Counter)
     watermark: datetime | None = None
     errors: list[str] = field(default_factory=list)
+    needs_person: list[str] = field(default_factory=list)  # sent orders newly handed to a person by aftercare
 
 
 def poll_orders(integration: Integration, deps: OrderDeps, owner: str) -> PollResult:
@@ -381,10 +396,33 @@ def _poll(integration: Integration, cursor: Cursor, started: datetime, *, deps: 
         if order_id not in seen:
             recheck = partial(import_order_by_id, integration, order_id, deps, shipping_map)
             _import_counted(result, recheck, "recheck_")
+    _aftercare(integration, deps, shipping_map, result)
     result.counts["seen"] = len(orders)
     placed = [order.placed_at for order in orders if order.placed_at is not None]
     result.watermark = next_watermark(cursor.watermark, placed, unfinished)
     return result
+
+
+def _aftercare(integration: Integration, deps: OrderDeps, shipping_map: dict[str, str], result: PollResult) -> None:
+    """Sent orders cancelled or edited in the store since (sync/aftercare.py), a bounded batch per poll."""
+    if deps.aftercare is None or not isinstance(deps.warehouse, AftercareWarehouse):
+        return
+    care = run_aftercare(
+        integration,
+        AftercareDeps(
+            aftercare=deps.aftercare,
+            state=deps.state,
+            store=deps.store,
+            warehouse=deps.warehouse,
+            render=lambda order: to_warehouse_order(integration, order, shipping_code_for(order, shipping_map)),
+            clock=deps.clock,
+            claim_lease_seconds=deps.claim_lease_seconds,
+            new_token=deps.new_token,
+        ),
+    )
+    result.counts.update({f"aftercare_{name}": count for name, count in care.counts.items()})
+    result.needs_person = care.needs_person
+    result.errors.extend(care.errors)
 
 
 def _import_counted(result: PollResult, run: Callable[[], ImportResult], counter_prefix: str = "") -> bool:
