@@ -257,9 +257,7 @@ def test_a_bound_sku_the_store_does_not_have_is_reported_and_not_recorded(world:
 
 def test_stock_comes_back_when_an_order_waiting_for_payment_is_cancelled(world: World) -> None:
     _reconciled(world)
-    world.store.put(
-        make_order("1001", skus=(TEE,), placed_at=world.clock.now, state=StoreOrderState.AWAITING_PAYMENT)
-    )
+    world.store.put(make_order("1001", skus=(TEE,), placed_at=world.clock.now, state=StoreOrderState.AWAITING_PAYMENT))
     world.run()
     assert world.store.sellable[TEE] == 4
 

@@ -347,7 +347,7 @@ def _retry_waiting(integration: Integration, deps: TrackingDeps, done: set[str],
             deps.aftercare.clear_waiting(integration.id, shipment.store_order_id)
     overdue = [shipment.store_order_id for shipment in still_waiting if shipment.since < overdue_since]
     result.overdue = overdue[:REPORT_LIMIT]
-    result.counts["waiting_for_store"] = len(still_waiting)
+    result.counts["waiting_listed"] = len(still_waiting)
     result.counts["waiting_overdue"] = len(overdue)
 
 
