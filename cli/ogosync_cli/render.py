@@ -120,6 +120,17 @@ def flows(out: Console, state: dict[str, Any]) -> None:
     title = f"{state['integration_id']} ({state['status']}, {state['held_orders']} held orders)"
     columns = ("flow", "deployed", "result", "last run ended", "lag", "overdue", "counts", "last error")
     out.print(table(title, columns, rows))
+    attention(out, state)
+
+
+def attention(out: Console, state: dict[str, Any]) -> None:
+    """Sent orders a person must look at, and shipments waiting for the store (an unconfirmed order)."""
+    people = [(o["store_order_id"], o["since"], o["detail"]) for o in state.get("needs_person") or []]
+    if people:
+        out.print(table("Orders needing a person", ("order", "since", "why"), people))
+    waiting = [(w["store_order_id"], w["reference"], w["since"]) for w in state.get("waiting_for_store") or []]
+    if waiting:
+        out.print(table("Shipments waiting for the store", ("order", "myOGO reference", "since"), waiting))
 
 
 def queues(out: Console, data: list[dict[str, Any]]) -> None:

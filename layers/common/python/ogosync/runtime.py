@@ -32,6 +32,7 @@ from ogosync.ports import (
     TrackingWarehouse,
     WebhookVerifier,
 )
+from ogosync.state.aftercare import DynamoAftercareRepository
 from ogosync.state.dynamo import DynamoStateRepository
 from ogosync.state.integrations import DynamoIntegrationConfig
 from ogosync.state.product_refusals import DynamoProductRefusals
@@ -153,6 +154,7 @@ def order_deps(integration: Integration) -> OrderDeps:
             warehouse=warehouse_for(integration, credentials),
             claim_lease_seconds=int(os.environ.get("ORDER_CLAIM_LEASE_SECONDS", "120")),
             sku_bindings=sku_bindings(),
+            aftercare=aftercare_state(),
         )
     return _order_deps[key]
 
@@ -213,6 +215,11 @@ def tracking_state() -> DynamoTrackingRepository:
 
 
 @cache
+def aftercare_state() -> DynamoAftercareRepository:
+    return DynamoAftercareRepository(clients.dynamodb(), _env("OGOSYNC_TABLE"))
+
+
+@cache
 def tracking_queue() -> SqsJobQueue:
     return SqsJobQueue(clients.sqs(), _env(FLOW_QUEUE_ENV[Flow.TRACKING]))
 
@@ -236,6 +243,7 @@ def tracking_deps(integration: Integration) -> TrackingDeps:
         store=store,
         warehouse=warehouse,
         claim_lease_seconds=int(os.environ.get("TRACKING_CLAIM_LEASE_SECONDS", "120")),
+        aftercare=aftercare_state(),
     )
 
 
@@ -277,6 +285,7 @@ def operator_deps() -> OperatorDeps:
         ),
         webhook_base_url=_env("WEBHOOK_BASE_URL"),
         secret_prefix=os.environ.get("INTEGRATION_SECRET_PREFIX", "ogosync/"),
+        aftercare=aftercare_state(),
     )
 
 
@@ -293,6 +302,7 @@ def reset() -> None:
         product_runs,
         stock_ledger,
         tracking_state,
+        aftercare_state,
         tracking_queue,
         warehouse_webhook_deps,
         operator_deps,

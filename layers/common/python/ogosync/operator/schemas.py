@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr
 
 from ogosync.models import (
     INTEGRATION_ID_PATTERN,
+    AttentionOrder,
     BindingStatus,
     Credentials,
     Flow,
@@ -18,6 +19,7 @@ from ogosync.models import (
     IntegrationSettings,
     IntegrationStatus,
     Platform,
+    WaitingShipment,
 )
 from ogosync.ports import QueueDepth
 
@@ -182,6 +184,12 @@ class IntegrationState(BaseModel):
     status: IntegrationStatus
     flows: list[FlowStatus]
     held_orders: int
+    needs_person: list[AttentionOrder] = Field(
+        default_factory=list, description="sent orders a person must look at (cancelled or edited too late)"
+    )
+    waiting_for_store: list[WaitingShipment] = Field(
+        default_factory=list, description="shipments the store cannot take yet (an unconfirmed order), oldest first"
+    )
 
 
 class Overview(BaseModel):

@@ -132,6 +132,8 @@ def _state_of(integration: Integration, deps: OperatorDeps) -> IntegrationState:
         status=integration.status,
         flows=flow_statuses(integration, deps),
         held_orders=len(deps.state.held_order_ids(integration.id, _EVERY_HELD_ORDER)),
+        needs_person=deps.aftercare.attention_orders(integration.id) if deps.aftercare else [],
+        waiting_for_store=deps.aftercare.waiting_shipments(integration.id) if deps.aftercare else [],
     )
 
 
