@@ -737,6 +737,36 @@ def test_a_refused_shipment_raises_an_alarm(resources: Resources) -> None:
     assert notifies_topic(alarm)
 
 
+@pytest.mark.parametrize(
+    ("alarm_id", "metric", "function", "constant", "statistic"),
+    [
+        ("OrderNeedsPersonAlarm", "OrdersNeedingPerson", "order_poll", "NEEDS_PERSON_METRIC", "Sum"),
+        (
+            "ShipmentWaitingForStoreAlarm",
+            "ShipmentsWaitingOverdue",
+            "tracking_sync",
+            "WAITING_OVERDUE_METRIC",
+            "Maximum",
+        ),
+    ],
+)
+def test_orders_needing_a_person_and_shipments_waiting_too_long_raise_alarms(
+    resources: Resources, alarm_id: str, metric: str, function: str, constant: str, statistic: str
+) -> None:
+    """Issue 10 items 9 and 10: a cancel/edit too late for myOGO, and a shipment the store refused for 48 h."""
+    alarm = props(resources[alarm_id])
+    source = (REPO_ROOT / f"functions/{function}/app.py").read_text(encoding="utf-8")
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("ogosync", metric)
+    assert f'{constant} = "{metric}"' in source, "the metric the worker emits"
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "ogosync"}]
+    assert (alarm["Statistic"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
+        statistic,
+        0,
+        "GreaterThanThreshold",
+    )
+    assert notifies_topic(alarm)
+
+
 def test_alarm_email_subscription_is_conditional(cfn: dict[str, Any], resources: Resources) -> None:
     (sub_id,) = of_type(resources, "AWS::SNS::Subscription")
     sub = resources[sub_id]
