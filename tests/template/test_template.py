@@ -583,6 +583,7 @@ def test_roles_use_no_managed_policies(resources: Resources) -> None:
                     "dynamodb:PutItem",
                     "dynamodb:UpdateItem",
                     "dynamodb:DeleteItem",
+                    "dynamodb:Query",  # the shipments waiting for the store (WAITSTORE#)
                     "dynamodb:BatchGetItem",
                 ],
                 TABLE_ARN,
