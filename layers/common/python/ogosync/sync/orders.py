@@ -385,6 +385,7 @@ def _poll(integration: Integration, cursor: Cursor, started: datetime, *, deps: 
     bindings = deps.state.get_order_bindings(integration.id, [order.order_id for order in orders])
     shipping_map = deps.state.shipping_map(integration.id)  # once per run, not once per order
     result = PollResult(integration.id, ran=True)
+    _aftercare(integration, deps, shipping_map, result)  # first: an order sent in this run needs none yet
     unfinished: list[datetime] = []
     for order in orders:
         binding = bindings.get(order.order_id)
@@ -396,7 +397,6 @@ def _poll(integration: Integration, cursor: Cursor, started: datetime, *, deps: 
         if order_id not in seen:
             recheck = partial(import_order_by_id, integration, order_id, deps, shipping_map)
             _import_counted(result, recheck, "recheck_")
-    _aftercare(integration, deps, shipping_map, result)
     result.counts["seen"] = len(orders)
     placed = [order.placed_at for order in orders if order.placed_at is not None]
     result.watermark = next_watermark(cursor.watermark, placed, unfinished)
@@ -420,7 +420,7 @@ def _aftercare(integration: Integration, deps: OrderDeps, shipping_map: dict[str
             new_token=deps.new_token,
         ),
     )
-    result.counts.update({f"aftercare_{name}": count for name, count in care.counts.items()})
+    result.counts.update({f"aftercare_{name}": count for name, count in care.counts.items() if count})
     result.needs_person = care.needs_person
     result.errors.extend(care.errors)
 
