@@ -346,6 +346,8 @@ def test_status_shows_orders_needing_a_person_and_shipments_waiting_for_the_stor
 
     assert [(o.store_order_id, o.detail) for o in state.needs_person] == [("1001", too_late)]
     assert [(w.store_order_id, w.since) for w in state.waiting_for_store] == [("1002", T0)]
+    history = status.order_history("acme-centra", "1001", False, created.deps)
+    assert f"after sending: needs_person: {too_late}" in [event.event for event in history.timeline]
 
 
 def test_only_a_held_order_of_an_active_integration_can_be_released(created: World) -> None:

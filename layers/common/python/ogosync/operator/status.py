@@ -164,6 +164,9 @@ def _timeline(binding: OrderBinding) -> list[OrderEvent]:
         events.append(OrderEvent(at=binding.store_placed_at, where="store", event="placed"))
     if binding.sent_at:
         events.append(OrderEvent(at=binding.sent_at, where="myogo", event=f"created as {binding.reference}"))
+    if binding.aftercare_at and binding.aftercare_status:
+        aftercare = f"after sending: {binding.aftercare_status}: {binding.aftercare_detail or ''}"
+        events.append(OrderEvent(at=binding.aftercare_at, where="ogosync", event=aftercare))
     latest = f"{binding.status}" + (f": {'; '.join(hold.detail for hold in binding.holds)}" if binding.holds else "")
     events.append(OrderEvent(at=binding.updated_at, where="ogosync", event=f"last recorded {latest}"))
     return sorted(events, key=lambda event: event.at)
