@@ -66,6 +66,18 @@ class InMemoryAftercare:
             )
             return old
 
+    def renew_aftercare(
+        self, integration_id: str, store_order_id: str, token: str, now: datetime, lease_seconds: int
+    ) -> None:
+        with self._lock:
+            binding = self.state.bindings.get((integration_id, store_order_id))
+            expires = binding.aftercare_claim_expires if binding else None
+            if binding is None or binding.aftercare_claim_token != token or expires is None or expires < now:
+                raise ConcurrencyConflictError(f"order {store_order_id}: the aftercare claim is no longer ours")
+            self.state.bindings[(integration_id, store_order_id)] = binding.model_copy(
+                update={"aftercare_claim_expires": now + timedelta(seconds=lease_seconds)}
+            )
+
     def finish_aftercare(
         self,
         integration_id: str,

@@ -93,6 +93,19 @@ def test_only_a_sent_order_can_be_claimed_and_a_live_claim_excludes_others(repos
         repos.aftercare.finish_aftercare(iid, "1001", "a", AftercareStatus.CANCELLED_IN_MYOGO, "x", T0, close=True)
 
 
+def test_only_a_live_claim_is_renewed_by_its_owner(repos: Repos, iid: str) -> None:
+    _sent(repos, iid, "1001")
+    repos.aftercare.claim_aftercare(iid, "1001", "a", T0, 60)
+
+    repos.aftercare.renew_aftercare(iid, "1001", "a", T0 + timedelta(seconds=50), 60)  # now until T0 + 110 s
+    with pytest.raises(ConcurrencyConflictError):
+        repos.aftercare.claim_aftercare(iid, "1001", "b", T0 + timedelta(seconds=100), 60)
+    with pytest.raises(ConcurrencyConflictError):
+        repos.aftercare.renew_aftercare(iid, "1001", "b", T0 + timedelta(seconds=100), 60)  # not the owner
+    with pytest.raises(ConcurrencyConflictError):
+        repos.aftercare.renew_aftercare(iid, "1001", "a", T0 + timedelta(seconds=120), 60)  # ran out
+
+
 def test_the_claim_owner_records_an_update_and_keeps_the_order_open(repos: Repos, iid: str) -> None:
     _sent(repos, iid, "1001")
     repos.aftercare.claim_aftercare(iid, "1001", "a", T0, 60)

@@ -14,6 +14,7 @@ from ogosync.models import (
     OrderBinding,
     StoreOrderState,
     WarehouseCustomer,
+    WarehouseOrderContent,
 )
 from ogosync.sync.aftercare import AFTERCARE_BATCH
 from ogosync.sync.orders import OrderDeps, PollResult, poll_orders
@@ -211,3 +212,27 @@ def test_the_look_ups_are_bounded_per_poll_and_rotate_over_every_open_order(worl
 
     assert reads == [AFTERCARE_BATCH, AFTERCARE_BATCH, AFTERCARE_BATCH]
     assert world.warehouse.cancels == [order_ids[-1]]
+
+
+class _SlowRead(FakeAftercareWarehouse):
+    """myOGO's read takes longer than the claim's lease (429 waits, retries): the clock moves while it answers."""
+
+    def __init__(self, clock: Clock, lease_seconds: int) -> None:
+        super().__init__((SKU,))
+        self.clock, self.lease_seconds = clock, lease_seconds
+
+    def order_content(self, reference: str) -> WarehouseOrderContent | None:
+        self.clock.now += timedelta(seconds=self.lease_seconds + 1)
+        return super().order_content(reference)
+
+
+def test_no_cancel_is_written_once_the_claim_ran_out_during_the_read(world: World) -> None:
+    slow = _SlowRead(world.clock, world.deps.claim_lease_seconds)
+    world.deps.warehouse = world.warehouse = slow
+    world.sent("1001")
+    _cancelled_in_store(world, "1001")
+
+    first = world.poll()
+
+    assert first.counts["aftercare_busy"] == 1 and slow.cancels == []
+    assert world.binding("1001").aftercare_status is None

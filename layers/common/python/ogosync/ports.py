@@ -124,6 +124,13 @@ class AftercareRepository(Protocol):
         when it is not sent or a live worker holds the claim."""
         ...
 
+    def renew_aftercare(
+        self, integration_id: str, store_order_id: str, token: str, now: datetime, lease_seconds: int
+    ) -> None:
+        """Extend our live claim to now + lease, right before a write to myOGO. ConcurrencyConflictError when the
+        claim is no longer ours or its lease ran out (then nothing may be written)."""
+        ...
+
     def finish_aftercare(
         self,
         integration_id: str,

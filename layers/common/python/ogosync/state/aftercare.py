@@ -107,6 +107,17 @@ class DynamoAftercareRepository:
         old = self._update(integration_id, store_order_id, ex, update, condition)
         return OrderBinding.model_validate(Table.payload(old))
 
+    def renew_aftercare(
+        self, integration_id: str, store_order_id: str, token: str, now: datetime, lease_seconds: int
+    ) -> None:
+        expires = now + timedelta(seconds=lease_seconds)
+        ex = _AftercareExpression()
+        update = ex.set(
+            {"aftercare_claim_expires": expires.isoformat(), "aftercare_claim_expires_epoch": epoch(expires)}
+        )
+        live = f"{ex.name('aftercare_claim_expires_epoch')} >= {ex.value(epoch(now))}"
+        self._update(integration_id, store_order_id, ex, update, f"{ex.claimed_by(token)} AND {live}")
+
     def finish_aftercare(
         self,
         integration_id: str,

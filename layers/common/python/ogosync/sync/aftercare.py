@@ -11,10 +11,12 @@ ceil(open orders / AFTERCARE_BATCH) polls. For each:
   what ogosync sent (its digest equals the one stored at send time) is it updated. myOGO asks integrations never
   to overwrite changes made in myOGO, so any other case is handed to a person;
 - fulfilled in the store, or shipped/cancelled in myOGO (as the tracking flow recorded): aftercare ends.
-Every write to myOGO is made under a conditional claim on the order binding (like the order's own claim), and
-recorded by the claim's owner only. Uncertain (docs/api/myogo.md, "Cancelling and updating a sent order"): the
-cancel call itself (PUT with status "cancelled" is inferred from the reference), and whether myOGO's API accepts
-a PUT of a NEW order (its support page says NEW orders are not editable by hand): a refusal is handed to a person.
+Every write to myOGO is made under a conditional claim on the order binding (like the order's own claim), renewed
+by a conditional write with the owner's token right before the write (so a slow read cannot let a lapsed claim
+write), and recorded by the claim's owner only.
+Uncertain (docs/api/myogo.md, "Cancelling and updating a sent order"): the cancel call itself (PUT with status
+"cancelled" is inferred from the reference), and whether myOGO's API accepts a PUT of a NEW order (its support page
+says NEW orders are not editable by hand): a refusal is handed to a person.
 A store that answers "does not exist" for a sent order is NOT taken as a cancellation (the order may be deleted,
 or hidden by the plugin's status/hold filters): it is handed to a person too.
 """
@@ -167,6 +169,8 @@ def _claimed(
         return AftercareOutcome.BUSY
     try:
         return act(token)
+    except ConcurrencyConflictError:  # our claim ran out before a write (none was made) or before the record
+        return AftercareOutcome.BUSY
     except RejectedByPlatformError as exc:
         detail = f"myOGO refused the change of order {binding.reference}: {exc.detail}"
         return _finish(integration, binding, token, AftercareStatus.NEEDS_PERSON, detail, deps)
@@ -186,6 +190,7 @@ def _cancel(integration: Integration, binding: OrderBinding, token: str, deps: A
             " warehouse to stop it (request cancellation in myOGO), or refund after a return"
         )
         return _finish(integration, binding, token, AftercareStatus.NEEDS_PERSON, detail, deps)
+    _renew(integration, binding, token, deps)
     deps.warehouse.cancel_order(current)
     detail = f"cancelled in the store; cancelled {binding.reference} in myOGO (it was {current.status})"
     return _finish(integration, binding, token, AftercareStatus.CANCELLED_IN_MYOGO, detail, deps)
@@ -199,6 +204,7 @@ def _update(
     if problem:
         detail = f"lines or delivery address changed in the store; {problem}: myOGO not updated"
         return _finish(integration, binding, token, AftercareStatus.NEEDS_PERSON, detail, deps)
+    _renew(integration, binding, token, deps)
     deps.warehouse.update_order(wanted)
     new_hash = order_content_hash(wanted.customer, wanted.order_lines)
     detail = f"lines or delivery address changed in the store; updated {binding.reference} in myOGO"
@@ -214,6 +220,14 @@ def _update(
     )
     logger.info("order updated in myOGO", extra={"order_id": binding.store_order_id, "reference": binding.reference})
     return AftercareOutcome.UPDATED_IN_MYOGO
+
+
+def _renew(integration: Integration, binding: OrderBinding, token: str, deps: AftercareDeps) -> None:
+    """Prove the claim is still ours, and extend it, right before writing to myOGO (the read before may have been
+    slow): ConcurrencyConflictError, and no write, when it is not."""
+    deps.aftercare.renew_aftercare(
+        integration.id, binding.store_order_id, token, deps.clock(), deps.claim_lease_seconds
+    )
 
 
 def _not_updatable(binding: OrderBinding, current: WarehouseOrderContent | None) -> str | None:
