@@ -38,6 +38,7 @@ class InMemoryState:
         self.shipping: dict[str, dict[str, str]] = {}
         self.bindings: dict[tuple[str, str], OrderBinding] = {}
         self.held_markers: dict[tuple[str, str], datetime | None] = {}
+        self.open_markers: dict[tuple[str, str], str] = {}  # OPEN#: sent orders -> reference (aftercare)
         self.writes = 0
         self._lock = threading.RLock()
         self.fail_next_mark_sent = False  # simulates a worker dying between myOGO's answer and our record
@@ -154,6 +155,7 @@ class InMemoryState:
         now: datetime,
         *,
         was_held: bool,
+        sent_hash: str | None = None,
     ) -> None:
         with self._lock:
             if self.fail_next_mark_sent:
@@ -171,10 +173,12 @@ class InMemoryState:
                     "claim_token": None,
                     "claim_expires": None,
                     "last_error": None,
+                    "sent_hash": sent_hash,
                 }
             )
             if was_held:
                 self.held_markers.pop((integration_id, store_order_id), None)
+            self.open_markers[(integration_id, store_order_id)] = state.reference
             self.writes += 1
 
     def mark_order_failed(

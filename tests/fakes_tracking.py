@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 
-from ogosync.errors import CaptureFailedError, ConcurrencyConflictError, OgosyncError
+from ogosync.errors import CaptureFailedError, ConcurrencyConflictError, OgosyncError, OrderNotReadyError
 from ogosync.models import (
     OrderTracking,
     ShipmentToPush,
@@ -62,7 +62,8 @@ class InMemoryTracking:
             old = self._view(integration_id, store_order_id)
             status = old.tracking_status if old else None
             expired = old is not None and old.tracking_claim_expires is not None and old.tracking_claim_expires < now
-            pushable = status in (None, TrackingStatus.FAILED) or (status is TrackingStatus.CLAIMED and expired)
+            retried = (None, TrackingStatus.FAILED, TrackingStatus.WAITING_FOR_STORE)
+            pushable = status in retried or (status is TrackingStatus.CLAIMED and expired)
             if old is None or not pushable:
                 raise ConcurrencyConflictError(f"order {store_order_id}: pushed, refused or being pushed")
             self._put(
@@ -158,6 +159,7 @@ class FakeShipmentStore(FakeStore):
         self.created: list[tuple[str, dict[str, int], ShipmentToPush]] = []
         self.completed: list[tuple[str, str, ShipmentToPush]] = []
         self.capture_fails: set[str] = set()
+        self.not_confirmed: set[str] = set()  # orders the store takes no shipment of yet (Centra: Pending)
         self.fail_after_accept: list[Exception] = []  # stored, then raised: the caller never saw the answer
         self.lookups = 0
         self.deadlines: list[datetime | None] = []  # the deadline each store write was given
@@ -170,6 +172,8 @@ class FakeShipmentStore(FakeStore):
         self, order_id: str, lines: Mapping[str, int], shipment: ShipmentToPush, deadline: datetime | None = None
     ) -> StoreShipment:
         self.deadlines.append(deadline)
+        if order_id in self.not_confirmed:
+            raise OrderNotReadyError("centra", f"order {order_id} is not confirmed in Centra yet")
         if order_id in self.capture_fails:
             raise CaptureFailedError("centra", f"order {order_id}: can not capture order")
         created = StoreShipment(

@@ -120,6 +120,7 @@ def flows(out: Console, state: dict[str, Any]) -> None:
     for f in state["flows"]:
         if f["last_error"]:
             out.print(f"{f['flow']}, last error: {f['last_error']}")
+    attention(out, state)
 
 
 def _last_run(ended: str | None, lag_seconds: int | None) -> str:
@@ -133,6 +134,16 @@ def _duration(seconds: int) -> str:
         if seconds >= size:
             return f"{seconds // size} {unit}"
     return f"{seconds} s"
+
+
+def attention(out: Console, state: dict[str, Any]) -> None:
+    """Sent orders a person must look at, and shipments waiting for the store (an unconfirmed order)."""
+    people = [(o["store_order_id"], o["since"], o["detail"]) for o in state.get("needs_person") or []]
+    if people:
+        out.print(table("Orders needing a person", ("order", "since", "why"), people))
+    waiting = [(w["store_order_id"], w["reference"], w["since"]) for w in state.get("waiting_for_store") or []]
+    if waiting:
+        out.print(table("Shipments waiting for the store", ("order", "myOGO reference", "since"), waiting))
 
 
 def queues(out: Console, data: list[dict[str, Any]]) -> None:

@@ -19,6 +19,7 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 processor = sqs_batch_processor(logger)
+NEEDS_PERSON_METRIC = "OrdersNeedingPerson"  # a sent order cancelled/edited too late: OrderNeedsPersonAlarm
 
 
 @tracer.capture_method(capture_response=False)
@@ -29,6 +30,8 @@ def poll_record(record: SQSRecord) -> None:
     if result is not None:
         logger.info("order poll done", extra={"ran": result.ran, "counts": dict(result.counts)})
         metrics.add_metric(name="OrdersSeenByPoll", unit=MetricUnit.Count, value=result.counts["seen"])
+        needs_person = result.counts["aftercare_needs_person"]
+        metrics.add_metric(name=NEEDS_PERSON_METRIC, unit=MetricUnit.Count, value=needs_person)
 
 
 @logger.inject_lambda_context

@@ -21,6 +21,7 @@ tracer = Tracer()
 metrics = Metrics()
 processor = sqs_batch_processor(logger)
 REFUSED_METRIC = "ShipmentsRefused"  # a shipment the store refused or could not capture: ShipmentRefusedAlarm
+WAITING_OVERDUE_METRIC = "ShipmentsWaitingOverdue"  # waiting for the store >= 48 h: ShipmentWaitingForStoreAlarm
 
 
 @tracer.capture_method(capture_response=False)
@@ -34,6 +35,8 @@ def tracking_record(record: SQSRecord) -> None:
             refused = result.counts["capture_failed"] + result.counts["rejected"]
             metrics.add_metric(name="ShipmentsPushed", unit=MetricUnit.Count, value=pushed)
             metrics.add_metric(name=REFUSED_METRIC, unit=MetricUnit.Count, value=refused)
+            overdue = result.counts["waiting_overdue"]
+            metrics.add_metric(name=WAITING_OVERDUE_METRIC, unit=MetricUnit.Count, value=overdue)
         return
     outcome = jobs.tracking_hint(job)
     if outcome is not None:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from ogosync.errors import CaptureFailedError, RejectedByPlatformError
+from ogosync.errors import CaptureFailedError, OrderNotReadyError, RejectedByPlatformError
 from ogosync.models import (
     ShipmentToPush,
     SkuBinding,
@@ -17,6 +17,7 @@ from ogosync.models import (
     WarehouseCustomer,
     WarehouseOrder,
     WarehouseOrderLine,
+    order_content_hash,
 )
 from ogosync.stores.centra import CentraStore
 from ogosync.warehouse import myogo
@@ -238,3 +239,62 @@ def test_myogo_orders_are_read_with_their_lines_and_every_tracking_code(
     assert (one.shipping_code, [(line.code, line.quantity) for line in one.lines]) == ("POSTI", [("TS100BLKM", 2)])
     assert one.tracking_url and one.edited_at is not None
     assert warehouse.order_change("9999") is None
+
+
+# ---- issue 10 items 9 and 10: aftercare calls and a Pending order's shipment ---------------------------------
+
+
+def test_a_shipment_of_a_pending_order_is_refused_as_not_ready_and_ships_nothing(
+    centra: CentraSimulator, store: CentraStore
+) -> None:
+    order = centra.add_order(status="Pending")
+
+    with pytest.raises(OrderNotReadyError, match="not confirmed"):
+        store.create_shipment(order["orderId"], {order["products"][0]["lineId"]: 1}, SHIPPED)
+
+    assert centra.shipments(order["orderId"]) == []
+    centra.update_order(order["orderId"], status="Confirmed")
+    shipment = store.create_shipment(order["orderId"], {order["products"][0]["lineId"]: 1}, SHIPPED)
+    assert shipment.shipped and len(centra.shipments(order["orderId"])) == 1
+
+
+def test_myogo_copy_of_an_order_is_read_updated_and_cancelled(
+    myogo_sim: MyOgoSimulator, warehouse: MyOgoWarehouse
+) -> None:
+    myogo_sim.add_product(MERCHANT, "TS100BLKM", stock=10)
+    customer = WarehouseCustomer(name="Anna", address1="Storgatan 1", city="Stockholm", country_code="SE")
+    sent = WarehouseOrder(
+        reference="A-1001",
+        shipping_code="POSTI",
+        customer=customer,
+        order_lines=[WarehouseOrderLine(code="TS100BLKM", quantity=2)],
+    )
+    warehouse.create_order(sent)
+
+    copy = warehouse.order_content("A-1001")
+    assert copy is not None and copy.status == "new"
+    assert order_content_hash(copy.customer, copy.order_lines) == order_content_hash(sent.customer, sent.order_lines)
+
+    moved = customer.model_copy(update={"address1": "Kungsgatan 2"})
+    updated = warehouse.update_order(sent.model_copy(update={"customer": moved}))
+    assert updated.customer is not None and updated.customer.address1 == "Kungsgatan 2"
+
+    cancelled = warehouse.cancel_order(updated)
+    assert cancelled.status == "cancelled" and myogo_sim.orders(MERCHANT)["A-1001"]["status"] == "cancelled"
+    assert [(line.code, line.quantity) for line in cancelled.order_lines] == [("TS100BLKM", 2)]  # lines kept
+    assert warehouse.order_content("NO-SUCH") is None
+
+
+def test_myogo_refuses_to_cancel_an_order_the_warehouse_is_collecting(
+    myogo_sim: MyOgoSimulator, warehouse: MyOgoWarehouse
+) -> None:
+    myogo_sim.add_product(MERCHANT, "TS100BLKM", stock=10)
+    customer = WarehouseCustomer(name="Anna", address1="Storgatan 1", city="Stockholm", country_code="SE")
+    line = WarehouseOrderLine(code="TS100BLKM", quantity=1)
+    warehouse.create_order(WarehouseOrder(reference="A-1002", customer=customer, order_lines=[line]))
+    myogo_sim.set_status(MERCHANT, "A-1002", "collecting")
+    current = warehouse.order_content("A-1002")
+    assert current is not None
+
+    with pytest.raises(RejectedByPlatformError):
+        warehouse.cancel_order(current)

@@ -290,6 +290,32 @@ def test_set_status_is_a_warehouse_side_change(myogo: MyOgoSimulator, ogo_http: 
     assert frozen.status_code == 400
 
 
+@pytest.mark.parametrize(("status", "cancellable"), [("pending", True), ("reserved", True), ("locked", False)])
+def test_an_order_is_cancelled_through_the_api_only_before_the_warehouse_starts(
+    myogo: MyOgoSimulator, ogo_http: httpx.Client, status: str, cancellable: bool
+) -> None:
+    """Reference §3.1: cancellable while NEW, PENDING, RESERVED or DRAFT; LOCKED (uncertain) is refused here."""
+    myogo.add_product("m1", "SKU-1", stock=5)
+    create(ogo_http, new_ogo_order("1001", ("SKU-1", 1)))
+    myogo.set_status("m1", "1001", status)
+
+    answer = ogo_http.put("/api/v1/Orders/1001", json={"reference": "1001", "status": "cancelled"})
+
+    assert answer.status_code == (200 if cancellable else 400)
+    assert myogo.orders("m1")["1001"]["status"] == ("cancelled" if cancellable else status)
+
+
+def test_edit_order_is_a_warehouse_side_change(myogo: MyOgoSimulator, ogo_http: httpx.Client) -> None:
+    myogo.add_product("m1", "SKU-1", stock=5)
+    create(ogo_http, new_ogo_order("1001", ("SKU-1", 1)))
+    customer = {**myogo.orders("m1")["1001"]["customer"], "address1": "Varasto 9"}
+
+    myogo.edit_order("m1", "1001", {"customer": customer})
+
+    (seen,) = ogo_http.get("/api/v1/Orders", params={"reference": "1001"}).json()
+    assert seen["customer"]["address1"] == "Varasto 9" and seen["status"] == "new"
+
+
 # -- products and stock ----------------------------------------------------------------------------------
 def test_product_create_validation(ogo_http: httpx.Client) -> None:
     body = {"code": "SKU-1", "name": "Shirt", "languageCode": "en", "eanCode": "1234567890"}

@@ -583,6 +583,7 @@ def test_roles_use_no_managed_policies(resources: Resources) -> None:
                     "dynamodb:PutItem",
                     "dynamodb:UpdateItem",
                     "dynamodb:DeleteItem",
+                    "dynamodb:Query",  # the shipments waiting for the store (WAITSTORE#)
                     "dynamodb:BatchGetItem",
                 ],
                 TABLE_ARN,
@@ -734,6 +735,36 @@ def test_a_refused_shipment_raises_an_alarm(resources: Resources) -> None:
     assert 'REFUSED_METRIC = "ShipmentsRefused"' in source, "the metric the tracking worker emits"
     assert alarm["Dimensions"] == [{"Name": "service", "Value": "ogosync"}]  # Powertools' default dimension
     assert (alarm["Statistic"], alarm["Threshold"], alarm["ComparisonOperator"]) == ("Sum", 0, "GreaterThanThreshold")
+    assert notifies_topic(alarm)
+
+
+@pytest.mark.parametrize(
+    ("alarm_id", "metric", "function", "constant", "statistic"),
+    [
+        ("OrderNeedsPersonAlarm", "OrdersNeedingPerson", "order_poll", "NEEDS_PERSON_METRIC", "Sum"),
+        (
+            "ShipmentWaitingForStoreAlarm",
+            "ShipmentsWaitingOverdue",
+            "tracking_sync",
+            "WAITING_OVERDUE_METRIC",
+            "Maximum",
+        ),
+    ],
+)
+def test_orders_needing_a_person_and_shipments_waiting_too_long_raise_alarms(
+    resources: Resources, alarm_id: str, metric: str, function: str, constant: str, statistic: str
+) -> None:
+    """Issue 10 items 9 and 10: a cancel/edit too late for myOGO, and a shipment the store refused for 48 h."""
+    alarm = props(resources[alarm_id])
+    source = (REPO_ROOT / f"functions/{function}/app.py").read_text(encoding="utf-8")
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("ogosync", metric)
+    assert f'{constant} = "{metric}"' in source, "the metric the worker emits"
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "ogosync"}]
+    assert (alarm["Statistic"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
+        statistic,
+        0,
+        "GreaterThanThreshold",
+    )
     assert notifies_topic(alarm)
 
 

@@ -10,6 +10,7 @@ from pydantic import SecretStr
 
 from ogosync.errors import AuthenticationError, OgosyncError, TransientPlatformError, UnknownIntegrationError
 from ogosync.models import (
+    AftercareStatus,
     BindingStatus,
     Credentials,
     Cursor,
@@ -21,6 +22,7 @@ from ogosync.models import (
     IntegrationStatus,
     OrderImportJob,
     ProductAction,
+    WarehouseOrderState,
 )
 from ogosync.operator import integrations, products, runs, shipping, status
 from ogosync.operator.deps import OperatorDeps
@@ -34,6 +36,7 @@ from ogosync.operator.schemas import (
 )
 from tests.factories import T0, make_order
 from tests.fakes import FakeQueue, FakeStore, FakeWarehouse, InMemoryState
+from tests.fakes_aftercare import InMemoryAftercare
 from tests.fakes_operator import (
     FakeAccessCheck,
     FakeMyOgoAccount,
@@ -64,6 +67,7 @@ class World:
 
     def __post_init__(self) -> None:
         self.config = InMemoryIntegrationConfig(self.state)
+        self.aftercare = InMemoryAftercare(self.state)
 
         def access_checks(_: object, credentials: Credentials) -> dict[str, FakeAccessCheck]:
             self.checked_with.append(credentials)
@@ -82,6 +86,7 @@ class World:
             work_queues=self.work_queues,
             webhook_base_url="https://hooks.example/",
             clock=lambda: T0,
+            aftercare=self.aftercare,
         )
 
 
@@ -440,6 +445,26 @@ def test_held_orders_are_listed_with_reasons_and_released_as_rechecks(created: W
     assert released.order_ids == ["1001"]
     assert created.order_queue.jobs == [OrderImportJob(integration_id="acme-centra", order_id="1001", source="recheck")]
     assert status.release_held_orders("acme-centra", created.deps).order_ids == ["1001", "1002"]
+
+
+def test_status_shows_orders_needing_a_person_and_shipments_waiting_for_the_store(created: World) -> None:
+    """Issue 10 items 9 and 10: both are shown in status (and so in the CLI), not only in logs."""
+    created.state.claim_order("acme-centra", "1001", "1001", "t", T0, 60)
+    sent = WarehouseOrderState(id="id-1001", reference="1001", status="collecting")
+    created.state.mark_order_sent("acme-centra", "1001", "t", sent, T0, was_held=False, sent_hash="h")
+    created.aftercare.claim_aftercare("acme-centra", "1001", "a", T0, 60)
+    too_late = "cancelled in the store after myOGO started on 1001 (status collecting)"
+    created.aftercare.finish_aftercare(
+        "acme-centra", "1001", "a", AftercareStatus.NEEDS_PERSON, too_late, T0, close=True
+    )
+    created.aftercare.mark_waiting("acme-centra", "1002", "1002", T0)
+
+    state = status.integration_state("acme-centra", created.deps)
+
+    assert [(o.store_order_id, o.detail) for o in state.needs_person] == [("1001", too_late)]
+    assert [(w.store_order_id, w.since) for w in state.waiting_for_store] == [("1002", T0)]
+    history = status.order_history("acme-centra", "1001", False, created.deps)
+    assert f"after sending: needs_person: {too_late}" in [event.event for event in history.timeline]
 
 
 def test_only_a_held_order_of_an_active_integration_can_be_released(created: World) -> None:

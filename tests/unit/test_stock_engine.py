@@ -157,7 +157,9 @@ def test_a_sku_in_transit_is_read_from_myogo_even_when_myogo_did_not_change_it(w
     assert (result.counts["levels"], result.counts["rechecked"], world.warehouse.calls["one"]) == (1, 1, 1)
 
 
-def test_paid_held_orders_are_in_transit_and_orders_awaiting_payment_are_not(world: World) -> None:
+def test_paid_held_orders_and_orders_awaiting_payment_are_in_transit_cancelled_ones_are_not(world: World) -> None:
+    """Issue 10 item 11: an order waiting for payment holds its stock in the store, so once paid it cannot be
+    oversold; a cancelled one holds nothing."""
     long_ago = T0 - timedelta(days=3)  # before the order poll's window: only the held marker names it
     held = make_order(
         "1001", placed_at=long_ago, skus=(TEE,), holds=[Hold(reason=HoldReason.ON_HOLD_IN_STORE, detail="")]
@@ -171,7 +173,7 @@ def test_paid_held_orders_are_in_transit_and_orders_awaiting_payment_are_not(wor
 
     world.run()
 
-    assert world.store.sellable == {TEE: 4, HOODIE: 5}
+    assert world.store.sellable == {TEE: 3, HOODIE: 5}
 
 
 def test_more_sold_than_myogo_has_is_published_as_zero_and_reported(world: World) -> None:
@@ -251,6 +253,19 @@ def test_a_bound_sku_the_store_does_not_have_is_reported_and_not_recorded(world:
     assert (result.not_in_store, result.counts["not_in_store"]) == ([CAP], 1)
     assert CAP not in world.ledger.published(world.integration.id, [CAP])
     assert world.state.get_cursor(world.integration.id, Flow.STOCK).watermark == newest  # reported, not retried
+
+
+def test_stock_comes_back_when_an_order_waiting_for_payment_is_cancelled(world: World) -> None:
+    _reconciled(world)
+    world.store.put(make_order("1001", skus=(TEE,), placed_at=world.clock.now, state=StoreOrderState.AWAITING_PAYMENT))
+    world.run()
+    assert world.store.sellable[TEE] == 4
+
+    world.store.put(make_order("1001", skus=(TEE,), state=StoreOrderState.CANCELLED))
+    world.clock.tick()
+    world.run()
+
+    assert world.store.sellable[TEE] == 5
 
 
 def test_stock_comes_back_when_an_order_in_transit_is_cancelled_in_the_store(world: World) -> None:

@@ -20,6 +20,8 @@ from ogosync.models import (
     WarehouseOrderState,
 )
 from ogosync.sync.tracking import (
+    STORE_WAIT_ALARM_HOURS,
+    WAITING_RETRY_LIMIT,
     TrackingDeps,
     TrackingOutcome,
     TrackingRunResult,
@@ -29,6 +31,7 @@ from ogosync.sync.tracking import (
 )
 from tests.factories import T0, make_integration, make_order
 from tests.fakes import InMemoryState
+from tests.fakes_aftercare import InMemoryAftercare
 from tests.fakes_tracking import FakeShipmentStore, FakeTrackingWarehouse, InMemoryTracking
 
 TEE, CAP = "TS100BLKM", "CP300REDOS"
@@ -283,3 +286,77 @@ def test_a_reference_names_a_store_order_only_under_the_integrations_prefix(
     integration = make_integration(settings=IntegrationSettings(reference_prefix=prefix))
 
     assert store_order_id(integration, reference) == order_id
+
+
+# ---- issue 10 item 10: a shipment the store cannot take yet (Centra: a Pending order) ---------------------------
+
+
+@pytest.fixture
+def waiting_world(world: World) -> World:
+    world.deps.aftercare = InMemoryAftercare(world.state)
+    return world
+
+
+def test_a_shipment_of_an_unconfirmed_order_is_kept_and_pushed_once_the_store_confirms_it(
+    waiting_world: World,
+) -> None:
+    world = waiting_world
+    world.sent("1001")
+    world.myogo("1001", "shipped")
+    world.store.not_confirmed.add("1001")
+
+    first = world.poll()
+    world.clock.now += timedelta(minutes=30)
+    world.sent("1002")
+    world.myogo("1002", "new")  # a later change moves the watermark: 1001 falls out of the poll's window
+    world.poll()
+    second = world.poll()
+    world.store.not_confirmed.discard("1001")  # confirmed in the store
+    world.clock.now += timedelta(minutes=10)
+    third = world.poll()
+    fourth = world.poll()
+
+    assert first.counts["waiting_for_store"] == 1 and first.counts["waiting_listed"] == 1
+    seen_again = (second.counts["seen"], second.counts["retried_waiting_for_store"], second.counts["waiting_listed"])
+    assert seen_again == (1, 1, 1)  # only 1002 by modifiedAfter; 1001 through the waiting list
+    assert third.counts["retried_pushed"] == 1 and third.counts["waiting_listed"] == 0
+    assert fourth.counts["waiting_listed"] == 0 and len(world.store.created) == 1
+    assert world.view("1001").tracking_status is TrackingStatus.PUSHED
+    assert world.deps.aftercare is not None and world.deps.aftercare.waiting_shipments(world.integration.id) == []
+
+
+def test_a_shipment_waiting_longer_than_the_bound_is_reported_as_overdue(waiting_world: World) -> None:
+    world = waiting_world
+    world.sent("1001")
+    world.myogo("1001", "shipped")
+    world.store.not_confirmed.add("1001")
+    world.poll()
+
+    world.clock.now += timedelta(hours=STORE_WAIT_ALARM_HOURS - 1)
+    before = world.poll()
+    world.clock.now += timedelta(hours=2)
+    after = world.poll()
+
+    assert (before.counts["waiting_overdue"], before.overdue) == (0, [])
+    assert (after.counts["waiting_overdue"], after.overdue) == (1, ["1001"])
+    assert world.store.created == []
+
+
+def test_waiting_shipments_are_retried_at_most_a_bounded_number_per_poll(waiting_world: World) -> None:
+    world = waiting_world
+    for number in range(WAITING_RETRY_LIMIT + 5):
+        order_id = str(2000 + number)
+        world.sent(order_id)
+        world.myogo(order_id, "shipped")
+        world.store.not_confirmed.add(order_id)
+    world.poll()
+    world.clock.now += timedelta(minutes=30)
+    world.sent("1002")
+    world.myogo("1002", "new")
+    world.poll()  # moves the watermark past the waiting ones (and retries the oldest 50 of them)
+    calls_before = world.warehouse.calls["one"]
+
+    result = world.poll()
+
+    assert world.warehouse.calls["one"] - calls_before == WAITING_RETRY_LIMIT
+    assert result.counts["waiting_listed"] == WAITING_RETRY_LIMIT + 5

@@ -45,6 +45,7 @@ ORDER_STATUSES = ("draft", "reserved", "new", "locked", "collecting", "pending",
 RESERVING_STATUSES = frozenset({"new", "pending", "reserved", "locked"})
 FROZEN_STATUSES = frozenset({"collecting", "shipped", "returned"})
 WAREHOUSES = {"TLL": "Tallinn", "GOT": "Gothenburg", "VNT": "Vantaa"}  # the codes the reference names (§5)
+CANCELLABLE_STATUSES = frozenset({"new", "pending", "reserved", "draft"})
 WAREHOUSE_STEPS = {"new": "collecting", "collecting": "shipped"}
 ORDER_FIELDS = (
     "reference",
@@ -287,6 +288,17 @@ class MyOgoSimulator(SimServer):
         return _render_order(order)
 
     @locked
+    def edit_order(self, merchant_id: str, reference: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """Warehouse-side edit of an order's fields (a person in myOGO, e.g. a corrected address); returns it."""
+        merchant = self._merchant_by_id(merchant_id)
+        order = merchant.orders.get(reference)
+        if order is None:
+            raise KeyError(f"unknown order {reference} of merchant {merchant_id}")
+        order.doc = {**order.doc, **copy.deepcopy(dict(changes)), "reference": reference}
+        order.edit_time = self.now()
+        return _render_order(order)
+
+    @locked
     def advance(self, steps: int = 1) -> int:
         """Move every order one warehouse step per step (new -> collecting -> shipped); returns the moves."""
         moves = 0
@@ -421,6 +433,10 @@ class MyOgoSimulator(SimServer):
             # uncertain: the reference says such orders are not editable but gives no error text
             raise HttpError(400, f"Order in status '{order.doc['status']}' can not be updated")
         changes = {key: value for key, value in _order_input(request.json_object()).items() if value is not None}
+        cancelling = str(changes.get("status") or "").lower() == "cancelled"
+        if cancelling and order.doc["status"] not in CANCELLABLE_STATUSES | {"cancelled"}:
+            # reference §3.1: cancellable while NEW, PENDING, RESERVED or DRAFT (uncertain: the error text)
+            raise HttpError(400, f"Order in status '{order.doc['status']}' can not be cancelled")
         merged = {**order.doc, **changes, "reference": reference}
         self._normalize_order(merchant, merged)
         codes = _codes(order.doc) | _codes(merged)

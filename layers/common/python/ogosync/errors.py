@@ -68,3 +68,7 @@ class AlreadyExistsError(RejectedByPlatformError):
 
 class CaptureFailedError(RejectedByPlatformError):
     """The store could not capture the order's payment, so it shipped nothing: a possible fraud (Centra's advice)."""
+
+
+class OrderNotReadyError(PlatformError):
+    """The store cannot take a shipment of the order yet (Centra: the order is not confirmed); retry later."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -247,6 +249,20 @@ class WarehouseOrder(_CamelModel):
     test: bool | None = None
 
 
+_ADDRESS_FIELDS = ("name", "company", "address1", "address2", "city", "zip", "country_code")
+
+
+def order_content_hash(customer: WarehouseCustomer | None, lines: list[WarehouseOrderLine]) -> str:
+    """A digest of the delivery address and the lines (code, quantity) of a myOGO order: equal for what ogosync sent
+    and for myOGO's copy of it, as long as nobody changed either. Prices and comments are left out."""
+    address = [str(getattr(customer, name) or "").strip() for name in _ADDRESS_FIELDS] if customer else []
+    quantities: dict[str, int] = {}
+    for line in lines:
+        quantities[line.code.strip()] = quantities.get(line.code.strip(), 0) + line.quantity
+    text = json.dumps({"address": address, "lines": sorted(quantities.items())}, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 class WarehouseOrderState(BaseModel):
     """What myOGO says about an order it holds."""
 
@@ -275,6 +291,15 @@ class BindingStatus(StrEnum):
     SKIPPED = "skipped"  # nothing to send (cancelled or fulfilled in the store before transfer)
 
 
+class AftercareStatus(StrEnum):
+    """What ogosync did about a store change (cancel, edit) of an order it had sent to myOGO."""
+
+    CLAIMED = "claimed"  # a worker is acting on it now (until aftercare_claim_expires)
+    CANCELLED_IN_MYOGO = "cancelled_in_myogo"
+    UPDATED_IN_MYOGO = "updated_in_myogo"
+    NEEDS_PERSON = "needs_person"  # too late, or myOGO's copy was changed in the warehouse: reported
+
+
 class OrderBinding(BaseModel):
     """What ogosync knows of one store order: its myOGO reference, where it stands, and why."""
 
@@ -294,6 +319,12 @@ class OrderBinding(BaseModel):
     first_seen_at: AwareDatetime
     updated_at: AwareDatetime
     sent_at: AwareDatetime | None = None
+    sent_hash: str | None = Field(default=None, description="of the lines and address myOGO was sent (aftercare)")
+    aftercare_status: AftercareStatus | None = None
+    aftercare_detail: str | None = None
+    aftercare_at: AwareDatetime | None = None
+    aftercare_claim_token: str | None = None
+    aftercare_claim_expires: AwareDatetime | None = None
 
 
 class Cursor(BaseModel):
@@ -580,6 +611,49 @@ class WarehouseOrderChange(BaseModel):
         return value.lower()  # casing differs between myOGO API generations (reference §3.1)
 
 
+class WarehouseOrderContent(BaseModel):
+    """myOGO's copy of an order (GET /api/v1/Orders?reference=): what aftercare compares with what was sent."""
+
+    reference: str
+    status: str
+    customer: WarehouseCustomer | None = None
+    order_lines: list[WarehouseOrderLine] = Field(default_factory=list)
+    shipping_code: str | None = None
+    edited_at: AwareDatetime | None = None
+
+    @field_validator("status")
+    @classmethod
+    def _lowercase(cls, value: str) -> str:
+        return value.lower()  # casing differs between myOGO API generations (reference §3.1)
+
+
+class OpenOrder(BaseModel):
+    """A sent order myOGO has not shipped yet (item OPEN#<store order id>): aftercare looks it up in the store."""
+
+    integration_id: str
+    store_order_id: str
+    reference: str
+
+
+class AttentionOrder(BaseModel):
+    """An order a person must look at (item ATTENTION#<store order id>), with why and since when."""
+
+    integration_id: str
+    store_order_id: str
+    reason: str
+    detail: str
+    since: AwareDatetime
+
+
+class WaitingShipment(BaseModel):
+    """A shipment the store cannot take yet (item WAITSTORE#<store order id>); retried on each tracking poll."""
+
+    integration_id: str
+    store_order_id: str
+    reference: str
+    since: AwareDatetime
+
+
 class ShipmentToPush(BaseModel):
     """What the store is told about a shipment myOGO made: carrier and every tracking code it gave."""
 
@@ -602,6 +676,7 @@ class TrackingStatus(StrEnum):
     PUSHED = "pushed"  # the store has the shipment, marked shipped with tracking
     CAPTURE_FAILED = "capture_failed"  # the store could not capture the payment: not shipped (possible fraud)
     REJECTED = "rejected"  # the store refused the shipment; a person must look
+    WAITING_FOR_STORE = "waiting_for_store"  # the store cannot take it yet (Centra: not confirmed); retried each poll
 
 
 class OrderTracking(BaseModel):

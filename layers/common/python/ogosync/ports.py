@@ -13,11 +13,14 @@ from typing import Protocol, runtime_checkable
 from pydantic import BaseModel, Field
 
 from ogosync.models import (
+    AftercareStatus,
+    AttentionOrder,
     Credentials,
     Cursor,
     Flow,
     Hold,
     Integration,
+    OpenOrder,
     OrderBinding,
     OrderTracking,
     ProductRefusal,
@@ -35,8 +38,10 @@ from ogosync.models import (
     StoreShipment,
     TrackingStatus,
     UnreadableOrder,
+    WaitingShipment,
     WarehouseOrder,
     WarehouseOrderChange,
+    WarehouseOrderContent,
     WarehouseOrderState,
     WarehouseProduct,
     WarehouseProductState,
@@ -95,6 +100,79 @@ class WarehouseChoices(Protocol):
     def shipping_codes(self) -> frozenset[str] | None: ...
 
     def warehouse_codes(self) -> frozenset[str] | None: ...
+
+
+@runtime_checkable
+class AftercareWarehouse(Protocol):
+    """myOGO's copy of a sent order, and the two writes aftercare makes to it."""
+
+    def order_content(self, reference: str) -> WarehouseOrderContent | None: ...
+
+    def update_order(self, order: WarehouseOrder) -> WarehouseOrderContent:
+        """Replace the order's lines and address (PUT). Raises RejectedByPlatformError when myOGO refuses."""
+        ...
+
+    def cancel_order(self, current: WarehouseOrderContent) -> WarehouseOrderContent:
+        """Set the order to CANCELLED, sending myOGO's own copy back unchanged otherwise."""
+        ...
+
+
+class AftercareRepository(Protocol):
+    """Open orders (OPEN#), their aftercare claim on the binding, orders needing a person (ATTENTION#), shipments
+    waiting for the store (WAITSTORE#) and the aftercare's rotating cursor (AFTERCARE)."""
+
+    def open_orders(self, integration_id: str, after: str | None, limit: int) -> list[OpenOrder]:
+        """Open orders in store order id order, after `after` (exclusive; None: from the first)."""
+        ...
+
+    def close_open_order(self, integration_id: str, store_order_id: str) -> None: ...
+
+    def aftercare_cursor(self, integration_id: str) -> str | None: ...
+
+    def save_aftercare_cursor(self, integration_id: str, after: str | None) -> None: ...
+
+    def claim_aftercare(
+        self, integration_id: str, store_order_id: str, token: str, now: datetime, lease_seconds: int
+    ) -> OrderBinding:
+        """Claim a SENT order for a cancel/update in myOGO; return the binding as it was. ConcurrencyConflictError
+        when it is not sent or a live worker holds the claim."""
+        ...
+
+    def renew_aftercare(
+        self, integration_id: str, store_order_id: str, token: str, now: datetime, lease_seconds: int
+    ) -> None:
+        """Extend our live claim to now + lease, right before a write to myOGO. ConcurrencyConflictError when the
+        claim is no longer ours or its lease ran out (then nothing may be written)."""
+        ...
+
+    def finish_aftercare(
+        self,
+        integration_id: str,
+        store_order_id: str,
+        token: str,
+        status: AftercareStatus,
+        detail: str,
+        now: datetime,
+        *,
+        close: bool,
+        sent_hash: str | None = None,
+    ) -> None:
+        """Record the outcome under our claim; NEEDS_PERSON also lists the order under ATTENTION#; `close` ends
+        its aftercare (drops OPEN#); `sent_hash` replaces the digest after an update. ConcurrencyConflictError when
+        the claim is no longer ours."""
+        ...
+
+    def attention_orders(self, integration_id: str) -> list[AttentionOrder]: ...
+
+    def mark_waiting(self, integration_id: str, store_order_id: str, reference: str, now: datetime) -> None:
+        """List the order's shipment as waiting for the store (keeping the first `since`)."""
+        ...
+
+    def waiting_shipments(self, integration_id: str) -> list[WaitingShipment]:
+        """Oldest first."""
+        ...
+
+    def clear_waiting(self, integration_id: str, store_order_id: str) -> None: ...
 
 
 class SecretStore(Protocol):
@@ -164,8 +242,10 @@ class StateRepository(Protocol):
         now: datetime,
         *,
         was_held: bool,
+        sent_hash: str | None = None,
     ) -> None:
-        """Record that myOGO has the order (and drop its held marker when it had one).
+        """Record that myOGO has the order (and drop its held marker when it had one), with the digest of what was
+        sent (models.order_content_hash), and list it as open (OPEN#) for the aftercare of store changes.
 
         Raises ConcurrencyConflictError when the claim is no longer ours.
         """
@@ -360,8 +440,9 @@ class TrackingRepository(Protocol):
     ) -> OrderTracking:
         """Claim the order's shipment push; return the tracking view as it was before.
 
-        Succeeds only when nothing was pushed yet, the last push failed, or a claim's lease ran out. Raises
-        ConcurrencyConflictError otherwise (pushed, refused by the store, or claimed by a live worker)."""
+        Succeeds only when nothing was pushed yet, the last push failed or waits for the store, or a claim's lease
+        ran out. Raises ConcurrencyConflictError otherwise (pushed, refused by the store, or claimed by a live
+        worker)."""
         ...
 
     def renew_push_claim(
@@ -392,7 +473,8 @@ class TrackingRepository(Protocol):
         error: str,
         now: datetime,
     ) -> None:
-        """Release our claim with FAILED (retried later), CAPTURE_FAILED or REJECTED (left to a person)."""
+        """Release our claim with FAILED or WAITING_FOR_STORE (retried later), CAPTURE_FAILED or REJECTED (left to
+        a person)."""
         ...
 
 

@@ -32,6 +32,7 @@ from ogosync.ports import (
     TrackingWarehouse,
     WebhookVerifier,
 )
+from ogosync.state.aftercare import DynamoAftercareRepository
 from ogosync.state.dynamo import DynamoStateRepository
 from ogosync.state.integrations import DynamoIntegrationConfig
 from ogosync.state.product_refusals import DynamoProductRefusals
@@ -154,6 +155,7 @@ def order_deps(integration: Integration) -> OrderDeps:
             claim_lease_seconds=int(os.environ.get("ORDER_CLAIM_LEASE_SECONDS", "120")),
             claim_margin_seconds=float(os.environ.get("ORDER_CLAIM_MARGIN_SECONDS", "30")),
             sku_bindings=sku_bindings(),
+            aftercare=aftercare_state(),
         )
     return _order_deps[key]
 
@@ -214,6 +216,11 @@ def tracking_state() -> DynamoTrackingRepository:
 
 
 @cache
+def aftercare_state() -> DynamoAftercareRepository:
+    return DynamoAftercareRepository(clients.dynamodb(), _env("OGOSYNC_TABLE"))
+
+
+@cache
 def tracking_queue() -> SqsJobQueue:
     return SqsJobQueue(clients.sqs(), _env(FLOW_QUEUE_ENV[Flow.TRACKING]))
 
@@ -238,6 +245,7 @@ def tracking_deps(integration: Integration) -> TrackingDeps:
         warehouse=warehouse,
         claim_lease_seconds=int(os.environ.get("TRACKING_CLAIM_LEASE_SECONDS", "120")),
         claim_margin_seconds=float(os.environ.get("TRACKING_CLAIM_MARGIN_SECONDS", "30")),
+        aftercare=aftercare_state(),
     )
 
 
@@ -279,6 +287,7 @@ def operator_deps() -> OperatorDeps:
         ),
         webhook_base_url=_env("WEBHOOK_BASE_URL"),
         secret_prefix=os.environ.get("INTEGRATION_SECRET_PREFIX", "ogosync/"),
+        aftercare=aftercare_state(),
     )
 
 
@@ -295,6 +304,7 @@ def reset() -> None:
         product_runs,
         stock_ledger,
         tracking_state,
+        aftercare_state,
         tracking_queue,
         warehouse_webhook_deps,
         operator_deps,

@@ -9,6 +9,7 @@ from ogosync.errors import UnknownIntegrationError
 from ogosync.models import Credentials, Flow, Integration
 from ogosync.ports import (
     AccessCheck,
+    AftercareRepository,
     IntegrationConfigRepository,
     JobQueue,
     SecretStore,
@@ -41,6 +42,7 @@ class OperatorDeps:
     clock: Clock = utc_now
     secret_recovery_days: int = 7
     keep_order_bindings_days: int = 90
+    aftercare: AftercareRepository | None = None  # orders needing a person, shipments waiting for the store
 
     def integration(self, integration_id: str) -> Integration:
         found = self.state.get_integration(integration_id)

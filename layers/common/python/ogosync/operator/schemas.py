@@ -16,6 +16,7 @@ from pydantic_core import PydanticCustomError
 
 from ogosync.models import (
     INTEGRATION_ID_PATTERN,
+    AttentionOrder,
     BindingStatus,
     Credentials,
     Flow,
@@ -24,6 +25,7 @@ from ogosync.models import (
     IntegrationSettings,
     IntegrationStatus,
     Platform,
+    WaitingShipment,
 )
 from ogosync.ports import QueueDepth
 
@@ -264,6 +266,12 @@ class IntegrationState(BaseModel):
     status: IntegrationStatus
     flows: list[FlowStatus]
     held_orders: int
+    needs_person: list[AttentionOrder] = Field(
+        default_factory=list, description="sent orders a person must look at (cancelled or edited too late)"
+    )
+    waiting_for_store: list[WaitingShipment] = Field(
+        default_factory=list, description="shipments the store cannot take yet (an unconfirmed order), oldest first"
+    )
 
 
 class Overview(BaseModel):

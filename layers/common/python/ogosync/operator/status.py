@@ -151,6 +151,8 @@ def _state_of(integration: Integration, deps: OperatorDeps) -> IntegrationState:
         status=integration.status,
         flows=flow_statuses(integration, deps),
         held_orders=len(deps.state.held_order_ids(integration.id, _EVERY_HELD_ORDER)),
+        needs_person=deps.aftercare.attention_orders(integration.id) if deps.aftercare else [],
+        waiting_for_store=deps.aftercare.waiting_shipments(integration.id) if deps.aftercare else [],
     )
 
 
@@ -181,6 +183,9 @@ def _timeline(binding: OrderBinding) -> list[OrderEvent]:
         events.append(OrderEvent(at=binding.store_placed_at, where="store", event="placed"))
     if binding.sent_at:
         events.append(OrderEvent(at=binding.sent_at, where="myogo", event=f"created as {binding.reference}"))
+    if binding.aftercare_at and binding.aftercare_status:
+        aftercare = f"after sending: {binding.aftercare_status}: {binding.aftercare_detail or ''}"
+        events.append(OrderEvent(at=binding.aftercare_at, where="ogosync", event=aftercare))
     latest = f"{binding.status}" + (f": {'; '.join(hold.detail for hold in binding.holds)}" if binding.holds else "")
     events.append(OrderEvent(at=binding.updated_at, where="ogosync", event=f"last recorded {latest}"))
     return sorted(events, key=lambda event: event.at)

@@ -22,6 +22,7 @@ from ogosync.models import (
     OrderBinding,
     WarehouseOrderState,
 )
+from ogosync.state.aftercare import open_order_item
 from ogosync.state.integrations import integration_item
 from ogosync.state.table import (
     ClaimAttributes,
@@ -218,6 +219,7 @@ class DynamoStateRepository:
         now: datetime,
         *,
         was_held: bool,
+        sent_hash: str | None = None,
     ) -> None:
         ex = _OrderExpression()
         update = ex.set(
@@ -228,6 +230,7 @@ class DynamoStateRepository:
                 "sent_at": now.isoformat(),
                 "updated_at": now.isoformat(),
                 "holds": [],
+                "sent_hash": sent_hash or "",
             },
             remove=(*_CLAIM_FIELDS, "last_error"),
         )
@@ -245,6 +248,7 @@ class DynamoStateRepository:
         ]
         if was_held:
             items.append(self._delete_held_marker(integration_id, store_order_id))
+        items.append({"Put": {"TableName": self._name, "Item": open_order_item(integration_id, store_order_id, state)}})
         self._table.transact(items, conflict=f"order {store_order_id}: our claim was taken over before it was recorded")
 
     def mark_order_failed(

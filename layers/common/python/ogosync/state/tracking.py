@@ -38,8 +38,10 @@ class _TrackingExpression(Expression):
     def pushable(self, now: datetime) -> str:
         status = self.name("tracking_status")
         failed, claimed = self.value(TrackingStatus.FAILED.value), self.value(TrackingStatus.CLAIMED.value)
+        waiting = self.value(TrackingStatus.WAITING_FOR_STORE.value)
         expired = f"{self.name('tracking_claim_expires_epoch')} < {self.value(epoch(now))}"
-        return f"(attribute_not_exists({status}) OR {status} = {failed} OR ({status} = {claimed} AND {expired}))"
+        retried = f"{status} IN ({failed}, {waiting})"
+        return f"(attribute_not_exists({status}) OR {retried} OR ({status} = {claimed} AND {expired}))"
 
     def claimed_by(self, token: str) -> str:
         return f"{self.name('tracking_claim_token')} = {self.value(token)}"

@@ -18,7 +18,13 @@ from zoneinfo import ZoneInfo
 import httpx
 from pydantic import ValidationError
 
-from ogosync.errors import CaptureFailedError, OgosyncError, PlatformError, RejectedByPlatformError
+from ogosync.errors import (
+    CaptureFailedError,
+    OgosyncError,
+    OrderNotReadyError,
+    PlatformError,
+    RejectedByPlatformError,
+)
 from ogosync.http import HttpClient, RateLimiter, RetryPolicy
 from ogosync.models import (
     Address,
@@ -41,6 +47,9 @@ from ogosync.timeutil import Clock, from_local_naive, local_lower_bound, utc_now
 PLATFORM = "centra"
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 PAGE_SIZE = 100
+# Centra creates shipments only for confirmed orders (docs/api/centra.md, "Shipments of Pending orders"); the REST
+# refusal's wording is undocumented, so any refusal that speaks of confirmation or a pending order is taken as it.
+_NOT_CONFIRMED_MARKERS = ("not confirmed", "unconfirmed", "confirm the order", "is pending", "pending order")
 
 # Order statuses by name and by id (reference §4). "shipped" is the GraphQL name of Completed.
 _STATES: dict[str, StoreOrderState] = {
@@ -444,6 +453,9 @@ class CentraStore:
             if "captur" in exc.detail.lower():  # "can not capture order", "capture failed"
                 failure = f"order {body['order']}: {exc.detail}"
                 raise CaptureFailedError(PLATFORM, failure, exc.status) from exc
+            if any(marker in exc.detail.lower() for marker in _NOT_CONFIRMED_MARKERS):
+                waiting = f"order {body['order']} is not confirmed in Centra yet: {exc.detail}"
+                raise OrderNotReadyError(PLATFORM, waiting, exc.status) from exc
             raise
 
 

@@ -59,8 +59,17 @@ from ogosync.models import (
     WarehouseOrder,
     WarehouseOrderLine,
     WarehouseOrderState,
+    order_content_hash,
 )
-from ogosync.ports import SkuBindingRepository, StateRepository, StorePlatform, Warehouse
+from ogosync.ports import (
+    AftercareRepository,
+    AftercareWarehouse,
+    SkuBindingRepository,
+    StateRepository,
+    StorePlatform,
+    Warehouse,
+)
+from ogosync.sync.aftercare import AftercareDeps, run_aftercare
 from ogosync.sync.lease import Lease, LeaseLostError, check_margin
 from ogosync.sync.runs import RunRecord, locked_run
 from ogosync.timeutil import Clock, utc_now
@@ -101,6 +110,7 @@ class OrderDeps:
     new_token: Callable[[], str] = field(default=lambda: uuid.uuid4().hex)
     sleep: Callable[[float], None] = time.sleep
     sku_bindings: SkuBindingRepository | None = None  # codes bound by the product flow are known to myOGO
+    aftercare: AftercareRepository | None = None  # with a warehouse that can cancel/update: sync/aftercare.py
 
     def __post_init__(self) -> None:
         check_margin(self.claim_lease_seconds, self.claim_margin_seconds)
@@ -369,7 +379,11 @@ def _record_sent(
     was_held: bool,
     deps: OrderDeps,
 ) -> ImportResult:
-    deps.state.mark_order_sent(integration.id, order.order_id, token, state, deps.clock(), was_held=was_held)
+    sent = to_warehouse_order(integration, order, None)  # the digest leaves the shipping code out
+    sent_hash = order_content_hash(sent.customer, sent.order_lines)
+    deps.state.mark_order_sent(
+        integration.id, order.order_id, token, state, deps.clock(), was_held=was_held, sent_hash=sent_hash
+    )
     logger.info("order in myOGO", extra={"order_id": order.order_id, "reference": state.reference, "outcome": outcome})
     return ImportResult(order.order_id, outcome, state.reference)
 
@@ -384,6 +398,7 @@ class PollResult:
     counts: Counter[str] = field(default_factory=Counter)
     watermark: datetime | None = None
     errors: list[str] = field(default_factory=list)
+    needs_person: list[str] = field(default_factory=list)  # sent orders newly handed to a person by aftercare
 
 
 def poll_orders(integration: Integration, deps: OrderDeps, owner: str) -> PollResult:
@@ -404,6 +419,7 @@ def _poll(integration: Integration, cursor: Cursor, started: datetime, *, deps: 
     bindings = deps.state.get_order_bindings(integration.id, [order.order_id for order in orders])
     shipping_map = deps.state.shipping_map(integration.id)  # once per run, not once per order
     result = PollResult(integration.id, ran=True)
+    _aftercare(integration, deps, shipping_map, result)  # first: an order sent in this run needs none yet
     unfinished: list[datetime] = []
     for order in orders:
         binding = bindings.get(order.order_id)
@@ -419,6 +435,28 @@ def _poll(integration: Integration, cursor: Cursor, started: datetime, *, deps: 
     placed = [order.placed_at for order in orders if order.placed_at is not None]
     result.watermark = next_watermark(cursor.watermark, placed, unfinished)
     return result
+
+
+def _aftercare(integration: Integration, deps: OrderDeps, shipping_map: dict[str, str], result: PollResult) -> None:
+    """Sent orders cancelled or edited in the store since (sync/aftercare.py), a bounded batch per poll."""
+    if deps.aftercare is None or not isinstance(deps.warehouse, AftercareWarehouse):
+        return
+    care = run_aftercare(
+        integration,
+        AftercareDeps(
+            aftercare=deps.aftercare,
+            state=deps.state,
+            store=deps.store,
+            warehouse=deps.warehouse,
+            render=lambda order: to_warehouse_order(integration, order, shipping_code_for(order, shipping_map)),
+            clock=deps.clock,
+            claim_lease_seconds=deps.claim_lease_seconds,
+            new_token=deps.new_token,
+        ),
+    )
+    result.counts.update({f"aftercare_{name}": count for name, count in care.counts.items() if count})
+    result.needs_person = care.needs_person
+    result.errors.extend(care.errors)
 
 
 def _import_counted(result: PollResult, run: Callable[[], ImportResult], counter_prefix: str = "") -> bool:

@@ -1,9 +1,10 @@
 """The stock flow, myOGO -> store: the store sells what the warehouse has, less what is sold and not yet in myOGO.
 
 The value published per SKU is V = max(0, myOGO available - in transit). In transit are the units of PAID store
-orders that myOGO does not have yet: the orders placed since the order flow's watermark (minus its overlap) and the
-held ones, less those SENT. They are counted BEFORE myOGO is read, so an order that reaches myOGO in between is
-subtracted twice for one run (the store sells a unit less for a while) rather than given back to the store.
+orders, and of those waiting for payment (they hold their stock in the store), that myOGO does not have yet: the
+orders placed since the order flow's watermark (minus its overlap) and the held ones, less those SENT. They are
+counted BEFORE myOGO is read, so an order that reaches myOGO in between is subtracted twice for one run (the store
+sells a unit less for a while) rather than given back to the store.
 
 Only what changed is written: myOGO's stock changed since the watermark (minus an overlap), plus the SKUs in transit
 now or at the last run, and of those only the ones whose V differs from what the ledger says was last published.
@@ -79,8 +80,14 @@ class InTransit:
     unreadable_orders: int
 
 
+# Orders waiting for payment hold their stock in the store too: once paid they go to myOGO, so their units must not
+# be sold again meanwhile. Cancelled and fulfilled orders hold nothing.
+HOLDING_STOCK = frozenset({StoreOrderState.PAID, StoreOrderState.AWAITING_PAYMENT})
+
+
 def in_transit(integration: Integration, state: StateRepository, store: StockStore, now: datetime) -> InTransit:
-    """Units per SKU of PAID store orders that myOGO does not have yet (not SENT): the recent and the held ones."""
+    """Units per SKU of PAID or AWAITING_PAYMENT store orders that myOGO does not have yet (not SENT): the recent
+    and the held ones."""
     settings = integration.settings
     watermark = state.get_cursor(integration.id, Flow.ORDERS).watermark
     since = (watermark or now - timedelta(hours=settings.first_poll_lookback_hours)) - timedelta(
@@ -100,7 +107,7 @@ def in_transit(integration: Integration, state: StateRepository, store: StockSto
             unreadable += 1  # its lines are unknown: nothing can be subtracted for it
             continue
         binding = bindings.get(order.order_id)
-        if order.state is StoreOrderState.PAID and (binding is None or binding.status is not BindingStatus.SENT):
+        if order.state in HOLDING_STOCK and (binding is None or binding.status is not BindingStatus.SENT):
             units.update(_line_units(order))
     return InTransit(units, unreadable)
 

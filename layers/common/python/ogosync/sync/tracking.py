@@ -11,7 +11,10 @@ on its order binding; a SHIPPED one has its shipment pushed to the store once (d
 - the order's shipments in the store are looked at before one is created, so a push that reached the store before
   a crash (or a shipment the store opened itself) is recognised, not repeated;
 - a payment the store cannot capture ships nothing: recorded, reported loudly (a possible fraud) and left to a
-  person, as is a shipment the store refuses.
+  person, as is a shipment the store refuses;
+- a shipment the store cannot take yet (Centra: a Pending order, not confirmed) is kept, listed as waiting
+  (WAITSTORE#) and pushed again on every poll, WAITING_RETRY_LIMIT oldest first, whether or not myOGO changed the
+  order since; once one has waited STORE_WAIT_ALARM_HOURS it is counted as overdue (metric and alarm).
 A CANCELLED order is recorded and reported.
 """
 
@@ -27,7 +30,13 @@ from functools import partial
 
 from aws_lambda_powertools import Logger
 
-from ogosync.errors import CaptureFailedError, ConcurrencyConflictError, OgosyncError, RejectedByPlatformError
+from ogosync.errors import (
+    CaptureFailedError,
+    ConcurrencyConflictError,
+    OgosyncError,
+    OrderNotReadyError,
+    RejectedByPlatformError,
+)
 from ogosync.models import (
     MYOGO_CANCELLED,
     MYOGO_SHIPPED,
@@ -43,7 +52,7 @@ from ogosync.models import (
     UnreadableOrder,
     WarehouseOrderChange,
 )
-from ogosync.ports import ShipmentStore, StateRepository, TrackingRepository, TrackingWarehouse
+from ogosync.ports import AftercareRepository, ShipmentStore, StateRepository, TrackingRepository, TrackingWarehouse
 from ogosync.sync.lease import Lease, LeaseLostError, check_margin
 from ogosync.sync.orders import next_watermark
 from ogosync.sync.runs import RunRecord, locked_run
@@ -52,6 +61,8 @@ from ogosync.timeutil import Clock, utc_now
 logger = Logger(service="ogosync", child=True)
 
 REPORT_LIMIT = 20
+STORE_WAIT_ALARM_HOURS = 48  # a shipment waiting this long for the store (an unconfirmed order) raises an alarm
+WAITING_RETRY_LIMIT = 50  # waiting shipments pushed again per poll, oldest first
 
 
 class ShipmentMismatchError(OgosyncError):
@@ -71,6 +82,7 @@ class TrackingOutcome(StrEnum):
     CAPTURE_FAILED = "capture_failed"
     REJECTED = "rejected"
     REFUSED_BEFORE = "refused_before"  # the store refused it at an earlier try: left to a person, not retried
+    WAITING_FOR_STORE = "waiting_for_store"  # the store cannot take it yet (not confirmed): retried each poll
     BUSY = "busy"  # another worker holds a live claim on the push; try again later
 
 
@@ -91,6 +103,7 @@ class TrackingDeps:
     claim_margin_seconds: float = 30.0
     lock_ttl_seconds: int = 330
     new_token: Callable[[], str] = field(default=lambda: uuid.uuid4().hex)
+    aftercare: AftercareRepository | None = None  # the list of shipments waiting for the store (WAITSTORE#)
 
     def __post_init__(self) -> None:
         check_margin(self.claim_lease_seconds, self.claim_margin_seconds)
@@ -164,6 +177,8 @@ def push_shipment(
             "store could not capture the payment: nothing shipped (possible fraud)", extra=_about(order_id, exc)
         )
         return _refused(integration, order_id, token, TrackingStatus.CAPTURE_FAILED, exc, deps)
+    except OrderNotReadyError as exc:
+        return _wait_for_store(integration, order_id, change.reference, token, exc, deps)
     except (RejectedByPlatformError, ShipmentMismatchError) as exc:
         logger.error("store refused the shipment", extra=_about(order_id, exc))
         return _refused(integration, order_id, token, TrackingStatus.REJECTED, exc, deps)
@@ -172,6 +187,8 @@ def push_shipment(
         deps.tracking.mark_push_failed(integration.id, order_id, token, failed, str(exc), deps.clock())
         raise
     deps.tracking.mark_pushed(integration.id, order_id, token, shipment, pushed, deps.clock())
+    if deps.aftercare is not None:
+        deps.aftercare.clear_waiting(integration.id, order_id)
     logger.info(
         "shipment in the store", extra={"order_id": order_id, "outcome": outcome, "shipment": shipment.shipment_id}
     )
@@ -233,6 +250,19 @@ def _refused(
     return _REFUSED[status]
 
 
+def _wait_for_store(
+    integration: Integration, order_id: str, reference: str, token: str, error: OgosyncError, deps: TrackingDeps
+) -> TrackingOutcome:
+    """Keep the shipment for a later poll: listed first, then recorded, so a crash between leaves it listed."""
+    now = deps.clock()
+    if deps.aftercare is not None:
+        deps.aftercare.mark_waiting(integration.id, order_id, reference, now)
+    waiting = TrackingStatus.WAITING_FOR_STORE
+    deps.tracking.mark_push_failed(integration.id, order_id, token, waiting, str(error), now)
+    logger.warning("store cannot take the shipment yet; kept for the next poll", extra=_about(order_id, error))
+    return TrackingOutcome.WAITING_FOR_STORE
+
+
 def _current_outcome(integration: Integration, order_id: str, deps: TrackingDeps) -> TrackingOutcome:
     current = deps.tracking.get_tracking(integration.id, [order_id]).get(order_id)
     status = current.tracking_status if current else None
@@ -254,6 +284,7 @@ class TrackingRunResult:
     counts: Counter[str] = field(default_factory=Counter)
     cancelled: list[str] = field(default_factory=list)  # store orders myOGO cancelled (newly seen)
     refused: list[str] = field(default_factory=list)  # newly refused by the store, or its capture failed
+    overdue: list[str] = field(default_factory=list)  # waiting for the store longer than STORE_WAIT_ALARM_HOURS
     errors: list[str] = field(default_factory=list)
     watermark: datetime | None = None
 
@@ -290,6 +321,7 @@ def _poll(integration: Integration, deps: TrackingDeps, cursor: Cursor, started:
             result.cancelled.append(order_id)
         if order_id and outcome in (TrackingOutcome.CAPTURE_FAILED, TrackingOutcome.REJECTED):
             result.refused.append(order_id)
+    _retry_waiting(integration, deps, set(changes), result)
     result.counts["seen"] = len(changes)
     result.cancelled, result.refused = result.cancelled[:REPORT_LIMIT], result.refused[:REPORT_LIMIT]
     seen = [change.edited_at for change in changes.values() if change.edited_at is not None]
@@ -314,4 +346,40 @@ def _apply_counted(
         logger.warning("tracking push failed", extra={"reference": change.reference, "error": str(exc)})
         return None
     result.counts[outcome] += 1
+    return outcome
+
+
+def _retry_waiting(integration: Integration, deps: TrackingDeps, done: set[str], result: TrackingRunResult) -> None:
+    """Push again the shipments the store could not take yet: myOGO's editTime no longer moves for them, so the
+    poll by modifiedAfter would never bring them back. The oldest WAITING_RETRY_LIMIT per poll."""
+    if deps.aftercare is None:
+        return
+    waiting = deps.aftercare.waiting_shipments(integration.id)
+    overdue_since = deps.clock() - timedelta(hours=STORE_WAIT_ALARM_HOURS)
+    still_waiting = list(waiting[WAITING_RETRY_LIMIT:])
+    for shipment in waiting[:WAITING_RETRY_LIMIT]:
+        if shipment.reference in done:  # this poll applied it already (a push clears its listing)
+            still_waiting.append(shipment)
+            continue
+        outcome = _retry_one(integration, shipment.store_order_id, shipment.reference, deps, result)
+        if outcome in (None, TrackingOutcome.WAITING_FOR_STORE, TrackingOutcome.BUSY):
+            still_waiting.append(shipment)
+        else:  # pushed, refused (left to a person), or no longer a shipment in myOGO
+            deps.aftercare.clear_waiting(integration.id, shipment.store_order_id)
+    overdue = [shipment.store_order_id for shipment in still_waiting if shipment.since < overdue_since]
+    result.overdue = overdue[:REPORT_LIMIT]
+    result.counts["waiting_listed"] = len(still_waiting)
+    result.counts["waiting_overdue"] = len(overdue)
+
+
+def _retry_one(
+    integration: Integration, order_id: str, reference: str, deps: TrackingDeps, result: TrackingRunResult
+) -> TrackingOutcome | None:
+    change = deps.warehouse.order_change(reference)
+    if change is None:
+        return TrackingOutcome.NOT_FOUND
+    view = deps.tracking.get_tracking(integration.id, [order_id]).get(order_id)
+    outcome = _apply_counted(integration, change, view, deps, result)
+    if outcome is not None:
+        result.counts[f"retried_{outcome}"] += 1
     return outcome

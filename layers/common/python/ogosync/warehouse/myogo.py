@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from aws_lambda_powertools import Logger
@@ -36,8 +37,11 @@ from ogosync.errors import (
 from ogosync.http import HttpClient, RetryPolicy
 from ogosync.models import (
     ShippedLine,
+    WarehouseCustomer,
     WarehouseOrder,
     WarehouseOrderChange,
+    WarehouseOrderContent,
+    WarehouseOrderLine,
     WarehouseOrderState,
     WarehouseProduct,
     WarehouseProductState,
@@ -158,6 +162,22 @@ def parse_order_state(raw: dict[str, Any]) -> WarehouseOrderState:
     )
 
 
+def parse_order_content(raw: Any) -> WarehouseOrderContent:
+    """myOGO's copy of an order, for aftercare. Anything that is not an order is a PlatformError, never a guess."""
+    try:
+        customer = raw.get("customer")
+        return WarehouseOrderContent(
+            reference=str(raw.get("reference") or ""),
+            status=str(raw.get("status") or "unknown"),
+            customer=WarehouseCustomer.model_validate(customer) if customer is not None else None,
+            order_lines=[WarehouseOrderLine.model_validate(line) for line in raw.get("orderLines") or []],
+            shipping_code=raw.get("shippingCode") or None,
+            edited_at=_parse_time(raw.get("editTime")),
+        )
+    except (AttributeError, TypeError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+        raise PlatformError(PLATFORM, f"unreadable order {str(exc)[:200]}") from exc
+
+
 class MyOgoWarehouse:
     """One merchant account in myOGO."""
 
@@ -207,6 +227,31 @@ class MyOgoWarehouse:
 
     def create_order(self, order: WarehouseOrder, deadline: datetime | None = None) -> WarehouseOrderState:
         return parse_order_state(self._create("api/v1/Orders", order.to_wire(), deadline))
+
+    # ---- aftercare: myOGO's copy of a sent order, its update and its cancel (docs/api/myogo.md) ------
+
+    def order_content(self, reference: str) -> WarehouseOrderContent | None:
+        found = self._call("GET", "api/v1/Orders", params={"reference": reference, "limit": 50, "page": 1}).json()
+        matches = [raw for raw in found or [] if isinstance(raw, dict) and str(raw.get("reference")) == reference]
+        return parse_order_content(matches[0]) if matches else None
+
+    def update_order(self, order: WarehouseOrder) -> WarehouseOrderContent:
+        """PUT /Orders/{reference} with the whole order: its lines replace myOGO's (reference §3)."""
+        return parse_order_content(self._put_order(order.reference, order.to_wire()))
+
+    def cancel_order(self, current: WarehouseOrderContent) -> WarehouseOrderContent:
+        """PUT /Orders/{reference} with status "cancelled" and myOGO's own customer, without lines (lines given on
+        an update replace all of them, so none are given: myOGO's stay as they are)."""
+        body: dict[str, object] = {"reference": current.reference, "status": "cancelled"}
+        if current.customer is not None:
+            body["customer"] = current.customer.to_wire()
+        if current.shipping_code:
+            body["shippingCode"] = current.shipping_code
+        return parse_order_content(self._put_order(current.reference, body))
+
+    def _put_order(self, reference: str, body: dict[str, object]) -> Any:
+        path = f"api/v1/Orders/{quote(reference, safe='')}"
+        return self._call("PUT", path, json=body, idempotent=True).json()
 
     # ---- stock ----------------------------------------------------------------------------------
 
