@@ -120,7 +120,6 @@ class InMemoryState:
                     "claim_token": token,
                     "claim_expires": now + timedelta(seconds=lease_seconds),
                     "attempts": (old.attempts if old else 0) + 1,
-                    "reference": reference,
                     "updated_at": now,
                 }
             )
@@ -209,7 +208,7 @@ class InMemoryState:
         self.bindings[(integration_id, store_order_id)] = OrderBinding(
             integration_id=integration_id,
             store_order_id=store_order_id,
-            reference=reference,
+            reference=old.reference if old else reference,  # decided at the first record, as in DynamoDB
             status=status,
             holds=list(holds),
             skip_reason=skip_reason,

@@ -129,6 +129,7 @@ class StateRepository(Protocol):
     ) -> OrderBinding | None:
         """Claim the order for sending; return the binding as it was before (None when new).
 
+        `reference` is recorded only when the order has no binding yet: a recorded reference never changes.
         Succeeds only when the order is new, held, skipped, failed, or claimed by someone whose lease ran out.
         Raises ConcurrencyConflictError otherwise (sent, or claimed by a live worker).
         """
@@ -166,7 +167,9 @@ class StateRepository(Protocol):
         placed_at: datetime | None,
         token: str | None = None,
     ) -> bool:
-        """Record the order as held with its reasons; False when it is already sent or claimed by someone else."""
+        """Record the order as held with its reasons; False when it is already sent or claimed by someone else.
+
+        `reference` is recorded only when the order has no binding yet, as in claim_order."""
         ...
 
     def mark_order_skipped(
@@ -179,7 +182,9 @@ class StateRepository(Protocol):
         placed_at: datetime | None,
         token: str | None = None,
     ) -> bool:
-        """Record that the order needs no transfer; False when it is already sent or claimed by someone else."""
+        """Record that the order needs no transfer; False when it is already sent or claimed by someone else.
+
+        `reference` is recorded only when the order has no binding yet, as in claim_order."""
         ...
 
     def held_order_ids(self, integration_id: str, placed_after: datetime) -> list[str]:

@@ -1,7 +1,9 @@
 """The order flow, store -> myOGO: a paid store order becomes exactly one myOGO order, or a held one with reasons.
 
 Exactly once rests on three things (design invariant 1):
-- the myOGO reference is deterministic (Integration.myogo_reference);
+- the myOGO reference is decided once, at the order's first record (Integration.myogo_reference with the prefix
+  of that day), kept on its binding and used for ever after: a later change of the prefix never renames an order
+  that may already be in myOGO (design invariant 8);
 - a conditional claim in DynamoDB before the POST, so two workers never send the same order at once;
 - a look-up by reference before any repeat: after a failed or unknown outcome, and whenever an earlier claim
   of the order may have reached myOGO (the worker died between myOGO's answer and our record).
@@ -145,10 +147,12 @@ def order_holds(
     return []
 
 
-def to_warehouse_order(integration: Integration, order: StoreOrder, shipping_code: str | None) -> WarehouseOrder:
+def to_warehouse_order(
+    integration: Integration, order: StoreOrder, reference: str, shipping_code: str | None
+) -> WarehouseOrder:
     address = order.customer
     return WarehouseOrder(
-        reference=integration.myogo_reference(order.order_id),
+        reference=reference,
         shipping_code=shipping_code,
         pick_up_point_code=order.pickup_point,
         customer=WarehouseCustomer(
@@ -179,12 +183,18 @@ def to_warehouse_order(integration: Integration, order: StoreOrder, shipping_cod
 # ---- one order ----------------------------------------------------------------------------------
 
 
+def order_reference(integration: Integration, order_id: str, binding: OrderBinding | None) -> str:
+    """The order's myOGO reference: the one recorded with its first record; only a new order gets one from the
+    integration's current prefix."""
+    return binding.reference if binding is not None else integration.myogo_reference(order_id)
+
+
 def import_order_by_id(
     integration: Integration, order_id: str, deps: OrderDeps, shipping_map: dict[str, str] | None = None
 ) -> ImportResult:
     """Import one order named by a hint (webhook, held re-check): the store is re-read, the hint is not trusted."""
-    reference = integration.myogo_reference(order_id)
     binding = deps.state.get_order_binding(integration.id, order_id)
+    reference = order_reference(integration, order_id, binding)
     if binding is not None and binding.status is BindingStatus.SENT:
         return ImportResult(order_id, ImportOutcome.ALREADY_SENT, reference)
     order = deps.store.get_order(order_id)
@@ -203,7 +213,7 @@ def import_order(
     """Bring one store order to its right place: sent to myOGO once, held with reasons, or skipped.
 
     `shipping_map` is the integration's mapping when the caller has read it already (a poll reads it once)."""
-    reference = integration.myogo_reference(order.order_id)
+    reference = order_reference(integration, order.order_id, binding)
     if binding is not None and binding.status is BindingStatus.SENT:
         return ImportResult(order.order_id, ImportOutcome.ALREADY_SENT, reference)
     if isinstance(order, UnreadableOrder):
@@ -287,6 +297,8 @@ def _claim_and_send(
         )
     except ConcurrencyConflictError:
         return _current_outcome(integration, order.order_id, reference, deps)
+    if previous is not None:  # recorded meanwhile by another worker: its reference stands (the claim kept it)
+        reference = previous.reference
     was_held = previous is not None and previous.status is BindingStatus.HELD
     try:
         if previous is not None and previous.attempts > 0:
@@ -295,7 +307,7 @@ def _claim_and_send(
                 return _record_sent(integration, order, existing, ImportOutcome.RECOVERED, token, was_held, deps)
         if skip_reason or holds:
             return _record_without_claim(integration, order, reference, skip_reason, holds, deps, token)
-        warehouse_order = to_warehouse_order(integration, order, shipping_code_for(order, shipping_map))
+        warehouse_order = to_warehouse_order(integration, order, reference, shipping_code_for(order, shipping_map))
         created, outcome = _create_once(warehouse_order, deps)
     except RejectedByPlatformError as exc:
         hold = Hold(reason=HoldReason.REJECTED_BY_WAREHOUSE, detail=exc.detail)
