@@ -419,3 +419,13 @@ def test_unknown_integrations_are_refused_everywhere(world: World) -> None:
     for call in calls:
         with pytest.raises(UnknownIntegrationError):
             call()
+
+
+def test_a_new_reference_prefix_keeps_the_old_ones_for_the_orders_sent_under_them(created: World) -> None:
+    for prefix in ("A-", "B-", "A-"):
+        patch = IntegrationPatch.model_validate({"settings": {"reference_prefix": prefix}})
+        updated = integrations.update_integration("acme-centra", patch, created.deps)
+
+    assert updated.settings.reference_prefix == "A-"
+    assert updated.past_reference_prefixes == ["", "B-"]
+    assert created.state.integrations["acme-centra"].reference_prefixes() == ["A-", "", "B-"]

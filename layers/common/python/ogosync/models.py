@@ -90,14 +90,22 @@ class Integration(BaseModel):
     status: IntegrationStatus = IntegrationStatus.ACTIVE
     secret_name: str = Field(min_length=1)
     settings: IntegrationSettings = Field(default_factory=IntegrationSettings)
+    past_reference_prefixes: list[str] = Field(
+        default_factory=list,
+        description="reference prefixes used before the current one: orders sent under them keep their references",
+    )
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
 
     def myogo_reference(self, store_order_id: str) -> str:
-        """The deterministic myOGO reference of a store order: the same order always gets the same reference."""
+        """The myOGO reference a store order not yet recorded gets; once recorded, its binding's reference stands."""
         return f"{self.settings.reference_prefix}{store_order_id}"
+
+    def reference_prefixes(self) -> list[str]:
+        """Every prefix the integration's orders may have in myOGO: the current one first, then the past ones."""
+        return list(dict.fromkeys([self.settings.reference_prefix, *self.past_reference_prefixes]))
 
 
 class Credentials(BaseModel):
@@ -601,6 +609,7 @@ class OrderTracking(BaseModel):
     integration_id: str
     store_order_id: str
     reference: str
+    status: BindingStatus | None = Field(default=None, description="the order flow's record of the order")
     myogo_status: str | None = None
     myogo_status_at: AwareDatetime | None = None
     tracking_status: TrackingStatus | None = None

@@ -82,7 +82,7 @@ def update_integration(integration_id: str, request: IntegrationPatch, deps: Ope
     if request.settings is not None:
         changed_settings = {name: getattr(request.settings, name) for name in request.settings.model_fields_set}
         changes["settings"] = current.settings.model_copy(update=changed_settings).model_dump()
-    updated = validated(Integration, current.model_dump() | changes)
+    updated = _remembering_past_prefix(current, validated(Integration, current.model_dump() | changes))
     credentials = _rotated(current, request.credentials, deps)
     touched = set(changes) | (request.credentials.model_fields_set if request.credentials else set())
     sides = {side for side, fields in ((STORE, _STORE_FIELDS), (MYOGO, _MYOGO_FIELDS)) if touched & fields}
@@ -92,6 +92,16 @@ def update_integration(integration_id: str, request: IntegrationPatch, deps: Ope
         deps.secret_writer.write(current.secret_name, credentials)
     deps.config.update_integration(current, updated)
     return updated
+
+
+def _remembering_past_prefix(current: Integration, updated: Integration) -> Integration:
+    """A new reference prefix applies to orders not yet recorded; the old one is kept, so that the tracking flow
+    still knows the orders sent under it as this integration's."""
+    old, new = current.settings.reference_prefix, updated.settings.reference_prefix
+    if old == new:
+        return updated
+    past = [prefix for prefix in dict.fromkeys([*current.past_reference_prefixes, old]) if prefix != new]
+    return updated.model_copy(update={"past_reference_prefixes": past})
 
 
 def set_paused(integration_id: str, paused: bool, deps: OperatorDeps) -> Integration:
