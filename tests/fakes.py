@@ -13,6 +13,7 @@ from pydantic import BaseModel, SecretStr
 
 from ogosync.errors import AlreadyExistsError, ConcurrencyConflictError, OgosyncError
 from ogosync.models import (
+    Address,
     BindingStatus,
     Credentials,
     Cursor,
@@ -20,6 +21,7 @@ from ogosync.models import (
     Hold,
     Integration,
     OrderBinding,
+    ShippedLine,
     SkuBinding,
     StoreOrder,
     UnreadableOrder,
@@ -301,7 +303,20 @@ class FakeWarehouse:
         self.reject_duplicates = True
 
     def _state(self, order: WarehouseOrder) -> WarehouseOrderState:
-        return WarehouseOrderState(id=f"id-{order.reference}", reference=order.reference, status="new")
+        customer = order.customer
+        return WarehouseOrderState(
+            id=f"id-{order.reference}",
+            reference=order.reference,
+            status="new",
+            lines=[ShippedLine(code=line.code, quantity=line.quantity) for line in order.order_lines],
+            customer=Address(
+                name=customer.name,
+                address1=customer.address1,
+                zip=customer.zip,
+                city=customer.city,
+                country_code=customer.country_code,
+            ),
+        )
 
     def find_order(self, reference: str) -> WarehouseOrderState | None:
         self.lookups += 1

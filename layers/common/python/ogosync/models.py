@@ -173,6 +173,7 @@ class HoldReason(StrEnum):
     INCOMPLETE_ADDRESS = "incomplete_address"
     REJECTED_BY_WAREHOUSE = "rejected_by_warehouse"
     UNREADABLE_IN_STORE = "unreadable_in_store"
+    REFERENCE_TAKEN = "reference_taken"  # myOGO holds a different order under the order's reference
 
 
 class Hold(BaseModel):
@@ -255,6 +256,8 @@ class WarehouseOrderState(BaseModel):
     tracking_number: str | None = None
     tracking_url: str | None = None
     edited_at: AwareDatetime | None = None
+    lines: list[ShippedLine] | None = Field(default=None, description="code and quantity; None: not readable")
+    customer: Address | None = Field(default=None, description="the delivery address; None: not readable")
 
     @field_validator("status")
     @classmethod

@@ -7,6 +7,10 @@ Exactly once rests on three things (design invariant 1):
 - a conditional claim in DynamoDB before the POST, so two workers never send the same order at once;
 - a look-up by reference before any repeat: after a failed or unknown outcome, and whenever an earlier claim
   of the order may have reached myOGO (the worker died between myOGO's answer and our record).
+An order myOGO already holds under the reference is adopted only when its lines (code -> quantity) and delivery
+address (name, address1, zip, city, country; case and spacing aside) are the store order's: otherwise it is another
+order (another integration on the same myOGO account and prefix) and ours is held with reason reference_taken.
+Uncertain: an order edited since the POST (in the store or in myOGO) before its record is held the same way.
 """
 
 from __future__ import annotations
@@ -180,6 +184,41 @@ def to_warehouse_order(
     )
 
 
+def _normalised(value: str | None) -> str:
+    return " ".join((value or "").split()).casefold()
+
+
+_COMPARED_ADDRESS_FIELDS = ("name", "address1", "zip", "city", "country_code")
+
+
+def contents_differences(order: StoreOrder, existing: WarehouseOrderState) -> list[str]:
+    """How myOGO's order under the reference differs from the store order (lines, delivery address); [] when it
+    is the same order. What myOGO's answer does not tell cannot be compared, so it counts as a difference."""
+    if existing.lines is None or existing.customer is None:
+        return ["myOGO's order lines or delivery address cannot be read"]
+    ours: Counter[str] = Counter()
+    for line in order.lines:
+        ours[line.sku] += line.quantity
+    theirs: Counter[str] = Counter()
+    for shipped in existing.lines:
+        theirs[shipped.code] += shipped.quantity
+    differences = []
+    if +ours != +theirs:  # unary plus drops the codes with nothing to ship
+        differences.append(f"lines {_lines_text(ours)} in the store, {_lines_text(theirs)} in myOGO")
+    differing = [
+        name
+        for name in _COMPARED_ADDRESS_FIELDS
+        if _normalised(getattr(order.customer, name)) != _normalised(getattr(existing.customer, name))
+    ]
+    if differing:
+        differences.append(f"delivery address differs in {', '.join(differing)}")
+    return differences
+
+
+def _lines_text(lines: Counter[str]) -> str:
+    return ", ".join(f"{quantity} x {code}" for code, quantity in sorted((+lines).items())) or "none"
+
+
 # ---- one order ----------------------------------------------------------------------------------
 
 
@@ -304,7 +343,7 @@ def _claim_and_send(
         if previous is not None and previous.attempts > 0:
             existing = deps.warehouse.find_order(reference)
             if existing is not None:
-                return _record_sent(integration, order, existing, ImportOutcome.RECOVERED, token, was_held, deps)
+                return _adopt(integration, order, existing, token, was_held, deps)
         if skip_reason or holds:
             return _record_without_claim(integration, order, reference, skip_reason, holds, deps, token)
         warehouse_order = to_warehouse_order(integration, order, reference, shipping_code_for(order, shipping_map))
@@ -315,7 +354,30 @@ def _claim_and_send(
     except (PlatformError, OgosyncError) as exc:
         deps.state.mark_order_failed(integration.id, order.order_id, token, str(exc), deps.clock())
         raise
+    if outcome is ImportOutcome.RECOVERED:
+        return _adopt(integration, order, created, token, was_held, deps)
     return _record_sent(integration, order, created, outcome, token, was_held, deps)
+
+
+def _adopt(
+    integration: Integration,
+    order: StoreOrder,
+    existing: WarehouseOrderState,
+    token: str,
+    was_held: bool,
+    deps: OrderDeps,
+) -> ImportResult:
+    """Record an order myOGO already holds under the reference as this one, only when it is the same order."""
+    differences = contents_differences(order, existing)
+    if not differences:
+        return _record_sent(integration, order, existing, ImportOutcome.RECOVERED, token, was_held, deps)
+    detail = (
+        f"myOGO already holds an order {existing.reference} that is not this one ({'; '.join(differences)}); "
+        "nothing was sent: check in myOGO whose order it is, and give this integration its own reference_prefix"
+    )
+    logger.error("myOGO reference taken by another order", extra={"order_id": order.order_id, "detail": detail})
+    hold = Hold(reason=HoldReason.REFERENCE_TAKEN, detail=detail)
+    return _record_without_claim(integration, order, existing.reference, None, [hold], deps, token)
 
 
 def _create_once(order: WarehouseOrder, deps: OrderDeps) -> tuple[WarehouseOrderState, ImportOutcome]:
