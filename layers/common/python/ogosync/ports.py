@@ -392,6 +392,12 @@ class IntegrationConfigRepository(Protocol):
         changes of other fields are kept); UnknownIntegrationError when the integration is gone."""
         ...
 
+    def claim_reference_prefixes(self, integration_id: str, merchant_id: str, prefixes: Sequence[str]) -> None:
+        """Record, all at once, that the integration's orders go to myOGO merchant `merchant_id` under each prefix
+        (compared case-insensitively). Claims already the integration's own are kept; raises
+        ReferencePrefixTakenError naming the integration that holds one of them. delete_integration releases them."""
+        ...
+
     def delete_integration(self, integration_id: str, keep_orders_until: datetime) -> int:
         """Remove the integration and its state; order bindings are kept, expiring at `keep_orders_until`, so that a
         re-created integration cannot send an order twice. Returns the number of items removed."""
