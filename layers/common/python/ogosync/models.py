@@ -92,6 +92,7 @@ class Integration(BaseModel):
     settings: IntegrationSettings = Field(default_factory=IntegrationSettings)
     past_reference_prefixes: list[str] = Field(
         default_factory=list,
+        max_length=40,
         description="reference prefixes used before the current one: orders sent under them keep their references",
     )
 
