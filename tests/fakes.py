@@ -13,6 +13,7 @@ from pydantic import BaseModel, SecretStr
 
 from ogosync.errors import AlreadyExistsError, ConcurrencyConflictError, OgosyncError
 from ogosync.models import (
+    Address,
     BindingStatus,
     Credentials,
     Cursor,
@@ -20,6 +21,7 @@ from ogosync.models import (
     Hold,
     Integration,
     OrderBinding,
+    ShippedLine,
     SkuBinding,
     StoreOrder,
     UnreadableOrder,
@@ -121,7 +123,6 @@ class InMemoryState:
                     "claim_token": token,
                     "claim_expires": now + timedelta(seconds=lease_seconds),
                     "attempts": (old.attempts if old else 0) + 1,
-                    "reference": reference,
                     "updated_at": now,
                 }
             )
@@ -225,7 +226,7 @@ class InMemoryState:
         self.bindings[(integration_id, store_order_id)] = OrderBinding(
             integration_id=integration_id,
             store_order_id=store_order_id,
-            reference=reference,
+            reference=old.reference if old else reference,  # decided at the first record, as in DynamoDB
             status=status,
             holds=list(holds),
             skip_reason=skip_reason,
@@ -319,7 +320,20 @@ class FakeWarehouse:
         self.reject_duplicates = True
 
     def _state(self, order: WarehouseOrder) -> WarehouseOrderState:
-        return WarehouseOrderState(id=f"id-{order.reference}", reference=order.reference, status="new")
+        customer = order.customer
+        return WarehouseOrderState(
+            id=f"id-{order.reference}",
+            reference=order.reference,
+            status="new",
+            lines=[ShippedLine(code=line.code, quantity=line.quantity) for line in order.order_lines],
+            customer=Address(
+                name=customer.name,
+                address1=customer.address1,
+                zip=customer.zip,
+                city=customer.city,
+                country_code=customer.country_code,
+            ),
+        )
 
     def find_order(self, reference: str, deadline: datetime | None = None) -> WarehouseOrderState | None:
         self.lookups += 1

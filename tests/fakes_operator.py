@@ -3,9 +3,10 @@ DynamoDB repositories share a table; tests/integration/test_operator_state.py ho
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from ogosync.errors import ConcurrencyConflictError, PlatformError, UnknownIntegrationError
+from ogosync.errors import ConcurrencyConflictError, PlatformError, ReferencePrefixTakenError, UnknownIntegrationError
 from ogosync.models import Credentials, Integration
 from ogosync.ports import QueueDepth, RedriveCount
 from ogosync.state.integrations import changed_paths
@@ -16,6 +17,7 @@ class InMemoryIntegrationConfig:
     def __init__(self, state: InMemoryState) -> None:
         self.state = state
         self.order_expiry: dict[tuple[str, str], datetime] = {}
+        self.reference_claims: dict[tuple[str, str], str] = {}  # (myOGO merchant id, folded prefix) -> integration
 
     def create_integration(self, integration: Integration) -> None:
         if integration.id in self.state.integrations:
@@ -38,9 +40,22 @@ class InMemoryIntegrationConfig:
             self.state.integrations[after.id] = Integration.model_validate(current)
             self.state.writes += 1
 
+    def claim_reference_prefixes(self, integration_id: str, merchant_id: str, prefixes: Sequence[str]) -> None:
+        folded = list(dict.fromkeys(prefix.casefold() for prefix in prefixes))
+        for prefix in folded:
+            owner = self.reference_claims.get((merchant_id, prefix), integration_id)
+            if owner != integration_id:
+                raise ReferencePrefixTakenError(merchant_id, prefix, owner)
+        self.reference_claims |= {(merchant_id, prefix): integration_id for prefix in folded}
+        self.state.writes += 1
+
     def delete_integration(self, integration_id: str, keep_orders_until: datetime) -> int:
         state = self.state
-        removed = sum(1 for owner, _ in state.cursors if owner == integration_id)
+        claims = [claim for claim, owner in self.reference_claims.items() if owner == integration_id]
+        for claim in claims:
+            del self.reference_claims[claim]
+        removed = len(claims)  # DynamoDB removes the integration's copy of each claim with its other items
+        removed += sum(1 for owner, _ in state.cursors if owner == integration_id)
         removed += sum(1 for owner, _ in state.held_markers if owner == integration_id)
         removed += len(state.shipping.pop(integration_id, {}))
         state.cursors = {k: v for k, v in state.cursors.items() if k[0] != integration_id}

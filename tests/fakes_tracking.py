@@ -35,7 +35,7 @@ class InMemoryTracking:
         view = self.views.get((integration_id, store_order_id)) or OrderTracking(
             integration_id=integration_id, store_order_id=store_order_id, reference=binding.reference
         )
-        return view.model_copy(update={"myogo_status": binding.myogo_status})
+        return view.model_copy(update={"myogo_status": binding.myogo_status, "status": binding.status})
 
     def _put(self, view: OrderTracking) -> None:
         self.views[(view.integration_id, view.store_order_id)] = view

@@ -172,7 +172,7 @@ def test_delete_removes_the_integration_and_schedules_its_secret(stack: LocalSta
 
     deleted = api.call("DELETE", INTEGRATION, integration_id="short-lived")
 
-    assert deleted.status_code == 200 and deleted.json()["removed_items"] == 1
+    assert deleted.status_code == 200 and deleted.json()["removed_items"] == 2  # CONFIG, its reference prefix claim
     _error(api.call("GET", INTEGRATION, integration_id="short-lived"), 404, "unknown_integration")
     secret = stack.aws.client("secretsmanager").describe_secret(SecretId=stack.aws.secret_name("short-lived"))
     assert "DeletedDate" in secret

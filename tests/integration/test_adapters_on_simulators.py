@@ -130,6 +130,14 @@ def test_an_order_is_created_found_and_refused_a_second_time(myogo: MyOgoSimulat
     assert created.status == "new"
     assert found is not None
     assert found.id == created.id
+    assert [(line.code, line.quantity) for line in found.lines or []] == [("TS100BLKM", 1)]
+    assert found.customer is not None
+    assert (found.customer.name, found.customer.address1, found.customer.city, found.customer.country_code) == (
+        "Maija",
+        "Teknobulevardi 3",
+        "Vantaa",
+        "FI",
+    )
     with pytest.raises(AlreadyExistsError):
         warehouse.create_order(_order("1001"))
     assert warehouse.find_order("1002") is None

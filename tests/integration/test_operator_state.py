@@ -15,7 +15,7 @@ from pydantic import SecretStr
 
 from ogosync.aws.secret_writer import SecretsManagerWriter
 from ogosync.aws.work_queues import SqsWorkQueues
-from ogosync.errors import ConcurrencyConflictError, UnknownIntegrationError
+from ogosync.errors import ConcurrencyConflictError, ReferencePrefixTakenError, UnknownIntegrationError
 from ogosync.models import Flow, IntegrationSettings, IntegrationStatus
 from ogosync.ports import IntegrationConfigRepository, StateRepository
 from ogosync.state.dynamo import DynamoStateRepository
@@ -100,6 +100,24 @@ def test_delete_removes_the_state_but_keeps_order_bindings(repos: Repos, iid: st
     assert repos.state.get_cursor(iid, Flow.ORDERS).version == 0
     assert repos.state.get_order_binding(iid, "1001") is not None
     assert iid not in {integration.id for integration in repos.state.list_integrations()}
+
+
+def test_a_reference_prefix_of_a_myogo_merchant_is_claimed_by_one_integration_until_it_is_deleted(
+    repos: Repos, iid: str
+) -> None:
+    merchant, other = f"M-{iid}", f"{iid}-other"
+    repos.config.create_integration(make_integration(iid))
+    repos.config.claim_reference_prefixes(iid, merchant, ["A-", ""])
+    repos.config.claim_reference_prefixes(iid, merchant, ["B-", "A-", ""])  # its own claims are kept
+
+    with pytest.raises(ReferencePrefixTakenError) as taken:
+        repos.config.claim_reference_prefixes(other, merchant, ["X-", "a-"])
+    repos.config.claim_reference_prefixes(other, f"{merchant}-2", ["A-"])  # another myOGO merchant
+    repos.config.claim_reference_prefixes(f"{iid}-third", merchant, ["X-"])  # the refused claim wrote nothing
+
+    assert (taken.value.owner, taken.value.prefix, taken.value.merchant_id) == (iid, "a-", merchant)
+    assert repos.config.delete_integration(iid, T0 + timedelta(days=90)) == 4  # 3 claims and CONFIG
+    repos.config.claim_reference_prefixes(other, merchant, ["A-", "B-", ""])
 
 
 def test_deleted_order_bindings_expire_by_ttl(local_aws: LocalAws, iid: str) -> None:

@@ -155,6 +155,23 @@ def test_skipping_clears_the_held_marker(repo: StateRepository, iid: str) -> Non
     assert repo.held_order_ids(iid, T0 - timedelta(days=1)) == []
 
 
+def test_an_orders_reference_is_the_one_of_its_first_record(repo: StateRepository, iid: str) -> None:
+    assert repo.mark_order_held(iid, "1001", "A-1001", [HOLD], T0, T0)
+    repo.claim_order(iid, "1002", "A-1002", "a", T0, 60)
+    repo.mark_order_failed(iid, "1002", "a", "myogo timed out", T0)
+
+    assert repo.claim_order(iid, "1001", "B-1001", "b", T0, 60) is not None
+    assert repo.mark_order_held(iid, "1001", "B-1001", [HOLD], T0, T0, token="b")
+    assert repo.claim_order(iid, "1002", "B-1002", "c", T0, 60) is not None
+    assert repo.mark_order_skipped(iid, "1002", "B-1002", "cancelled", T0, T0, token="c")
+
+    bindings = repo.get_order_bindings(iid, ["1001", "1002"])
+    assert {order_id: binding.reference for order_id, binding in bindings.items()} == {
+        "1001": "A-1001",
+        "1002": "A-1002",
+    }
+
+
 def test_bindings_are_read_in_batches_larger_than_one_request(repo: StateRepository, iid: str) -> None:
     for n in range(150):
         repo.mark_order_held(iid, str(n), str(n), [HOLD], T0, T0)

@@ -114,6 +114,18 @@ def test_the_run_state_starts_empty_and_keeps_what_was_saved_apart_from_the_ledg
 # ---- tracking ---------------------------------------------------------------------------------
 
 
+def test_the_tracking_view_tells_the_order_flows_record(repos: Repos, iid: str) -> None:
+    _sent(repos, iid)
+    repos.state.claim_order(iid, "1002", "ACME-1002", "t", T0, 60)
+
+    views = repos.tracking.get_tracking(iid, ["1001", "1002"])
+
+    assert {order_id: view.status for order_id, view in views.items()} == {
+        "1001": BindingStatus.SENT,
+        "1002": BindingStatus.CLAIMED,
+    }
+
+
 def test_only_orders_with_a_binding_have_a_tracking_view_and_get_a_myogo_status(repos: Repos, iid: str) -> None:
     _sent(repos, iid)
 

@@ -606,3 +606,57 @@ def test_unknown_integrations_are_refused_everywhere(world: World) -> None:
     for call in calls:
         with pytest.raises(UnknownIntegrationError):
             call()
+
+
+def test_a_new_reference_prefix_keeps_the_old_ones_for_the_orders_sent_under_them(created: World) -> None:
+    for prefix in ("A-", "B-", "A-"):
+        patch = IntegrationPatch.model_validate({"settings": {"reference_prefix": prefix}})
+        updated = integrations.update_integration("acme-centra", patch, created.deps)
+
+    assert updated.settings.reference_prefix == "A-"
+    assert updated.past_reference_prefixes == ["", "B-"]
+    assert created.state.integrations["acme-centra"].reference_prefixes() == ["A-", "", "B-"]
+
+
+def test_a_myogo_merchant_and_prefix_another_integration_uses_is_refused_at_create(created: World) -> None:
+    with pytest.raises(OperatorError) as refused:
+        integrations.create_integration(_create_request("beta-centra"), created.deps)
+
+    assert (refused.value.status, refused.value.code) == (409, "reference_prefix_taken")
+    assert refused.value.field == "settings.reference_prefix"
+    assert "'acme-centra'" in refused.value.message and "'M-1'" in refused.value.message
+    assert "beta-centra" not in created.state.integrations and "ogosync/beta-centra" not in created.secrets.secrets
+
+    other_prefix = _create_request("beta-centra", settings={"reference_prefix": "BETA-"})
+    assert integrations.create_integration(other_prefix, created.deps).status is IntegrationStatus.ACTIVE
+
+
+def test_a_prefix_another_integration_used_before_is_refused_at_update(created: World) -> None:
+    rename = IntegrationPatch.model_validate({"settings": {"reference_prefix": "ACME-"}})
+    integrations.update_integration("acme-centra", rename, created.deps)
+    beta = _create_request("beta-centra", settings={"reference_prefix": "BETA-"})
+    integrations.create_integration(beta, created.deps)
+
+    take_old = IntegrationPatch.model_validate({"settings": {"reference_prefix": ""}})
+    with pytest.raises(OperatorError) as refused:
+        integrations.update_integration("beta-centra", take_old, created.deps)
+
+    assert refused.value.code == "reference_prefix_taken"  # acme's old orders live in myOGO under ""
+    assert created.state.integrations["beta-centra"].settings.reference_prefix == "BETA-"
+
+
+def test_moving_to_a_merchant_where_the_prefix_is_taken_is_refused_and_delete_releases_the_prefix(
+    created: World,
+) -> None:
+    beta = _create_request("beta-centra")
+    beta.credentials.myogo_merchant_id = "M-2"
+    integrations.create_integration(beta, created.deps)
+    move = IntegrationPatch.model_validate({"credentials": {"myogo_merchant_id": "M-1"}})
+
+    with pytest.raises(OperatorError) as refused:
+        integrations.update_integration("beta-centra", move, created.deps)
+    integrations.delete_integration("acme-centra", created.deps)
+    moved = integrations.update_integration("beta-centra", move, created.deps)
+
+    assert refused.value.code == "reference_prefix_taken"
+    assert created.secrets.secrets["ogosync/beta-centra"].myogo_merchant_id == "M-1" and moved.id == "beta-centra"

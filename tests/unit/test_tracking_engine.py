@@ -27,7 +27,6 @@ from ogosync.sync.tracking import (
     TrackingRunResult,
     handle_tracking_hint,
     poll_tracking,
-    store_order_id,
 )
 from tests.factories import T0, make_integration, make_order
 from tests.fakes import InMemoryState
@@ -274,18 +273,6 @@ def test_a_pushed_order_cannot_be_claimed_again(world: World) -> None:
 
     with pytest.raises(ConcurrencyConflictError):
         world.tracking.claim_push(world.integration.id, "1001", "late", world.clock.now + timedelta(days=1), 60)
-
-
-@pytest.mark.parametrize(
-    ("prefix", "reference", "order_id"),
-    [("", "1001", "1001"), ("ACME-", "ACME-1001", "1001"), ("ACME-", "1001", None), ("ACME-", "ACME-", None)],
-)
-def test_a_reference_names_a_store_order_only_under_the_integrations_prefix(
-    prefix: str, reference: str, order_id: str | None
-) -> None:
-    integration = make_integration(settings=IntegrationSettings(reference_prefix=prefix))
-
-    assert store_order_id(integration, reference) == order_id
 
 
 # ---- issue 10 item 10: a shipment the store cannot take yet (Centra: a Pending order) ---------------------------

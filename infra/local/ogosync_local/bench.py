@@ -354,7 +354,7 @@ def _naive_orders(order_ids: list[str]) -> None:
             adapters.warehouse.find_product(line.sku or "")  # type: ignore[attr-defined]
         reference = integration.myogo_reference(order_id)
         if adapters.warehouse.find_order(reference) is None:
-            adapters.warehouse.create_order(to_warehouse_order(integration, order, "POSTI"))
+            adapters.warehouse.create_order(to_warehouse_order(integration, order, reference, "POSTI"))
 
 
 def _scaled(window: Window, factor: float) -> Window:

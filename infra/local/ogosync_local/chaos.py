@@ -6,7 +6,9 @@ sync makes Centra sell what myOGO has. Meanwhile both simulators answer 5xx, 429
 client's timeout at the configured rates, Centra's webhooks arrive twice, out of order or not at all, and the worker
 is killed (a BaseException the engines cannot catch, as a Lambda timeout or crash) at chosen points, among them
 after myOGO accepted an order and before ogosync recorded it. A killed invocation deletes nothing from its queue:
-SQS redelivers it after the visibility timeout, to a new container (the runtime's caches are dropped).
+SQS redelivers it after the visibility timeout, to a new container (the runtime's caches are dropped). Between the
+webhooks' work and the scheduled polls the merchant changes the integration's reference prefix: orders recorded
+before keep their references, in myOGO and in tracking.
 
 The verdict: exactly one myOGO order per paid store order, every shipped order's tracking in Centra exactly once,
 Centra's stock as the stock rule says, and every message left in a DLQ named in the report.
@@ -34,7 +36,7 @@ from unittest import mock
 from ogosync import runtime
 from ogosync.aws.sqs import SqsJobQueue
 from ogosync.http import HttpClient
-from ogosync.models import Flow
+from ogosync.models import BindingStatus, Flow, OrderBinding
 from ogosync.state.dynamo import DynamoStateRepository
 from ogosync.state.stock import DynamoStockLedger
 from ogosync.state.table import key
@@ -88,6 +90,7 @@ class ChaosConfig:
     max_rounds: int = 12
     kill_points: tuple[tuple[type, str, When], ...] = KILL_POINTS
     visibility_timeout_s: int = 1  # SQS redelivers a failed or killed message this soon (deployed: 6 x timeout)
+    new_reference_prefix: str = "CH-"  # the prefix the merchant changes to mid-run ("" = no change)
 
 
 class Killer:
@@ -235,7 +238,21 @@ class ChaosRun:
             "lost" if d.lost else "duplicate" if d.duplicated else f"answered {d.status}" for d in deliveries
         )
         self._drain("order_import", self.stack.aws.queue_urls["OrderQueue"], batch_size=10)
+        self._change_reference_prefix()
         self._until(Flow.ORDERS, lambda: not self._order_problems())
+
+    def _change_reference_prefix(self) -> None:
+        """The merchant sets a new reference prefix, recorded as the operator's update records it (the old one is
+        kept in past_reference_prefixes); the containers read the integration afresh."""
+        if not self.config.new_reference_prefix:
+            return
+        state = self.stack.state()
+        before = state.get_integration(INTEGRATION)
+        assert before is not None
+        settings = before.settings.model_copy(update={"reference_prefix": self.config.new_reference_prefix})
+        past = [*before.past_reference_prefixes, before.settings.reference_prefix]
+        state.put_integration(before.model_copy(update={"settings": settings, "past_reference_prefixes": past}))
+        runtime.reset()
 
     def _ship_and_track(self) -> None:
         self.stack.myogo.advance(2)  # new -> collecting -> shipped
@@ -304,16 +321,38 @@ class ChaosRun:
     # ---- what must hold -----------------------------------------------------------------------------
 
     def _order_problems(self) -> list[str]:
+        """Paid orders not exactly once in myOGO, or not recorded as sent (the tracking flow waits for the record)."""
+        bindings = self._bindings()
+        unrecorded = [
+            o for o in self.setup.centra.orders if o not in bindings or bindings[o].status is not BindingStatus.SENT
+        ]
+        return self._not_once_in_myogo() + unrecorded
+
+    def _bindings(self) -> dict[str, OrderBinding]:
+        return self.stack.state().get_order_bindings(INTEGRATION, list(self.setup.centra.orders))
+
+    def _copies_in_myogo(self) -> Counter[str]:
+        """myOGO orders per paid store order, under every reference prefix the integration has used."""
         references = Counter(order["reference"] for order in self.stack.myogo.orders(self.setup.merchant_id).values())
-        reference = self.setup.integration.myogo_reference
-        return [order_id for order_id in self.setup.centra.orders if references[reference(order_id)] != 1]
+        integration = self.stack.state().get_integration(INTEGRATION)
+        assert integration is not None
+        return Counter(
+            {
+                order_id: sum(references[prefix + order_id] for prefix in integration.reference_prefixes())
+                for order_id in self.setup.centra.orders
+            }
+        )
+
+    def _not_once_in_myogo(self) -> list[str]:
+        copies = self._copies_in_myogo()
+        return [order_id for order_id in self.setup.centra.orders if copies[order_id] != 1]
 
     def _tracking_problems(self) -> list[str]:
         """Paid orders without exactly one shipped Centra shipment carrying myOGO's tracking number."""
         problems = []
-        orders = self.stack.myogo.orders(self.setup.merchant_id)
+        orders, bindings = self.stack.myogo.orders(self.setup.merchant_id), self._bindings()
         for order_id in self.setup.centra.orders:
-            order = orders.get(self.setup.integration.myogo_reference(order_id))
+            order = orders.get(bindings[order_id].reference) if order_id in bindings else None
             shipments = [(s["shippedDate"] != "", s["trackingNumber"]) for s in self.setup.centra.shipments(order_id)]
             if order is None or order["status"] != "shipped" or shipments != [(True, order["trackingNumber"])]:
                 problems.append(order_id)
@@ -321,11 +360,11 @@ class ChaosRun:
 
     def _stock_problems(self) -> list[str]:
         """Bound SKUs Centra does not sell at max(0, myOGO available - units paid in Centra and not in myOGO)."""
-        in_myogo = {order["reference"] for order in self.stack.myogo.orders(self.setup.merchant_id).values()}
+        in_myogo = self._copies_in_myogo()
         transit: Counter[str] = Counter()
         for order_id, order in self.setup.centra.orders.items():
             holds_stock = order["orderStatus"] in ("Pending", "Confirmed", "Processing")
-            if holds_stock and self.setup.integration.myogo_reference(order_id) not in in_myogo:
+            if holds_stock and not in_myogo[order_id]:
                 for line in order["products"]:
                     transit[line["sku"] + line["variantSku"] + line["sizeSku"]] += line["qty"]
         problems = []
@@ -340,8 +379,9 @@ class ChaosRun:
         orders = list(myogo.orders(self.setup.merchant_id).values())
         references = Counter(order["reference"] for order in orders)
         report.myogo_orders = len(references)
-        report.duplicates = sum(count - 1 for count in references.values())
-        report.missing = self._order_problems()
+        # extra myOGO orders of one paid order, under one reference or under two prefixes
+        report.duplicates = sum(max(0, copies - 1) for copies in self._copies_in_myogo().values())
+        report.missing = self._not_once_in_myogo()
         report.shipped = sum(1 for order in orders if order["status"] == "shipped")
         report.tracking_problems = self._tracking_problems()
         report.stock_checked = len(myogo.products(self.setup.merchant_id))
@@ -409,9 +449,13 @@ def render(report: ChaosReport, command: str) -> str:
     dead = [[dlq, str(len(items)), ", ".join(items[:10]) + (" ..." if len(items) > 10 else "")] for dlq, items in
             report.dead_letters.items()]  # fmt: skip
     verdict = "CONVERGED" if report.converged else "NOT CONVERGED"
+    prefix = (
+        f", reference prefix changed mid-run to {config.new_reference_prefix!r}" if config.new_reference_prefix else ""
+    )
     return "\n\n".join(
         [
-            f"`{command}` ({config.orders} orders, seed {config.seed}): **{verdict}** in {report.seconds:.0f} s.",
+            f"`{command}` ({config.orders} orders, seed {config.seed}{prefix}): **{verdict}** "
+            f"in {report.seconds:.0f} s.",
             table(["must hold", "measured", "expected"], must_hold),
             "Faults injected (random, per API call of the simulator):",
             table(["simulator", "5xx", "429 + Retry-After", "timeouts"], faults),

@@ -149,14 +149,21 @@ class LocalStack:
     # ---- set-up -------------------------------------------------------------------------------------
 
     def add_centra_merchant(
-        self, integration_id: str, *, shipping_codes: set[str], time_zone: str = "Europe/Stockholm"
+        self,
+        integration_id: str,
+        *,
+        shipping_codes: set[str],
+        time_zone: str = "Europe/Stockholm",
+        myogo_account_of: str | None = None,
     ) -> CentraMerchant:
-        """A Centra store (its webhooks go to this integration id) and a myOGO account with these shipping codes."""
+        """A Centra store (its webhooks go to this integration id) and a myOGO account with these shipping codes,
+        or the myOGO account of the merchant of integration `myogo_account_of` (two stores on one account)."""
+        shared = self.merchants[myogo_account_of] if myogo_account_of else None
         secret_values = {
             "store_api_key": secrets.token_urlsafe(24),
             "webhook_secret": secrets.token_urlsafe(24),
-            "myogo_merchant_id": f"M-{integration_id}",
-            "myogo_secret_token": secrets.token_urlsafe(24),
+            "myogo_merchant_id": shared.merchant_id if shared else f"M-{integration_id}",
+            "myogo_secret_token": shared.secret_values["myogo_secret_token"] if shared else secrets.token_urlsafe(24),
             "myogo_client_id": MYOGO_CLIENT_ID,
             "myogo_client_secret": MYOGO_CLIENT_SECRET,
         }
@@ -167,7 +174,8 @@ class LocalStack:
             webhook_url=f"{self.gateway.base_url}/webhooks/centra/{integration_id}",
         ).start()
         merchant_id = secret_values["myogo_merchant_id"]
-        self.myogo.add_merchant(merchant_id, secret_values["myogo_secret_token"], shipping_codes)
+        if shared is None:
+            self.myogo.add_merchant(merchant_id, secret_values["myogo_secret_token"], shipping_codes)
         merchant = CentraMerchant(integration_id, centra, merchant_id, secret_values, time_zone)
         self.merchants[integration_id] = merchant
         return merchant
@@ -180,6 +188,7 @@ class LocalStack:
         products: Mapping[str, int] | None = None,
         time_zone: str = "Europe/Stockholm",
         settings: IntegrationSettings | None = None,
+        myogo_account_of: str | None = None,
     ) -> CentraSetup:
         """A merchant with a Centra store and a myOGO account, and the integration between them, written directly
         (the operator API does the same with checks: see ogosync integrations create).
@@ -187,7 +196,10 @@ class LocalStack:
         `products` are myOGO product codes with their stock; `shipping_map` maps store methods to myOGO codes.
         """
         merchant = self.add_centra_merchant(
-            integration_id, shipping_codes=set(shipping_map.values()), time_zone=time_zone
+            integration_id,
+            shipping_codes=set(shipping_map.values()),
+            time_zone=time_zone,
+            myogo_account_of=myogo_account_of,
         )
         for code, stock in (products or {}).items():
             self.myogo.add_product(merchant.merchant_id, code, stock=stock)

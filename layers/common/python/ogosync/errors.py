@@ -53,6 +53,18 @@ class ConcurrencyConflictError(OgosyncError):
     """A conditional write lost against another writer (a claim, a lock, a cursor)."""
 
 
+class ReferencePrefixTakenError(OgosyncError):
+    """Another integration sends (or sent) orders to the same myOGO merchant under this reference prefix."""
+
+    def __init__(self, merchant_id: str, prefix: str, owner: str) -> None:
+        super().__init__(
+            f"myOGO merchant {merchant_id!r} takes orders with reference prefix {prefix!r} from integration {owner!r}"
+        )
+        self.merchant_id = merchant_id
+        self.prefix = prefix
+        self.owner = owner
+
+
 class WebhookRejectedError(OgosyncError):
     """A webhook delivery is refused; `status` is the 4xx to answer with, `reason` a short code word."""
 

@@ -101,14 +101,23 @@ class Integration(BaseModel):
     status: IntegrationStatus = IntegrationStatus.ACTIVE
     secret_name: str = Field(min_length=1)
     settings: IntegrationSettings = Field(default_factory=IntegrationSettings)
+    past_reference_prefixes: list[str] = Field(
+        default_factory=list,
+        max_length=40,
+        description="reference prefixes used before the current one: orders sent under them keep their references",
+    )
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
 
     def myogo_reference(self, store_order_id: str) -> str:
-        """The deterministic myOGO reference of a store order: the same order always gets the same reference."""
+        """The myOGO reference a store order not yet recorded gets; once recorded, its binding's reference stands."""
         return f"{self.settings.reference_prefix}{store_order_id}"
+
+    def reference_prefixes(self) -> list[str]:
+        """Every prefix the integration's orders may have in myOGO: the current one first, then the past ones."""
+        return list(dict.fromkeys([self.settings.reference_prefix, *self.past_reference_prefixes]))
 
 
 class Credentials(BaseModel):
@@ -176,6 +185,7 @@ class HoldReason(StrEnum):
     INCOMPLETE_ADDRESS = "incomplete_address"
     REJECTED_BY_WAREHOUSE = "rejected_by_warehouse"
     UNREADABLE_IN_STORE = "unreadable_in_store"
+    REFERENCE_TAKEN = "reference_taken"  # myOGO holds a different order under the order's reference
 
 
 class Hold(BaseModel):
@@ -272,6 +282,8 @@ class WarehouseOrderState(BaseModel):
     tracking_number: str | None = None
     tracking_url: str | None = None
     edited_at: AwareDatetime | None = None
+    lines: list[ShippedLine] | None = Field(default=None, description="code and quantity; None: not readable")
+    customer: Address | None = Field(default=None, description="the delivery address; None: not readable")
 
     @field_validator("status")
     @classmethod
@@ -685,6 +697,7 @@ class OrderTracking(BaseModel):
     integration_id: str
     store_order_id: str
     reference: str
+    status: BindingStatus | None = Field(default=None, description="the order flow's record of the order")
     myogo_status: str | None = None
     myogo_status_at: AwareDatetime | None = None
     tracking_status: TrackingStatus | None = None

@@ -221,6 +221,7 @@ class StateRepository(Protocol):
     ) -> OrderBinding | None:
         """Claim the order for sending; return the binding as it was before (None when new).
 
+        `reference` is recorded only when the order has no binding yet: a recorded reference never changes.
         Succeeds only when the order is new, held, skipped, failed, or claimed by someone whose lease ran out.
         Raises ConcurrencyConflictError otherwise (sent, or claimed by a live worker).
         """
@@ -267,7 +268,9 @@ class StateRepository(Protocol):
         placed_at: datetime | None,
         token: str | None = None,
     ) -> bool:
-        """Record the order as held with its reasons; False when it is already sent or claimed by someone else."""
+        """Record the order as held with its reasons; False when it is already sent or claimed by someone else.
+
+        `reference` is recorded only when the order has no binding yet, as in claim_order."""
         ...
 
     def mark_order_skipped(
@@ -280,7 +283,9 @@ class StateRepository(Protocol):
         placed_at: datetime | None,
         token: str | None = None,
     ) -> bool:
-        """Record that the order needs no transfer; False when it is already sent or claimed by someone else."""
+        """Record that the order needs no transfer; False when it is already sent or claimed by someone else.
+
+        `reference` is recorded only when the order has no binding yet, as in claim_order."""
         ...
 
     def held_order_ids(self, integration_id: str, placed_after: datetime) -> list[str]:
@@ -501,6 +506,12 @@ class IntegrationConfigRepository(Protocol):
     def update_integration(self, before: Integration, after: Integration) -> None:
         """Write the fields that differ between `before` and `after` (settings field by field, so concurrent
         changes of other fields are kept); UnknownIntegrationError when the integration is gone."""
+        ...
+
+    def claim_reference_prefixes(self, integration_id: str, merchant_id: str, prefixes: Sequence[str]) -> None:
+        """Record, all at once, that the integration's orders go to myOGO merchant `merchant_id` under each prefix
+        (compared case-insensitively). Claims already the integration's own are kept; raises
+        ReferencePrefixTakenError naming the integration that holds one of them. delete_integration releases them."""
         ...
 
     def delete_integration(self, integration_id: str, keep_orders_until: datetime) -> int:

@@ -1,7 +1,8 @@
 """Integrations: create, read, update, pause and resume, delete; the webhook URL to paste into the store.
 
 Credentials are checked with one cheap call to each side before anything is written, go to Secrets Manager only,
-and are never part of an answer.
+and are never part of an answer. A (myOGO merchant, reference prefix) pair serves one integration only, the prefixes
+it used before included (its old orders live in myOGO under them): another integration asking for one gets a 409.
 """
 
 from __future__ import annotations
@@ -10,7 +11,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
-from ogosync.errors import AuthenticationError, ConcurrencyConflictError, PlatformError, TransientPlatformError
+from ogosync.errors import (
+    AuthenticationError,
+    ConcurrencyConflictError,
+    PlatformError,
+    ReferencePrefixTakenError,
+    TransientPlatformError,
+)
 from ogosync.models import Credentials, Integration, IntegrationStatus
 from ogosync.operator.deps import OperatorDeps
 from ogosync.operator.errors import OperatorError, conflict, validated
@@ -59,13 +66,15 @@ def create_integration(request: IntegrationCreate, deps: OperatorDeps) -> Integr
         raise _exists(integration.id)
     credentials = request.credentials.to_credentials()
     check_access(integration, credentials, {STORE, MYOGO}, deps)
-    # Claim the id first (paused, so nothing runs without credentials), then write the secret, then go live.
+    # Claim the id first (paused, so nothing runs without credentials), then its reference prefixes on its myOGO
+    # merchant, then write the secret, then go live.
     claimed = integration.model_copy(update={"status": IntegrationStatus.PAUSED})
     try:
         deps.config.create_integration(claimed)
     except ConcurrencyConflictError:
         raise _exists(integration.id) from None
     try:
+        _claim_reference_prefixes(integration, credentials, deps)
         deps.secret_writer.write(integration.secret_name, credentials)
     except Exception:
         deps.config.delete_integration(integration.id, deps.clock())
@@ -83,16 +92,47 @@ def update_integration(integration_id: str, request: IntegrationPatch, deps: Ope
     if request.settings is not None:
         changed_settings = {name: getattr(request.settings, name) for name in request.settings.model_fields_set}
         changes["settings"] = current.settings.model_copy(update=changed_settings).model_dump()
-    updated = validated(Integration, current.model_dump() | changes)
+    updated = _remembering_past_prefix(current, validated(Integration, current.model_dump() | changes))
     credentials = _rotated(current, request.credentials, deps)
     touched = set(changes) | (request.credentials.model_fields_set if request.credentials else set())
     sides = {side for side, fields in ((STORE, _STORE_FIELDS), (MYOGO, _MYOGO_FIELDS)) if touched & fields}
     if sides:
         check_access(updated, credentials or deps.secrets.credentials(current), sides, deps)
+    merchant_changed = request.credentials is not None and "myogo_merchant_id" in request.credentials.model_fields_set
+    if merchant_changed or updated.reference_prefixes() != current.reference_prefixes():
+        _claim_reference_prefixes(updated, credentials or deps.secrets.credentials(current), deps)
     if credentials is not None:
         deps.secret_writer.write(current.secret_name, credentials)
     deps.config.update_integration(current, updated)
     return updated
+
+
+def _remembering_past_prefix(current: Integration, updated: Integration) -> Integration:
+    """A new reference prefix applies to orders not yet recorded; the old one is kept, so that the tracking flow
+    still knows the orders sent under it as this integration's."""
+    old, new = current.settings.reference_prefix, updated.settings.reference_prefix
+    if old == new:
+        return updated
+    past = [prefix for prefix in dict.fromkeys([*current.past_reference_prefixes, old]) if prefix != new]
+    return validated(Integration, updated.model_dump() | {"past_reference_prefixes": past})
+
+
+def _claim_reference_prefixes(integration: Integration, credentials: Credentials, deps: OperatorDeps) -> None:
+    """Claim the integration's current and past prefixes on its myOGO merchant; 409 when another integration
+    holds one. Claims on a merchant the integration used before stay until it is deleted."""
+    try:
+        deps.config.claim_reference_prefixes(
+            integration.id, credentials.myogo_merchant_id, integration.reference_prefixes()
+        )
+    except ReferencePrefixTakenError as exc:
+        message = (
+            f"integration {exc.owner!r} already sends orders to myOGO merchant {exc.merchant_id!r} with reference "
+            f"prefix {exc.prefix!r} (now or before): orders of both would share myOGO references; "
+            "give this integration another settings.reference_prefix"
+        )
+        raise OperatorError(409, "reference_prefix_taken", message, "settings.reference_prefix") from None
+    except ConcurrencyConflictError:
+        raise conflict("reference_prefix_busy", "the reference prefixes changed meanwhile; try again") from None
 
 
 def set_paused(integration_id: str, paused: bool, deps: OperatorDeps) -> Integration:

@@ -180,10 +180,9 @@ class DynamoStateRepository:
                 "claim_expires_epoch": epoch(expires),
                 "integration_id": integration_id,
                 "store_order_id": store_order_id,
-                "reference": reference,
                 "updated_at": now.isoformat(),
             },
-            keep={"first_seen_at": now.isoformat()},
+            keep={"first_seen_at": now.isoformat(), "reference": reference},  # decided once (design invariant 8)
             increment=("attempts",),
         )
         try:
@@ -349,7 +348,6 @@ class DynamoStateRepository:
         update = ex.set(
             {
                 "status": status.value,
-                "reference": reference,
                 "integration_id": integration_id,
                 "store_order_id": store_order_id,
                 "holds": holds,
@@ -357,6 +355,7 @@ class DynamoStateRepository:
                 "updated_at": now.isoformat(),
             },
             keep={
+                "reference": reference,  # decided at the first record, never changed (design invariant 8)
                 "first_seen_at": now.isoformat(),
                 "store_placed_at": placed_at.isoformat() if placed_at else "",
                 "attempts": 0,

@@ -76,7 +76,7 @@ class AftercareDeps:
     state: StateRepository
     store: StorePlatform
     warehouse: AftercareWarehouse
-    render: Callable[[StoreOrder], WarehouseOrder]  # the store order as ogosync would send it now
+    render: Callable[[StoreOrder, str], WarehouseOrder]  # the store order as ogosync would send it now, by reference
     clock: Clock = utc_now
     claim_lease_seconds: int = 120
     new_token: Callable[[], str] = field(default=lambda: uuid.uuid4().hex)
@@ -142,7 +142,7 @@ def check_open_order(integration: Integration, open_order: OpenOrder, deps: Afte
         return AftercareOutcome.CLOSED
     if order.state is StoreOrderState.CANCELLED:
         return _claimed(integration, binding, deps, lambda token: _cancel(integration, binding, token, deps))
-    wanted = deps.render(order).model_copy(update={"reference": binding.reference})
+    wanted = deps.render(order, binding.reference)
     if order_content_hash(wanted.customer, wanted.order_lines) == binding.sent_hash:
         return AftercareOutcome.UNCHANGED
     return _claimed(integration, binding, deps, lambda token: _update(integration, binding, wanted, token, deps))

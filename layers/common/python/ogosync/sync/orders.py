@@ -1,7 +1,9 @@
 """The order flow, store -> myOGO: a paid store order becomes exactly one myOGO order, or a held one with reasons.
 
 Exactly once rests on three things (design invariant 1):
-- the myOGO reference is deterministic (Integration.myogo_reference);
+- the myOGO reference is decided once, at the order's first record (Integration.myogo_reference with the prefix
+  of that day), kept on its binding and used for ever after: a later change of the prefix never renames an order
+  that may already be in myOGO (design invariant 8);
 - a conditional claim in DynamoDB before the POST, so two workers never send the same order at once;
 - a look-up by reference before any repeat: after a failed or unknown outcome, and whenever an earlier claim
   of the order may have reached myOGO (the worker died between myOGO's answer and our record).
@@ -21,6 +23,11 @@ another worker could take the claim over and POST while the first still retried.
 L - M = 90 s on myOGO after its claim: below the lease, and below the poll's timeout.
 Uncertain: how long myOGO may go on processing a request after its client gave up is undocumented; M assumes
 well under 30 s.
+
+An order myOGO already holds under the reference is adopted only when its lines (code -> quantity) and delivery
+address (name, address1, zip, city, country; case and spacing aside) are the store order's: otherwise it is another
+order (another integration on the same myOGO account and prefix) and ours is held with reason reference_taken.
+Uncertain: an order edited since the POST (in the store or in myOGO) before its record is held the same way.
 """
 
 from __future__ import annotations
@@ -176,10 +183,12 @@ def order_holds(
     return []
 
 
-def to_warehouse_order(integration: Integration, order: StoreOrder, shipping_code: str | None) -> WarehouseOrder:
+def to_warehouse_order(
+    integration: Integration, order: StoreOrder, reference: str, shipping_code: str | None
+) -> WarehouseOrder:
     address = order.customer
     return WarehouseOrder(
-        reference=integration.myogo_reference(order.order_id),
+        reference=reference,
         shipping_code=shipping_code,
         pick_up_point_code=order.pickup_point,
         customer=WarehouseCustomer(
@@ -207,15 +216,56 @@ def to_warehouse_order(integration: Integration, order: StoreOrder, shipping_cod
     )
 
 
+def _normalised(value: str | None) -> str:
+    return " ".join((value or "").split()).casefold()
+
+
+_COMPARED_ADDRESS_FIELDS = ("name", "address1", "zip", "city", "country_code")
+
+
+def contents_differences(order: StoreOrder, existing: WarehouseOrderState) -> list[str]:
+    """How myOGO's order under the reference differs from the store order (lines, delivery address); [] when it
+    is the same order. What myOGO's answer does not tell cannot be compared, so it counts as a difference."""
+    if existing.lines is None or existing.customer is None:
+        return ["myOGO's order lines or delivery address cannot be read"]
+    ours: Counter[str] = Counter()
+    for line in order.lines:
+        ours[line.sku] += line.quantity
+    theirs: Counter[str] = Counter()
+    for shipped in existing.lines:
+        theirs[shipped.code] += shipped.quantity
+    differences = []
+    if +ours != +theirs:  # unary plus drops the codes with nothing to ship
+        differences.append(f"lines {_lines_text(ours)} in the store, {_lines_text(theirs)} in myOGO")
+    differing = [
+        name
+        for name in _COMPARED_ADDRESS_FIELDS
+        if _normalised(getattr(order.customer, name)) != _normalised(getattr(existing.customer, name))
+    ]
+    if differing:
+        differences.append(f"delivery address differs in {', '.join(differing)}")
+    return differences
+
+
+def _lines_text(lines: Counter[str]) -> str:
+    return ", ".join(f"{quantity} x {code}" for code, quantity in sorted((+lines).items())) or "none"
+
+
 # ---- one order ----------------------------------------------------------------------------------
+
+
+def order_reference(integration: Integration, order_id: str, binding: OrderBinding | None) -> str:
+    """The order's myOGO reference: the one recorded with its first record; only a new order gets one from the
+    integration's current prefix."""
+    return binding.reference if binding is not None else integration.myogo_reference(order_id)
 
 
 def import_order_by_id(
     integration: Integration, order_id: str, deps: OrderDeps, shipping_map: dict[str, str] | None = None
 ) -> ImportResult:
     """Import one order named by a hint (webhook, held re-check): the store is re-read, the hint is not trusted."""
-    reference = integration.myogo_reference(order_id)
     binding = deps.state.get_order_binding(integration.id, order_id)
+    reference = order_reference(integration, order_id, binding)
     if binding is not None and binding.status is BindingStatus.SENT:
         return ImportResult(order_id, ImportOutcome.ALREADY_SENT, reference)
     order = deps.store.get_order(order_id)
@@ -234,7 +284,7 @@ def import_order(
     """Bring one store order to its right place: sent to myOGO once, held with reasons, or skipped.
 
     `shipping_map` is the integration's mapping when the caller has read it already (a poll reads it once)."""
-    reference = integration.myogo_reference(order.order_id)
+    reference = order_reference(integration, order.order_id, binding)
     if binding is not None and binding.status is BindingStatus.SENT:
         return ImportResult(order.order_id, ImportOutcome.ALREADY_SENT, reference)
     if isinstance(order, UnreadableOrder):
@@ -322,15 +372,17 @@ def _claim_and_send(
     renew = partial(deps.state.renew_order_claim, integration.id, order.order_id, token)
     lease = Lease(renew, deps.clock, deps.claim_lease_seconds, claimed_at)
     deadline = lease.deadline(deps.claim_margin_seconds)
+    if previous is not None:  # recorded meanwhile by another worker: its reference stands (the claim kept it)
+        reference = previous.reference
     was_held = previous is not None and previous.status is BindingStatus.HELD
     try:
         if previous is not None and previous.attempts > 0:
             existing = deps.warehouse.find_order(reference, deadline)
             if existing is not None:
-                return _record_sent(integration, order, existing, ImportOutcome.RECOVERED, token, was_held, deps)
+                return _adopt(integration, order, existing, token, was_held, deps)
         if skip_reason or holds:
             return _record_without_claim(integration, order, reference, skip_reason, holds, deps, token)
-        warehouse_order = to_warehouse_order(integration, order, shipping_code_for(order, shipping_map))
+        warehouse_order = to_warehouse_order(integration, order, reference, shipping_code_for(order, shipping_map))
         created, outcome = _create_once(warehouse_order, lease, deadline, deps)
     except LeaseLostError:
         logger.warning(
@@ -343,7 +395,30 @@ def _claim_and_send(
     except (PlatformError, OgosyncError) as exc:
         deps.state.mark_order_failed(integration.id, order.order_id, token, str(exc), deps.clock())
         raise
+    if outcome is ImportOutcome.RECOVERED:
+        return _adopt(integration, order, created, token, was_held, deps)
     return _record_sent(integration, order, created, outcome, token, was_held, deps)
+
+
+def _adopt(
+    integration: Integration,
+    order: StoreOrder,
+    existing: WarehouseOrderState,
+    token: str,
+    was_held: bool,
+    deps: OrderDeps,
+) -> ImportResult:
+    """Record an order myOGO already holds under the reference as this one, only when it is the same order."""
+    differences = contents_differences(order, existing)
+    if not differences:
+        return _record_sent(integration, order, existing, ImportOutcome.RECOVERED, token, was_held, deps)
+    detail = (
+        f"myOGO already holds an order {existing.reference} that is not this one ({'; '.join(differences)}); "
+        "nothing was sent: check in myOGO whose order it is, and give this integration its own reference_prefix"
+    )
+    logger.error("myOGO reference taken by another order", extra={"order_id": order.order_id, "detail": detail})
+    hold = Hold(reason=HoldReason.REFERENCE_TAKEN, detail=detail)
+    return _record_without_claim(integration, order, existing.reference, None, [hold], deps, token)
 
 
 def _create_once(
@@ -379,7 +454,7 @@ def _record_sent(
     was_held: bool,
     deps: OrderDeps,
 ) -> ImportResult:
-    sent = to_warehouse_order(integration, order, None)  # the digest leaves the shipping code out
+    sent = to_warehouse_order(integration, order, state.reference, None)  # the digest leaves the shipping code out
     sent_hash = order_content_hash(sent.customer, sent.order_lines)
     deps.state.mark_order_sent(
         integration.id, order.order_id, token, state, deps.clock(), was_held=was_held, sent_hash=sent_hash
@@ -448,7 +523,9 @@ def _aftercare(integration: Integration, deps: OrderDeps, shipping_map: dict[str
             state=deps.state,
             store=deps.store,
             warehouse=deps.warehouse,
-            render=lambda order: to_warehouse_order(integration, order, shipping_code_for(order, shipping_map)),
+            render=lambda order, reference: to_warehouse_order(
+                integration, order, reference, shipping_code_for(order, shipping_map)
+            ),
             clock=deps.clock,
             claim_lease_seconds=deps.claim_lease_seconds,
             new_token=deps.new_token,

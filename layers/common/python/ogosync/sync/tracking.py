@@ -1,7 +1,9 @@
 """The tracking flow, myOGO -> store: when myOGO ships an order, the store gets the shipment with tracking, once.
 
 myOGO's orders are read by `modifiedAfter` (the poll, the source of truth) or one by one when a myOGO webhook names
-one (a hint; its content is not trusted). Each one that belongs to this integration gets its myOGO status recorded
+one (a hint; its content is not trusted). An order belongs to this integration when one of its order bindings holds
+the very reference (under any prefix the integration has used) and the order flow recorded it as sent: another
+integration's order on the same myOGO account never reaches this store. Each such order gets its myOGO status recorded
 on its order binding; a SHIPPED one has its shipment pushed to the store once (design invariant 4):
 - a conditional claim with a lease in DynamoDB comes before any store call, so a webhook and a poll, or two
   deliveries, never push the same order at the same time; the claim is renewed right before the store write
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -40,6 +42,7 @@ from ogosync.errors import (
 from ogosync.models import (
     MYOGO_CANCELLED,
     MYOGO_SHIPPED,
+    BindingStatus,
     Cursor,
     Flow,
     Integration,
@@ -70,7 +73,8 @@ class ShipmentMismatchError(OgosyncError):
 
 
 class TrackingOutcome(StrEnum):
-    NOT_OURS = "not_ours"  # no order binding of this integration has the reference
+    NOT_OURS = "not_ours"  # no order of this integration was sent under the reference
+    NOT_YET_SENT = "not_yet_sent"  # our order is being sent or its sending failed: the order flow decides first
     NOT_FOUND = "not_found"  # a hint named a reference myOGO does not have
     UNCHANGED = "unchanged"
     STATUS_RECORDED = "status_recorded"
@@ -85,6 +89,11 @@ class TrackingOutcome(StrEnum):
     WAITING_FOR_STORE = "waiting_for_store"  # the store cannot take it yet (not confirmed): retried each poll
     BUSY = "busy"  # another worker holds a live claim on the push; try again later
 
+
+# Outcomes the watermark must not pass: the change is applied again by a later poll.
+_UNFINISHED = (None, TrackingOutcome.BUSY, TrackingOutcome.NOT_YET_SENT)
+# The order flow has not recorded the order yet: it may still be ours (myOGO took it, our record is pending).
+_BEING_SENT = (BindingStatus.CLAIMED, BindingStatus.FAILED)
 
 _REFUSED: dict[TrackingStatus | None, TrackingOutcome] = {
     TrackingStatus.CAPTURE_FAILED: TrackingOutcome.CAPTURE_FAILED,
@@ -109,11 +118,29 @@ class TrackingDeps:
         check_margin(self.claim_lease_seconds, self.claim_margin_seconds)
 
 
-def store_order_id(integration: Integration, reference: str) -> str | None:
-    """The store order a myOGO reference was made from (Integration.myogo_reference), None when it cannot be one."""
-    prefix = integration.settings.reference_prefix
-    order_id = reference[len(prefix) :] if reference.startswith(prefix) else ""
-    return order_id or None
+def candidate_order_ids(integration: Integration, reference: str) -> list[str]:
+    """The store orders a myOGO reference may have been made from: one per prefix the integration has used.
+    Which one it is (if any) is told by the binding that holds the very reference."""
+    return [
+        reference[len(prefix) :]
+        for prefix in integration.reference_prefixes()
+        if reference.startswith(prefix) and len(reference) > len(prefix)
+    ]
+
+
+def views_by_reference(
+    integration: Integration, references: Iterable[str], deps: TrackingDeps
+) -> dict[str, OrderTracking]:
+    """The order binding (tracking view) of each reference that one of this integration's orders holds."""
+    candidates = {reference: candidate_order_ids(integration, reference) for reference in references}
+    wanted = [order_id for order_ids in candidates.values() for order_id in order_ids]
+    views = deps.tracking.get_tracking(integration.id, wanted) if wanted else {}
+    found: dict[str, OrderTracking] = {}
+    for reference, order_ids in candidates.items():
+        match = next((views[o] for o in order_ids if o in views and views[o].reference == reference), None)
+        if match is not None:
+            found[reference] = match
+    return found
 
 
 # ---- one order ----------------------------------------------------------------------------------
@@ -122,8 +149,15 @@ def store_order_id(integration: Integration, reference: str) -> str | None:
 def apply_change(
     integration: Integration, change: WarehouseOrderChange, view: OrderTracking | None, deps: TrackingDeps
 ) -> TrackingOutcome:
-    """Record where myOGO says the order is; push its shipment if it shipped and has not been pushed."""
+    """Record where myOGO says the order is; push its shipment if it shipped and has not been pushed.
+
+    Only an order the order flow recorded as sent is acted on: a reference that is ours by name only (an order of
+    another integration on the same myOGO account, one of ours myOGO refused or that was held) is not ours."""
     if view is None or view.reference != change.reference:
+        return TrackingOutcome.NOT_OURS
+    if view.status in _BEING_SENT:
+        return TrackingOutcome.NOT_YET_SENT
+    if view.status is not BindingStatus.SENT:
         return TrackingOutcome.NOT_OURS
     moved = view.myogo_status != change.status
     if moved:
@@ -142,13 +176,13 @@ def apply_change(
 
 def handle_tracking_hint(integration: Integration, reference: str, deps: TrackingDeps) -> TrackingOutcome:
     """A webhook named the order: read it from myOGO (the hint itself is not trusted) and apply it."""
-    order_id = store_order_id(integration, reference)
-    if order_id is None:
+    view = views_by_reference(integration, [reference], deps).get(reference)
+    if view is None:
         return TrackingOutcome.NOT_OURS
     change = deps.warehouse.order_change(reference)
     if change is None:
         return TrackingOutcome.NOT_FOUND
-    return apply_change(integration, change, deps.tracking.get_tracking(integration.id, [order_id]).get(order_id), deps)
+    return apply_change(integration, change, view, deps)
 
 
 def push_shipment(
@@ -308,14 +342,14 @@ def _poll(integration: Integration, deps: TrackingDeps, cursor: Cursor, started:
         change.reference: change
         for change in deps.warehouse.orders_changed_since(base - timedelta(minutes=settings.poll_overlap_minutes))
     }
-    order_ids = {reference: store_order_id(integration, reference) for reference in changes}
-    views = deps.tracking.get_tracking(integration.id, [order_id for order_id in order_ids.values() if order_id])
+    views = views_by_reference(integration, changes, deps)
     result = TrackingRunResult(integration.id)
     unfinished: list[datetime] = []
     for reference, change in changes.items():
-        order_id = order_ids[reference]
-        outcome = _apply_counted(integration, change, views.get(order_id) if order_id else None, deps, result)
-        if outcome in (None, TrackingOutcome.BUSY) and change.edited_at is not None:
+        view = views.get(reference)
+        order_id = view.store_order_id if view is not None else None
+        outcome = _apply_counted(integration, change, view, deps, result)
+        if outcome in _UNFINISHED and change.edited_at is not None:
             unfinished.append(change.edited_at)
         if order_id and outcome is TrackingOutcome.CANCELLED:
             result.cancelled.append(order_id)

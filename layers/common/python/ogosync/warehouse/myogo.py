@@ -36,6 +36,7 @@ from ogosync.errors import (
 )
 from ogosync.http import HttpClient, RetryPolicy
 from ogosync.models import (
+    Address,
     ShippedLine,
     WarehouseCustomer,
     WarehouseOrder,
@@ -151,6 +152,43 @@ def parse_order_change(raw: dict[str, Any]) -> WarehouseOrderChange:
     )
 
 
+def _order_lines(raw: dict[str, Any]) -> list[ShippedLine] | None:
+    """An OrderResponse's orderLines as (code, quantity); None when any line cannot be read, so that a caller
+    comparing it with a store order never takes a partly read order for the same one (docs/api/myogo.md)."""
+    lines = raw.get("orderLines")
+    if not isinstance(lines, list):
+        return None
+    parsed = []
+    for line in lines:
+        quantity = line.get("quantity") if isinstance(line, dict) else None
+        if not isinstance(line, dict) or isinstance(quantity, bool) or not isinstance(quantity, int | str):
+            return None
+        try:
+            parsed.append(ShippedLine(code=str(line.get("code") or ""), quantity=int(quantity)))
+        except ValueError:
+            return None
+    return parsed
+
+
+def _delivery_address(raw: dict[str, Any]) -> Address | None:
+    """An OrderResponse's customer (the delivery address, docs/api/myogo.md); None when it cannot be read."""
+    customer = raw.get("customer")
+    if not isinstance(customer, dict):
+        return None
+
+    def text(name: str) -> str:
+        value = customer.get(name)
+        return value if isinstance(value, str) else ""
+
+    return Address(
+        name=text("name"),
+        address1=text("address1"),
+        zip=text("zip"),
+        city=text("city"),
+        country_code=text("countryCode"),
+    )
+
+
 def parse_order_state(raw: dict[str, Any]) -> WarehouseOrderState:
     return WarehouseOrderState(
         id=raw.get("id"),
@@ -159,6 +197,8 @@ def parse_order_state(raw: dict[str, Any]) -> WarehouseOrderState:
         tracking_number=raw.get("trackingNumber") or None,
         tracking_url=raw.get("trackingUrl") or None,
         edited_at=_parse_time(raw.get("editTime")),
+        lines=_order_lines(raw),
+        customer=_delivery_address(raw),
     )
 
 
