@@ -143,6 +143,7 @@ class HttpClient:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        content: bytes | None = None,
         data: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
@@ -157,7 +158,9 @@ class HttpClient:
                 self._limiter.acquire()
             started = time.perf_counter()
             try:
-                response = self._client.request(method, url, params=params, json=json, data=data, headers=headers)
+                response = self._client.request(
+                    method, url, params=params, json=json, content=content, data=data, headers=headers
+                )
             except httpx.TransportError as exc:
                 self._log(method, path, None, started, attempt, type(exc).__name__)
                 never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)  # so always safe to repeat

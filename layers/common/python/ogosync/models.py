@@ -19,6 +19,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from ogosync import jsonwire
+
 INTEGRATION_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,62}$"
 
 
@@ -202,6 +204,10 @@ class _CamelModel(BaseModel):
     def to_wire(self) -> dict[str, object]:
         """JSON-ready camelCase dict without empty fields (myOGO handles nulls badly, see the reference)."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    def wire_json(self) -> bytes:
+        """The request body: to_wire's fields, with amounts as exact JSON numbers, not strings (ogosync.jsonwire)."""
+        return jsonwire.dumps(self.model_dump(mode="python", by_alias=True, exclude_none=True))
 
 
 class WarehouseCustomer(_CamelModel):

@@ -187,7 +187,7 @@ class MyOgoWarehouse:
         return parse_order_state(matches[0]) if matches else None
 
     def create_order(self, order: WarehouseOrder) -> WarehouseOrderState:
-        return parse_order_state(self._create("api/v1/Orders", order.to_wire()))
+        return parse_order_state(self._create("api/v1/Orders", order.wire_json()))
 
     # ---- stock ----------------------------------------------------------------------------------
 
@@ -243,11 +243,11 @@ class MyOgoWarehouse:
         return WarehouseProductState.model_validate(matches[0]) if matches else None
 
     def create_product(self, product: WarehouseProduct) -> WarehouseProductState:
-        return WarehouseProductState.model_validate(self._create("api/v1/Products", product.to_wire()))
+        return WarehouseProductState.model_validate(self._create("api/v1/Products", product.wire_json()))
 
     def update_product(self, code: str, product: WarehouseProduct) -> WarehouseProductState:
         path, params = _product_path(code)
-        response = self._call("PUT", path, params=params, json=product.to_wire())
+        response = self._call("PUT", path, params=params, body=product.wire_json())
         return WarehouseProductState.model_validate(response.json())
 
     def unknown_product_codes(self, codes: Iterable[str]) -> set[str]:
@@ -262,22 +262,24 @@ class MyOgoWarehouse:
 
     # ---- plumbing -------------------------------------------------------------------------------
 
-    def _create(self, path: str, payload: dict[str, object]) -> Any:
+    def _create(self, path: str, body: bytes) -> Any:
         """POST a new object; a refusal that says the key exists already becomes AlreadyExistsError."""
         try:
-            return self._call("POST", path, json=payload).json()
+            return self._call("POST", path, body=body).json()
         except RejectedByPlatformError as exc:
             if any(marker in exc.detail.lower() for marker in _EXISTS_MARKERS):
                 raise AlreadyExistsError(PLATFORM, exc.detail, exc.status) from exc
             raise
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def _call(self, method: str, path: str, *, body: bytes | None = None, **kwargs: Any) -> httpx.Response:
+        """One API call; `body` is a JSON request body made by ogosync.jsonwire (money as exact numbers)."""
+        content_type = {} if body is None else {"Content-Type": "application/json"}
         headers = self._auth_header()  # outside the try: a refused login is final, not a reason to log in again
         try:
-            return self._http.request(method, path, headers=headers, **kwargs)
+            return self._http.request(method, path, headers=headers | content_type, content=body, **kwargs)
         except AuthenticationError:
             self._forget_token()
-            return self._http.request(method, path, headers=self._auth_header(), **kwargs)
+            return self._http.request(method, path, headers=self._auth_header() | content_type, content=body, **kwargs)
 
     def _auth_header(self) -> dict[str, str]:
         with _tokens_lock:
