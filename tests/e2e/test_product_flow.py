@@ -87,7 +87,7 @@ def test_refresh_create_then_the_schedule_sends_only_what_changed(stack: LocalSt
         "TS100 in organic cotton",
         "7350000000011",
     )
-    assert (medium["salesPrice"], medium["currencyCode"], medium["languageCode"]) == (29.9, "EUR", "en")  # a JSON number (ogosync.jsonwire)
+    assert (medium["salesPrice"], medium["currencyCode"], medium["languageCode"]) == (29.9, "EUR", "en")
     assert medium["infoUrl"] == "https://acme.example/p/TS100BLKM"
     assert medium["pictureUrl"] == "https://cdn.centra.invalid/TS100BLK.jpg"
     assert sorted(_bindings(stack, setup)) == ["TS100BLKL", "TS100BLKM", "TS100BLKS"]
