@@ -198,6 +198,13 @@ class UnreadableOrder(BaseModel):
     problem: str
 
 
+class UnidentifiedOrder(BaseModel):
+    """A record in the store's order list without a usable order id: nothing can be held under its name, so it is
+    counted and reported by the run that read it."""
+
+    problem: str
+
+
 class _CamelModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 

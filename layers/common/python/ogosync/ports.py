@@ -34,6 +34,7 @@ from ogosync.models import (
     StoreProduct,
     StoreShipment,
     TrackingStatus,
+    UnidentifiedOrder,
     UnreadableOrder,
     WarehouseOrder,
     WarehouseOrderChange,
@@ -47,8 +48,9 @@ from ogosync.models import (
 class StorePlatform(Protocol):
     """One merchant's online store."""
 
-    def orders_placed_since(self, since: datetime) -> Iterator[StoreOrder | UnreadableOrder]:
-        """Every order the store returns that was placed after `since` (aware UTC), in any order."""
+    def orders_placed_since(self, since: datetime) -> Iterator[StoreOrder | UnreadableOrder | UnidentifiedOrder]:
+        """Every order the store returns that was placed after `since` (aware UTC), in any order. A record that
+        cannot be read comes as UnreadableOrder (or UnidentifiedOrder without a usable id); nothing is raised for it."""
         ...
 
     def get_order(self, order_id: str) -> StoreOrder | UnreadableOrder | None:

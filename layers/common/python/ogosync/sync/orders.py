@@ -38,6 +38,7 @@ from ogosync.models import (
     OrderBinding,
     StoreOrder,
     StoreOrderState,
+    UnidentifiedOrder,
     UnreadableOrder,
     WarehouseCustomer,
     WarehouseOrder,
@@ -366,10 +367,12 @@ def _run_record(result: PollResult) -> RunRecord:
 def _poll(integration: Integration, cursor: Cursor, started: datetime, *, deps: OrderDeps) -> PollResult:
     settings = integration.settings
     base = cursor.watermark or started - timedelta(hours=settings.first_poll_lookback_hours)
-    orders = list(deps.store.orders_placed_since(base - timedelta(minutes=settings.poll_overlap_minutes)))
+    read = list(deps.store.orders_placed_since(base - timedelta(minutes=settings.poll_overlap_minutes)))
+    orders = [order for order in read if not isinstance(order, UnidentifiedOrder)]
     bindings = deps.state.get_order_bindings(integration.id, [order.order_id for order in orders])
     shipping_map = deps.state.shipping_map(integration.id)  # once per run, not once per order
     result = PollResult(integration.id, ran=True)
+    _count_unreadable(result, read)
     unfinished: list[datetime] = []
     for order in orders:
         binding = bindings.get(order.order_id)
@@ -385,6 +388,19 @@ def _poll(integration: Integration, cursor: Cursor, started: datetime, *, deps: 
     placed = [order.placed_at for order in orders if order.placed_at is not None]
     result.watermark = next_watermark(cursor.watermark, placed, unfinished)
     return result
+
+
+def _count_unreadable(result: PollResult, read: list[StoreOrder | UnreadableOrder | UnidentifiedOrder]) -> None:
+    """Unreadable orders are held one by one (import_order); those without an id cannot be: each is reported in the
+    run's errors. Both are counted as `unreadable`, the figure the UnreadableStoreOrders alarm watches."""
+    unidentified = [order for order in read if isinstance(order, UnidentifiedOrder)]
+    unreadable = len(unidentified) + sum(isinstance(order, UnreadableOrder) for order in read)
+    if unreadable:
+        result.counts["unreadable"] += unreadable
+    if unidentified:
+        result.counts["unidentified"] += len(unidentified)
+        result.errors.extend(f"store order without a usable id: {order.problem}" for order in unidentified)
+        logger.warning("store orders without a usable id", extra={"problems": [o.problem for o in unidentified]})
 
 
 def _import_counted(result: PollResult, run: Callable[[], ImportResult], counter_prefix: str = "") -> bool:

@@ -34,6 +34,7 @@ from ogosync.models import (
     StockToPublish,
     StoreOrder,
     StoreOrderState,
+    UnidentifiedOrder,
     UnreadableOrder,
     WarehouseStockLevel,
 )
@@ -86,7 +87,8 @@ def in_transit(integration: Integration, state: StateRepository, store: StockSto
     since = (watermark or now - timedelta(hours=settings.first_poll_lookback_hours)) - timedelta(
         minutes=settings.poll_overlap_minutes
     )
-    orders = {order.order_id: order for order in store.orders_placed_since(since)}
+    read = list(store.orders_placed_since(since))
+    orders = {order.order_id: order for order in read if not isinstance(order, UnidentifiedOrder)}
     for order_id in state.held_order_ids(integration.id, now - timedelta(days=settings.held_recheck_days)):
         if order_id not in orders:
             held = store.get_order(order_id)
@@ -94,7 +96,7 @@ def in_transit(integration: Integration, state: StateRepository, store: StockSto
                 orders[order_id] = held
     bindings = state.get_order_bindings(integration.id, list(orders))
     units: Counter[str] = Counter()
-    unreadable = 0
+    unreadable = sum(isinstance(order, UnidentifiedOrder) for order in read)
     for order in orders.values():
         if isinstance(order, UnreadableOrder):
             unreadable += 1  # its lines are unknown: nothing can be subtracted for it
