@@ -19,6 +19,7 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 processor = sqs_batch_processor(logger)
+UNREADABLE_METRIC = "UnreadableStoreOrders"  # store orders ogosync cannot read (held or reported): alarmed
 
 
 @tracer.capture_method(capture_response=False)
@@ -29,6 +30,7 @@ def poll_record(record: SQSRecord) -> None:
     if result is not None:
         logger.info("order poll done", extra={"ran": result.ran, "counts": dict(result.counts)})
         metrics.add_metric(name="OrdersSeenByPoll", unit=MetricUnit.Count, value=result.counts["seen"])
+        metrics.add_metric(name=UNREADABLE_METRIC, unit=MetricUnit.Count, value=result.counts["unreadable"])
 
 
 @logger.inject_lambda_context

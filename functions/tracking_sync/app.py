@@ -21,6 +21,7 @@ tracer = Tracer()
 metrics = Metrics()
 processor = sqs_batch_processor(logger)
 REFUSED_METRIC = "ShipmentsRefused"  # a shipment the store refused or could not capture: ShipmentRefusedAlarm
+UNREADABLE_METRIC = "UnreadableWarehouseRecords"  # myOGO orders ogosync cannot read: UnreadableWarehouseRecordsAlarm
 
 
 @tracer.capture_method(capture_response=False)
@@ -34,6 +35,7 @@ def tracking_record(record: SQSRecord) -> None:
             refused = result.counts["capture_failed"] + result.counts["rejected"]
             metrics.add_metric(name="ShipmentsPushed", unit=MetricUnit.Count, value=pushed)
             metrics.add_metric(name=REFUSED_METRIC, unit=MetricUnit.Count, value=refused)
+            metrics.add_metric(name=UNREADABLE_METRIC, unit=MetricUnit.Count, value=result.counts["unreadable"])
         return
     outcome = jobs.tracking_hint(job)
     if outcome is not None:

@@ -584,6 +584,13 @@ class WarehouseOrderChange(BaseModel):
         return value.lower()  # casing differs between myOGO API generations (reference §3.1)
 
 
+class UnreadableWarehouseRecord(BaseModel):
+    """A myOGO order ogosync cannot read: counted and reported by the run that read it, never guessed at."""
+
+    key: str | None = Field(default=None, description="its reference, when that much could be read")
+    problem: str
+
+
 class ShipmentToPush(BaseModel):
     """What the store is told about a shipment myOGO made: carrier and every tracking code it gave."""
 

@@ -36,6 +36,7 @@ from ogosync.models import (
     TrackingStatus,
     UnidentifiedOrder,
     UnreadableOrder,
+    UnreadableWarehouseRecord,
     WarehouseOrder,
     WarehouseOrderChange,
     WarehouseOrderState,
@@ -292,7 +293,11 @@ class StockWarehouse(Protocol):
 class TrackingWarehouse(Protocol):
     """Order states and tracking codes in myOGO."""
 
-    def orders_changed_since(self, modified_after: datetime) -> Iterator[WarehouseOrderChange]: ...
+    def orders_changed_since(
+        self, modified_after: datetime
+    ) -> Iterator[WarehouseOrderChange | UnreadableWarehouseRecord]:
+        """Every order changed after `modified_after`; one that cannot be read comes as such, nothing is raised."""
+        ...
 
     def order_change(self, reference: str) -> WarehouseOrderChange | None: ...
 

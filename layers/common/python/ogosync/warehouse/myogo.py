@@ -19,6 +19,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import httpx
@@ -30,10 +31,12 @@ from ogosync.errors import (
     NotFoundError,
     PlatformError,
     RejectedByPlatformError,
+    UnreadableRecordError,
 )
 from ogosync.http import HttpClient, RetryPolicy
 from ogosync.models import (
     ShippedLine,
+    UnreadableWarehouseRecord,
     WarehouseOrder,
     WarehouseOrderChange,
     WarehouseOrderState,
@@ -48,6 +51,7 @@ PAGE_SIZE = 250  # the largest `limit` myOGO takes (reference §7)
 SCOPES = "read:order write:order read:product write:product"
 _EXISTS_MARKERS = ("same reference", "already exist")
 _PLAIN_CODE = re.compile(r"[A-Za-z0-9_-]+")
+_UNITS_LIMIT = 10**9  # a count of units beyond this is garbage
 
 logger = Logger(service="ogosync", child=True)
 
@@ -83,10 +87,107 @@ def _error_message(response: httpx.Response) -> str:
 
 
 def _parse_time(value: Any) -> datetime | None:
-    if not value:
+    """An ISO time; one that is no time is None: it only places a change in time, the change itself still counts."""
+    if not isinstance(value, str) or not value:
         return None
-    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=utc_now().tzinfo)
+
+
+def _text(raw: dict[str, Any], key: str) -> str:
+    """A text field: None is empty, a number is its text, an object, a list or a boolean is unreadable."""
+    value = raw.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise UnreadableRecordError(PLATFORM, f"{key} is not text: {repr(value)[:60]}")
+
+
+def _whole(raw: dict[str, Any], key: str) -> int:
+    """A whole number of units, also as 1.0 or "1.0"; anything else (or beyond any real stock) is unreadable."""
+    try:
+        amount = Decimal(_text(raw, key) or "NaN")
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not (amount.is_finite() and abs(amount) < _UNITS_LIMIT and amount == amount.to_integral_value()):
+        raise UnreadableRecordError(PLATFORM, f"{key} is not a whole number: {repr(raw.get(key))[:60]}")
+    return int(amount)
+
+
+def _object(raw: Any, what: str) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise UnreadableRecordError(PLATFORM, f"{what} is not an object: {repr(raw)[:60]}")
+    return raw
+
+
+def parse_stock_level(raw: Any) -> WarehouseStockLevel:
+    """A Stock row; UnreadableRecordError when it is not one."""
+    row = _object(raw, "stock row")
+    code = _text(row, "productCode")
+    if not code:
+        raise UnreadableRecordError(PLATFORM, "stock row without productCode")
+    return WarehouseStockLevel(
+        code=code,
+        available=_whole(row, "stockAvailable"),
+        physical=None if row.get("stock") is None else _whole(row, "stock"),
+        reserved=None if row.get("reserved") is None else _whole(row, "reserved"),
+        modified=_parse_time(row.get("modified")),
+    )
+
+
+def _stock_level(raw: Any) -> WarehouseStockLevel | None:
+    """A Stock row; one that cannot be read is logged and left out, so it cannot stop the others."""
+    try:
+        return parse_stock_level(raw)
+    except UnreadableRecordError as exc:
+        logger.warning("unreadable myOGO stock row", extra={"error": exc.detail})
+        return None
+
+
+def parse_order_change(raw: Any) -> WarehouseOrderChange:
+    """An OrderResponse as the tracking flow needs it. trackingNumber may hold several codes, comma-separated.
+    UnreadableRecordError when it is not one (a line that is not an object, a quantity that is not whole, ...)."""
+    order = _object(raw, "order")
+    lines = order.get("orderLines")
+    if lines is not None and not isinstance(lines, list):
+        raise UnreadableRecordError(PLATFORM, f"orderLines is not a list: {repr(lines)[:60]}")
+    return WarehouseOrderChange(
+        reference=_text(order, "reference"),
+        status=_text(order, "status") or "unknown",
+        tracking_numbers=[code.strip() for code in _text(order, "trackingNumber").split(",") if code.strip()],
+        tracking_url=_text(order, "trackingUrl") or None,
+        shipping_code=_text(order, "shippingCode") or None,
+        lines=[_shipped_line(_object(line, "order line")) for line in lines or []],
+        edited_at=_parse_time(order.get("editTime")),
+    )
+
+
+def _shipped_line(line: dict[str, Any]) -> ShippedLine:
+    return ShippedLine(code=_text(line, "code"), quantity=_whole(line, "quantity") if "quantity" in line else 0)
+
+
+def parse_order_state(raw: Any) -> WarehouseOrderState:
+    """What myOGO says of an order; UnreadableRecordError when it is not an order."""
+    order = _object(raw, "order")
+    return WarehouseOrderState(
+        id=_text(order, "id") or None,
+        reference=_text(order, "reference"),
+        status=_text(order, "status") or "unknown",
+        tracking_number=_text(order, "trackingNumber") or None,
+        tracking_url=_text(order, "trackingUrl") or None,
+        edited_at=_parse_time(order.get("editTime")),
+    )
+
+
+def _list(found: Any) -> list[Any]:
+    """A search answer's elements (a list; anything else, null included, holds none)."""
+    return found if isinstance(found, list) else []
 
 
 def _product_path(code: str) -> tuple[str, dict[str, str] | None]:
@@ -96,49 +197,6 @@ def _product_path(code: str) -> tuple[str, dict[str, str] | None]:
         return f"api/v1/Products/{code}", None
     encoded = base64.urlsafe_b64encode(code.encode()).decode().rstrip("=")
     return f"api/v1/products/{encoded}", {"base64url": "true"}
-
-
-def _stock_level(raw: dict[str, Any]) -> WarehouseStockLevel | None:
-    """A Stock row; one that cannot be read is logged and left out, so it cannot stop the others."""
-    try:
-        return WarehouseStockLevel(
-            code=str(raw.get("productCode") or ""),
-            available=int(raw["stockAvailable"]),
-            physical=None if raw.get("stock") is None else int(raw["stock"]),
-            reserved=None if raw.get("reserved") is None else int(raw["reserved"]),
-            modified=_parse_time(raw.get("modified")),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        logger.warning("unreadable myOGO stock row", extra={"code": raw.get("productCode"), "error": str(exc)})
-        return None
-
-
-def parse_order_change(raw: dict[str, Any]) -> WarehouseOrderChange:
-    """An OrderResponse as the tracking flow needs it. trackingNumber may hold several codes, comma-separated."""
-    numbers = [code.strip() for code in str(raw.get("trackingNumber") or "").split(",") if code.strip()]
-    return WarehouseOrderChange(
-        reference=str(raw.get("reference") or ""),
-        status=str(raw.get("status") or "unknown"),
-        tracking_numbers=numbers,
-        tracking_url=raw.get("trackingUrl") or None,
-        shipping_code=raw.get("shippingCode") or None,
-        lines=[
-            ShippedLine(code=str(line.get("code") or ""), quantity=int(line.get("quantity") or 0))
-            for line in raw.get("orderLines") or []
-        ],
-        edited_at=_parse_time(raw.get("editTime")),
-    )
-
-
-def parse_order_state(raw: dict[str, Any]) -> WarehouseOrderState:
-    return WarehouseOrderState(
-        id=raw.get("id"),
-        reference=str(raw.get("reference") or ""),
-        status=str(raw.get("status") or "unknown"),
-        tracking_number=raw.get("trackingNumber") or None,
-        tracking_url=raw.get("trackingUrl") or None,
-        edited_at=_parse_time(raw.get("editTime")),
-    )
 
 
 class MyOgoWarehouse:
@@ -183,7 +241,7 @@ class MyOgoWarehouse:
 
     def find_order(self, reference: str) -> WarehouseOrderState | None:
         found = self._call("GET", "api/v1/Orders", params={"reference": reference, "limit": 50, "page": 1}).json()
-        matches = [raw for raw in found or [] if str(raw.get("reference")) == reference]
+        matches = [raw for raw in _list(found) if isinstance(raw, dict) and str(raw.get("reference")) == reference]
         return parse_order_state(matches[0]) if matches else None
 
     def create_order(self, order: WarehouseOrder) -> WarehouseOrderState:
@@ -203,18 +261,27 @@ class MyOgoWarehouse:
             found = self._call("GET", "api/v1/Stock", params={"productCode": code, "limit": 50, "page": 1}).json()
         except NotFoundError:  # the reference documents 404 for GET Stock: an unknown code (uncertain)
             return None
-        levels = [_stock_level(raw) for raw in found or [] if str(raw.get("productCode")) == code]
+        levels = [
+            _stock_level(raw) for raw in _list(found) if isinstance(raw, dict) and str(raw.get("productCode")) == code
+        ]
         return next((level for level in levels if level is not None), None)
 
     # ---- changed orders (tracking) --------------------------------------------------------------
 
-    def orders_changed_since(self, modified_after: datetime) -> Iterator[WarehouseOrderChange]:
+    def orders_changed_since(
+        self, modified_after: datetime
+    ) -> Iterator[WarehouseOrderChange | UnreadableWarehouseRecord]:
         for raw in self._pages("api/v1/Orders", {"modifiedAfter": modified_after.isoformat()}):
-            yield parse_order_change(raw)
+            try:
+                yield parse_order_change(raw)
+            except UnreadableRecordError as exc:
+                reference = raw.get("reference") if isinstance(raw, dict) else None
+                key = str(reference)[:100] if isinstance(reference, str | int) else None
+                yield UnreadableWarehouseRecord(key=key, problem=exc.detail[:500])
 
     def order_change(self, reference: str) -> WarehouseOrderChange | None:
         found = self._call("GET", "api/v1/Orders", params={"reference": reference, "limit": 50, "page": 1}).json()
-        matches = [raw for raw in found or [] if str(raw.get("reference")) == reference]
+        matches = [raw for raw in _list(found) if isinstance(raw, dict) and str(raw.get("reference")) == reference]
         return parse_order_change(matches[0]) if matches else None
 
     def _pages(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
