@@ -665,3 +665,34 @@ def test_a_product_state_compares_content_but_not_the_ean() -> None:
     assert state.description is None  # myOGO's empty strings are no value
     assert state.same_content(_product("P1", description=None))  # 299 == 299.0, and the EAN is myOGO's own
     assert not state.same_content(_product("P1", description="New text"))
+
+
+def test_unreadable_order_and_stock_rows_do_not_stop_the_listing(
+    warehouse: MyOgoWarehouse, api: respx.MockRouter, tokens: respx.Route
+) -> None:
+    loose = _order_json(
+        "1004", status="Shipped", editTime="yesterday", orderLines=[{"code": "SKU-1", "quantity": "1.0"}]
+    )
+    orders = [_order_json("1001"), _order_json("1002", orderLines=[None]), "garbage", loose]
+    api.get("/api/v1/Orders").mock(return_value=httpx.Response(200, json=orders))
+    rows = [{"productCode": "A", "stockAvailable": "3.0"}, {"productCode": "B", "stockAvailable": {}}, None]
+    api.get("/api/v1/Stock").mock(return_value=httpx.Response(200, json=rows))
+
+    changes = list(warehouse.orders_changed_since(datetime(2026, 6, 1, tzinfo=UTC)))
+    levels = list(warehouse.stock_levels(None))
+
+    assert [getattr(change, "reference", None) or getattr(change, "key", None) for change in changes] == [
+        "1001",
+        "1002",
+        None,
+        "1004",
+    ]
+    assert [type(change).__name__ for change in changes] == [
+        "WarehouseOrderChange",
+        "UnreadableWarehouseRecord",
+        "UnreadableWarehouseRecord",
+        "WarehouseOrderChange",
+    ]
+    assert changes[1].problem == "order line is not an object: None"  # type: ignore[union-attr]
+    assert changes[3].lines[0].quantity == 1 and changes[3].edited_at is None  # type: ignore[union-attr]
+    assert [(level.code, level.available) for level in levels] == [("A", 3)]
