@@ -147,6 +147,17 @@ def test_missing_status_with_an_unshipped_shipment_is_paid() -> None:
     assert parse_order(raw, STOCKHOLM).state is StoreOrderState.PAID
 
 
+@pytest.mark.parametrize("zero", ["0000-00-00 00:00:00", "0000-00-00", "", None, False])
+def test_a_zero_shipped_date_is_not_shipped(zero: Any, api: respx.MockRouter) -> None:
+    shipments = [{"shipmentId": "83651-1", "shippedDate": zero, "trackingId": ""}]
+    raw = raw_order(shipments=shipments)
+    del raw["orderStatus"]
+    api.get("/orders").mock(return_value=httpx.Response(200, json={"status": "ok", "orders": [raw]}))
+
+    assert parse_order(raw, STOCKHOLM).state is StoreOrderState.PAID
+    assert [shipment.shipped for shipment in _store().order_shipments("83651")] == [False]
+
+
 def test_missing_status_with_a_shipped_shipment_is_fulfilled() -> None:
     raw = raw_order(
         shipments=[
