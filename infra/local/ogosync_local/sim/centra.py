@@ -175,6 +175,9 @@ class CentraSimulator(SimServer):
         self.time_zone = ZoneInfo(time_zone)
         self.statuses_returned = frozenset(_check_status(name) for name in statuses_returned)
         self.return_hold_orders = return_hold_orders
+        # How the `sku` filter of GET /products and /stock matches is undocumented: the product SKU or the joined
+        # code (default), or, with this set, the product SKU only.
+        self.sku_filter_product_only = False
         self.endpoint_secret = endpoint_secret
         self.webhook_url = webhook_url
         self.status_format = status_format
@@ -545,7 +548,8 @@ class CentraSimulator(SimServer):
             raise _fail(str(exc)) from None
         rows = list(self._products.values())
         if any(since.values()) or any(query.get(name) for name in _CATALOG_FILTERS):  # (costly on a big catalog)
-            rows = [product for product in rows if _catalog_match(product, query, since)]
+            sku_keys = ("sku",) if self.sku_filter_product_only else ("sku", "key")
+            rows = [product for product in rows if _catalog_match(product, query, since, sku_keys)]
         if not limit:
             return _ok(products=[render(product) for product in rows])
         body: dict[str, Any] = {"products": [render(product) for product in rows[(page - 1) * limit : page * limit]]}
@@ -913,9 +917,11 @@ def _within(value: datetime, newer: datetime | None, older: datetime | None) -> 
 _CATALOG_FILTERS = ("sku", "ean", "productId", "variantId", "stockItemId")
 
 
-def _catalog_match(product: _Product, query: Mapping[str, str], since: Mapping[str, datetime | None]) -> bool:
+def _catalog_match(
+    product: _Product, query: Mapping[str, str], since: Mapping[str, datetime | None], sku_keys: tuple[str, ...]
+) -> bool:
     row = product.row
-    if query.get("sku") and query["sku"] not in (row["sku"], product.key):
+    if query.get("sku") and query["sku"] not in [product.key if name == "key" else row["sku"] for name in sku_keys]:
         return False
     if query.get("ean") and query["ean"] != row["ean"]:
         return False

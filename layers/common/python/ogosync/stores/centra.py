@@ -422,8 +422,8 @@ class CentraStore:
     # read from GET /stock just before, so that Centra's sellable stock is exactly V. Centra silently raises a
     # physical value below its allocated quantity; ours is at least the allocation we read, so a clamp can only
     # happen when more than V units were allocated between our read and our write, and then the sellable 0 it
-    # gives is the truth. The allocation is read per item for a few items, else from the paged list of all items
-    # (one call per STOCK_PAGE_SIZE items). GET /stock sums the primary and virtual warehouses; with virtual
+    # gives is the truth. The allocation is read per item (by EAN or stockItemId) for a few items, else, or when an
+    # item has neither, from the paged list of all items (one call per STOCK_PAGE_SIZE items). GET /stock sums the primary and virtual warehouses; with virtual
     # warehouses the allocation read may include units the primary does not hold (uncertain). Items the store
     # does not know (productsNotFound, productsAreBundles) are returned as not found, never guessed.
 
@@ -450,10 +450,12 @@ class CentraStore:
     def _allocated_stock(self, bindings: Sequence[SkuBinding]) -> dict[str, int]:
         """allocatedStock by item key (full SKU and EAN) of the items the bindings name."""
         rows: Iterable[dict[str, Any]]
-        if len(bindings) > self.ALLOCATION_LOOKUP_MAX:
+        lookups = [_stock_lookup(binding) for binding in bindings]
+        exact = [lookup for lookup in lookups if lookup is not None]
+        if len(bindings) > self.ALLOCATION_LOOKUP_MAX or len(exact) < len(lookups):
             rows = self._all_stock_rows()
         else:
-            rows = [row for binding in bindings for row in self._stock_rows(_stock_lookup(binding))]
+            rows = [row for lookup in exact for row in self._stock_rows(lookup)]
         allocated: dict[str, int] = {}
         for row in rows:
             units = int(row.get("allocatedStock") or 0)
@@ -539,9 +541,15 @@ class CentraStore:
             raise
 
 
-def _stock_lookup(binding: SkuBinding) -> dict[str, str]:
-    """GET /stock filter for one item: by EAN where the item has one (a documented exact match), else by SKU."""
-    return {"ean": binding.ean} if binding.ean else {"sku": binding.sku}
+def _stock_lookup(binding: SkuBinding) -> dict[str, str] | None:
+    """A GET /stock filter that names exactly this item: its EAN, else its stockItemId (the product flow keeps it in
+    store_ids); None when it has neither. Never the `sku` filter: whether Centra matches it on the product SKU or
+    on the joined code is undocumented (docs/api/centra.md, "Stock allocation look-up"). Rows are matched to the
+    binding by their full joined code or EAN either way (_allocated_stock)."""
+    if binding.ean:
+        return {"ean": binding.ean}
+    item = binding.store_ids.get("stockItemId")
+    return {"stockItemId": item} if item else None
 
 
 def _allocation(binding: SkuBinding, allocated: Mapping[str, int]) -> int:
