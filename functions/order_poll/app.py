@@ -30,7 +30,8 @@ def poll_record(record: SQSRecord) -> None:
     if result is not None:
         logger.info("order poll done", extra={"ran": result.ran, "counts": dict(result.counts)})
         metrics.add_metric(name="OrdersSeenByPoll", unit=MetricUnit.Count, value=result.counts["seen"])
-        metrics.add_metric(name=UNREADABLE_METRIC, unit=MetricUnit.Count, value=result.counts["unreadable"])
+        unreadable = result.counts["unreadable"] + result.counts["recheck_unreadable"]
+        metrics.add_metric(name=UNREADABLE_METRIC, unit=MetricUnit.Count, value=unreadable)
 
 
 @logger.inject_lambda_context

@@ -744,7 +744,7 @@ def test_a_refused_shipment_raises_an_alarm(resources: Resources) -> None:
         (
             "UnreadableWarehouseRecordsAlarm",
             "UnreadableWarehouseRecords",
-            ["functions/tracking_sync/app.py"],
+            ["functions/tracking_sync/app.py", "functions/stock_sync/app.py"],
         ),
     ],
 )

@@ -336,6 +336,8 @@ def test_a_record_without_an_order_id_is_counted_and_reported_and_the_others_go_
 
     assert (result.counts["created"], result.counts["held"]) == (1, 1)
     assert (result.counts["unreadable"], result.counts["unidentified"]) == (2, 1)
+    later = poll_orders(integration, deps, owner="p2")  # still held and unreadable: still counted (alarm stays on)
+    assert later.counts["unreadable"] + later.counts["recheck_unreadable"] == 2
     assert result.errors == ["store order without a usable id: not an order with an orderId: None"]
     cursor = deps.state.get_cursor(integration.id, "orders")  # type: ignore[arg-type]
     assert cursor.watermark == T0 and "without a usable id" in (cursor.last_error or "")

@@ -585,9 +585,9 @@ class WarehouseOrderChange(BaseModel):
 
 
 class UnreadableWarehouseRecord(BaseModel):
-    """A myOGO order ogosync cannot read: counted and reported by the run that read it, never guessed at."""
+    """A myOGO order or stock row ogosync cannot read: counted and reported by the run that read it, never guessed."""
 
-    key: str | None = Field(default=None, description="its reference, when that much could be read")
+    key: str | None = Field(default=None, description="its reference or product code, when that much could be read")
     problem: str
 
 

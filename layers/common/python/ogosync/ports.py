@@ -282,8 +282,11 @@ class ShipmentStore(StorePlatform, Protocol):
 class StockWarehouse(Protocol):
     """Stock balances in myOGO."""
 
-    def stock_levels(self, modified_after: datetime | None) -> Iterator[WarehouseStockLevel]:
-        """Every product's stock changed after `modified_after` (all products when None)."""
+    def stock_levels(
+        self, modified_after: datetime | None
+    ) -> Iterator[WarehouseStockLevel | UnreadableWarehouseRecord]:
+        """Every product's stock changed after `modified_after` (all products when None); a row that cannot be read
+        comes as such, nothing is raised for it."""
         ...
 
     def stock_level(self, code: str) -> WarehouseStockLevel | None: ...

@@ -423,9 +423,10 @@ class CentraStore:
     # physical value below its allocated quantity; ours is at least the allocation we read, so a clamp can only
     # happen when more than V units were allocated between our read and our write, and then the sellable 0 it
     # gives is the truth. The allocation is read per item (by EAN or stockItemId) for a few items, else, or when an
-    # item has neither, from the paged list of all items (one call per STOCK_PAGE_SIZE items). GET /stock sums the primary and virtual warehouses; with virtual
-    # warehouses the allocation read may include units the primary does not hold (uncertain). Items the store
-    # does not know (productsNotFound, productsAreBundles) are returned as not found, never guessed.
+    # item has neither, from the paged list of all items (one call per STOCK_PAGE_SIZE items). GET /stock sums
+    # the primary and virtual warehouses; with virtual warehouses the allocation read may include units the
+    # primary does not hold (uncertain). Items the store does not know (productsNotFound, productsAreBundles) are
+    # returned as not found, never guessed.
 
     STOCK_BATCH_SIZE: ClassVar[int] = 100  # items per POST /stock (no maximum documented)
     STOCK_PAGE_SIZE: ClassVar[int] = 500  # items per GET /stock page (no maximum documented)

@@ -372,7 +372,7 @@ def _poll(integration: Integration, cursor: Cursor, started: datetime, *, deps: 
     bindings = deps.state.get_order_bindings(integration.id, [order.order_id for order in orders])
     shipping_map = deps.state.shipping_map(integration.id)  # once per run, not once per order
     result = PollResult(integration.id, ran=True)
-    _count_unreadable(result, read)
+    _count_unidentified(result, read)
     unfinished: list[datetime] = []
     for order in orders:
         binding = bindings.get(order.order_id)
@@ -390,14 +390,12 @@ def _poll(integration: Integration, cursor: Cursor, started: datetime, *, deps: 
     return result
 
 
-def _count_unreadable(result: PollResult, read: list[StoreOrder | UnreadableOrder | UnidentifiedOrder]) -> None:
-    """Unreadable orders are held one by one (import_order); those without an id cannot be: each is reported in the
-    run's errors. Both are counted as `unreadable`, the figure the UnreadableStoreOrders alarm watches."""
+def _count_unidentified(result: PollResult, read: list[StoreOrder | UnreadableOrder | UnidentifiedOrder]) -> None:
+    """A record without a usable order id cannot be held under its name: it is counted as `unreadable` and
+    `unidentified` and reported in the run's errors (the flow's last_error in status)."""
     unidentified = [order for order in read if isinstance(order, UnidentifiedOrder)]
-    unreadable = len(unidentified) + sum(isinstance(order, UnreadableOrder) for order in read)
-    if unreadable:
-        result.counts["unreadable"] += unreadable
     if unidentified:
+        result.counts["unreadable"] += len(unidentified)
         result.counts["unidentified"] += len(unidentified)
         result.errors.extend(f"store order without a usable id: {order.problem}" for order in unidentified)
         logger.warning("store orders without a usable id", extra={"problems": [o.problem for o in unidentified]})
@@ -406,14 +404,17 @@ def _count_unreadable(result: PollResult, read: list[StoreOrder | UnreadableOrde
 def _import_counted(result: PollResult, run: Callable[[], ImportResult], counter_prefix: str = "") -> bool:
     """Run one import, count its outcome; False when it did not finish (so the watermark must not pass it)."""
     try:
-        outcome = run().outcome
+        imported = run()
     except OgosyncError as exc:
         result.counts[f"{counter_prefix}failed"] += 1
         result.errors.append(str(exc))
         logger.warning("order import failed", extra={"error": str(exc)})
         return False
-    result.counts[f"{counter_prefix}{outcome}"] += 1
-    return outcome is not ImportOutcome.BUSY
+    result.counts[f"{counter_prefix}{imported.outcome}"] += 1
+    if any(hold.reason is HoldReason.UNREADABLE_IN_STORE for hold in imported.holds):
+        # the UnreadableStoreOrders alarm watches `unreadable` + `recheck_unreadable`: it stays on while one is held
+        result.counts[f"{counter_prefix}unreadable"] += 1
+    return imported.outcome is not ImportOutcome.BUSY
 
 
 def next_watermark(current: datetime | None, seen: list[datetime], unfinished: list[datetime]) -> datetime | None:

@@ -185,6 +185,12 @@ def parse_order_state(raw: Any) -> WarehouseOrderState:
     )
 
 
+def _key_of(raw: Any, name: str) -> str | None:
+    """The reference or product code of an unreadable record, to name it in reports, when it has a usable one."""
+    value = raw.get(name) if isinstance(raw, dict) else None
+    return str(value)[:100] if isinstance(value, str | int) and not isinstance(value, bool) else None
+
+
 def _list(found: Any) -> list[Any]:
     """A search answer's elements (a list; anything else, null included, holds none)."""
     return found if isinstance(found, list) else []
@@ -249,12 +255,15 @@ class MyOgoWarehouse:
 
     # ---- stock ----------------------------------------------------------------------------------
 
-    def stock_levels(self, modified_after: datetime | None) -> Iterator[WarehouseStockLevel]:
+    def stock_levels(
+        self, modified_after: datetime | None
+    ) -> Iterator[WarehouseStockLevel | UnreadableWarehouseRecord]:
         params = {} if modified_after is None else {"modifiedAfter": modified_after.isoformat()}
         for raw in self._pages("api/v1/Stock", params):
-            level = _stock_level(raw)
-            if level is not None:
-                yield level
+            try:
+                yield parse_stock_level(raw)
+            except UnreadableRecordError as exc:
+                yield UnreadableWarehouseRecord(key=_key_of(raw, "productCode"), problem=exc.detail[:500])
 
     def stock_level(self, code: str) -> WarehouseStockLevel | None:
         try:
@@ -275,9 +284,7 @@ class MyOgoWarehouse:
             try:
                 yield parse_order_change(raw)
             except UnreadableRecordError as exc:
-                reference = raw.get("reference") if isinstance(raw, dict) else None
-                key = str(reference)[:100] if isinstance(reference, str | int) else None
-                yield UnreadableWarehouseRecord(key=key, problem=exc.detail[:500])
+                yield UnreadableWarehouseRecord(key=_key_of(raw, "reference"), problem=exc.detail[:500])
 
     def order_change(self, reference: str) -> WarehouseOrderChange | None:
         found = self._call("GET", "api/v1/Orders", params={"reference": reference, "limit": 50, "page": 1}).json()
