@@ -24,11 +24,13 @@ from ogosync.errors import (
 )
 from ogosync.http import HttpClient, RetryPolicy
 from ogosync.models import (
+    UnreadableWarehouseRecord,
     WarehouseCustomer,
     WarehouseOrder,
     WarehouseOrderLine,
     WarehouseProduct,
     WarehouseProductState,
+    WarehouseStockLevel,
 )
 from ogosync.warehouse import myogo
 from ogosync.warehouse.myogo import MyOgoAccount, MyOgoWarehouse
@@ -695,4 +697,8 @@ def test_unreadable_order_and_stock_rows_do_not_stop_the_listing(
     ]
     assert changes[1].problem == "order line is not an object: None"  # type: ignore[union-attr]
     assert changes[3].lines[0].quantity == 1 and changes[3].edited_at is None  # type: ignore[union-attr]
-    assert [(level.code, level.available) for level in levels] == [("A", 3)]
+    assert levels[0] == WarehouseStockLevel(code="A", available=3)
+    assert levels[1:] == [
+        UnreadableWarehouseRecord(key="B", problem="stockAvailable is not text: {}"),
+        UnreadableWarehouseRecord(key=None, problem="stock row is not an object: None"),
+    ]
