@@ -699,6 +699,6 @@ def test_unreadable_order_and_stock_rows_do_not_stop_the_listing(
     assert changes[3].lines[0].quantity == 1 and changes[3].edited_at is None  # type: ignore[union-attr]
     assert levels[0] == WarehouseStockLevel(code="A", available=3)
     assert levels[1:] == [
-        UnreadableWarehouseRecord(key="B", problem="stockAvailable is not text: {}"),
+        UnreadableWarehouseRecord(key="B", problem="stockAvailable is not a whole number: {}"),
         UnreadableWarehouseRecord(key=None, problem="stock row is not an object: None"),
     ]

@@ -111,8 +111,10 @@ def _text(raw: dict[str, Any], key: str) -> str:
 
 def _whole(raw: dict[str, Any], key: str) -> int:
     """A whole number of units, also as 1.0 or "1.0"; anything else (or beyond any real stock) is unreadable."""
+    value = raw.get(key)
+    text = str(value).strip() if isinstance(value, str | int | float) and not isinstance(value, bool) else ""
     try:
-        amount = Decimal(_text(raw, key) or "NaN")
+        amount = Decimal(text or "NaN")
     except InvalidOperation:
         amount = Decimal("NaN")
     if not (amount.is_finite() and abs(amount) < _UNITS_LIMIT and amount == amount.to_integral_value()):
