@@ -740,7 +740,11 @@ def test_a_refused_shipment_raises_an_alarm(resources: Resources) -> None:
 @pytest.mark.parametrize(
     ("alarm_id", "metric", "sources"),
     [
-        ("UnreadableStoreOrdersAlarm", "UnreadableStoreOrders", ["functions/order_poll/app.py"]),
+        (
+            "UnreadableStoreOrdersAlarm",
+            "UnreadableStoreOrders",
+            ["functions/order_poll/app.py", "functions/order_import/app.py"],
+        ),
         (
             "UnreadableWarehouseRecordsAlarm",
             "UnreadableWarehouseRecords",
