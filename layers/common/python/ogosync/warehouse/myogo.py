@@ -97,6 +97,15 @@ def _parse_time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=utc_now().tzinfo)
 
 
+def _product_path(code: str) -> tuple[str, dict[str, str] | None]:
+    """The path (and query) of one product. A code with characters a URL path cannot carry plainly goes
+    base64url-encoded, as the .NET SDK's UpdateProduct does (reference §2); others go as they are."""
+    if _PLAIN_CODE.fullmatch(code):
+        return f"api/v1/Products/{code}", None
+    encoded = base64.urlsafe_b64encode(code.encode()).decode().rstrip("=")
+    return f"api/v1/products/{encoded}", {"base64url": "true"}
+
+
 def _text(raw: dict[str, Any], key: str) -> str:
     """A text field: None is empty, a number is its text, an object, a list or a boolean is unreadable."""
     value = raw.get(key)
@@ -196,15 +205,6 @@ def _key_of(raw: Any, name: str) -> str | None:
 def _list(found: Any) -> list[Any]:
     """A search answer's elements (a list; anything else, null included, holds none)."""
     return found if isinstance(found, list) else []
-
-
-def _product_path(code: str) -> tuple[str, dict[str, str] | None]:
-    """The path (and query) of one product. A code with characters a URL path cannot carry plainly goes
-    base64url-encoded, as the .NET SDK's UpdateProduct does (reference §2); others go as they are."""
-    if _PLAIN_CODE.fullmatch(code):
-        return f"api/v1/Products/{code}", None
-    encoded = base64.urlsafe_b64encode(code.encode()).decode().rstrip("=")
-    return f"api/v1/products/{encoded}", {"base64url": "true"}
 
 
 class MyOgoWarehouse:
