@@ -378,20 +378,20 @@ class CentraStore:
                 return None
             raise
         matching = [raw for raw in page if order_id_of(raw) == order_id]
-        if not matching:
-            return None
-        order = self._read(matching[0])
-        assert not isinstance(order, UnidentifiedOrder)  # it has the id it was matched by
-        return order
+        return self._read_order(order_id, matching[0]) if matching else None
 
     def _read(self, raw: Any) -> StoreOrder | UnreadableOrder | UnidentifiedOrder:
-        """Parse one order; one that cannot be parsed is returned as such, so it cannot stop the others."""
+        """Parse one element of an order list; one that cannot be parsed is returned as such, so it cannot stop the
+        others."""
+        order_id = order_id_of(raw)
+        if order_id is None:
+            return UnidentifiedOrder(problem=f"not an order with an orderId: {_shown(raw)}")
+        return self._read_order(order_id, raw)
+
+    def _read_order(self, order_id: str, raw: dict[str, Any]) -> StoreOrder | UnreadableOrder:
         try:
             return parse_order(raw, self._zone)
         except UnreadableRecordError as exc:
-            order_id = order_id_of(raw)
-            if order_id is None:
-                return UnidentifiedOrder(problem=exc.detail[:500])
             return UnreadableOrder(order_id=order_id, placed_at=_placed_at(raw, self._zone), problem=exc.detail[:500])
 
     def _get_orders(self, params: Mapping[str, Any]) -> list[dict[str, Any]]:
