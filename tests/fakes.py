@@ -24,6 +24,7 @@ from ogosync.models import (
     ShippedLine,
     SkuBinding,
     StoreOrder,
+    UnidentifiedOrder,
     UnreadableOrder,
     WarehouseOrder,
     WarehouseOrderState,
@@ -289,16 +290,17 @@ class FakeStore:
         self.orders = {order.order_id: order for order in orders}
         self.calls = {"list": 0, "get": 0}
         self.fail_listing: Exception | None = None
+        self.unidentified: list[UnidentifiedOrder] = []  # listed with the others, never found by id
 
     def put(self, order: StoreOrder | UnreadableOrder) -> None:
         self.orders[order.order_id] = order
 
-    def orders_placed_since(self, since: datetime) -> Iterator[StoreOrder | UnreadableOrder]:
+    def orders_placed_since(self, since: datetime) -> Iterator[StoreOrder | UnreadableOrder | UnidentifiedOrder]:
         self.calls["list"] += 1
         if self.fail_listing:
             raise self.fail_listing
         placed = [order for order in self.orders.values() if order.placed_at is None or order.placed_at > since]
-        return iter(sorted(placed, key=lambda order: order.placed_at or since))
+        return iter([*sorted(placed, key=lambda order: order.placed_at or since), *self.unidentified])
 
     def get_order(self, order_id: str) -> StoreOrder | UnreadableOrder | None:
         self.calls["get"] += 1

@@ -13,6 +13,7 @@ from ogosync.models import (
     StockRunState,
     StockToPublish,
     StoreStockWrite,
+    UnreadableWarehouseRecord,
     WarehouseStockLevel,
 )
 from tests.fakes import FakeStore
@@ -87,11 +88,14 @@ class FakeStockWarehouse:
     def __init__(self) -> None:
         self.levels: dict[str, WarehouseStockLevel] = {}
         self.calls = {"list": 0, "one": 0}
+        self.unreadable: list[WarehouseStockLevel | UnreadableWarehouseRecord] = []  # rows listed after the others
 
     def set(self, code: str, available: int, modified: datetime) -> None:
         self.levels[code] = WarehouseStockLevel(code=code, available=available, physical=available, modified=modified)
 
-    def stock_levels(self, modified_after: datetime | None) -> Iterator[WarehouseStockLevel]:
+    def stock_levels(
+        self, modified_after: datetime | None
+    ) -> Iterator[WarehouseStockLevel | UnreadableWarehouseRecord]:
         self.calls["list"] += 1
         levels = sorted(self.levels.values(), key=lambda level: (level.modified, level.code))
         return iter(
@@ -100,6 +104,7 @@ class FakeStockWarehouse:
                 for level in levels
                 if modified_after is None or (level.modified is not None and level.modified > modified_after)
             ]
+            + self.unreadable
         )
 
     def stock_level(self, code: str) -> WarehouseStockLevel | None:

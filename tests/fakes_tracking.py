@@ -14,6 +14,7 @@ from ogosync.models import (
     ShipmentToPush,
     StoreShipment,
     TrackingStatus,
+    UnreadableWarehouseRecord,
     WarehouseOrderChange,
 )
 from tests.fakes import FakeStore, InMemoryState
@@ -205,14 +206,17 @@ class FakeTrackingWarehouse:
     def __init__(self) -> None:
         self.orders: dict[str, WarehouseOrderChange] = {}
         self.calls = {"list": 0, "one": 0}
+        self.unreadable: list[UnreadableWarehouseRecord] = []  # listed after the others
 
     def put(self, change: WarehouseOrderChange) -> None:
         self.orders[change.reference] = change
 
-    def orders_changed_since(self, modified_after: datetime) -> Iterator[WarehouseOrderChange]:
+    def orders_changed_since(
+        self, modified_after: datetime
+    ) -> Iterator[WarehouseOrderChange | UnreadableWarehouseRecord]:
         self.calls["list"] += 1
         changed = [o for o in self.orders.values() if o.edited_at is None or o.edited_at > modified_after]
-        return iter(sorted(changed, key=lambda order: order.edited_at or modified_after))
+        return iter([*sorted(changed, key=lambda order: order.edited_at or modified_after), *self.unreadable])
 
     def order_change(self, reference: str) -> WarehouseOrderChange | None:
         self.calls["one"] += 1

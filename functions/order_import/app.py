@@ -13,12 +13,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ogosync import jobs
 from ogosync.lambda_io import sqs_batch_processor
-from ogosync.models import OrderImportJob
+from ogosync.models import HoldReason, OrderImportJob
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 processor = sqs_batch_processor(logger)
+UNREADABLE_METRIC = "UnreadableStoreOrders"  # an order a webhook named that the store sends unreadable: alarmed
 
 
 @tracer.capture_method(capture_response=False)
@@ -28,6 +29,8 @@ def import_record(record: SQSRecord) -> None:
     result = jobs.order_import(job)
     if result is not None:
         metrics.add_metric(name=f"Order_{result.outcome}", unit=MetricUnit.Count, value=1)
+        if any(hold.reason is HoldReason.UNREADABLE_IN_STORE for hold in result.holds):
+            metrics.add_metric(name=UNREADABLE_METRIC, unit=MetricUnit.Count, value=1)
 
 
 @logger.inject_lambda_context

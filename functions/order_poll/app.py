@@ -20,6 +20,7 @@ tracer = Tracer()
 metrics = Metrics()
 processor = sqs_batch_processor(logger)
 NEEDS_PERSON_METRIC = "OrdersNeedingPerson"  # a sent order cancelled/edited too late: OrderNeedsPersonAlarm
+UNREADABLE_METRIC = "UnreadableStoreOrders"  # store orders ogosync cannot read (held or reported): alarmed
 
 
 @tracer.capture_method(capture_response=False)
@@ -32,6 +33,8 @@ def poll_record(record: SQSRecord) -> None:
         metrics.add_metric(name="OrdersSeenByPoll", unit=MetricUnit.Count, value=result.counts["seen"])
         needs_person = result.counts["aftercare_needs_person"]
         metrics.add_metric(name=NEEDS_PERSON_METRIC, unit=MetricUnit.Count, value=needs_person)
+        unreadable = result.counts["unreadable"] + result.counts["recheck_unreadable"]
+        metrics.add_metric(name=UNREADABLE_METRIC, unit=MetricUnit.Count, value=unreadable)
 
 
 @logger.inject_lambda_context

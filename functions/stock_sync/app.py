@@ -19,6 +19,7 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 processor = sqs_batch_processor(logger)
+UNREADABLE_METRIC = "UnreadableWarehouseRecords"  # myOGO stock rows ogosync cannot read: alarmed
 
 
 @tracer.capture_method(capture_response=False)
@@ -29,6 +30,7 @@ def sync_record(record: SQSRecord) -> None:
     if result is not None:
         metrics.add_metric(name="StockWritten", unit=MetricUnit.Count, value=result.counts["written"])
         metrics.add_metric(name="StockUnbound", unit=MetricUnit.Count, value=result.counts["unbound"])
+        metrics.add_metric(name=UNREADABLE_METRIC, unit=MetricUnit.Count, value=result.counts["unreadable_rows"])
 
 
 @logger.inject_lambda_context

@@ -22,6 +22,7 @@ metrics = Metrics()
 processor = sqs_batch_processor(logger)
 REFUSED_METRIC = "ShipmentsRefused"  # a shipment the store refused or could not capture: ShipmentRefusedAlarm
 WAITING_OVERDUE_METRIC = "ShipmentsWaitingOverdue"  # waiting for the store >= 48 h: ShipmentWaitingForStoreAlarm
+UNREADABLE_METRIC = "UnreadableWarehouseRecords"  # myOGO orders ogosync cannot read: UnreadableWarehouseRecordsAlarm
 
 
 @tracer.capture_method(capture_response=False)
@@ -37,6 +38,7 @@ def tracking_record(record: SQSRecord) -> None:
             metrics.add_metric(name=REFUSED_METRIC, unit=MetricUnit.Count, value=refused)
             overdue = result.counts["waiting_overdue"]
             metrics.add_metric(name=WAITING_OVERDUE_METRIC, unit=MetricUnit.Count, value=overdue)
+            metrics.add_metric(name=UNREADABLE_METRIC, unit=MetricUnit.Count, value=result.counts["unreadable"])
         return
     outcome = jobs.tracking_hint(job)
     if outcome is not None:

@@ -7,7 +7,6 @@ machine (a refused store or myOGO is then a 422 of the credentials check)."""
 from __future__ import annotations
 
 import socket
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,8 +20,7 @@ from ogosync_local.stack import LocalStack
 from tests.operator_api import create_body
 
 pytestmark = pytest.mark.e2e
-EXAMPLES_PER_OPERATION_AND_MODE = 10
-BUDGET_S = 25.0
+EXAMPLES_PER_OPERATION_AND_MODE = 10  # bounds the work; no wall-clock budget (timings: docs/benchmarks.md)
 
 
 @pytest.fixture
@@ -52,7 +50,6 @@ def test_no_request_the_schema_allows_or_forbids_gets_a_5xx(stack: LocalStack, l
     base_url = stack.operator.base_url
     document = httpx.get(f"{base_url}/openapi.json").json()
     schema = schemathesis.openapi.from_dict(document)
-    started = time.monotonic()
     failures: list[str] = []
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) == sum(len(methods) for methods in document["paths"].values())
@@ -75,4 +72,3 @@ def test_no_request_the_schema_allows_or_forbids_gets_a_5xx(stack: LocalStack, l
 
             call()
     assert failures == []
-    assert time.monotonic() - started < BUDGET_S, "the fuzz must stay fast on 2 cores"

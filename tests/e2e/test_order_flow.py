@@ -8,9 +8,11 @@ from collections import Counter
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
 from ogosync.models import BindingStatus, Flow, HoldReason
 from ogosync.state.dynamo import DynamoStateRepository
+from ogosync_cli.main import cli
 from ogosync_local.sim import FaultConfig, FaultRule
 from ogosync_local.stack import CentraSetup, LocalStack
 from tests.webhooks import centra_delivery
@@ -210,3 +212,29 @@ def _resign(secret: str, body: bytes) -> str:
     timestamp = int(_now().timestamp())
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={digest}"
+
+
+def test_a_malformed_order_is_held_as_unreadable_and_the_others_and_the_stock_run_go_on(stack: LocalStack) -> None:
+    setup = _shop(stack)
+    first = setup.centra.add_order([{"product": SIZE}])["orderId"]
+    garbled = setup.centra.add_order([{"product": SIZE}])["orderId"]
+    as_object = setup.centra.add_order([{"product": SIZE}])
+    setup.centra.garble_order(garbled, products=[None], shipments=["1-1"])
+    setup.centra.garble_order(as_object["orderId"], products={"7": as_object["products"][0]})  # PHP's json_encode
+
+    stack.enqueue_flow(setup.integration.id, Flow.ORDERS)
+    polled = stack.run_flow(Flow.ORDERS)
+    stack.enqueue_flow(setup.integration.id, Flow.STOCK)
+    stocked = stack.run_flow(Flow.STOCK)
+
+    assert polled.failed == stocked.failed == 0
+    assert _myogo_references(stack, setup) == Counter({first: 1, as_object["orderId"]: 1})
+    binding = stack.state().get_order_binding(setup.integration.id, garbled)
+    assert binding is not None and binding.status is BindingStatus.HELD
+    assert [(hold.reason, hold.detail) for hold in binding.holds] == [
+        (HoldReason.UNREADABLE_IN_STORE, f"order {garbled}: products element 1 is not an object: None")
+    ]
+    assert stack.state().get_cursor(setup.integration.id, Flow.ORDERS).last_counts["unreadable"] == 1
+    assert stack.state().get_cursor(setup.integration.id, Flow.STOCK).last_counts["unreadable_orders"] == 1
+    held = CliRunner().invoke(cli, ["--api-url", stack.operator.base_url, "orders", "held", setup.integration.id])
+    assert held.exit_code == 0 and "unreadable_in_store" in held.output and garbled in held.output

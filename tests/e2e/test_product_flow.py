@@ -87,7 +87,7 @@ def test_refresh_create_then_the_schedule_sends_only_what_changed(stack: LocalSt
         "TS100 in organic cotton",
         "7350000000011",
     )
-    assert (medium["salesPrice"], medium["currencyCode"], medium["languageCode"]) == ("29.9", "EUR", "en")
+    assert (medium["salesPrice"], medium["currencyCode"], medium["languageCode"]) == (29.9, "EUR", "en")
     assert medium["infoUrl"] == "https://acme.example/p/TS100BLKM"
     assert medium["pictureUrl"] == "https://cdn.centra.invalid/TS100BLK.jpg"
     assert sorted(_bindings(stack, setup)) == ["TS100BLKL", "TS100BLKM", "TS100BLKS"]
@@ -105,7 +105,7 @@ def test_refresh_create_then_the_schedule_sends_only_what_changed(stack: LocalSt
     assert stack.myogo.calls == Counter({MYOGO_PUT: 2})  # exactly the two changed products, nothing else
     products = stack.myogo.products(setup.merchant_id)
     assert products["TS100BLKM"]["description"] == "Now 100% organic"
-    assert products["TS100BLKL"]["salesPrice"] == "24.9"
+    assert products["TS100BLKL"]["salesPrice"] == 24.9
     assert "TS100BLKS" in products  # deleted in the store, left in myOGO
     cursor = stack.state().get_cursor(setup.integration.id, Flow.PRODUCTS)
     assert cursor.last_counts["updated"] == 2 and cursor.last_counts["deleted_in_store"] == 1

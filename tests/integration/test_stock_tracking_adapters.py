@@ -106,6 +106,24 @@ def test_centra_sells_exactly_the_value_published_whatever_its_orders_hold(
     assert centra.calls["GET /stock"] == 2 and centra.calls["POST /stock"] == 1  # one look-up per item, one write
 
 
+@pytest.mark.parametrize("bound_by_product_flow", [True, False])
+def test_an_item_without_ean_has_its_allocation_read_whatever_centras_sku_filter_matches(
+    centra: CentraSimulator, store: CentraStore, bound_by_product_flow: bool
+) -> None:
+    centra.sku_filter_product_only = True  # GET /stock?sku=TS100BLKM would find nothing
+    row = centra.add_product("TS100", "BLK", "M", ean="", stock=10)
+    centra.add_product("TS100", "BLK", "L", ean="", stock=10)
+    centra.add_order([{"product": "TS100BLKM", "qty": 3}])
+    store_ids = {"stockItemId": str(row["stockItemId"])} if bound_by_product_flow else {}
+    binding = SkuBinding(integration_id="acme-centra", sku="TS100BLKM", store_ids=store_ids)
+
+    (batch,) = store.publish_stock([StockToPublish(binding=binding, quantity=4)])
+
+    tee = centra.stock("TS100BLKM")
+    assert (tee["physicalStock"], tee["allocatedStock"], tee["availableStock"]) == (7, 3, 4)
+    assert [(w.sku, w.quantity, w.store_quantity) for w in batch.written] == [("TS100BLKM", 4, 7)]
+
+
 def test_many_items_read_the_allocation_from_the_paged_list_and_write_in_batches(
     centra: CentraSimulator, store: CentraStore
 ) -> None:

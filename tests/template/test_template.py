@@ -768,6 +768,33 @@ def test_orders_needing_a_person_and_shipments_waiting_too_long_raise_alarms(
     assert notifies_topic(alarm)
 
 
+@pytest.mark.parametrize(
+    ("alarm_id", "metric", "sources"),
+    [
+        (
+            "UnreadableStoreOrdersAlarm",
+            "UnreadableStoreOrders",
+            ["functions/order_poll/app.py", "functions/order_import/app.py"],
+        ),
+        (
+            "UnreadableWarehouseRecordsAlarm",
+            "UnreadableWarehouseRecords",
+            ["functions/tracking_sync/app.py", "functions/stock_sync/app.py"],
+        ),
+    ],
+)
+def test_unreadable_records_raise_an_alarm(
+    resources: Resources, alarm_id: str, metric: str, sources: list[str]
+) -> None:
+    alarm = props(resources[alarm_id])
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("ogosync", metric)
+    for source in sources:
+        assert f'UNREADABLE_METRIC = "{metric}"' in (REPO_ROOT / source).read_text(encoding="utf-8"), source
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "ogosync"}]  # Powertools' default dimension
+    assert (alarm["Statistic"], alarm["Threshold"], alarm["ComparisonOperator"]) == ("Sum", 0, "GreaterThanThreshold")
+    assert notifies_topic(alarm)
+
+
 def test_alarm_email_subscription_is_conditional(cfn: dict[str, Any], resources: Resources) -> None:
     (sub_id,) = of_type(resources, "AWS::SNS::Subscription")
     sub = resources[sub_id]

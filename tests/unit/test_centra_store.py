@@ -12,7 +12,13 @@ import httpx
 import pytest
 import respx
 
-from ogosync.errors import AuthenticationError, PlatformError, RejectedByPlatformError, TransientPlatformError
+from ogosync.errors import (
+    AuthenticationError,
+    PlatformError,
+    RejectedByPlatformError,
+    TransientPlatformError,
+    UnreadableRecordError,
+)
 from ogosync.http import HttpClient, RetryPolicy
 from ogosync.models import HoldReason, ShipmentToPush, StoreOrderState, UnreadableOrder
 from ogosync.stores.centra import CentraStore, centra_sku, parse_order, parse_product
@@ -125,7 +131,7 @@ def test_incomplete_order_awaits_payment(status: str) -> None:
 
 @pytest.mark.parametrize("status", ["Refunded", "7", "paid"])
 def test_unknown_status_is_rejected(status: str) -> None:
-    with pytest.raises(RejectedByPlatformError, match="unknown orderStatus") as caught:
+    with pytest.raises(UnreadableRecordError, match="unknown orderStatus") as caught:
         parse_order(raw_order("77", orderStatus=status), STOCKHOLM)
     assert caught.value.platform == "centra"
     assert "77" in str(caught.value)
@@ -145,6 +151,17 @@ def test_missing_status_with_an_unshipped_shipment_is_paid() -> None:
     raw = raw_order(shipments=[{"shipmentId": "83651-1", "shippedDate": None}])
     del raw["orderStatus"]
     assert parse_order(raw, STOCKHOLM).state is StoreOrderState.PAID
+
+
+@pytest.mark.parametrize("zero", ["0000-00-00 00:00:00", "0000-00-00", "", None, False])
+def test_a_zero_shipped_date_is_not_shipped(zero: Any, api: respx.MockRouter) -> None:
+    shipments = [{"shipmentId": "83651-1", "shippedDate": zero, "trackingId": ""}]
+    raw = raw_order(shipments=shipments)
+    del raw["orderStatus"]
+    api.get("/orders").mock(return_value=httpx.Response(200, json={"status": "ok", "orders": [raw]}))
+
+    assert parse_order(raw, STOCKHOLM).state is StoreOrderState.PAID
+    assert [shipment.shipped for shipment in _store().order_shipments("83651")] == [False]
 
 
 def test_missing_status_with_a_shipped_shipment_is_fulfilled() -> None:

@@ -16,6 +16,7 @@ import respx
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ogosync import jsonwire
 from ogosync.errors import (
     AlreadyExistsError,
     AuthenticationError,
@@ -25,11 +26,13 @@ from ogosync.errors import (
 )
 from ogosync.http import HttpClient, RetryPolicy
 from ogosync.models import (
+    UnreadableWarehouseRecord,
     WarehouseCustomer,
     WarehouseOrder,
     WarehouseOrderLine,
     WarehouseProduct,
     WarehouseProductState,
+    WarehouseStockLevel,
 )
 from ogosync.warehouse import myogo
 from ogosync.warehouse.myogo import MyOgoAccount, MyOgoWarehouse
@@ -337,10 +340,10 @@ def test_create_order_posts_camel_case_json_without_nulls(
     assert sent["shippingCode"] == "pickup_123"
     assert sent["customer"]["countryCode"] == "FI"
     assert sent["orderLines"] == [
-        {"code": "SKU-1", "quantity": 2, "unitPrice": "12.40", "vatPercentage": "24"},
+        {"code": "SKU-1", "quantity": 2, "unitPrice": 12.4, "vatPercentage": 24},
         {"code": "SKU-2", "quantity": 1},
     ]
-    assert sent["priceTotal"] == "24.80"
+    assert sent["priceTotal"] == 24.8
     assert sent["priceCurrency"] == "EUR"
     assert "pickUpPointCode" not in sent
     assert "comments" not in sent
@@ -539,13 +542,37 @@ def test_create_product_posts_the_camel_case_payload(
         "code": "TS100BLKM",
         "name": "Basic T-shirt / Black / M",
         "eanCode": "7350000000017",
-        "salesPrice": "299.0",
+        "salesPrice": 299.0,
         "currencyCode": "SEK",
         "infoUrl": "https://shop.example/p/TS100BLKM",
         "pictureUrl": "https://cdn.example/TS100BLK.jpg",
         "languageCode": "en",
     }
     assert (state.id, state.code, state.sales_price) == ("id-TS100BLKM", "TS100BLKM", Decimal("299.0"))
+
+
+def test_money_goes_out_as_exact_json_numbers(
+    warehouse: MyOgoWarehouse, api: respx.MockRouter, tokens: respx.Route
+) -> None:
+    orders = api.post("/api/v1/Orders").mock(return_value=httpx.Response(200, json=_order_json("ACME-1001")))
+    products = api.put("/api/v1/Products/TS100BLKM").mock(return_value=httpx.Response(200, json=_product_json("P")))
+    line = WarehouseOrderLine(code="SKU-1", quantity=1, unit_price=Decimal("19.99"), vat_percentage=Decimal("25.5"))
+    exact = Decimal("1234567890123.0000000001")  # more digits than a float holds
+
+    warehouse.create_order(_warehouse_order(order_lines=[line], price_total=exact))
+    warehouse.update_product("TS100BLKM", _product(sales_price=Decimal("0.10")))
+
+    order_body = orders.calls.last.request.content
+    assert b'"unitPrice":19.99,' in order_body and b'"vatPercentage":25.5}' in order_body
+    assert b'"priceTotal":1234567890123.0000000001,' in order_body
+    assert b'"salesPrice":0.10,' in products.calls.last.request.content
+    assert products.calls.last.request.headers["Content-Type"] == "application/json"
+
+
+def test_a_non_finite_amount_has_no_json_number() -> None:
+    assert jsonwire.dumps({"a": [Decimal("-0.50"), 1, "x", None, True]}) == b'{"a":[-0.50,1,"x",null,true]}'
+    with pytest.raises(ValueError, match="no JSON number"):
+        jsonwire.dumps({"salesPrice": Decimal("Infinity")})
 
 
 def test_a_product_code_myogo_has_is_already_exists(
@@ -692,3 +719,38 @@ def test_a_list_that_is_not_json_is_a_platform_error(
 
     with pytest.raises(PlatformError):
         warehouse.warehouse_codes()
+
+
+def test_unreadable_order_and_stock_rows_do_not_stop_the_listing(
+    warehouse: MyOgoWarehouse, api: respx.MockRouter, tokens: respx.Route
+) -> None:
+    loose = _order_json(
+        "1004", status="Shipped", editTime="yesterday", orderLines=[{"code": "SKU-1", "quantity": "1.0"}]
+    )
+    orders = [_order_json("1001"), _order_json("1002", orderLines=[None]), "garbage", loose]
+    api.get("/api/v1/Orders").mock(return_value=httpx.Response(200, json=orders))
+    rows = [{"productCode": "A", "stockAvailable": "3.0"}, {"productCode": "B", "stockAvailable": {}}, None]
+    api.get("/api/v1/Stock").mock(return_value=httpx.Response(200, json=rows))
+
+    changes = list(warehouse.orders_changed_since(datetime(2026, 6, 1, tzinfo=UTC)))
+    levels = list(warehouse.stock_levels(None))
+
+    assert [getattr(change, "reference", None) or getattr(change, "key", None) for change in changes] == [
+        "1001",
+        "1002",
+        None,
+        "1004",
+    ]
+    assert [type(change).__name__ for change in changes] == [
+        "WarehouseOrderChange",
+        "UnreadableWarehouseRecord",
+        "UnreadableWarehouseRecord",
+        "WarehouseOrderChange",
+    ]
+    assert changes[1].problem == "order line is not an object: None"  # type: ignore[union-attr]
+    assert changes[3].lines[0].quantity == 1 and changes[3].edited_at is None  # type: ignore[union-attr]
+    assert levels[0] == WarehouseStockLevel(code="A", available=3)
+    assert levels[1:] == [
+        UnreadableWarehouseRecord(key="B", problem="stockAvailable is not a whole number: {}"),
+        UnreadableWarehouseRecord(key=None, problem="stock row is not an object: None"),
+    ]

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from ogosync.errors import AuthenticationError, OgosyncError, TransientPlatformError, UnknownIntegrationError
 from ogosync.models import (
@@ -272,6 +272,22 @@ def test_the_webhook_secret_alone_needs_no_check_and_null_clears_it(created: Wor
 
     assert not integrations.webhook_info("acme-centra", created.deps).secret_configured
     assert created.checked_with == []
+
+
+def test_an_empty_myogo_webhook_key_is_refused_at_set_up_and_null_removes_it(created: World) -> None:
+    credentials = _create_request().credentials.model_dump() | {"myogo_webhook_key": ""}
+    with pytest.raises(ValidationError, match="myogo_webhook_key"):
+        CredentialsIn.model_validate(credentials)
+    with pytest.raises(ValidationError, match="myogo_webhook_key"):
+        IntegrationPatch.model_validate({"credentials": {"myogo_webhook_key": ""}})
+
+    set_key = IntegrationPatch.model_validate({"credentials": {"myogo_webhook_key": "hook-key"}})
+    integrations.update_integration("acme-centra", set_key, created.deps)
+    key = created.secrets.secrets["ogosync/acme-centra"].myogo_webhook_key
+    assert key is not None and key.get_secret_value() == "hook-key"
+    clear = IntegrationPatch.model_validate({"credentials": {"myogo_webhook_key": None}})
+    integrations.update_integration("acme-centra", clear, created.deps)
+    assert created.secrets.secrets["ogosync/acme-centra"].myogo_webhook_key is None
 
 
 def test_an_update_that_makes_the_integration_invalid_names_the_field(created: World) -> None:

@@ -8,7 +8,16 @@ from datetime import timedelta
 import pytest
 
 from ogosync.errors import RejectedByPlatformError, TransientPlatformError
-from ogosync.models import Address, BindingStatus, Hold, HoldReason, SkuBinding, StoreOrderState, UnreadableOrder
+from ogosync.models import (
+    Address,
+    BindingStatus,
+    Hold,
+    HoldReason,
+    SkuBinding,
+    StoreOrderState,
+    UnidentifiedOrder,
+    UnreadableOrder,
+)
 from ogosync.sync.orders import ImportOutcome, OrderDeps, import_order_by_id, next_watermark, poll_orders
 from tests.factories import T0, make_integration, make_order
 from tests.fakes import FakeStore, FakeWarehouse, InMemorySkuBindings, InMemoryState
@@ -315,6 +324,23 @@ def test_an_order_the_store_sends_garbled_is_held_and_does_not_stop_the_poll(wor
     assert binding is not None and binding.holds[0].reason is HoldReason.UNREADABLE_IN_STORE
     assert binding.holds[0].detail == "unknown orderStatus"
     assert deps.state.get_cursor(integration.id, "orders").watermark == T0 + timedelta(minutes=2)  # type: ignore[arg-type]
+
+
+def test_a_record_without_an_order_id_is_counted_and_reported_and_the_others_go_on(world) -> None:  # type: ignore[no-untyped-def]
+    integration, deps, _ = world
+    deps.store.put(make_order("1001", placed_at=T0))
+    deps.store.put(UnreadableOrder(order_id="1002", placed_at=None, problem="products element 1 is not an object"))
+    deps.store.unidentified.append(UnidentifiedOrder(problem="not an order with an orderId: None"))
+
+    result = poll_orders(integration, deps, owner="p1")
+
+    assert (result.counts["created"], result.counts["held"]) == (1, 1)
+    assert (result.counts["unreadable"], result.counts["unidentified"]) == (2, 1)
+    later = poll_orders(integration, deps, owner="p2")  # still held and unreadable: still counted (alarm stays on)
+    assert later.counts["unreadable"] + later.counts["recheck_unreadable"] == 2
+    assert result.errors == ["store order without a usable id: not an order with an orderId: None"]
+    cursor = deps.state.get_cursor(integration.id, "orders")  # type: ignore[arg-type]
+    assert cursor.watermark == T0 and "without a usable id" in (cursor.last_error or "")
 
 
 def test_next_watermark() -> None:

@@ -17,6 +17,8 @@ from ogosync.models import (
     SkuBinding,
     StockRunState,
     StoreOrderState,
+    UnidentifiedOrder,
+    UnreadableWarehouseRecord,
     WarehouseOrderState,
 )
 from ogosync.sync.stock import StockDeps, StockRunResult, full_run_due, sync_stock
@@ -100,6 +102,19 @@ def test_the_first_run_publishes_every_bound_sku_zero_included_and_reports_the_u
     cursor = world.state.get_cursor(world.integration.id, Flow.STOCK)
     assert cursor.watermark == newest and cursor.last_error is None
     assert world.ledger.run_state(world.integration.id).last_full_run == world.clock.now
+
+
+def test_unreadable_myogo_rows_and_store_orders_are_counted_and_the_run_goes_on(world: World) -> None:
+    world.stock(TEE, 5)
+    world.stock(CAP, 7)
+    world.warehouse.unreadable.append(UnreadableWarehouseRecord(key=HOODIE, problem="stockAvailable is not whole"))
+    world.store.unidentified.append(UnidentifiedOrder(problem="not an order with an orderId: None"))
+
+    result = world.run()
+
+    assert world.store.sellable == {TEE: 5, CAP: 7}
+    assert (result.counts["unreadable_rows"], result.counts["unreadable_orders"]) == (1, 1)
+    assert result.unreadable == [f"{HOODIE}: stockAvailable is not whole"]
 
 
 def test_a_changes_run_writes_only_skus_whose_value_differs_from_what_was_last_written(world: World) -> None:

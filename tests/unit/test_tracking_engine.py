@@ -16,6 +16,7 @@ from ogosync.models import (
     ShippedLine,
     StoreShipment,
     TrackingStatus,
+    UnreadableWarehouseRecord,
     WarehouseOrderChange,
     WarehouseOrderState,
 )
@@ -238,6 +239,20 @@ def test_orders_of_other_channels_are_ignored_and_do_not_hold_the_watermark(worl
     assert result.counts["not_ours"] == 2 and world.store.lookups == 0
     newest = world.clock.now - timedelta(minutes=1)
     assert world.state.get_cursor(world.integration.id, Flow.TRACKING).watermark == newest
+
+
+def test_an_unreadable_myogo_order_is_reported_and_the_others_are_pushed(world: World) -> None:
+    world.sent("1001")
+    world.myogo("1001", "shipped")
+    world.warehouse.unreadable.append(UnreadableWarehouseRecord(key="ACME-1002", problem="orderLines is not a list"))
+
+    result = world.poll()
+
+    assert (result.counts["pushed"], result.counts["unreadable"]) == (1, 1)
+    assert result.errors == ["unreadable myOGO order ACME-1002: orderLines is not a list"]
+    cursor = world.state.get_cursor(world.integration.id, Flow.TRACKING)
+    assert cursor.watermark == world.clock.now - timedelta(minutes=1)  # not held back by it: no endless re-read
+    assert "ACME-1002" in (cursor.last_error or "")
 
 
 def test_a_store_outage_leaves_the_order_for_the_next_poll(world: World) -> None:

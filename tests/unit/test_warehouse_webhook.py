@@ -30,11 +30,13 @@ def deps() -> WarehouseWebhookDeps:
     state.put_integration(integration)
     state.put_integration(make_integration("paused-shop", status="paused"))
     state.put_integration(make_integration("no-key-shop"))
+    state.put_integration(make_integration("empty-key-shop"))
     secrets = FakeSecrets(
         {
             integration.secret_name: _credentials(),
             "ogosync/paused-shop": _credentials(),
             "ogosync/no-key-shop": _credentials(None),
+            "ogosync/empty-key-shop": make_credentials().model_copy(update={"myogo_webhook_key": SecretStr("")}),
         }
     )
     return WarehouseWebhookDeps(state=state, secrets=secrets, queue=FakeQueue(), verifier=MyOgoWebhookVerifier())
@@ -127,3 +129,16 @@ def test_a_bad_delivery_gets_a_4xx_and_changes_nothing(
 
 def _signed(body: bytes) -> tuple[dict[str, str], bytes]:
     return {"X-OGOship-Hmac-SHA256": sign_myogo_webhook(KEY, body)}, body
+
+
+def test_an_empty_webhook_key_verifies_nothing(deps: WarehouseWebhookDeps) -> None:
+    headers, body = _delivery(SHIPPED, key="")  # signed with the empty key anyone could use
+
+    with pytest.raises(WebhookRejectedError) as refused:
+        receive_warehouse_webhook("empty-key-shop", headers, body, deps)
+    with pytest.raises(WebhookRejectedError) as by_verifier:
+        MyOgoWebhookVerifier().verify(headers, body, "")
+
+    assert (refused.value.status, refused.value.reason) == (404, "unknown_integration")
+    assert (by_verifier.value.status, by_verifier.value.reason) == (401, "no_webhook_key")
+    assert deps.queue.jobs == []  # type: ignore[attr-defined]

@@ -134,6 +134,7 @@ class _Order:
     created: datetime
     shipments: list[_Shipment] = field(default_factory=list)
     capture_fails: bool = False
+    garbled: dict[str, Any] = field(default_factory=dict)  # fields served as given over the order's own (malformed)
 
     @property
     def order_id(self) -> str:
@@ -175,6 +176,11 @@ class CentraSimulator(SimServer):
         self.time_zone = ZoneInfo(time_zone)
         self.statuses_returned = frozenset(_check_status(name) for name in statuses_returned)
         self.return_hold_orders = return_hold_orders
+        # How the `sku` filter of GET /products and /stock matches is undocumented: the product SKU or the joined
+        # code (default), or, with this set, the product SKU only.
+        self.sku_filter_product_only = False
+        # What an open shipment's shippedDate reads: "" here; MySQL's zero date "0000-00-00 00:00:00" or None too.
+        self.unset_shipped_date: str | None = ""
         self.endpoint_secret = endpoint_secret
         self.webhook_url = webhook_url
         self.status_format = status_format
@@ -332,6 +338,15 @@ class CentraSimulator(SimServer):
         order.doc["products"].extend(self._build_line(spec) for spec in add_lines)
         order.doc.update(fields or {})
         _apply_totals(order.doc)
+        self._touch(order)
+        return self._render_order(order)
+
+    @locked
+    def garble_order(self, order_id: str, **fields: Any) -> dict[str, Any]:
+        """Serve these fields of the order as given (any JSON: `products={"3": {...}}`, `products=[None]`, ...) over
+        its own, as a misbehaving plugin would; the order's own data (lines, totals, shipments) stays intact."""
+        order = self._order(order_id)
+        order.garbled.update(fields)
         self._touch(order)
         return self._render_order(order)
 
@@ -545,7 +560,8 @@ class CentraSimulator(SimServer):
             raise _fail(str(exc)) from None
         rows = list(self._products.values())
         if any(since.values()) or any(query.get(name) for name in _CATALOG_FILTERS):  # (costly on a big catalog)
-            rows = [product for product in rows if _catalog_match(product, query, since)]
+            sku_keys = ("sku",) if self.sku_filter_product_only else ("sku", "key")
+            rows = [product for product in rows if _catalog_match(product, query, since, sku_keys)]
         if not limit:
             return _ok(products=[render(product) for product in rows])
         body: dict[str, Any] = {"products": [render(product) for product in rows[(page - 1) * limit : page * limit]]}
@@ -706,13 +722,14 @@ class CentraSimulator(SimServer):
         # uncertain: the reference never shows orderStatus values; name by default, "number" gives "0".."6"
         doc["orderStatus"] = order.status if self.status_format == "name" else str(ORDER_STATUSES[order.status])
         doc["shipments"] = [self._shipment_summary(shipment) for shipment in order.shipments]
+        doc.update(copy.deepcopy(order.garbled))
         return doc
 
     def _shipment_summary(self, shipment: _Shipment) -> dict[str, Any]:
         info = shipment.info
         return {
             "shipmentId": shipment.shipment_id,
-            "shippedDate": self._local_text(shipment.shipped_at) if shipment.shipped_at else "",
+            "shippedDate": self._local_text(shipment.shipped_at) if shipment.shipped_at else self.unset_shipped_date,
             "carrier": info.get("carrier", ""),
             "service": info.get("service", ""),
             "trackingId": info.get("tracking", ""),
@@ -913,9 +930,11 @@ def _within(value: datetime, newer: datetime | None, older: datetime | None) -> 
 _CATALOG_FILTERS = ("sku", "ean", "productId", "variantId", "stockItemId")
 
 
-def _catalog_match(product: _Product, query: Mapping[str, str], since: Mapping[str, datetime | None]) -> bool:
+def _catalog_match(
+    product: _Product, query: Mapping[str, str], since: Mapping[str, datetime | None], sku_keys: tuple[str, ...]
+) -> bool:
     row = product.row
-    if query.get("sku") and query["sku"] not in (row["sku"], product.key):
+    if query.get("sku") and query["sku"] not in [product.key if name == "key" else row["sku"] for name in sku_keys]:
         return False
     if query.get("ean") and query["ean"] != row["ean"]:
         return False

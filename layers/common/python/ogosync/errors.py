@@ -33,6 +33,10 @@ class PlatformError(OgosyncError):
         self.detail = message
 
 
+class UnreadableRecordError(PlatformError):
+    """A record a platform returned (an order, a stock row) cannot be interpreted: held and reported, never guessed."""
+
+
 class TransientPlatformError(PlatformError):
     """A failure worth retrying later: 5xx, 429, timeout, connection error."""
 

@@ -158,6 +158,7 @@ class HttpClient:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        content: bytes | None = None,
         data: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
@@ -177,7 +178,7 @@ class HttpClient:
             started = time.perf_counter()
             try:
                 response = self._client.request(
-                    method, url, params=params, json=json, data=data, headers=headers, timeout=timeout
+                    method, url, params=params, json=json, content=content, data=data, headers=headers, timeout=timeout
                 )
             except httpx.TransportError as exc:
                 self._log(method, path, None, started, attempt, type(exc).__name__)

@@ -21,6 +21,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from ogosync import jsonwire
+
 INTEGRATION_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,62}$"
 MIN_PRODUCT_SYNC_MINUTES = 5  # a full product scan is heavy: not more often than this
 
@@ -217,12 +219,23 @@ class UnreadableOrder(BaseModel):
     problem: str
 
 
+class UnidentifiedOrder(BaseModel):
+    """A record in the store's order list without a usable order id: nothing can be held under its name, so it is
+    counted and reported by the run that read it."""
+
+    problem: str
+
+
 class _CamelModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
     def to_wire(self) -> dict[str, object]:
         """JSON-ready camelCase dict without empty fields (myOGO handles nulls badly, see the reference)."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    def wire_json(self) -> bytes:
+        """The request body: to_wire's fields, with amounts as exact JSON numbers, not strings (ogosync.jsonwire)."""
+        return jsonwire.dumps(self.model_dump(mode="python", by_alias=True, exclude_none=True))
 
 
 class WarehouseCustomer(_CamelModel):
@@ -664,6 +677,13 @@ class WaitingShipment(BaseModel):
     store_order_id: str
     reference: str
     since: AwareDatetime
+
+
+class UnreadableWarehouseRecord(BaseModel):
+    """A myOGO order or stock row ogosync cannot read: counted and reported by the run that read it, never guessed."""
+
+    key: str | None = Field(default=None, description="its reference or product code, when that much could be read")
+    problem: str
 
 
 class ShipmentToPush(BaseModel):

@@ -37,7 +37,9 @@ from ogosync.models import (
     StoreProduct,
     StoreShipment,
     TrackingStatus,
+    UnidentifiedOrder,
     UnreadableOrder,
+    UnreadableWarehouseRecord,
     WaitingShipment,
     WarehouseOrder,
     WarehouseOrderChange,
@@ -52,8 +54,9 @@ from ogosync.models import (
 class StorePlatform(Protocol):
     """One merchant's online store."""
 
-    def orders_placed_since(self, since: datetime) -> Iterator[StoreOrder | UnreadableOrder]:
-        """Every order the store returns that was placed after `since` (aware UTC), in any order."""
+    def orders_placed_since(self, since: datetime) -> Iterator[StoreOrder | UnreadableOrder | UnidentifiedOrder]:
+        """Every order the store returns that was placed after `since` (aware UTC), in any order. A record that
+        cannot be read comes as UnreadableOrder (or UnidentifiedOrder without a usable id); nothing is raised for it."""
         ...
 
     def get_order(self, order_id: str) -> StoreOrder | UnreadableOrder | None:
@@ -391,8 +394,11 @@ class ShipmentStore(StorePlatform, Protocol):
 class StockWarehouse(Protocol):
     """Stock balances in myOGO."""
 
-    def stock_levels(self, modified_after: datetime | None) -> Iterator[WarehouseStockLevel]:
-        """Every product's stock changed after `modified_after` (all products when None)."""
+    def stock_levels(
+        self, modified_after: datetime | None
+    ) -> Iterator[WarehouseStockLevel | UnreadableWarehouseRecord]:
+        """Every product's stock changed after `modified_after` (all products when None); a row that cannot be read
+        comes as such, nothing is raised for it."""
         ...
 
     def stock_level(self, code: str) -> WarehouseStockLevel | None: ...
@@ -402,7 +408,11 @@ class StockWarehouse(Protocol):
 class TrackingWarehouse(Protocol):
     """Order states and tracking codes in myOGO."""
 
-    def orders_changed_since(self, modified_after: datetime) -> Iterator[WarehouseOrderChange]: ...
+    def orders_changed_since(
+        self, modified_after: datetime
+    ) -> Iterator[WarehouseOrderChange | UnreadableWarehouseRecord]:
+        """Every order changed after `modified_after`; one that cannot be read comes as such, nothing is raised."""
+        ...
 
     def order_change(self, reference: str) -> WarehouseOrderChange | None: ...
 

@@ -132,7 +132,7 @@ class CredentialsIn(Request):
     myogo_secret_token: SecretText
     myogo_client_id: PlainText
     myogo_client_secret: SecretText
-    myogo_webhook_key: Annotated[SecretStr, Field(max_length=1000)] | None = Field(
+    myogo_webhook_key: SecretText | None = Field(  # never empty: an empty HMAC key would let anyone sign
         default=None, description="the key of myOGO's OrderShipped webhook, where the merchant registered one"
     )
 
@@ -157,7 +157,7 @@ class CredentialsPatch(Request):
     myogo_secret_token: SecretText | None = None
     myogo_client_id: PlainText | None = None
     myogo_client_secret: SecretText | None = None
-    myogo_webhook_key: Annotated[SecretStr, Field(max_length=1000)] | None = None
+    myogo_webhook_key: SecretText | None = Field(default=None, description="null removes it: myOGO webhooks refused")
 
 
 class IntegrationCreate(Request):

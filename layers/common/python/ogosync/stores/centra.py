@@ -20,10 +20,10 @@ from pydantic import ValidationError
 
 from ogosync.errors import (
     CaptureFailedError,
-    OgosyncError,
     OrderNotReadyError,
     PlatformError,
     RejectedByPlatformError,
+    UnreadableRecordError,
 )
 from ogosync.http import HttpClient, RateLimiter, RetryPolicy
 from ogosync.models import (
@@ -40,6 +40,7 @@ from ogosync.models import (
     StoreProduct,
     StoreShipment,
     StoreStockWrite,
+    UnidentifiedOrder,
     UnreadableOrder,
 )
 from ogosync.timeutil import Clock, from_local_naive, local_lower_bound, utc_now
@@ -50,6 +51,9 @@ PAGE_SIZE = 100
 # Centra creates shipments only for confirmed orders (docs/api/centra.md, "Shipments of Pending orders"); the REST
 # refusal's wording is undocumented, so any refusal that speaks of confirmation or a pending order is taken as it.
 _NOT_CONFIRMED_MARKERS = ("not confirmed", "unconfirmed", "confirm the order", "is pending", "pending order")
+_AMOUNT_LIMIT = Decimal(10) ** 12  # an amount (or a count) beyond these is garbage, not an order to ship
+_AMOUNT_DECIMALS = 12
+_QUANTITY_LIMIT = 1_000_000
 
 # Order statuses by name and by id (reference §4). "shipped" is the GraphQL name of Completed.
 _STATES: dict[str, StoreOrderState] = {
@@ -82,22 +86,84 @@ def centra_sku(sku: str, variant_sku: str, size_sku: str, ean: str) -> str:
     return ean or sku
 
 
+def _field(raw: Mapping[str, Any], key: str) -> str:
+    """A text field of an order. None and false (PHP's "no value") are empty; an object or a list is unreadable."""
+    value = raw.get(key)
+    if value is None or value is False:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int | float) and value is not True:
+        return str(value)
+    raise UnreadableRecordError(PLATFORM, f"{key} is not text: {_shown(value)}")
+
+
 def _text(raw: Mapping[str, Any], key: str) -> str:
+    """A text field of a product or stock row, where a value of another type is shown as text (orders are strict,
+    see _field: they ship)."""
     value = raw.get(key)
     return "" if value is None else str(value).strip()
 
 
-def _decimal(value: Any) -> Decimal | None:
-    if value is None or value == "":
-        return None
+def _loose_decimal(value: Any) -> Decimal | None:
     try:
-        return Decimal(str(value))
+        amount = Decimal(str(value)) if value not in (None, "") else None
     except InvalidOperation:
         return None
+    return amount if amount is not None and amount.is_finite() else None
+
+
+def _shown(value: Any) -> str:
+    return repr(value)[:60]
+
+
+def _decimal(raw: Mapping[str, Any], key: str) -> Decimal | None:
+    """An amount; absent or empty is None, anything that is not a finite number is unreadable."""
+    text = _field(raw, key)
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not (value.is_finite() and abs(value) < _AMOUNT_LIMIT and value == round(value, _AMOUNT_DECIMALS)):
+        raise UnreadableRecordError(PLATFORM, f"{key} is not an amount: {_shown(raw.get(key))}")
+    return value
+
+
+def _quantity(raw: Mapping[str, Any], key: str) -> int:
+    """A count of units: a whole number >= 0, also written as "2" or 2.0; anything else is unreadable."""
+    amount = _decimal(raw, key)
+    if amount is None or not 0 <= amount < _QUANTITY_LIMIT or amount != amount.to_integral_value():
+        raise UnreadableRecordError(PLATFORM, f"{key} is not a whole number of units: {_shown(raw.get(key))}")
+    return int(amount)
 
 
 def _flag(raw: Mapping[str, Any], key: str) -> bool:
+    # Any value but an empty, 0 or false one is taken as set: a garbled flag holds the order rather than frees it.
     return str(raw.get(key) or "0").strip().lower() not in ("0", "false", "")
+
+
+def _objects(raw: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    """A list of JSON objects. PHP's json_encode makes an object of a list whose keys are not 0..n-1 (a filtered
+    array): its values are the list. An element that is not an object makes the whole record unreadable."""
+    value = raw.get(key)
+    if value is None:
+        return []
+    elements = list(value.values()) if isinstance(value, dict) else value
+    if not isinstance(elements, list):
+        raise UnreadableRecordError(PLATFORM, f"{key} is not a list: {_shown(value)}")
+    for position, element in enumerate(elements, start=1):
+        if not isinstance(element, dict):
+            raise UnreadableRecordError(PLATFORM, f"{key} element {position} is not an object: {_shown(element)}")
+    return elements
+
+
+def _date_set(raw: Mapping[str, Any], key: str) -> bool:
+    """Whether a Centra date field holds a date. Centra writes "0000-00-00 00:00:00" (MySQL's zero date), "" or
+    null for "not set" (docs/api/centra.md, "Zero dates"); every such check in this adapter goes through here."""
+    text = _field(raw, key)
+    return bool(text) and not set(text) <= set("0-:T ")
 
 
 def _error_message(response: httpx.Response) -> str:
@@ -108,12 +174,32 @@ def _error_message(response: httpx.Response) -> str:
     return str(body.get("msg") or body) if isinstance(body, dict) else str(body)[:300]
 
 
-def parse_order(raw: Mapping[str, Any], zone: ZoneInfo) -> StoreOrder:
-    """A Centra order (GET /orders element) as a StoreOrder."""
-    status = _text(raw, "orderStatus")
+def order_id_of(raw: Any) -> str | None:
+    """The order id of a GET /orders element; None when it has no usable one (not an object, no id, not text)."""
+    if not isinstance(raw, dict):
+        return None
+    value = raw.get("orderId")
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    return str(value).strip() or None
+
+
+def parse_order(raw: Any, zone: ZoneInfo) -> StoreOrder:
+    """A Centra order (GET /orders element) as a StoreOrder; UnreadableRecordError for anything else."""
+    order_id = order_id_of(raw)
+    if order_id is None:
+        raise UnreadableRecordError(PLATFORM, f"not an order with an orderId: {_shown(raw)}")
+    try:
+        return _parse_order(order_id, raw, zone)
+    except ValidationError as exc:  # a model refused a value the checks above let through
+        raise UnreadableRecordError(PLATFORM, f"order {order_id}: {exc.error_count()} invalid values") from exc
+
+
+def _parse_order(order_id: str, raw: Mapping[str, Any], zone: ZoneInfo) -> StoreOrder:
+    status = _field(raw, "orderStatus")
     state = _STATES.get(status.lower()) if status else _state_without_status(raw)
     if state is None:
-        raise RejectedByPlatformError(PLATFORM, f"order {raw.get('orderId')}: unknown orderStatus {status!r}")
+        raise UnreadableRecordError(PLATFORM, f"order {order_id}: unknown orderStatus {status!r}")
     holds: list[Hold] = []
     if _flag(raw, "waitingForPayment"):
         state = StoreOrderState.AWAITING_PAYMENT if state is StoreOrderState.PAID else state
@@ -123,34 +209,36 @@ def parse_order(raw: Mapping[str, Any], zone: ZoneInfo) -> StoreOrder:
         holds.append(Hold(reason=HoldReason.ON_HOLD_IN_STORE, detail="Centra: order is on hold"))
     if _flag(raw, "suspect"):
         holds.append(Hold(reason=HoldReason.SUSPECTED_FRAUD, detail="Centra: order is marked suspect"))
+    placed_at = _placed_at(raw, zone)
+    if placed_at is None:
+        raise UnreadableRecordError(PLATFORM, f"order {order_id}: unreadable orderDate")
+    try:
+        lines = [_line(line) for line in _objects(raw, "products") if not _flag(line, "isBundle")]
+    except UnreadableRecordError as exc:
+        raise UnreadableRecordError(PLATFORM, f"order {order_id}: {exc.detail}") from exc
     return StoreOrder(
-        order_id=_text(raw, "orderId"),
-        placed_at=_required_placed_at(raw, zone),
+        order_id=order_id,
+        placed_at=placed_at,
         state=state,
         holds=holds,
-        currency=_text(raw, "orderCurrency"),
-        total=_decimal(raw.get("grandTotalValue")),
-        shipping_method=_text(raw, "shippingList") or None,
-        pickup_point=_text(raw, "shipwallet_pickup") or None,
+        currency=_field(raw, "orderCurrency"),
+        total=_decimal(raw, "grandTotalValue"),
+        shipping_method=_field(raw, "shippingList") or None,
+        pickup_point=_field(raw, "shipwallet_pickup") or None,
         customer=_delivery_address(raw),
-        lines=[_line(line) for line in raw.get("products") or [] if not line.get("isBundle")],
-        comment=_text(raw, "otherComment") or None,
+        lines=lines,
+        comment=_field(raw, "otherComment") or None,
     )
 
 
-def _required_placed_at(raw: Mapping[str, Any], zone: ZoneInfo) -> datetime:
-    placed_at = _placed_at(raw, zone)
-    if placed_at is None:
-        raise RejectedByPlatformError(PLATFORM, f"order {raw.get('orderId')}: unreadable orderDate")
-    return placed_at
-
-
 def _placed_at(raw: Mapping[str, Any], zone: ZoneInfo) -> datetime | None:
-    text = _text(raw, "orderDate")
+    """orderDate as aware UTC; None when it is no date (whatever its JSON type)."""
+    value = raw.get("orderDate")
+    text = value.strip() if isinstance(value, str) else ""
     for layout in (DATE_FORMAT, "%Y-%m-%d"):
         try:
             return from_local_naive(datetime.strptime(text, layout), zone)
-        except ValueError:
+        except (ValueError, OverflowError):  # year 1 or 9999 can leave the range of datetime in UTC
             continue
     return None
 
@@ -158,37 +246,37 @@ def _placed_at(raw: Mapping[str, Any], zone: ZoneInfo) -> datetime | None:
 def _state_without_status(raw: Mapping[str, Any]) -> StoreOrderState:
     # The docs' example omits orderStatus. The plugin returns only the statuses the merchant selected, so an order
     # without one is taken as paid unless a shipment of it has already left.
-    shipped = any(s.get("shippedDate") for s in raw.get("shipments") or [])
+    shipped = any(_date_set(shipment, "shippedDate") for shipment in _objects(raw, "shipments"))
     return StoreOrderState.FULFILLED if shipped else StoreOrderState.PAID
 
 
 def _delivery_address(raw: Mapping[str, Any]) -> Address:
-    name = _text(raw, "deliveryName") or " ".join(
-        part for part in (_text(raw, "deliveryFirstName"), _text(raw, "deliveryLastName")) if part
+    name = _field(raw, "deliveryName") or " ".join(
+        part for part in (_field(raw, "deliveryFirstName"), _field(raw, "deliveryLastName")) if part
     )
     return Address(
         name=name,
-        company=_text(raw, "deliveryCompany") or None,
-        address1=_text(raw, "deliveryAddress"),
-        address2=_text(raw, "deliveryCoaddress") or None,
-        zip=_text(raw, "deliveryZipcode") or None,
-        city=_text(raw, "deliveryCity"),
-        state=_text(raw, "deliveryState") or None,
-        country_code=_text(raw, "deliveryCountry").upper(),
-        email=_text(raw, "deliveryEmail") or _text(raw, "billingEmail") or None,
-        phone=_text(raw, "deliveryCell") or _text(raw, "deliveryTele") or _text(raw, "billingCell") or None,
+        company=_field(raw, "deliveryCompany") or None,
+        address1=_field(raw, "deliveryAddress"),
+        address2=_field(raw, "deliveryCoaddress") or None,
+        zip=_field(raw, "deliveryZipcode") or None,
+        city=_field(raw, "deliveryCity"),
+        state=_field(raw, "deliveryState") or None,
+        country_code=_field(raw, "deliveryCountry").upper(),
+        email=_field(raw, "deliveryEmail") or _field(raw, "billingEmail") or None,
+        phone=_field(raw, "deliveryCell") or _field(raw, "deliveryTele") or _field(raw, "billingCell") or None,
     )
 
 
 def _line(raw: Mapping[str, Any]) -> OrderLine:
-    name = " / ".join(part for part in (_text(raw, "name"), _text(raw, "variant"), _text(raw, "size")) if part)
+    name = " / ".join(part for part in (_field(raw, "name"), _field(raw, "variant"), _field(raw, "size")) if part)
     return OrderLine(
-        line_id=_text(raw, "lineId"),
-        sku=centra_sku(_text(raw, "sku"), _text(raw, "variantSku"), _text(raw, "sizeSku"), _text(raw, "ean")),
+        line_id=_field(raw, "lineId"),
+        sku=centra_sku(_field(raw, "sku"), _field(raw, "variantSku"), _field(raw, "sizeSku"), _field(raw, "ean")),
         name=name,
-        quantity=int(raw.get("qty") or 0),
-        unit_price=_decimal(raw.get("price")) or Decimal(0),
-        vat_percentage=_decimal(raw.get("taxPercent")),
+        quantity=_quantity(raw, "qty"),
+        unit_price=_decimal(raw, "price") or Decimal(0),
+        vat_percentage=_decimal(raw, "taxPercent"),
     )
 
 
@@ -203,7 +291,7 @@ def parse_product(raw: Mapping[str, Any], pricelist: str | None) -> StoreProduct
         ean=_text(raw, "ean") or None,
         name=" / ".join(part for part in (_display_name(raw), _text(raw, "variant"), _text(raw, "size")) if part),
         description=_text(raw, "description") or None,
-        price=_decimal(price.get("price")) if price else None,
+        price=_loose_decimal(price.get("price")) if price else None,
         currency=(_text(price, "currency") or None) if price else None,
         image_url=_image_url(images[0]) if isinstance(images, list) and images else None,
         active=_flag(raw, "active") if "active" in raw else True,
@@ -272,7 +360,7 @@ class CentraStore:
                 return
             page += 1
 
-    def orders_placed_since(self, since: datetime) -> Iterator[StoreOrder | UnreadableOrder]:
+    def orders_placed_since(self, since: datetime) -> Iterator[StoreOrder | UnreadableOrder | UnidentifiedOrder]:
         newer_than = local_lower_bound(since, self._clock(), self._zone).strftime(DATE_FORMAT)
         offset = 0
         while True:
@@ -294,18 +382,22 @@ class CentraStore:
             if "does not exist" in exc.detail:
                 return None
             raise
-        matching = [raw for raw in page if _text(raw, "orderId") == order_id]
-        return self._read(matching[0]) if matching else None
+        matching = [raw for raw in page if order_id_of(raw) == order_id]
+        return self._read_order(order_id, matching[0]) if matching else None
 
-    def _read(self, raw: Mapping[str, Any]) -> StoreOrder | UnreadableOrder:
-        """Parse one order; one that cannot be parsed is returned as such, so it cannot stop the others."""
+    def _read(self, raw: Any) -> StoreOrder | UnreadableOrder | UnidentifiedOrder:
+        """Parse one element of an order list; one that cannot be parsed is returned as such, so it cannot stop the
+        others."""
+        order_id = order_id_of(raw)
+        if order_id is None:
+            return UnidentifiedOrder(problem=f"not an order with an orderId: {_shown(raw)}")
+        return self._read_order(order_id, raw)
+
+    def _read_order(self, order_id: str, raw: dict[str, Any]) -> StoreOrder | UnreadableOrder:
         try:
             return parse_order(raw, self._zone)
-        except (OgosyncError, ValidationError, ValueError, TypeError) as exc:
-            problem = exc.detail if isinstance(exc, PlatformError) else f"{type(exc).__name__}: {exc}"
-            return UnreadableOrder(
-                order_id=_text(raw, "orderId") or "?", placed_at=_placed_at(raw, self._zone), problem=problem[:500]
-            )
+        except UnreadableRecordError as exc:
+            return UnreadableOrder(order_id=order_id, placed_at=_placed_at(raw, self._zone), problem=exc.detail[:500])
 
     def _get_orders(self, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         body = self._ok(self._http.request("GET", "orders", params=params))
@@ -335,10 +427,11 @@ class CentraStore:
     # read from GET /stock just before, so that Centra's sellable stock is exactly V. Centra silently raises a
     # physical value below its allocated quantity; ours is at least the allocation we read, so a clamp can only
     # happen when more than V units were allocated between our read and our write, and then the sellable 0 it
-    # gives is the truth. The allocation is read per item for a few items, else from the paged list of all items
-    # (one call per STOCK_PAGE_SIZE items). GET /stock sums the primary and virtual warehouses; with virtual
-    # warehouses the allocation read may include units the primary does not hold (uncertain). Items the store
-    # does not know (productsNotFound, productsAreBundles) are returned as not found, never guessed.
+    # gives is the truth. The allocation is read per item (by EAN or stockItemId) for a few items, else, or when an
+    # item has neither, from the paged list of all items (one call per STOCK_PAGE_SIZE items). GET /stock sums
+    # the primary and virtual warehouses; with virtual warehouses the allocation read may include units the
+    # primary does not hold (uncertain). Items the store does not know (productsNotFound, productsAreBundles) are
+    # returned as not found, never guessed.
 
     STOCK_BATCH_SIZE: ClassVar[int] = 100  # items per POST /stock (no maximum documented)
     STOCK_PAGE_SIZE: ClassVar[int] = 500  # items per GET /stock page (no maximum documented)
@@ -363,10 +456,12 @@ class CentraStore:
     def _allocated_stock(self, bindings: Sequence[SkuBinding]) -> dict[str, int]:
         """allocatedStock by item key (full SKU and EAN) of the items the bindings name."""
         rows: Iterable[dict[str, Any]]
-        if len(bindings) > self.ALLOCATION_LOOKUP_MAX:
+        lookups = [_stock_lookup(binding) for binding in bindings]
+        exact = [lookup for lookup in lookups if lookup is not None]
+        if len(bindings) > self.ALLOCATION_LOOKUP_MAX or len(exact) < len(lookups):
             rows = self._all_stock_rows()
         else:
-            rows = [row for binding in bindings for row in self._stock_rows(_stock_lookup(binding))]
+            rows = [row for lookup in exact for row in self._stock_rows(lookup)]
         allocated: dict[str, int] = {}
         for row in rows:
             units = int(row.get("allocatedStock") or 0)
@@ -420,16 +515,16 @@ class CentraStore:
     # Neither call is repeated on an unknown outcome: the engine looks at the order's shipments first.
 
     def order_shipments(self, order_id: str) -> list[StoreShipment]:
-        matching = [raw for raw in self._get_orders({"order": order_id}) if _text(raw, "orderId") == order_id]
+        matching = [raw for raw in self._get_orders({"order": order_id}) if order_id_of(raw) == order_id]
         if not matching:
             raise RejectedByPlatformError(PLATFORM, f"order {order_id} does not exist")
         return [
             StoreShipment(
-                shipment_id=_text(shipment, "shipmentId"),
-                shipped=bool(_text(shipment, "shippedDate")),
-                tracking=_text(shipment, "trackingId") or None,
+                shipment_id=_field(shipment, "shipmentId"),
+                shipped=_date_set(shipment, "shippedDate"),
+                tracking=_field(shipment, "trackingId") or None,
             )
-            for shipment in matching[0].get("shipments") or []
+            for shipment in _objects(matching[0], "shipments")
         ]
 
     def create_shipment(
@@ -459,9 +554,15 @@ class CentraStore:
             raise
 
 
-def _stock_lookup(binding: SkuBinding) -> dict[str, str]:
-    """GET /stock filter for one item: by EAN where the item has one (a documented exact match), else by SKU."""
-    return {"ean": binding.ean} if binding.ean else {"sku": binding.sku}
+def _stock_lookup(binding: SkuBinding) -> dict[str, str] | None:
+    """A GET /stock filter that names exactly this item: its EAN, else its stockItemId (the product flow keeps it in
+    store_ids); None when it has neither. Never the `sku` filter: whether Centra matches it on the product SKU or
+    on the joined code is undocumented (docs/api/centra.md, "Stock allocation look-up"). Rows are matched to the
+    binding by their full joined code or EAN either way (_allocated_stock)."""
+    if binding.ean:
+        return {"ean": binding.ean}
+    item = binding.store_ids.get("stockItemId")
+    return {"stockItemId": item} if item else None
 
 
 def _allocation(binding: SkuBinding, allocated: Mapping[str, int]) -> int:

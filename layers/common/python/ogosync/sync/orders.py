@@ -61,6 +61,7 @@ from ogosync.models import (
     OrderBinding,
     StoreOrder,
     StoreOrderState,
+    UnidentifiedOrder,
     UnreadableOrder,
     WarehouseCustomer,
     WarehouseOrder,
@@ -490,11 +491,13 @@ def _run_record(result: PollResult) -> RunRecord:
 def _poll(integration: Integration, cursor: Cursor, started: datetime, *, deps: OrderDeps) -> PollResult:
     settings = integration.settings
     base = cursor.watermark or started - timedelta(hours=settings.first_poll_lookback_hours)
-    orders = list(deps.store.orders_placed_since(base - timedelta(minutes=settings.poll_overlap_minutes)))
+    read = list(deps.store.orders_placed_since(base - timedelta(minutes=settings.poll_overlap_minutes)))
+    orders = [order for order in read if not isinstance(order, UnidentifiedOrder)]
     bindings = deps.state.get_order_bindings(integration.id, [order.order_id for order in orders])
     shipping_map = deps.state.shipping_map(integration.id)  # once per run, not once per order
     result = PollResult(integration.id, ran=True)
     _aftercare(integration, deps, shipping_map, result)  # first: an order sent in this run needs none yet
+    _count_unidentified(result, read)
     unfinished: list[datetime] = []
     for order in orders:
         binding = bindings.get(order.order_id)
@@ -536,17 +539,31 @@ def _aftercare(integration: Integration, deps: OrderDeps, shipping_map: dict[str
     result.errors.extend(care.errors)
 
 
+def _count_unidentified(result: PollResult, read: list[StoreOrder | UnreadableOrder | UnidentifiedOrder]) -> None:
+    """A record without a usable order id cannot be held under its name: it is counted as `unreadable` and
+    `unidentified` and reported in the run's errors (the flow's last_error in status)."""
+    unidentified = [order for order in read if isinstance(order, UnidentifiedOrder)]
+    if unidentified:
+        result.counts["unreadable"] += len(unidentified)
+        result.counts["unidentified"] += len(unidentified)
+        result.errors.extend(f"store order without a usable id: {order.problem}" for order in unidentified)
+        logger.warning("store orders without a usable id", extra={"problems": [o.problem for o in unidentified]})
+
+
 def _import_counted(result: PollResult, run: Callable[[], ImportResult], counter_prefix: str = "") -> bool:
     """Run one import, count its outcome; False when it did not finish (so the watermark must not pass it)."""
     try:
-        outcome = run().outcome
+        imported = run()
     except OgosyncError as exc:
         result.counts[f"{counter_prefix}failed"] += 1
         result.errors.append(str(exc))
         logger.warning("order import failed", extra={"error": str(exc)})
         return False
-    result.counts[f"{counter_prefix}{outcome}"] += 1
-    return outcome is not ImportOutcome.BUSY
+    result.counts[f"{counter_prefix}{imported.outcome}"] += 1
+    if any(hold.reason is HoldReason.UNREADABLE_IN_STORE for hold in imported.holds):
+        # the UnreadableStoreOrders alarm watches `unreadable` + `recheck_unreadable`: it stays on while one is held
+        result.counts[f"{counter_prefix}unreadable"] += 1
+    return imported.outcome is not ImportOutcome.BUSY
 
 
 def next_watermark(current: datetime | None, seen: list[datetime], unfinished: list[datetime]) -> datetime | None:

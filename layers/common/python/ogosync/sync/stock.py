@@ -35,7 +35,9 @@ from ogosync.models import (
     StockToPublish,
     StoreOrder,
     StoreOrderState,
+    UnidentifiedOrder,
     UnreadableOrder,
+    UnreadableWarehouseRecord,
     WarehouseStockLevel,
 )
 from ogosync.ports import SkuBindingRepository, StateRepository, StockLedger, StockStore, StockWarehouse
@@ -67,6 +69,7 @@ class StockRunResult:
     unbound: list[str] = field(default_factory=list)  # changed in myOGO, but no store item is bound to it
     not_in_store: list[str] = field(default_factory=list)  # bound, but the store has no such item
     oversold: list[str] = field(default_factory=list)  # the store sold more than myOGO has: published as 0
+    unreadable: list[str] = field(default_factory=list)  # myOGO stock rows that cannot be read, with the problem
     watermark: datetime | None = None
     failure: OgosyncError | None = None  # the store write that stopped the run (what came before is recorded)
 
@@ -93,7 +96,8 @@ def in_transit(integration: Integration, state: StateRepository, store: StockSto
     since = (watermark or now - timedelta(hours=settings.first_poll_lookback_hours)) - timedelta(
         minutes=settings.poll_overlap_minutes
     )
-    orders = {order.order_id: order for order in store.orders_placed_since(since)}
+    read = list(store.orders_placed_since(since))
+    orders = {order.order_id: order for order in read if not isinstance(order, UnidentifiedOrder)}
     for order_id in state.held_order_ids(integration.id, now - timedelta(days=settings.held_recheck_days)):
         if order_id not in orders:
             held = store.get_order(order_id)
@@ -101,7 +105,7 @@ def in_transit(integration: Integration, state: StateRepository, store: StockSto
                 orders[order_id] = held
     bindings = state.get_order_bindings(integration.id, list(orders))
     units: Counter[str] = Counter()
-    unreadable = 0
+    unreadable = sum(isinstance(order, UnidentifiedOrder) for order in read)
     for order in orders.values():
         if isinstance(order, UnreadableOrder):
             unreadable += 1  # its lines are unknown: nothing can be subtracted for it
@@ -158,7 +162,7 @@ def _run(integration: Integration, deps: StockDeps, cursor: Cursor, started: dat
     result = StockRunResult(integration.id, full=full, watermark=cursor.watermark)
     result.counts.update(dict.fromkeys(("written", "unchanged", "not_in_store", "oversold"), 0))  # always shown
     transit = in_transit(integration, deps.state, deps.store, started)  # before myOGO is read: see the docstring
-    changed = _changed_levels(integration, deps, cursor, full)
+    changed = _changed_levels(integration, deps, cursor, full, result)
     levels = changed | _rechecked_levels(deps, set(transit.units) | set(run_state.in_transit_skus), changed, full)
     bindings = _bindings(integration, deps, levels, full)
     items, entries = _to_publish(integration, deps, run_state, levels, bindings, transit.units, started, result)
@@ -183,11 +187,22 @@ def _run(integration: Integration, deps: StockDeps, cursor: Cursor, started: dat
 
 
 def _changed_levels(
-    integration: Integration, deps: StockDeps, cursor: Cursor, full: bool
+    integration: Integration, deps: StockDeps, cursor: Cursor, full: bool, result: StockRunResult
 ) -> dict[str, WarehouseStockLevel]:
+    """myOGO's changed stock rows. One that cannot be read is counted (`unreadable_rows`, alarmed) and named in the
+    result; it does not hold the watermark (it would be re-read on every run for ever): the daily reconciliation
+    reads it again, and reports it again while it stays unreadable."""
     overlap = timedelta(minutes=integration.settings.poll_overlap_minutes)
     since = None if full or cursor.watermark is None else cursor.watermark - overlap
-    return {level.code: level for level in deps.warehouse.stock_levels(since)}
+    levels: dict[str, WarehouseStockLevel] = {}
+    for row in deps.warehouse.stock_levels(since):
+        if isinstance(row, UnreadableWarehouseRecord):
+            result.counts["unreadable_rows"] += 1
+            result.unreadable.append(f"{row.key or '(no productCode)'}: {row.problem}")
+        else:
+            levels[row.code] = row
+    result.unreadable = result.unreadable[:REPORT_LIMIT]
+    return levels
 
 
 def _rechecked_levels(
@@ -319,4 +334,6 @@ def _log(result: StockRunResult) -> None:
         logger.warning("bound SKUs the store does not have", extra={"codes": result.not_in_store})
     if result.oversold:
         logger.warning("store sold more than myOGO has; published 0", extra={"codes": result.oversold})
+    if result.unreadable:
+        logger.warning("unreadable myOGO stock rows", extra={"rows": result.unreadable})
     logger.info("stock run done", extra={"full": result.full, "counts": dict(result.counts)})

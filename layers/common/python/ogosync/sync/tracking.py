@@ -53,6 +53,7 @@ from ogosync.models import (
     StoreShipment,
     TrackingStatus,
     UnreadableOrder,
+    UnreadableWarehouseRecord,
     WarehouseOrderChange,
 )
 from ogosync.ports import AftercareRepository, ShipmentStore, StateRepository, TrackingRepository, TrackingWarehouse
@@ -338,12 +339,11 @@ def _record(result: TrackingRunResult) -> RunRecord:
 def _poll(integration: Integration, deps: TrackingDeps, cursor: Cursor, started: datetime) -> TrackingRunResult:
     settings = integration.settings
     base = cursor.watermark or started - timedelta(hours=settings.first_poll_lookback_hours)
-    changes = {
-        change.reference: change
-        for change in deps.warehouse.orders_changed_since(base - timedelta(minutes=settings.poll_overlap_minutes))
-    }
+    read = list(deps.warehouse.orders_changed_since(base - timedelta(minutes=settings.poll_overlap_minutes)))
+    changes = {change.reference: change for change in read if isinstance(change, WarehouseOrderChange)}
     views = views_by_reference(integration, changes, deps)
     result = TrackingRunResult(integration.id)
+    _report_unreadable(result, [record for record in read if isinstance(record, UnreadableWarehouseRecord)])
     unfinished: list[datetime] = []
     for reference, change in changes.items():
         view = views.get(reference)
@@ -362,6 +362,19 @@ def _poll(integration: Integration, deps: TrackingDeps, cursor: Cursor, started:
     result.watermark = next_watermark(cursor.watermark, seen, unfinished)
     logger.info("tracking poll done", extra={"counts": dict(result.counts), "cancelled": result.cancelled})
     return result
+
+
+def _report_unreadable(result: TrackingRunResult, unreadable: list[UnreadableWarehouseRecord]) -> None:
+    """A myOGO order that cannot be read is counted and named in the run's errors (status shows them, the
+    UnreadableWarehouseRecords alarm fires). It does not hold the watermark: held, it would be re-read on every poll
+    for ever; it is read again whenever myOGO changes it, and its webhook hint, if any, fails loudly meanwhile."""
+    if not unreadable:
+        return
+    result.counts["unreadable"] += len(unreadable)
+    result.errors.extend(
+        f"unreadable myOGO order {record.key or '(no reference)'}: {record.problem}" for record in unreadable
+    )
+    logger.warning("unreadable myOGO orders", extra={"orders": [record.key for record in unreadable]})
 
 
 def _apply_counted(

@@ -21,23 +21,28 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 from aws_lambda_powertools import Logger
 
+from ogosync import jsonwire
 from ogosync.errors import (
     AlreadyExistsError,
     AuthenticationError,
     NotFoundError,
     PlatformError,
     RejectedByPlatformError,
+    UnreadableRecordError,
 )
 from ogosync.http import HttpClient, RetryPolicy
 from ogosync.models import (
     Address,
     ShippedLine,
+    UnreadableWarehouseRecord,
     WarehouseCustomer,
     WarehouseOrder,
     WarehouseOrderChange,
@@ -57,6 +62,7 @@ _EXISTS_MARKERS = ("same reference", "already exist")
 SHIPPING_METHODS_PATH = "api/v1/Metadata/ShippingMethods"  # assumed (docs/api/myogo.md)
 WAREHOUSES_PATH = "api/v1/Metadata/Warehouses"  # assumed (docs/api/myogo.md)
 _PLAIN_CODE = re.compile(r"[A-Za-z0-9_-]+")
+_UNITS_LIMIT = 10**9  # a count of units beyond this is garbage
 
 logger = Logger(service="ogosync", child=True)
 
@@ -92,9 +98,13 @@ def _error_message(response: httpx.Response) -> str:
 
 
 def _parse_time(value: Any) -> datetime | None:
-    if not value:
+    """An ISO time; one that is no time is None: it only places a change in time, the change itself still counts."""
+    if not isinstance(value, str) or not value:
         return None
-    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=utc_now().tzinfo)
 
 
@@ -120,36 +130,81 @@ def parse_codes(raw: Any) -> frozenset[str] | None:
     return codes or None
 
 
-def _stock_level(raw: dict[str, Any]) -> WarehouseStockLevel | None:
+def _text(raw: dict[str, Any], key: str) -> str:
+    """A text field: None is empty, a number is its text, an object, a list or a boolean is unreadable."""
+    value = raw.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise UnreadableRecordError(PLATFORM, f"{key} is not text: {repr(value)[:60]}")
+
+
+def _whole(raw: dict[str, Any], key: str) -> int:
+    """A whole number of units, also as 1.0 or "1.0"; anything else (or beyond any real stock) is unreadable."""
+    value = raw.get(key)
+    text = str(value).strip() if isinstance(value, str | int | float) and not isinstance(value, bool) else ""
+    try:
+        amount = Decimal(text or "NaN")
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not (amount.is_finite() and abs(amount) < _UNITS_LIMIT and amount == amount.to_integral_value()):
+        raise UnreadableRecordError(PLATFORM, f"{key} is not a whole number: {repr(raw.get(key))[:60]}")
+    return int(amount)
+
+
+def _object(raw: Any, what: str) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise UnreadableRecordError(PLATFORM, f"{what} is not an object: {repr(raw)[:60]}")
+    return raw
+
+
+def parse_stock_level(raw: Any) -> WarehouseStockLevel:
+    """A Stock row; UnreadableRecordError when it is not one."""
+    row = _object(raw, "stock row")
+    code = _text(row, "productCode")
+    if not code:
+        raise UnreadableRecordError(PLATFORM, "stock row without productCode")
+    return WarehouseStockLevel(
+        code=code,
+        available=_whole(row, "stockAvailable"),
+        physical=None if row.get("stock") is None else _whole(row, "stock"),
+        reserved=None if row.get("reserved") is None else _whole(row, "reserved"),
+        modified=_parse_time(row.get("modified")),
+    )
+
+
+def _stock_level(raw: Any) -> WarehouseStockLevel | None:
     """A Stock row; one that cannot be read is logged and left out, so it cannot stop the others."""
     try:
-        return WarehouseStockLevel(
-            code=str(raw.get("productCode") or ""),
-            available=int(raw["stockAvailable"]),
-            physical=None if raw.get("stock") is None else int(raw["stock"]),
-            reserved=None if raw.get("reserved") is None else int(raw["reserved"]),
-            modified=_parse_time(raw.get("modified")),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        logger.warning("unreadable myOGO stock row", extra={"code": raw.get("productCode"), "error": str(exc)})
+        return parse_stock_level(raw)
+    except UnreadableRecordError as exc:
+        logger.warning("unreadable myOGO stock row", extra={"error": exc.detail})
         return None
 
 
-def parse_order_change(raw: dict[str, Any]) -> WarehouseOrderChange:
-    """An OrderResponse as the tracking flow needs it. trackingNumber may hold several codes, comma-separated."""
-    numbers = [code.strip() for code in str(raw.get("trackingNumber") or "").split(",") if code.strip()]
+def parse_order_change(raw: Any) -> WarehouseOrderChange:
+    """An OrderResponse as the tracking flow needs it. trackingNumber may hold several codes, comma-separated.
+    UnreadableRecordError when it is not one (a line that is not an object, a quantity that is not whole, ...)."""
+    order = _object(raw, "order")
+    lines = order.get("orderLines")
+    if lines is not None and not isinstance(lines, list):
+        raise UnreadableRecordError(PLATFORM, f"orderLines is not a list: {repr(lines)[:60]}")
     return WarehouseOrderChange(
-        reference=str(raw.get("reference") or ""),
-        status=str(raw.get("status") or "unknown"),
-        tracking_numbers=numbers,
-        tracking_url=raw.get("trackingUrl") or None,
-        shipping_code=raw.get("shippingCode") or None,
-        lines=[
-            ShippedLine(code=str(line.get("code") or ""), quantity=int(line.get("quantity") or 0))
-            for line in raw.get("orderLines") or []
-        ],
-        edited_at=_parse_time(raw.get("editTime")),
+        reference=_text(order, "reference"),
+        status=_text(order, "status") or "unknown",
+        tracking_numbers=[code.strip() for code in _text(order, "trackingNumber").split(",") if code.strip()],
+        tracking_url=_text(order, "trackingUrl") or None,
+        shipping_code=_text(order, "shippingCode") or None,
+        lines=[_shipped_line(_object(line, "order line")) for line in lines or []],
+        edited_at=_parse_time(order.get("editTime")),
     )
+
+
+def _shipped_line(line: dict[str, Any]) -> ShippedLine:
+    return ShippedLine(code=_text(line, "code"), quantity=_whole(line, "quantity") if "quantity" in line else 0)
 
 
 def _order_lines(raw: dict[str, Any]) -> list[ShippedLine] | None:
@@ -189,16 +244,19 @@ def _delivery_address(raw: dict[str, Any]) -> Address | None:
     )
 
 
-def parse_order_state(raw: dict[str, Any]) -> WarehouseOrderState:
+def parse_order_state(raw: Any) -> WarehouseOrderState:
+    """What myOGO says of an order; UnreadableRecordError when it is not an order. Its lines and delivery address
+    are None when they cannot be read (a difference to any store order, never a guess)."""
+    order = _object(raw, "order")
     return WarehouseOrderState(
-        id=raw.get("id"),
-        reference=str(raw.get("reference") or ""),
-        status=str(raw.get("status") or "unknown"),
-        tracking_number=raw.get("trackingNumber") or None,
-        tracking_url=raw.get("trackingUrl") or None,
-        edited_at=_parse_time(raw.get("editTime")),
-        lines=_order_lines(raw),
-        customer=_delivery_address(raw),
+        id=_text(order, "id") or None,
+        reference=_text(order, "reference"),
+        status=_text(order, "status") or "unknown",
+        tracking_number=_text(order, "trackingNumber") or None,
+        tracking_url=_text(order, "trackingUrl") or None,
+        edited_at=_parse_time(order.get("editTime")),
+        lines=_order_lines(order),
+        customer=_delivery_address(order),
     )
 
 
@@ -215,7 +273,18 @@ def parse_order_content(raw: Any) -> WarehouseOrderContent:
             edited_at=_parse_time(raw.get("editTime")),
         )
     except (AttributeError, TypeError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
-        raise PlatformError(PLATFORM, f"unreadable order {str(exc)[:200]}") from exc
+        raise UnreadableRecordError(PLATFORM, f"unreadable order {str(exc)[:200]}") from exc
+
+
+def _key_of(raw: Any, name: str) -> str | None:
+    """The reference or product code of an unreadable record, to name it in reports, when it has a usable one."""
+    value = raw.get(name) if isinstance(raw, dict) else None
+    return str(value)[:100] if isinstance(value, str | int) and not isinstance(value, bool) else None
+
+
+def _list(found: Any) -> list[Any]:
+    """A search answer's elements (a list; anything else, null included, holds none)."""
+    return found if isinstance(found, list) else []
 
 
 class MyOgoWarehouse:
@@ -262,22 +331,22 @@ class MyOgoWarehouse:
     def find_order(self, reference: str, deadline: datetime | None = None) -> WarehouseOrderState | None:
         params = {"reference": reference, "limit": 50, "page": 1}
         found = self._call("GET", "api/v1/Orders", params=params, deadline=deadline).json()
-        matches = [raw for raw in found or [] if str(raw.get("reference")) == reference]
+        matches = [raw for raw in _list(found) if isinstance(raw, dict) and str(raw.get("reference")) == reference]
         return parse_order_state(matches[0]) if matches else None
 
     def create_order(self, order: WarehouseOrder, deadline: datetime | None = None) -> WarehouseOrderState:
-        return parse_order_state(self._create("api/v1/Orders", order.to_wire(), deadline))
+        return parse_order_state(self._create("api/v1/Orders", order.wire_json(), deadline))
 
     # ---- aftercare: myOGO's copy of a sent order, its update and its cancel (docs/api/myogo.md) ------
 
     def order_content(self, reference: str) -> WarehouseOrderContent | None:
         found = self._call("GET", "api/v1/Orders", params={"reference": reference, "limit": 50, "page": 1}).json()
-        matches = [raw for raw in found or [] if isinstance(raw, dict) and str(raw.get("reference")) == reference]
+        matches = [raw for raw in _list(found) if isinstance(raw, dict) and str(raw.get("reference")) == reference]
         return parse_order_content(matches[0]) if matches else None
 
     def update_order(self, order: WarehouseOrder) -> WarehouseOrderContent:
         """PUT /Orders/{reference} with the whole order: its lines replace myOGO's (reference §3)."""
-        return parse_order_content(self._put_order(order.reference, order.to_wire()))
+        return parse_order_content(self._put_order(order.reference, order.wire_json()))
 
     def cancel_order(self, current: WarehouseOrderContent) -> WarehouseOrderContent:
         """PUT /Orders/{reference} with status "cancelled" and myOGO's own customer, without lines (lines given on
@@ -287,38 +356,48 @@ class MyOgoWarehouse:
             body["customer"] = current.customer.to_wire()
         if current.shipping_code:
             body["shippingCode"] = current.shipping_code
-        return parse_order_content(self._put_order(current.reference, body))
+        return parse_order_content(self._put_order(current.reference, jsonwire.dumps(body)))
 
-    def _put_order(self, reference: str, body: dict[str, object]) -> Any:
+    def _put_order(self, reference: str, body: bytes) -> Any:
         path = f"api/v1/Orders/{quote(reference, safe='')}"
-        return self._call("PUT", path, json=body, idempotent=True).json()
+        return self._call("PUT", path, body=body, idempotent=True).json()
 
     # ---- stock ----------------------------------------------------------------------------------
 
-    def stock_levels(self, modified_after: datetime | None) -> Iterator[WarehouseStockLevel]:
+    def stock_levels(
+        self, modified_after: datetime | None
+    ) -> Iterator[WarehouseStockLevel | UnreadableWarehouseRecord]:
         params = {} if modified_after is None else {"modifiedAfter": modified_after.isoformat()}
         for raw in self._pages("api/v1/Stock", params):
-            level = _stock_level(raw)
-            if level is not None:
-                yield level
+            try:
+                yield parse_stock_level(raw)
+            except UnreadableRecordError as exc:
+                yield UnreadableWarehouseRecord(key=_key_of(raw, "productCode"), problem=exc.detail[:500])
 
     def stock_level(self, code: str) -> WarehouseStockLevel | None:
         try:
             found = self._call("GET", "api/v1/Stock", params={"productCode": code, "limit": 50, "page": 1}).json()
         except NotFoundError:  # the reference documents 404 for GET Stock: an unknown code (uncertain)
             return None
-        levels = [_stock_level(raw) for raw in found or [] if str(raw.get("productCode")) == code]
+        levels = [
+            _stock_level(raw) for raw in _list(found) if isinstance(raw, dict) and str(raw.get("productCode")) == code
+        ]
         return next((level for level in levels if level is not None), None)
 
     # ---- changed orders (tracking) --------------------------------------------------------------
 
-    def orders_changed_since(self, modified_after: datetime) -> Iterator[WarehouseOrderChange]:
+    def orders_changed_since(
+        self, modified_after: datetime
+    ) -> Iterator[WarehouseOrderChange | UnreadableWarehouseRecord]:
         for raw in self._pages("api/v1/Orders", {"modifiedAfter": modified_after.isoformat()}):
-            yield parse_order_change(raw)
+            try:
+                yield parse_order_change(raw)
+            except UnreadableRecordError as exc:
+                yield UnreadableWarehouseRecord(key=_key_of(raw, "reference"), problem=exc.detail[:500])
 
     def order_change(self, reference: str) -> WarehouseOrderChange | None:
         found = self._call("GET", "api/v1/Orders", params={"reference": reference, "limit": 50, "page": 1}).json()
-        matches = [raw for raw in found or [] if str(raw.get("reference")) == reference]
+        matches = [raw for raw in _list(found) if isinstance(raw, dict) and str(raw.get("reference")) == reference]
         return parse_order_change(matches[0]) if matches else None
 
     def _pages(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -347,11 +426,11 @@ class MyOgoWarehouse:
         return WarehouseProductState.model_validate(matches[0]) if matches else None
 
     def create_product(self, product: WarehouseProduct) -> WarehouseProductState:
-        return WarehouseProductState.model_validate(self._create("api/v1/Products", product.to_wire()))
+        return WarehouseProductState.model_validate(self._create("api/v1/Products", product.wire_json()))
 
     def update_product(self, code: str, product: WarehouseProduct) -> WarehouseProductState:
         path, params = _product_path(code)
-        response = self._call("PUT", path, params=params, json=product.to_wire())
+        response = self._call("PUT", path, params=params, body=product.wire_json())
         return WarehouseProductState.model_validate(response.json())
 
     def unknown_product_codes(self, codes: Iterable[str]) -> set[str]:
@@ -388,23 +467,28 @@ class MyOgoWarehouse:
 
     # ---- plumbing -------------------------------------------------------------------------------
 
-    def _create(self, path: str, payload: dict[str, object], deadline: datetime | None = None) -> Any:
+    def _create(self, path: str, body: bytes, deadline: datetime | None = None) -> Any:
         """POST a new object; a refusal that says the key exists already becomes AlreadyExistsError."""
         try:
-            return self._call("POST", path, json=payload, deadline=deadline).json()
+            return self._call("POST", path, body=body, deadline=deadline).json()
         except RejectedByPlatformError as exc:
             if any(marker in exc.detail.lower() for marker in _EXISTS_MARKERS):
                 raise AlreadyExistsError(PLATFORM, exc.detail, exc.status) from exc
             raise
 
-    def _call(self, method: str, path: str, *, deadline: datetime | None = None, **kwargs: Any) -> httpx.Response:
-        """One API call; with a deadline, the log-in it may need keeps to it too (see ogosync/http.py)."""
+    def _call(
+        self, method: str, path: str, *, body: bytes | None = None, deadline: datetime | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        """One API call; `body` is a JSON request body made by ogosync.jsonwire (money as exact numbers). With a
+        deadline, the log-in it may need keeps to it too (see ogosync/http.py)."""
+        content_type = {} if body is None else {"Content-Type": "application/json"}
         headers = self._auth_header(deadline)  # outside the try: a refused login is final, not a reason to retry
+        call = partial(self._http.request, method, path, content=body, deadline=deadline, **kwargs)
         try:
-            return self._http.request(method, path, headers=headers, deadline=deadline, **kwargs)
+            return call(headers=headers | content_type)
         except AuthenticationError:
             self._forget_token()
-            return self._http.request(method, path, headers=self._auth_header(deadline), deadline=deadline, **kwargs)
+            return call(headers=self._auth_header(deadline) | content_type)
 
     def _auth_header(self, deadline: datetime | None = None) -> dict[str, str]:
         with _tokens_lock:

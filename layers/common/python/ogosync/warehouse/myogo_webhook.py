@@ -27,6 +27,8 @@ MAX_REFERENCE_LENGTH = 100
 
 class MyOgoWebhookVerifier:
     def verify(self, headers: Mapping[str, str], body: bytes, key: str) -> list[str]:
+        if not key:  # anyone can sign with an empty key
+            raise WebhookRejectedError(401, "no_webhook_key", "no myOGO webhook key is configured")
         signature = {name.lower(): value for name, value in headers.items()}.get(SIGNATURE_HEADER, "")
         if not signature:
             raise WebhookRejectedError(401, "missing_signature", "X-OGOship-Hmac-SHA256 header is missing")
