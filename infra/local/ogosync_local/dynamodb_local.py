@@ -5,9 +5,11 @@ amplify-dynamodb-simulator; Java 17 runs it (reference: tooling-on-these-machine
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import subprocess
 import tarfile
+import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
@@ -25,7 +27,9 @@ EMULATOR = CACHE / "package" / "emulator"
 
 
 def ensure_jar() -> Path:
-    """DynamoDBLocal.jar, fetched once from the npm registry into .cache/ (about 57 MB)."""
+    """DynamoDBLocal.jar, fetched once from the npm registry into .cache/ (about 57 MB). Test workers running at
+    once (pytest-xdist) take a file lock, so that one fetches and the others wait for it, never reading a half
+    unpacked jar."""
     jar = EMULATOR / "DynamoDBLocal.jar"
     if jar.exists():
         return jar
@@ -33,13 +37,26 @@ def ensure_jar() -> Path:
     if npm is None or java is None:
         raise RuntimeError("DynamoDB Local needs npm (to fetch it) and java (to run it) on PATH")
     CACHE.mkdir(parents=True, exist_ok=True)
-    subprocess.run([npm, "pack", PACKAGE, "--silent"], cwd=CACHE, check=True, capture_output=True, timeout=600)  # noqa: S603
-    tarball = next(CACHE.glob("amplify-dynamodb-simulator-*.tgz"))
-    with tarfile.open(tarball) as archive:
-        wanted = [member for member in archive.getmembers() if member.name.startswith("package/emulator/")]
-        archive.extractall(CACHE, members=wanted, filter="data")
-    tarball.unlink()
+    with (CACHE / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not jar.exists():
+            _fetch(npm)
     return jar
+
+
+def _fetch(npm: str) -> None:
+    """npm pack into a fresh folder, unpack the emulator beside it, then move it into place in one rename."""
+    work = Path(tempfile.mkdtemp(dir=CACHE))
+    try:
+        subprocess.run([npm, "pack", PACKAGE, "--silent"], cwd=work, check=True, capture_output=True, timeout=600)  # noqa: S603
+        tarball = next(work.glob("amplify-dynamodb-simulator-*.tgz"))
+        with tarfile.open(tarball) as archive:
+            wanted = [member for member in archive.getmembers() if member.name.startswith("package/emulator/")]
+            archive.extractall(work, members=wanted, filter="data")
+        shutil.rmtree(CACHE / "package", ignore_errors=True)
+        (work / "package").rename(CACHE / "package")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 class DynamoDBLocal:
