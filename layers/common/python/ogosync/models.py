@@ -22,6 +22,14 @@ from pydantic.alias_generators import to_camel
 INTEGRATION_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,62}$"
 
 
+class Model(BaseModel):
+    """The base of the models here. Each builds its validator and serializer when first used (defer_build), not
+    when this module is imported: a function uses a handful of these models, and building all of them was most of
+    its cold import (docs/benchmarks.md, "Cold imports and memory")."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
 class Platform(StrEnum):
     CENTRA = "centra"
     SHOPIFY = "shopify"
@@ -51,7 +59,7 @@ def _valid_time_zone(name: str) -> str:
 TimeZoneName = Annotated[str, AfterValidator(_valid_time_zone)]
 
 
-class IntegrationSettings(BaseModel):
+class IntegrationSettings(Model):
     """What a merchant tunes after set-up ("Adjust the settings", seed 004 step 7)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -74,7 +82,7 @@ class IntegrationSettings(BaseModel):
     language_code: str = Field(default="en", pattern=r"^[a-z]{2}$")
 
 
-class Integration(BaseModel):
+class Integration(Model):
     """One merchant's store connected to one myOGO merchant account. Holds no secret, only where it is kept."""
 
     model_config = ConfigDict(extra="forbid")
@@ -100,7 +108,7 @@ class Integration(BaseModel):
         return f"{self.settings.reference_prefix}{store_order_id}"
 
 
-class Credentials(BaseModel):
+class Credentials(Model):
     """The secret part of an integration, kept in Secrets Manager. SecretStr keeps values out of reprs and logs."""
 
     model_config = ConfigDict(extra="forbid")
@@ -121,7 +129,7 @@ class Credentials(BaseModel):
 # ---- orders -------------------------------------------------------------------------------------
 
 
-class Address(BaseModel):
+class Address(Model):
     name: str = ""
     company: str | None = None
     address1: str = ""
@@ -134,7 +142,7 @@ class Address(BaseModel):
     phone: str | None = None
 
 
-class OrderLine(BaseModel):
+class OrderLine(Model):
     line_id: str
     sku: str = Field(description="the full warehouse code of the item; empty when the store has none")
     name: str = ""
@@ -167,12 +175,12 @@ class HoldReason(StrEnum):
     UNREADABLE_IN_STORE = "unreadable_in_store"
 
 
-class Hold(BaseModel):
+class Hold(Model):
     reason: HoldReason
     detail: str
 
 
-class StoreOrder(BaseModel):
+class StoreOrder(Model):
     """A store order, normalised. `holds` carries the store-side reasons (flags) it must not ship yet."""
 
     order_id: str
@@ -188,7 +196,7 @@ class StoreOrder(BaseModel):
     comment: str | None = None
 
 
-class UnreadableOrder(BaseModel):
+class UnreadableOrder(Model):
     """An order the store returned that ogosync cannot interpret; it is held and reported, never guessed at."""
 
     order_id: str
@@ -196,7 +204,7 @@ class UnreadableOrder(BaseModel):
     problem: str
 
 
-class _CamelModel(BaseModel):
+class _CamelModel(Model):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
     def to_wire(self) -> dict[str, object]:
@@ -238,7 +246,7 @@ class WarehouseOrder(_CamelModel):
     test: bool | None = None
 
 
-class WarehouseOrderState(BaseModel):
+class WarehouseOrderState(Model):
     """What myOGO says about an order it holds."""
 
     id: str | None = None
@@ -266,7 +274,7 @@ class BindingStatus(StrEnum):
     SKIPPED = "skipped"  # nothing to send (cancelled or fulfilled in the store before transfer)
 
 
-class OrderBinding(BaseModel):
+class OrderBinding(Model):
     """What ogosync knows of one store order: its myOGO reference, where it stands, and why."""
 
     integration_id: str
@@ -287,7 +295,7 @@ class OrderBinding(BaseModel):
     sent_at: AwareDatetime | None = None
 
 
-class Cursor(BaseModel):
+class Cursor(Model):
     """A flow's progress for one integration: the watermark and what the last run did."""
 
     integration_id: str
@@ -303,7 +311,7 @@ class Cursor(BaseModel):
 # ---- jobs on queues -----------------------------------------------------------------------------
 
 
-class OrderImportJob(BaseModel):
+class OrderImportJob(Model):
     """One store order to import (from a webhook hint, a poll or a held-order recheck)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -313,7 +321,7 @@ class OrderImportJob(BaseModel):
     source: Literal["webhook", "poll", "recheck"]
 
 
-class FlowJob(BaseModel):
+class FlowJob(Model):
     """Run one flow for one integration now."""
 
     model_config = ConfigDict(extra="forbid")
@@ -326,7 +334,7 @@ class FlowJob(BaseModel):
 # ---- products (store -> myOGO) ------------------------------------------------------------------
 
 
-class SkuBinding(BaseModel):
+class SkuBinding(Model):
     """One store item linked to one myOGO product: written by the product flow, read by the stock and order flows."""
 
     integration_id: str
@@ -338,7 +346,7 @@ class SkuBinding(BaseModel):
     synced_at: AwareDatetime | None = None
 
 
-class StoreProduct(BaseModel):
+class StoreProduct(Model):
     """One sellable item of a store (Centra: one size row), normalised. `sku` is the full warehouse code or None."""
 
     store_ids: dict[str, str] = Field(description="the store's own ids of the item (Centra: product, variant, size)")
@@ -392,7 +400,7 @@ class WarehouseProductState(_CamelModel):
         return all(getattr(self, name) == value for name, value in ours.items())
 
 
-class ProductRefusal(BaseModel):
+class ProductRefusal(Model):
     """myOGO refused this content of a product: it is not sent again until the content changes."""
 
     integration_id: str
@@ -429,7 +437,7 @@ BLOCKING_PROBLEMS = frozenset(
 )
 
 
-class ProductProblem(BaseModel):
+class ProductProblem(Model):
     kind: ProductProblemKind
     detail: str
 
@@ -439,7 +447,7 @@ class ProductProblem(BaseModel):
         return self.kind in BLOCKING_PROBLEMS
 
 
-class ProductRow(BaseModel):
+class ProductRow(Model):
     """One line of the merchant's "Sync webshop products" view."""
 
     sku: str | None
@@ -451,7 +459,7 @@ class ProductRow(BaseModel):
     synced_at: AwareDatetime | None = None
 
 
-class ProductReport(BaseModel):
+class ProductReport(Model):
     """The result of "Refresh": every row (or those in the states asked for) and the count of each state."""
 
     integration_id: str
@@ -466,13 +474,13 @@ class TransferOutcome(StrEnum):
     REFUSED = "refused"
 
 
-class ProductTransfer(BaseModel):
+class ProductTransfer(Model):
     sku: str
     outcome: TransferOutcome
     detail: str | None = None
 
 
-class ProductRunResult(BaseModel):
+class ProductRunResult(Model):
     """What one transfer run (the schedule, or "Create product") did."""
 
     integration_id: str
@@ -492,7 +500,7 @@ MYOGO_SHIPPED = "shipped"
 MYOGO_CANCELLED = "cancelled"
 
 
-class WarehouseStockLevel(BaseModel):
+class WarehouseStockLevel(Model):
     """One product's stock in myOGO (GET /api/v1/Stock)."""
 
     code: str = Field(min_length=1)
@@ -502,14 +510,14 @@ class WarehouseStockLevel(BaseModel):
     modified: AwareDatetime | None = None
 
 
-class StockToPublish(BaseModel):
+class StockToPublish(Model):
     """The value a store should sell of one item: myOGO's available quantity minus what is in transit, never < 0."""
 
     binding: SkuBinding
     quantity: int = Field(ge=0)
 
 
-class StoreStockWrite(BaseModel):
+class StoreStockWrite(Model):
     """One value the store accepted: `quantity` to sell, `store_quantity` as the store was told it."""
 
     sku: str
@@ -517,14 +525,14 @@ class StoreStockWrite(BaseModel):
     store_quantity: int
 
 
-class StockBatchResult(BaseModel):
+class StockBatchResult(Model):
     """What the store did with one batch of stock writes."""
 
     written: list[StoreStockWrite] = Field(default_factory=list)
     not_found: list[str] = Field(default_factory=list, description="SKUs the store has no item for")
 
 
-class PublishedStock(BaseModel):
+class PublishedStock(Model):
     """What ogosync last published of one SKU (item STOCK#<sku>), so that only changes are written again."""
 
     integration_id: str
@@ -536,7 +544,7 @@ class PublishedStock(BaseModel):
     published_at: AwareDatetime
 
 
-class StockRunState(BaseModel):
+class StockRunState(Model):
     """The stock flow's memory between runs beside its cursor (item STOCKRUN)."""
 
     integration_id: str
@@ -549,12 +557,12 @@ class StockRunState(BaseModel):
     )
 
 
-class ShippedLine(BaseModel):
+class ShippedLine(Model):
     code: str
     quantity: int
 
 
-class WarehouseOrderChange(BaseModel):
+class WarehouseOrderChange(Model):
     """A myOGO order as the tracking flow reads it (GET /api/v1/Orders)."""
 
     reference: str
@@ -571,7 +579,7 @@ class WarehouseOrderChange(BaseModel):
         return value.lower()  # casing differs between myOGO API generations (reference §3.1)
 
 
-class ShipmentToPush(BaseModel):
+class ShipmentToPush(Model):
     """What the store is told about a shipment myOGO made: carrier and every tracking code it gave."""
 
     carrier: str | None = None
@@ -579,7 +587,7 @@ class ShipmentToPush(BaseModel):
     tracking_url: str | None = None
 
 
-class StoreShipment(BaseModel):
+class StoreShipment(Model):
     """A shipment of a store order, as the store has it."""
 
     shipment_id: str
@@ -595,7 +603,7 @@ class TrackingStatus(StrEnum):
     REJECTED = "rejected"  # the store refused the shipment; a person must look
 
 
-class OrderTracking(BaseModel):
+class OrderTracking(Model):
     """The tracking flow's view of an ORDER#<store order id> item: myOGO's status and the shipment pushed."""
 
     integration_id: str
@@ -615,7 +623,7 @@ class OrderTracking(BaseModel):
     tracking_error: str | None = None
 
 
-class TrackingHintJob(BaseModel):
+class TrackingHintJob(Model):
     """A myOGO webhook named an order: re-read it from myOGO and push its shipment if it shipped."""
 
     model_config = ConfigDict(extra="forbid")
@@ -637,7 +645,7 @@ class ProductAction(StrEnum):
     CREATE = "create"
 
 
-class ProductActionJob(BaseModel):
+class ProductActionJob(Model):
     """The merchant's "Refresh" or "Create product" (picked SKUs; None = all), one run of the product page.
 
     The operator API took the product lock for `run_id` before it queued this job."""
@@ -662,7 +670,7 @@ class ProductRunStatus(StrEnum):
     INTERRUPTED = "interrupted"  # shown, never stored: queued or running, but its lock ran out (a crash, a timeout)
 
 
-class ProductRun(BaseModel):
+class ProductRun(Model):
     """The latest "Refresh" or "Create product" of an integration: its progress and result."""
 
     integration_id: str
@@ -685,7 +693,7 @@ class ProductRun(BaseModel):
         return self.status in (ProductRunStatus.QUEUED, ProductRunStatus.RUNNING)
 
 
-class ProductReportHeader(BaseModel):
+class ProductReportHeader(Model):
     """The latest complete "Refresh" report: its rows are stored in `chunks` items of their own."""
 
     integration_id: str
