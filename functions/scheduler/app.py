@@ -1,4 +1,5 @@
-"""Every minute: enqueue one job per flow for each active integration whose interval of that flow is due."""
+"""Every minute: enqueue one job per flow for each active integration whose interval of that flow is due, and count
+the overdue flows of this minute's share of the fleet (FlowsOverdue: FlowsOverdueAlarm)."""
 
 from __future__ import annotations
 
@@ -14,15 +15,19 @@ from ogosync.tracing import trace_handler
 
 logger = Logger()
 metrics = Metrics()
+OVERDUE_METRIC = "FlowsOverdue"  # FlowsOverdueAlarm
 
 
 @logger.inject_lambda_context
 @trace_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    enqueued = jobs.schedule(utc_now())
-    metrics.add_metric(name="PollJobsEnqueued", unit=MetricUnit.Count, value=len(enqueued))
+    tick = jobs.schedule(utc_now())
+    metrics.add_metric(name="PollJobsEnqueued", unit=MetricUnit.Count, value=len(tick.dispatched))
+    metrics.add_metric(name=OVERDUE_METRIC, unit=MetricUnit.Count, value=len(tick.overdue))
+    if tick.overdue:
+        logger.warning("flows overdue", extra={"overdue": [f"{iid}/{flow}" for iid, flow in tick.overdue]})
     by_flow: dict[str, list[str]] = {}
-    for job in enqueued:
+    for job in tick.dispatched:
         by_flow.setdefault(job.flow, []).append(job.integration_id)
     return {"enqueued": by_flow}

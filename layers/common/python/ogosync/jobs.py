@@ -28,6 +28,7 @@ from ogosync.models import (
 
 if TYPE_CHECKING:
     from ogosync.sync.orders import ImportResult, PollResult
+    from ogosync.sync.schedule import Tick
     from ogosync.sync.stock import StockRunResult
     from ogosync.sync.tracking import TrackingOutcome, TrackingRunResult
     from ogosync.sync.warehouse_webhook import WarehouseWebhookAck
@@ -69,10 +70,11 @@ def order_poll(job: FlowJob, owner: str) -> PollResult | None:
     return poll_orders(integration, runtime.order_deps(integration), owner)
 
 
-def schedule(now: datetime) -> list[FlowJob]:
-    from ogosync.sync.schedule import dispatch_due_jobs
+def schedule(now: datetime) -> Tick:
+    """The scheduler's minute: the due jobs enqueued, and the overdue flows of this minute's share of the sweep."""
+    from ogosync.sync.schedule import tick
 
-    return dispatch_due_jobs(runtime.state(), runtime.flow_queues(), now)
+    return tick(runtime.state(), runtime.flow_queues(), now)
 
 
 # ---- products (store -> myOGO) ------------------------------------------------------------------
