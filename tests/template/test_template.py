@@ -289,7 +289,7 @@ def test_layers(sam: dict[str, Any], resources: Resources) -> None:
 def test_dependencies_layer_requirements() -> None:
     lines = (REPO_ROOT / "layers/deps/requirements.txt").read_text(encoding="utf-8").splitlines()
     names = {re.split(r"[\[<>=~! ;]", ln.strip(), maxsplit=1)[0].lower() for ln in lines if ln.strip()[:1].isalnum()}
-    assert names == {"aws-lambda-powertools", "pydantic", "httpx"}
+    assert names == {"aws-lambda-powertools", "pydantic", "httpx", "tzdata"}
     assert any(ln.startswith("aws-lambda-powertools[tracer]") for ln in lines)
     assert not names & {"boto3", "botocore", "awscrt"}, "the Lambda runtime provides the AWS SDK"
 
