@@ -22,12 +22,15 @@ from pydantic.alias_generators import to_camel
 INTEGRATION_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,62}$"
 
 
+_DEFERRED = ConfigDict(defer_build=True)
+
+
 class Model(BaseModel):
     """The base of the models here. Each builds its validator and serializer when first used (defer_build), not
     when this module is imported: a function uses a handful of these models, and building all of them was most of
     its cold import (docs/benchmarks.md, "Cold imports and memory")."""
 
-    model_config = ConfigDict(defer_build=True)
+    model_config = _DEFERRED
 
 
 class Platform(StrEnum):
@@ -634,7 +637,7 @@ class TrackingHintJob(Model):
 
 
 # The tracking queue carries both the scheduled poll and the webhook hints (both forbid extra fields: unambiguous).
-TrackingJob: TypeAdapter[FlowJob | TrackingHintJob] = TypeAdapter(FlowJob | TrackingHintJob)
+TrackingJob: TypeAdapter[FlowJob | TrackingHintJob] = TypeAdapter(FlowJob | TrackingHintJob, config=_DEFERRED)
 
 
 # ---- the product sync page (operator API): "Refresh" and "Create product", run on ProductSyncQueue ------------
@@ -659,7 +662,7 @@ class ProductActionJob(Model):
 
 
 # What ProductSyncQueue carries: the scheduled run (FlowJob) or a merchant's action.
-ProductJob: TypeAdapter[FlowJob | ProductActionJob] = TypeAdapter(FlowJob | ProductActionJob)
+ProductJob: TypeAdapter[FlowJob | ProductActionJob] = TypeAdapter(FlowJob | ProductActionJob, config=_DEFERRED)
 
 
 class ProductRunStatus(StrEnum):
