@@ -633,12 +633,14 @@ def render_runs(runs: dict[str, Window], naive: Window, floor: Callable[[str], s
 
 def render_imports(results: Results, command: str) -> str:
     floor, in_use = results.imports[FLOOR_ROW], results.imports[FLOOR_IN_USE_ROW]
+    untraced = results.imports_untraced
     rows = [
         [name, f"{ms:.0f} ms", f"{ms / floor:.2f}x", f"{ms / in_use:.2f}x",
-         f"{results.imports_untraced[name]:.0f} ms" if name in results.imports_untraced else "-"]
+         f"{untraced[name]:.0f} ms" if name in untraced else "-",
+         f"{untraced[name] / in_use:.2f}x" if name in untraced else "-"]
         for name, ms in results.imports.items()
     ]  # fmt: skip
-    header = ["module", "cold import, tracing on", "vs floor", "vs floor in use", "tracing off"]
+    header = ["module", "tracing on", "vs floor", "vs floor in use", "tracing off", "vs floor in use"]
     python = ".".join(map(str, sys.version_info[:3]))
     return table(header, rows) + f"\n\n`{command}`: median CPU time of 5 fresh interpreters each (Python {python})."
 
