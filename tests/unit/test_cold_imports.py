@@ -67,6 +67,12 @@ def test_a_function_traced_loads_the_xray_sdk(function: str) -> None:
     assert "aws_xray_sdk.core" in loaded_modules(function, tracing=True)
 
 
+@pytest.mark.parametrize("function", ["scheduler", "order_import"])
+def test_a_traced_function_patches_only_the_libraries_ogosync_calls_out_through(function: str) -> None:
+    patches = [name for name in loaded_modules(function, tracing=True) if name.startswith("aws_xray_sdk.ext.")]
+    assert {name.split(".")[2] for name in patches if name.endswith(".patch")} == {"botocore", "httpx"}
+
+
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_no_function_loads_the_models_of_every_event_source(function: str) -> None:
     modules = loaded_modules(function, tracing=False)
