@@ -58,6 +58,9 @@ class InMemoryState:
     def get_cursor(self, integration_id: str, flow: Flow) -> Cursor:
         return self.cursors.get((integration_id, flow)) or Cursor(integration_id=integration_id, flow=flow)
 
+    def get_cursors(self, keys: Sequence[tuple[str, Flow]]) -> list[Cursor]:
+        return [self.get_cursor(integration_id, flow) for integration_id, flow in keys]
+
     def save_cursor(self, cursor: Cursor) -> Cursor:
         with self._lock:
             current = self.cursors.get((cursor.integration_id, cursor.flow))

@@ -4,27 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import parse
-from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ogosync import jobs
 from ogosync.errors import WebhookRejectedError
-from ogosync.lambda_io import json_response, raw_body
+from ogosync.lambda_io import HttpApiRequest, json_response, raw_body
+from ogosync.tracing import trace_handler
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler(capture_response=False)
+@trace_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    request = parse(event=event, model=APIGatewayProxyEventV2Model)
+    request = HttpApiRequest.model_validate(event)
     integration_id = (request.pathParameters or {}).get("integrationId", "")
     try:
         ack = jobs.warehouse_webhook(integration_id, request.headers, raw_body(request))

@@ -3,7 +3,8 @@
 #   1. cfn-lint template.yaml            (app venv, $VENV,     default .venv)
 #   2. sam validate --lint              (SAM CLI venv, $SAM_VENV, default .venv-sam)
 #   3. sam build into .aws-sam/build    (no Docker; python3.13 for the Lambda runtime, arm64 wheels from PyPI)
-#   4. drop the AWS SDK that aws-xray-sdk drags into the dependencies layer (the runtime provides it)
+#   4. drop the AWS SDK that aws-xray-sdk drags into the dependencies layer (the runtime provides it); check that the
+#      layer holds arm64 binaries and tzdata
 # Run from anywhere; it works in the repository root. Exit status is non-zero on the first failure.
 set -euo pipefail
 
@@ -66,6 +67,8 @@ prune_sdk_from_deps_layer() {
     # The layer must hold arm64 (aarch64) CPython 3.13 binaries, not the build host's.
     [[ -n "$(find "$DEPS_LAYER_DIR/pydantic_core" -name '_pydantic_core.cpython-313-aarch64-linux-gnu.so')" ]] ||
         die "pydantic_core in $DEPS_LAYER_DIR is not built for cpython-313 aarch64"
+    # zoneinfo falls back to the tzdata package when the runtime image has no zone files.
+    [[ -f "$DEPS_LAYER_DIR/tzdata/zoneinfo/Europe/Helsinki" ]] || die "tzdata missing from $DEPS_LAYER_DIR"
     echo "dependencies layer: $(du -sh "$DEPS_LAYER_DIR/.." | cut -f1)"
 }
 

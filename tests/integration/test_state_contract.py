@@ -181,6 +181,18 @@ def test_bindings_are_read_in_batches_larger_than_one_request(repo: StateReposit
     assert sorted(found, key=int) == [str(n) for n in range(150)]
 
 
+def test_cursors_are_read_in_one_batch_in_the_order_asked(repo: StateRepository, iid: str) -> None:
+    repo.save_cursor(repo.get_cursor(iid, Flow.STOCK).model_copy(update={"last_run_ended": T0}))
+    keys = [(iid, Flow.ORDERS), (iid, Flow.STOCK), (f"{iid}-other", Flow.STOCK)] + [(iid, Flow.TRACKING)] * 2
+    keys += [(f"{iid}-{n}", Flow.PRODUCTS) for n in range(120)]  # more than one BatchGetItem request (100 keys)
+
+    cursors = repo.get_cursors(keys)
+
+    assert [(c.integration_id, c.flow) for c in cursors] == keys
+    assert cursors[1].last_run_ended == T0 and cursors[1].version == 1
+    assert all(c.last_run_ended is None and c.version == 0 for n, c in enumerate(cursors) if n != 1)
+
+
 def test_a_cursor_is_compare_and_set(repo: StateRepository, iid: str) -> None:
     cursor = repo.get_cursor(iid, Flow.ORDERS)
     saved = repo.save_cursor(cursor.model_copy(update={"watermark": T0}))

@@ -32,7 +32,11 @@ PRODUCT_FUNCTIONS = ("ProductSyncFunction",)
 STOCK_TRACKING_FUNCTIONS = ("StockSyncFunction", "TrackingSyncFunction", "WarehouseWebhookFunction")
 OPERATOR_FUNCTIONS = ("OperatorApiFunction",)
 FUNCTIONS = ORDER_FUNCTIONS + PRODUCT_FUNCTIONS + STOCK_TRACKING_FUNCTIONS + OPERATOR_FUNCTIONS
-SECRETS_ARN = {"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:ogosync/*"}
+SECRETS_ARN = {
+    "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}"
+    ":secret:ogosync/${AWS::StackName}/*"
+}
+STACK_NAMESPACE = {"Fn::Sub": "ogosync/${AWS::StackName}"}
 TABLE_ARN = {"Fn::GetAtt": ["StateTable", "Arn"]}
 TABLE_INDEXES_ARN = {"Fn::Sub": "${StateTable.Arn}/index/*"}
 STATE_ACTIONS = (
@@ -175,6 +179,35 @@ def queue_alarms(resources: Resources, queue_id: str, metric: str) -> list[dict[
     return found
 
 
+def arrival_alarms(resources: Resources, queue_id: str) -> list[dict[str, Any]]:
+    """Alarms that fire on each message that ARRIVES in the queue: the minute-to-minute increase of its visible
+    messages (an alarm on "visible > 0" stays in ALARM while one message sits there, and tells of no second one)."""
+    found = []
+    for alarm in of_type(resources, "AWS::CloudWatch::Alarm").values():
+        p = props(alarm)
+        queries = {query["Id"]: query for query in p.get("Metrics", [])}
+        returned = [query for query in queries.values() if query.get("ReturnData", True)]
+        if len(returned) != 1 or "Expression" not in returned[0]:
+            continue
+        match = re.fullmatch(r"DIFF\(FILL\((\w+), 0\)\)", returned[0]["Expression"])
+        source = queries.get(match.group(1)) if match else None
+        if source is None or "MetricStat" not in source:
+            continue
+        metric = source["MetricStat"]["Metric"]
+        dims = {d["Name"]: d["Value"] for d in metric.get("Dimensions", [])}
+        if (
+            (metric["Namespace"], metric["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+            and getatt(dims.get("QueueName")) == (queue_id, "QueueName")
+            and (source["MetricStat"]["Stat"], source["MetricStat"]["Period"]) == ("Maximum", 60)
+            and (p["ComparisonOperator"], p["Threshold"]) == ("GreaterThanThreshold", 0)
+            and p["EvaluationPeriods"] >= 2  # the previous minute is in the window DIFF looks at
+            and p.get("DatapointsToAlarm") == 1
+            and notifies_topic(p)
+        ):
+            found.append(p)
+    return found
+
+
 def notifies_topic(alarm_props: dict[str, Any]) -> bool:
     return {"Ref": "AlarmTopic"} in alarm_props.get("AlarmActions", [])
 
@@ -194,7 +227,7 @@ def test_function_runtime_architecture_tracing_layers(resources: Resources, func
     p = props(resources[function_id])
     assert p["Runtime"] == "python3.13"
     assert p["Architectures"] == ["arm64"]
-    assert p["TracingConfig"] == {"Mode": "Active"}
+    assert p["TracingConfig"] == {"Mode": {"Fn::If": ["TracingActive", "Active", "PassThrough"]}}
     assert p["LoggingConfig"]["LogFormat"] == "JSON"
     layer_ids = [ref(layer) for layer in p["Layers"]]
     assert len(layer_ids) == 2, p["Layers"]
@@ -256,7 +289,7 @@ def test_layers(sam: dict[str, Any], resources: Resources) -> None:
 def test_dependencies_layer_requirements() -> None:
     lines = (REPO_ROOT / "layers/deps/requirements.txt").read_text(encoding="utf-8").splitlines()
     names = {re.split(r"[\[<>=~! ;]", ln.strip(), maxsplit=1)[0].lower() for ln in lines if ln.strip()[:1].isalnum()}
-    assert names == {"aws-lambda-powertools", "pydantic", "httpx"}
+    assert names == {"aws-lambda-powertools", "pydantic", "httpx", "tzdata"}
     assert any(ln.startswith("aws-lambda-powertools[tracer]") for ln in lines)
     assert not names & {"boto3", "botocore", "awscrt"}, "the Lambda runtime provides the AWS SDK"
 
@@ -343,10 +376,13 @@ def test_contract_env_vars_are_set_on_the_right_functions(resources: Resources, 
 def test_env_var_values(resources: Resources, function_id: str, expected: dict[str, Any]) -> None:
     variables = env(resources, function_id)
     powertools = {k: v for k, v in variables.items() if k.startswith("POWERTOOLS_")}
-    assert {k: v for k, v in variables.items() if k not in powertools} == expected
+    assert {k: v for k, v in variables.items() if k not in powertools} == expected | {
+        "INTEGRATION_SECRET_PREFIX": {"Fn::Sub": "ogosync/${AWS::StackName}/"}
+    }
     assert powertools == {
         "POWERTOOLS_SERVICE_NAME": "ogosync",
-        "POWERTOOLS_METRICS_NAMESPACE": "ogosync",
+        "POWERTOOLS_METRICS_NAMESPACE": STACK_NAMESPACE,
+        "POWERTOOLS_TRACE_DISABLED": {"Fn::If": ["TracingActive", "false", "true"]},
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }
 
@@ -413,14 +449,7 @@ def test_every_source_queue_redrives_to_an_alarmed_dlq(resources: Resources) -> 
         assert target is not None
         assert target[0] in queues
     for dlq in dlqs:
-        alarms = queue_alarms(resources, dlq, "ApproximateNumberOfMessagesVisible")
-        assert alarms, f"no alarm on {dlq}"
-        for alarm in alarms:
-            assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
-            assert alarm["Threshold"] == 0
-            assert alarm["Period"] == 60
-            assert alarm["EvaluationPeriods"] == 1
-            assert notifies_topic(alarm)
+        assert arrival_alarms(resources, dlq), f"no alarm on new arrivals in {dlq}"
 
 
 def test_queues_encrypted_and_dlqs_keep_messages_14_days(resources: Resources) -> None:
@@ -531,6 +560,7 @@ def test_roles_use_no_managed_policies(resources: Resources) -> None:
         (
             "SchedulerFunction",
             pairs(["dynamodb:Query"], {"Fn::Sub": "${StateTable.Arn}/index/gsi1"})
+            | pairs(["dynamodb:BatchGetItem"], TABLE_ARN)  # the cursors of the overdue sweep
             | pairs(["sqs:SendMessage"], {"Fn::GetAtt": ["OrderPollQueue", "Arn"]})
             | pairs(["sqs:SendMessage"], {"Fn::GetAtt": ["ProductSyncQueue", "Arn"]})
             | pairs(["sqs:SendMessage"], {"Fn::GetAtt": ["StockSyncQueue", "Arn"]})
@@ -704,7 +734,7 @@ def test_alarms(resources: Resources) -> None:
     error_alarms = {}
     for alarm in alarms.values():
         p = props(alarm)
-        if p["Namespace"] == "AWS/Lambda" and p["MetricName"] == "Errors":
+        if p.get("Namespace") == "AWS/Lambda" and p.get("MetricName") == "Errors":
             (dim,) = p["Dimensions"]
             error_alarms[ref(dim["Value"])] = p
     assert set(error_alarms) == set(FUNCTIONS)
@@ -720,7 +750,7 @@ def test_alarms(resources: Resources) -> None:
     api_5xx = [
         props(a)
         for a in alarms.values()
-        if props(a)["Namespace"] == "AWS/ApiGateway" and props(a)["MetricName"] == "5xx"
+        if props(a).get("Namespace") == "AWS/ApiGateway" and props(a).get("MetricName") == "5xx"
     ]
     assert sorted(ref(dim["Value"]) or "" for alarm in api_5xx for dim in alarm["Dimensions"]) == [
         "OperatorApi",
@@ -731,7 +761,7 @@ def test_alarms(resources: Resources) -> None:
 def test_a_refused_shipment_raises_an_alarm(resources: Resources) -> None:
     alarm = props(resources["ShipmentRefusedAlarm"])
     source = (REPO_ROOT / "functions/tracking_sync/app.py").read_text(encoding="utf-8")
-    assert (alarm["Namespace"], alarm["MetricName"]) == ("ogosync", "ShipmentsRefused")
+    assert (alarm["Namespace"], alarm["MetricName"]) == (STACK_NAMESPACE, "ShipmentsRefused")
     assert 'REFUSED_METRIC = "ShipmentsRefused"' in source, "the metric the tracking worker emits"
     assert alarm["Dimensions"] == [{"Name": "service", "Value": "ogosync"}]  # Powertools' default dimension
     assert (alarm["Statistic"], alarm["Threshold"], alarm["ComparisonOperator"]) == ("Sum", 0, "GreaterThanThreshold")
@@ -757,7 +787,7 @@ def test_orders_needing_a_person_and_shipments_waiting_too_long_raise_alarms(
     """Issue 10 items 9 and 10: a cancel/edit too late for myOGO, and a shipment the store refused for 48 h."""
     alarm = props(resources[alarm_id])
     source = (REPO_ROOT / f"functions/{function}/app.py").read_text(encoding="utf-8")
-    assert (alarm["Namespace"], alarm["MetricName"]) == ("ogosync", metric)
+    assert (alarm["Namespace"], alarm["MetricName"]) == (STACK_NAMESPACE, metric)
     assert f'{constant} = "{metric}"' in source, "the metric the worker emits"
     assert alarm["Dimensions"] == [{"Name": "service", "Value": "ogosync"}]
     assert (alarm["Statistic"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
@@ -787,12 +817,57 @@ def test_unreadable_records_raise_an_alarm(
     resources: Resources, alarm_id: str, metric: str, sources: list[str]
 ) -> None:
     alarm = props(resources[alarm_id])
-    assert (alarm["Namespace"], alarm["MetricName"]) == ("ogosync", metric)
+    assert (alarm["Namespace"], alarm["MetricName"]) == (STACK_NAMESPACE, metric)
     for source in sources:
         assert f'UNREADABLE_METRIC = "{metric}"' in (REPO_ROOT / source).read_text(encoding="utf-8"), source
     assert alarm["Dimensions"] == [{"Name": "service", "Value": "ogosync"}]  # Powertools' default dimension
     assert (alarm["Statistic"], alarm["Threshold"], alarm["ComparisonOperator"]) == ("Sum", 0, "GreaterThanThreshold")
     assert notifies_topic(alarm)
+
+
+def test_an_overdue_flow_raises_an_alarm_on_the_metric_the_scheduler_emits(resources: Resources) -> None:
+    alarm = props(resources["FlowsOverdueAlarm"])
+    source = (REPO_ROOT / "functions/scheduler/app.py").read_text(encoding="utf-8")
+    assert (alarm["Namespace"], alarm["MetricName"]) == (STACK_NAMESPACE, "FlowsOverdue")
+    assert 'OVERDUE_METRIC = "FlowsOverdue"' in source, "the metric the scheduler emits"
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "ogosync"}]  # Powertools' default dimension
+    # The sweep checks each integration once in 10 minutes: the Sum over 600 s counts each overdue flow once.
+    assert (alarm["Statistic"], alarm["Period"], alarm["EvaluationPeriods"]) == ("Sum", 600, 1)
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+    assert notifies_topic(alarm)
+
+
+def test_throttling_of_any_function_of_the_stack_raises_an_alarm(resources: Resources) -> None:
+    alarm = props(resources["FunctionThrottlesAlarm"])
+    queries = alarm["Metrics"]
+    metrics = [q["MetricStat"] for q in queries if "MetricStat" in q]
+    assert all(not q["ReturnData"] for q in queries if "MetricStat" in q)
+    assert {(m["Metric"]["Namespace"], m["Metric"]["MetricName"], m["Stat"]) for m in metrics} == {
+        ("AWS/Lambda", "Throttles", "Sum")
+    }
+    throttled = sorted(ref(d["Value"]) or "" for m in metrics for d in m["Metric"]["Dimensions"])
+    assert throttled == sorted(of_type(resources, "AWS::Lambda::Function"))  # every function of the stack
+    assert len(metrics) <= 10  # the most metrics one alarm may take
+    (total,) = [q for q in queries if q.get("ReturnData", True)]
+    assert total["Expression"] == "SUM(METRICS())"
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+    assert notifies_topic(alarm)
+
+
+def test_metric_namespace_and_secret_prefix_come_from_the_stack(resources: Resources) -> None:
+    """Two stacks in one account share neither metrics (nor alarms on them) nor secrets."""
+    for function_id in of_type(resources, "AWS::Lambda::Function"):
+        variables = env(resources, function_id)
+        assert variables["POWERTOOLS_METRICS_NAMESPACE"] == STACK_NAMESPACE, function_id
+        assert variables["INTEGRATION_SECRET_PREFIX"] == {"Fn::Sub": "ogosync/${AWS::StackName}/"}, function_id
+    for lid, alarm in of_type(resources, "AWS::CloudWatch::Alarm").items():
+        namespaces = [props(alarm).get("Namespace")] + [
+            q["MetricStat"]["Metric"]["Namespace"] for q in props(alarm).get("Metrics", []) if "MetricStat" in q
+        ]
+        assert all(ns is None or ns == STACK_NAMESPACE or ns.startswith("AWS/") for ns in namespaces), lid
+    for lid, st in all_policy_statements(resources):
+        if any(a.startswith("secretsmanager:") for a in as_list(st["Action"])):
+            assert as_list(st["Resource"]) == [SECRETS_ARN], lid
 
 
 def test_alarm_email_subscription_is_conditional(cfn: dict[str, Any], resources: Resources) -> None:
@@ -809,6 +884,10 @@ def test_parameters(cfn: dict[str, Any]) -> None:
     assert params["LogRetentionDays"]["Default"] == 30
     assert params["AlarmEmail"]["Default"] == ""
     assert params["WebhookReplayWindowSeconds"]["Default"] == 300
+    assert (params["XRayTracing"]["Default"], params["XRayTracing"]["AllowedValues"]) == (
+        "Active",
+        ["Active", "PassThrough"],
+    )
 
 
 def test_outputs(cfn: dict[str, Any]) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
 
-from ogosync.models import Flow, IntegrationSettings
-from ogosync.sync.schedule import dispatch_due_jobs, due_jobs
+from ogosync.models import Cursor, Flow, IntegrationSettings
+from ogosync.sync.schedule import OVERDUE_SWEEP_MINUTES, dispatch_due_jobs, due_jobs, overdue_flows, tick
 from tests.factories import T0, make_integration
 from tests.fakes import FakeQueue, InMemoryState
 
@@ -76,3 +77,61 @@ def test_dispatch_enqueues_each_flows_jobs_on_its_own_queue() -> None:
     assert [(job.integration_id, job.flow) for job in jobs] == [("fast-shop", Flow.ORDERS), ("fast-shop", Flow.STOCK)]
     assert [job.flow for job in orders.jobs] == [Flow.ORDERS]  # type: ignore[attr-defined]
     assert [job.flow for job in stock.jobs] == [Flow.STOCK]  # type: ignore[attr-defined]
+
+
+class CountingState(InMemoryState):
+    """Counts the batch reads of cursors: the sweep must cost one per tick, whatever the fleet's size."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cursor_batches: list[int] = []
+
+    def get_cursors(self, keys: Sequence[tuple[str, Flow]]) -> list[Cursor]:
+        self.cursor_batches.append(len(keys))
+        return super().get_cursors(keys)
+
+
+def _ran(state: InMemoryState, integration_id: str, flow: Flow, ended: datetime | None, started: datetime) -> None:
+    cursor = state.get_cursor(integration_id, flow)
+    state.save_cursor(cursor.model_copy(update={"last_run_started": started, "last_run_ended": ended}))
+
+
+def _sweep(state: InMemoryState, flows: list[Flow], now: datetime) -> Counter[tuple[str, Flow]]:
+    """Every overdue flow the sweep reports over OVERDUE_SWEEP_MINUTES minutes from `now`."""
+    found: Counter[tuple[str, Flow]] = Counter()
+    for minute in range(OVERDUE_SWEEP_MINUTES):
+        found.update(overdue_flows(state, state.list_integrations(), flows, now + timedelta(minutes=minute)))
+    return found
+
+
+def test_a_flow_whose_last_run_ended_two_intervals_ago_is_found_once_per_sweep() -> None:
+    state = CountingState()
+    recent = T0 + timedelta(minutes=OVERDUE_SWEEP_MINUTES)  # runs that keep ending while the sweep goes on
+    for n in range(300):
+        state.put_integration(make_integration(f"shop-{n:03d}"))  # orders every 5 minutes, stock every 10
+        _ran(state, f"shop-{n:03d}", Flow.ORDERS, ended=recent, started=recent)
+        _ran(state, f"shop-{n:03d}", Flow.STOCK, ended=recent, started=recent)
+    _ran(state, "shop-007", Flow.ORDERS, ended=T0 - timedelta(minutes=11), started=T0 - timedelta(minutes=11))
+    _ran(state, "shop-123", Flow.STOCK, ended=None, started=T0 - timedelta(minutes=25))  # started, never ended
+    state.put_integration(make_integration("paused-shop", status="paused"))
+    _ran(state, "paused-shop", Flow.ORDERS, ended=T0 - timedelta(days=3), started=T0 - timedelta(days=3))
+    state.put_integration(make_integration("new-shop"))  # never ran: not overdue before its first run
+
+    found = _sweep(state, [Flow.ORDERS, Flow.STOCK], T0)
+
+    assert found == {("shop-007", Flow.ORDERS): 1, ("shop-123", Flow.STOCK): 1}
+    assert len(state.cursor_batches) == OVERDUE_SWEEP_MINUTES  # one batch read a minute
+    assert sum(state.cursor_batches) == 301 * 2  # each active integration's two flows, once in the sweep
+    assert max(state.cursor_batches) < 301 * 2 / 4  # spread over the minutes, not all at once
+
+
+def test_the_tick_dispatches_and_sweeps_with_one_listing_of_the_integrations() -> None:
+    state = CountingState()
+    state.put_integration(make_integration("fast-shop", settings=IntegrationSettings(order_poll_minutes=1)))
+    _ran(state, "fast-shop", Flow.ORDERS, ended=T0 - timedelta(hours=1), started=T0 - timedelta(hours=1))
+    orders = FakeQueue()
+
+    ticks = [tick(state, {Flow.ORDERS: orders}, T0 + timedelta(minutes=m)) for m in range(OVERDUE_SWEEP_MINUTES)]
+
+    assert [len(t.dispatched) for t in ticks] == [1] * OVERDUE_SWEEP_MINUTES
+    assert [t.overdue for t in ticks if t.overdue] == [[("fast-shop", Flow.ORDERS)]]

@@ -1,13 +1,14 @@
 """What each Lambda function does, as one call: load the integration, build its adapters, run the engine.
 
 Handlers stay thin (parse the event, call one of these, shape the answer); the engines stay free of wiring.
+Each job imports its engine when it runs, so a function's cold start loads only the engine of its own flow.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -24,14 +25,14 @@ from ogosync.models import (
     ProductRunResult,
     TrackingHintJob,
 )
-from ogosync.sync.orders import ImportOutcome, ImportResult, PollResult, import_order_by_id, poll_orders
-from ogosync.sync.product_page import ProductPageDeps, run_product_action
-from ogosync.sync.products import sync_products
-from ogosync.sync.schedule import dispatch_due_jobs
-from ogosync.sync.stock import StockRunResult, sync_stock
-from ogosync.sync.tracking import TrackingOutcome, TrackingRunResult, handle_tracking_hint, poll_tracking
-from ogosync.sync.warehouse_webhook import WarehouseWebhookAck, receive_warehouse_webhook
-from ogosync.sync.webhooks import WebhookAck, receive_store_webhook
+
+if TYPE_CHECKING:
+    from ogosync.sync.orders import ImportResult, PollResult
+    from ogosync.sync.schedule import Tick
+    from ogosync.sync.stock import StockRunResult
+    from ogosync.sync.tracking import TrackingOutcome, TrackingRunResult
+    from ogosync.sync.warehouse_webhook import WarehouseWebhookAck
+    from ogosync.sync.webhooks import WebhookAck
 
 logger = Logger(service="ogosync", child=True)
 
@@ -41,11 +42,15 @@ class RetryLaterError(OgosyncError):
 
 
 def store_webhook(platform: Platform, integration_id: str, headers: Mapping[str, str], body: bytes) -> WebhookAck:
+    from ogosync.sync.webhooks import receive_store_webhook
+
     return receive_store_webhook(platform, integration_id, headers, body, runtime.webhook_deps())
 
 
 def order_import(job: OrderImportJob) -> ImportResult | None:
     """Import one order; None when the integration is paused (the poll catches up after resume)."""
+    from ogosync.sync.orders import ImportOutcome, import_order_by_id
+
     integration = runtime.integration(job.integration_id)
     if integration.status is IntegrationStatus.PAUSED:
         logger.info("integration paused, order left to the poll", extra={"integration_id": integration.id})
@@ -57,14 +62,19 @@ def order_import(job: OrderImportJob) -> ImportResult | None:
 
 
 def order_poll(job: FlowJob, owner: str) -> PollResult | None:
+    from ogosync.sync.orders import poll_orders
+
     integration = runtime.integration(job.integration_id)
     if integration.status is IntegrationStatus.PAUSED:
         return None
     return poll_orders(integration, runtime.order_deps(integration), owner)
 
 
-def schedule(now: datetime) -> list[FlowJob]:
-    return dispatch_due_jobs(runtime.state(), runtime.flow_queues(), now)
+def schedule(now: datetime) -> Tick:
+    """The scheduler's minute: the due jobs enqueued, and the overdue flows of this minute's share of the sweep."""
+    from ogosync.sync.schedule import tick
+
+    return tick(runtime.state(), runtime.flow_queues(), now)
 
 
 # ---- products (store -> myOGO) ------------------------------------------------------------------
@@ -73,6 +83,9 @@ def schedule(now: datetime) -> list[FlowJob]:
 def product_sync(job: FlowJob | ProductActionJob, owner: str) -> ProductRunResult | ProductRun | None:
     """A job of ProductSyncQueue: the scheduled run (None when the integration is paused), or the merchant's
     "Refresh" / "Create product" queued by the operator API (None when its job came a second time)."""
+    from ogosync.sync.product_page import ProductPageDeps, run_product_action
+    from ogosync.sync.products import sync_products
+
     integration = runtime.integration(job.integration_id)
     if isinstance(job, ProductActionJob):
         with runtime.product_deps(integration) as deps:
@@ -88,6 +101,8 @@ def product_sync(job: FlowJob | ProductActionJob, owner: str) -> ProductRunResul
 
 def stock_sync(job: FlowJob, owner: str) -> StockRunResult | None:
     """One stock run; None when the integration is paused or another run of it is under way."""
+    from ogosync.sync.stock import sync_stock
+
     integration = runtime.integration(job.integration_id)
     if integration.status is IntegrationStatus.PAUSED:
         return None
@@ -95,6 +110,8 @@ def stock_sync(job: FlowJob, owner: str) -> StockRunResult | None:
 
 
 def tracking_poll(job: FlowJob, owner: str) -> TrackingRunResult | None:
+    from ogosync.sync.tracking import poll_tracking
+
     integration = runtime.integration(job.integration_id)
     if integration.status is IntegrationStatus.PAUSED:
         return None
@@ -108,6 +125,8 @@ def tracking_hint(job: TrackingHintJob) -> TrackingOutcome | None:
     shipment, and if it dies the tracking poll (whose watermark never passes a busy order) pushes it once the lease
     ends. Retrying would only fill the DLQ and trip its alarm with orders that are fine.
     """
+    from ogosync.sync.tracking import TrackingOutcome, handle_tracking_hint
+
     integration = runtime.integration(job.integration_id)
     if integration.status is IntegrationStatus.PAUSED:
         return None
@@ -118,6 +137,8 @@ def tracking_hint(job: TrackingHintJob) -> TrackingOutcome | None:
 
 
 def warehouse_webhook(integration_id: str, headers: Mapping[str, str], body: bytes) -> WarehouseWebhookAck:
+    from ogosync.sync.warehouse_webhook import receive_warehouse_webhook
+
     return receive_warehouse_webhook(integration_id, headers, body, runtime.warehouse_webhook_deps())
 
 

@@ -1,4 +1,10 @@
-"""Small helpers for handlers: API Gateway bodies and answers, SQS batch processing."""
+"""Small helpers for handlers: API Gateway bodies and answers, SQS batches with partial failures.
+
+Not Powertools' parser and batch utilities: importing either loads Powertools' models and data classes of every
+event source (Kafka, CloudWatch, AppSync, ...), the largest part of a handler's cold import after boto3 and the
+X-Ray SDK (docs/benchmarks.md, "Cold imports and memory"). The handlers read five fields of an HTTP API event and two
+of an SQS record; these are they.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +12,28 @@ import base64
 import binascii
 import json
 import logging
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypedDict
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
-from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model
+from pydantic import BaseModel
 
 from ogosync.errors import WebhookRejectedError
 
 
-def raw_body(request: APIGatewayProxyEventV2Model) -> bytes:
+class HttpApiRequest(BaseModel):
+    """The fields the webhooks read of an API Gateway HTTP API event (payload format 2.0)."""
+
+    routeKey: str
+    pathParameters: dict[str, str] | None = None
+    headers: dict[str, str] = {}
+    body: str | None = None
+    isBase64Encoded: bool = False
+
+
+def raw_body(request: HttpApiRequest) -> bytes:
     """The body bytes as the sender signed them."""
-    body = request.body if isinstance(request.body, str) else ""
+    body = request.body or ""
     if not request.isBase64Encoded:
         return body.encode("utf-8")
     try:
@@ -30,9 +46,33 @@ def json_response(status: int, payload: Any) -> dict[str, Any]:
     return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(payload)}
 
 
-def sqs_batch_processor(logger: Logger) -> BatchProcessor:
-    """Partial batch responses for an SQS worker. A failed record is logged with its traceback through the
-    handler's logger (Powertools logs it only at DEBUG otherwise), so a job on its way to the DLQ says why."""
-    return BatchProcessor(
-        event_type=EventType.SQS, raise_on_entire_batch_failure=False, logger=logging.getLogger(logger.service)
-    )
+@dataclass(frozen=True)
+class SqsRecord:
+    message_id: str
+    body: str
+
+
+class ItemFailure(TypedDict):
+    itemIdentifier: str
+
+
+class BatchResponse(TypedDict):
+    """The answer of an SQS event source mapping with ReportBatchItemFailures: the records to deliver again."""
+
+    batchItemFailures: list[ItemFailure]
+
+
+def process_sqs_batch(event: Mapping[str, Any], handle: Callable[[SqsRecord], None], service: str) -> BatchResponse:
+    """Each record on its own: one that raises is logged with its traceback (so a job on its way to the DLQ says
+    why) and reported as failed; the others are done. An event with every record failed is answered the same way,
+    not raised, so the queue redelivers only the records, never the batch twice over."""
+    log = logging.getLogger(service)
+    failures: list[ItemFailure] = []
+    for raw in event.get("Records", []):
+        record = SqsRecord(message_id=str(raw["messageId"]), body=str(raw["body"]))
+        try:
+            handle(record)
+        except Exception:
+            log.exception("record failed; the queue will deliver it again", extra={"message_id": record.message_id})
+            failures.append({"itemIdentifier": record.message_id})
+    return {"batchItemFailures": failures}

@@ -27,6 +27,17 @@ INTEGRATION_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,62}$"
 MIN_PRODUCT_SYNC_MINUTES = 5  # a full product scan is heavy: not more often than this
 
 
+_DEFERRED = ConfigDict(defer_build=True)
+
+
+class Model(BaseModel):
+    """The base of the models here. Each builds its validator and serializer when first used (defer_build), not
+    when this module is imported: a function uses a handful of these models, and building all of them was most of
+    its cold import (docs/benchmarks.md, "Cold imports and memory")."""
+
+    model_config = _DEFERRED
+
+
 class Platform(StrEnum):
     CENTRA = "centra"
     SHOPIFY = "shopify"
@@ -56,7 +67,7 @@ def _valid_time_zone(name: str) -> str:
 TimeZoneName = Annotated[str, AfterValidator(_valid_time_zone)]
 
 
-class IntegrationSettings(BaseModel):
+class IntegrationSettings(Model):
     """What a merchant tunes after set-up ("Adjust the settings", seed 004 step 7)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -87,7 +98,7 @@ class IntegrationSettings(BaseModel):
         return minutes
 
 
-class Integration(BaseModel):
+class Integration(Model):
     """One merchant's store connected to one myOGO merchant account. Holds no secret, only where it is kept."""
 
     model_config = ConfigDict(extra="forbid")
@@ -122,7 +133,7 @@ class Integration(BaseModel):
         return list(dict.fromkeys([self.settings.reference_prefix, *self.past_reference_prefixes]))
 
 
-class Credentials(BaseModel):
+class Credentials(Model):
     """The secret part of an integration, kept in Secrets Manager. SecretStr keeps values out of reprs and logs."""
 
     model_config = ConfigDict(extra="forbid")
@@ -143,7 +154,7 @@ class Credentials(BaseModel):
 # ---- orders -------------------------------------------------------------------------------------
 
 
-class Address(BaseModel):
+class Address(Model):
     name: str = ""
     company: str | None = None
     address1: str = ""
@@ -156,7 +167,7 @@ class Address(BaseModel):
     phone: str | None = None
 
 
-class OrderLine(BaseModel):
+class OrderLine(Model):
     line_id: str
     sku: str = Field(description="the full warehouse code of the item; empty when the store has none")
     name: str = ""
@@ -190,12 +201,12 @@ class HoldReason(StrEnum):
     REFERENCE_TAKEN = "reference_taken"  # myOGO holds a different order under the order's reference
 
 
-class Hold(BaseModel):
+class Hold(Model):
     reason: HoldReason
     detail: str
 
 
-class StoreOrder(BaseModel):
+class StoreOrder(Model):
     """A store order, normalised. `holds` carries the store-side reasons (flags) it must not ship yet."""
 
     order_id: str
@@ -211,7 +222,7 @@ class StoreOrder(BaseModel):
     comment: str | None = None
 
 
-class UnreadableOrder(BaseModel):
+class UnreadableOrder(Model):
     """An order the store returned that ogosync cannot interpret; it is held and reported, never guessed at."""
 
     order_id: str
@@ -219,14 +230,14 @@ class UnreadableOrder(BaseModel):
     problem: str
 
 
-class UnidentifiedOrder(BaseModel):
+class UnidentifiedOrder(Model):
     """A record in the store's order list without a usable order id: nothing can be held under its name, so it is
     counted and reported by the run that read it."""
 
     problem: str
 
 
-class _CamelModel(BaseModel):
+class _CamelModel(Model):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
     def to_wire(self) -> dict[str, object]:
@@ -286,7 +297,7 @@ def order_content_hash(customer: WarehouseCustomer | None, lines: list[Warehouse
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-class WarehouseOrderState(BaseModel):
+class WarehouseOrderState(Model):
     """What myOGO says about an order it holds."""
 
     id: str | None = None
@@ -325,7 +336,7 @@ class AftercareStatus(StrEnum):
     NEEDS_PERSON = "needs_person"  # too late, or myOGO's copy was changed in the warehouse: reported
 
 
-class OrderBinding(BaseModel):
+class OrderBinding(Model):
     """What ogosync knows of one store order: its myOGO reference, where it stands, and why."""
 
     integration_id: str
@@ -352,7 +363,7 @@ class OrderBinding(BaseModel):
     aftercare_claim_expires: AwareDatetime | None = None
 
 
-class Cursor(BaseModel):
+class Cursor(Model):
     """A flow's progress for one integration: the watermark and what the last run did."""
 
     integration_id: str
@@ -368,7 +379,7 @@ class Cursor(BaseModel):
 # ---- jobs on queues -----------------------------------------------------------------------------
 
 
-class OrderImportJob(BaseModel):
+class OrderImportJob(Model):
     """One store order to import (from a webhook hint, a poll or a held-order recheck)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -378,7 +389,7 @@ class OrderImportJob(BaseModel):
     source: Literal["webhook", "poll", "recheck"]
 
 
-class FlowJob(BaseModel):
+class FlowJob(Model):
     """Run one flow for one integration now."""
 
     model_config = ConfigDict(extra="forbid")
@@ -391,7 +402,7 @@ class FlowJob(BaseModel):
 # ---- products (store -> myOGO) ------------------------------------------------------------------
 
 
-class SkuBinding(BaseModel):
+class SkuBinding(Model):
     """One store item linked to one myOGO product: written by the product flow, read by the stock and order flows."""
 
     integration_id: str
@@ -403,7 +414,7 @@ class SkuBinding(BaseModel):
     synced_at: AwareDatetime | None = None
 
 
-class StoreProduct(BaseModel):
+class StoreProduct(Model):
     """One sellable item of a store (Centra: one size row), normalised. `sku` is the full warehouse code or None."""
 
     store_ids: dict[str, str] = Field(description="the store's own ids of the item (Centra: product, variant, size)")
@@ -457,7 +468,7 @@ class WarehouseProductState(_CamelModel):
         return all(getattr(self, name) == value for name, value in ours.items())
 
 
-class ProductRefusal(BaseModel):
+class ProductRefusal(Model):
     """myOGO refused this content of a product: it is not sent again until the content changes."""
 
     integration_id: str
@@ -494,7 +505,7 @@ BLOCKING_PROBLEMS = frozenset(
 )
 
 
-class ProductProblem(BaseModel):
+class ProductProblem(Model):
     kind: ProductProblemKind
     detail: str
 
@@ -504,7 +515,7 @@ class ProductProblem(BaseModel):
         return self.kind in BLOCKING_PROBLEMS
 
 
-class ProductRow(BaseModel):
+class ProductRow(Model):
     """One line of the merchant's "Sync webshop products" view."""
 
     sku: str | None
@@ -516,7 +527,7 @@ class ProductRow(BaseModel):
     synced_at: AwareDatetime | None = None
 
 
-class ProductReport(BaseModel):
+class ProductReport(Model):
     """The result of "Refresh": every row (or those in the states asked for) and the count of each state."""
 
     integration_id: str
@@ -531,13 +542,13 @@ class TransferOutcome(StrEnum):
     REFUSED = "refused"
 
 
-class ProductTransfer(BaseModel):
+class ProductTransfer(Model):
     sku: str
     outcome: TransferOutcome
     detail: str | None = None
 
 
-class ProductRunResult(BaseModel):
+class ProductRunResult(Model):
     """What one transfer run (the schedule, or "Create product") did."""
 
     integration_id: str
@@ -557,7 +568,7 @@ MYOGO_SHIPPED = "shipped"
 MYOGO_CANCELLED = "cancelled"
 
 
-class WarehouseStockLevel(BaseModel):
+class WarehouseStockLevel(Model):
     """One product's stock in myOGO (GET /api/v1/Stock)."""
 
     code: str = Field(min_length=1)
@@ -567,14 +578,14 @@ class WarehouseStockLevel(BaseModel):
     modified: AwareDatetime | None = None
 
 
-class StockToPublish(BaseModel):
+class StockToPublish(Model):
     """The value a store should sell of one item: myOGO's available quantity minus what is in transit, never < 0."""
 
     binding: SkuBinding
     quantity: int = Field(ge=0)
 
 
-class StoreStockWrite(BaseModel):
+class StoreStockWrite(Model):
     """One value the store accepted: `quantity` to sell, `store_quantity` as the store was told it."""
 
     sku: str
@@ -582,14 +593,14 @@ class StoreStockWrite(BaseModel):
     store_quantity: int
 
 
-class StockBatchResult(BaseModel):
+class StockBatchResult(Model):
     """What the store did with one batch of stock writes."""
 
     written: list[StoreStockWrite] = Field(default_factory=list)
     not_found: list[str] = Field(default_factory=list, description="SKUs the store has no item for")
 
 
-class PublishedStock(BaseModel):
+class PublishedStock(Model):
     """What ogosync last published of one SKU (item STOCK#<sku>), so that only changes are written again."""
 
     integration_id: str
@@ -601,7 +612,7 @@ class PublishedStock(BaseModel):
     published_at: AwareDatetime
 
 
-class StockRunState(BaseModel):
+class StockRunState(Model):
     """The stock flow's memory between runs beside its cursor (item STOCKRUN)."""
 
     integration_id: str
@@ -614,12 +625,12 @@ class StockRunState(BaseModel):
     )
 
 
-class ShippedLine(BaseModel):
+class ShippedLine(Model):
     code: str
     quantity: int
 
 
-class WarehouseOrderChange(BaseModel):
+class WarehouseOrderChange(Model):
     """A myOGO order as the tracking flow reads it (GET /api/v1/Orders)."""
 
     reference: str
@@ -636,7 +647,7 @@ class WarehouseOrderChange(BaseModel):
         return value.lower()  # casing differs between myOGO API generations (reference §3.1)
 
 
-class WarehouseOrderContent(BaseModel):
+class WarehouseOrderContent(Model):
     """myOGO's copy of an order (GET /api/v1/Orders?reference=): what aftercare compares with what was sent."""
 
     reference: str
@@ -652,7 +663,7 @@ class WarehouseOrderContent(BaseModel):
         return value.lower()  # casing differs between myOGO API generations (reference §3.1)
 
 
-class OpenOrder(BaseModel):
+class OpenOrder(Model):
     """A sent order myOGO has not shipped yet (item OPEN#<store order id>): aftercare looks it up in the store."""
 
     integration_id: str
@@ -660,7 +671,7 @@ class OpenOrder(BaseModel):
     reference: str
 
 
-class AttentionOrder(BaseModel):
+class AttentionOrder(Model):
     """An order a person must look at (item ATTENTION#<store order id>), with why and since when."""
 
     integration_id: str
@@ -670,7 +681,7 @@ class AttentionOrder(BaseModel):
     since: AwareDatetime
 
 
-class WaitingShipment(BaseModel):
+class WaitingShipment(Model):
     """A shipment the store cannot take yet (item WAITSTORE#<store order id>); retried on each tracking poll."""
 
     integration_id: str
@@ -679,14 +690,14 @@ class WaitingShipment(BaseModel):
     since: AwareDatetime
 
 
-class UnreadableWarehouseRecord(BaseModel):
+class UnreadableWarehouseRecord(Model):
     """A myOGO order or stock row ogosync cannot read: counted and reported by the run that read it, never guessed."""
 
     key: str | None = Field(default=None, description="its reference or product code, when that much could be read")
     problem: str
 
 
-class ShipmentToPush(BaseModel):
+class ShipmentToPush(Model):
     """What the store is told about a shipment myOGO made: carrier and every tracking code it gave."""
 
     carrier: str | None = None
@@ -694,7 +705,7 @@ class ShipmentToPush(BaseModel):
     tracking_url: str | None = None
 
 
-class StoreShipment(BaseModel):
+class StoreShipment(Model):
     """A shipment of a store order, as the store has it."""
 
     shipment_id: str
@@ -711,7 +722,7 @@ class TrackingStatus(StrEnum):
     WAITING_FOR_STORE = "waiting_for_store"  # the store cannot take it yet (Centra: not confirmed); retried each poll
 
 
-class OrderTracking(BaseModel):
+class OrderTracking(Model):
     """The tracking flow's view of an ORDER#<store order id> item: myOGO's status and the shipment pushed."""
 
     integration_id: str
@@ -732,7 +743,7 @@ class OrderTracking(BaseModel):
     tracking_error: str | None = None
 
 
-class TrackingHintJob(BaseModel):
+class TrackingHintJob(Model):
     """A myOGO webhook named an order: re-read it from myOGO and push its shipment if it shipped."""
 
     model_config = ConfigDict(extra="forbid")
@@ -743,7 +754,7 @@ class TrackingHintJob(BaseModel):
 
 
 # The tracking queue carries both the scheduled poll and the webhook hints (both forbid extra fields: unambiguous).
-TrackingJob: TypeAdapter[FlowJob | TrackingHintJob] = TypeAdapter(FlowJob | TrackingHintJob)
+TrackingJob: TypeAdapter[FlowJob | TrackingHintJob] = TypeAdapter(FlowJob | TrackingHintJob, config=_DEFERRED)
 
 
 # ---- the product sync page (operator API): "Refresh" and "Create product", run on ProductSyncQueue ------------
@@ -754,7 +765,7 @@ class ProductAction(StrEnum):
     CREATE = "create"
 
 
-class ProductActionJob(BaseModel):
+class ProductActionJob(Model):
     """The merchant's "Refresh" or "Create product" (picked SKUs; None = all), one run of the product page.
 
     The operator API took the product lock for `run_id` before it queued this job."""
@@ -768,7 +779,7 @@ class ProductActionJob(BaseModel):
 
 
 # What ProductSyncQueue carries: the scheduled run (FlowJob) or a merchant's action.
-ProductJob: TypeAdapter[FlowJob | ProductActionJob] = TypeAdapter(FlowJob | ProductActionJob)
+ProductJob: TypeAdapter[FlowJob | ProductActionJob] = TypeAdapter(FlowJob | ProductActionJob, config=_DEFERRED)
 
 
 class ProductRunStatus(StrEnum):
@@ -779,7 +790,7 @@ class ProductRunStatus(StrEnum):
     INTERRUPTED = "interrupted"  # shown, never stored: queued or running, but its lock ran out (a crash, a timeout)
 
 
-class ProductRun(BaseModel):
+class ProductRun(Model):
     """The latest "Refresh" or "Create product" of an integration: its progress and result."""
 
     integration_id: str
@@ -802,7 +813,7 @@ class ProductRun(BaseModel):
         return self.status in (ProductRunStatus.QUEUED, ProductRunStatus.RUNNING)
 
 
-class ProductReportHeader(BaseModel):
+class ProductReportHeader(Model):
     """The latest complete "Refresh" report: its rows are stored in `chunks` items of their own."""
 
     integration_id: str

@@ -199,6 +199,11 @@ class StateRepository(Protocol):
 
     def get_cursor(self, integration_id: str, flow: Flow) -> Cursor: ...
 
+    def get_cursors(self, keys: Sequence[tuple[str, Flow]]) -> list[Cursor]:
+        """The cursors of these (integration, flow) pairs in one batch, in their order; a pair never run gets an
+        empty cursor, as from get_cursor."""
+        ...
+
     def save_cursor(self, cursor: Cursor) -> Cursor:
         """Write the cursor if nobody else wrote it since it was read (its version); return it with the new version."""
         ...

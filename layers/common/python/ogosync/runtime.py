@@ -1,7 +1,9 @@
 """The composition root: builds engines' dependencies from the environment. Handlers call only this and engines.
 
 Adapters are cached per Lambda container and per integration, so tokens, connections and rate limiters are
-reused across invocations.
+reused across invocations. Each builder imports its adapters when it first runs, so a function loads only those of
+its own flow (a cold start pays for no HTTP client in the scheduler, no operator code in a worker):
+tests/unit/test_cold_imports.py holds each function to that.
 """
 
 from __future__ import annotations
@@ -12,44 +14,33 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
+from typing import TYPE_CHECKING
 
 from ogosync.aws import clients
-from ogosync.aws.secret_writer import SecretsManagerWriter
-from ogosync.aws.secrets import SecretsManagerStore
-from ogosync.aws.sqs import SqsJobQueue
-from ogosync.aws.work_queues import SqsWorkQueues
 from ogosync.errors import ConfigurationError, UnknownIntegrationError
-from ogosync.http import RetryPolicy
 from ogosync.models import Credentials, Flow, Integration, Platform
-from ogosync.operator.deps import OperatorDeps
-from ogosync.ports import (
-    AccessCheck,
-    JobQueue,
-    ShipmentStore,
-    StockStore,
-    StockWarehouse,
-    StoreCatalog,
-    TrackingWarehouse,
-    WebhookVerifier,
-)
-from ogosync.state.aftercare import DynamoAftercareRepository
-from ogosync.state.dynamo import DynamoStateRepository
-from ogosync.state.integrations import DynamoIntegrationConfig
-from ogosync.state.product_refusals import DynamoProductRefusals
-from ogosync.state.product_runs import DynamoProductRuns
-from ogosync.state.skus import DynamoSkuBindings
-from ogosync.state.stock import DynamoStockLedger
-from ogosync.state.tracking import DynamoTrackingRepository
-from ogosync.stores.centra import CentraStore
-from ogosync.stores.centra_webhook import CentraWebhookVerifier
-from ogosync.sync.orders import OrderDeps
-from ogosync.sync.products import ProductDeps
-from ogosync.sync.stock import StockDeps
-from ogosync.sync.tracking import TrackingDeps
-from ogosync.sync.warehouse_webhook import WarehouseWebhookDeps
-from ogosync.sync.webhooks import WebhookDeps
-from ogosync.warehouse.myogo import MyOgoAccount, MyOgoWarehouse
-from ogosync.warehouse.myogo_webhook import MyOgoWebhookVerifier
+
+if TYPE_CHECKING:
+    from ogosync.aws.secrets import SecretsManagerStore
+    from ogosync.aws.sqs import SqsJobQueue
+    from ogosync.http import RetryPolicy
+    from ogosync.operator.deps import OperatorDeps
+    from ogosync.ports import AccessCheck, JobQueue, StoreCatalog, WebhookVerifier
+    from ogosync.state.aftercare import DynamoAftercareRepository
+    from ogosync.state.dynamo import DynamoStateRepository
+    from ogosync.state.product_refusals import DynamoProductRefusals
+    from ogosync.state.product_runs import DynamoProductRuns
+    from ogosync.state.skus import DynamoSkuBindings
+    from ogosync.state.stock import DynamoStockLedger
+    from ogosync.state.tracking import DynamoTrackingRepository
+    from ogosync.stores.centra import CentraStore
+    from ogosync.sync.orders import OrderDeps
+    from ogosync.sync.products import ProductDeps
+    from ogosync.sync.stock import StockDeps
+    from ogosync.sync.tracking import TrackingDeps
+    from ogosync.sync.warehouse_webhook import WarehouseWebhookDeps
+    from ogosync.sync.webhooks import WebhookDeps
+    from ogosync.warehouse.myogo import MyOgoWarehouse
 
 
 def _env(name: str) -> str:
@@ -61,16 +52,22 @@ def _env(name: str) -> str:
 
 @cache
 def state() -> DynamoStateRepository:
+    from ogosync.state.dynamo import DynamoStateRepository
+
     return DynamoStateRepository(clients.dynamodb(), _env("OGOSYNC_TABLE"))
 
 
 @cache
 def secrets() -> SecretsManagerStore:
+    from ogosync.aws.secrets import SecretsManagerStore
+
     return SecretsManagerStore()
 
 
 @cache
 def order_queue() -> SqsJobQueue:
+    from ogosync.aws.sqs import SqsJobQueue
+
     return SqsJobQueue(clients.sqs(), _env("ORDER_QUEUE_URL"))
 
 
@@ -85,6 +82,8 @@ FLOW_QUEUE_ENV = {
 
 @cache
 def flow_queues() -> dict[Flow, JobQueue]:
+    from ogosync.aws.sqs import SqsJobQueue
+
     return {
         flow: SqsJobQueue(clients.sqs(), os.environ[variable])
         for flow, variable in FLOW_QUEUE_ENV.items()
@@ -93,12 +92,16 @@ def flow_queues() -> dict[Flow, JobQueue]:
 
 
 def webhook_verifiers() -> dict[Platform, WebhookVerifier]:
+    from ogosync.stores.centra_webhook import CentraWebhookVerifier
+
     window = int(os.environ.get("WEBHOOK_REPLAY_WINDOW_SECONDS", "300"))
     return {Platform.CENTRA: CentraWebhookVerifier(replay_window_seconds=window)}
 
 
 @cache
 def webhook_deps() -> WebhookDeps:
+    from ogosync.sync.webhooks import WebhookDeps
+
     return WebhookDeps(state=state(), secrets=secrets(), queue=order_queue(), verifiers=webhook_verifiers())
 
 
@@ -110,6 +113,8 @@ def integration(integration_id: str) -> Integration:
 
 
 def store_for(integration: Integration, credentials: Credentials, *, retry: RetryPolicy | None = None) -> CentraStore:
+    from ogosync.stores.centra import CentraStore
+
     if integration.platform is Platform.CENTRA:
         api_key = credentials.store_api_key.get_secret_value()
         return CentraStore(integration.store_base_url, api_key, integration.zone, retry=retry)
@@ -119,6 +124,8 @@ def store_for(integration: Integration, credentials: Credentials, *, retry: Retr
 def warehouse_for(
     integration: Integration, credentials: Credentials, *, retry: RetryPolicy | None = None
 ) -> MyOgoWarehouse:
+    from ogosync.warehouse.myogo import MyOgoAccount, MyOgoWarehouse
+
     return MyOgoWarehouse(
         MyOgoAccount(
             base_url=integration.myogo_base_url,
@@ -143,6 +150,8 @@ def _fingerprint(integration: Integration, credentials: Credentials) -> str:
 
 def order_deps(integration: Integration) -> OrderDeps:
     """Adapters for one integration, rebuilt when its configuration or credentials change."""
+    from ogosync.sync.orders import OrderDeps
+
     credentials = secrets().credentials(integration)
     key = (integration.id, _fingerprint(integration, credentials))
     if key not in _order_deps:
@@ -162,6 +171,8 @@ def order_deps(integration: Integration) -> OrderDeps:
 
 @cache
 def sku_bindings() -> DynamoSkuBindings:
+    from ogosync.state.skus import DynamoSkuBindings
+
     return DynamoSkuBindings(clients.dynamodb(), _env("OGOSYNC_TABLE"))
 
 
@@ -170,10 +181,14 @@ def sku_bindings() -> DynamoSkuBindings:
 
 @cache
 def product_refusals() -> DynamoProductRefusals:
+    from ogosync.state.product_refusals import DynamoProductRefusals
+
     return DynamoProductRefusals(clients.dynamodb(), _env("OGOSYNC_TABLE"))
 
 
 def catalog_for(integration: Integration, credentials: Credentials) -> StoreCatalog:
+    from ogosync.ports import StoreCatalog
+
     store = store_for(integration, credentials)
     if not isinstance(store, StoreCatalog):
         raise ConfigurationError(f"platform {integration.platform} cannot list its products yet")
@@ -184,6 +199,8 @@ def catalog_for(integration: Integration, credentials: Credentials) -> StoreCata
 def product_deps(integration: Integration) -> Iterator[ProductDeps]:
     """Adapters for one product run, closed after it: a run is long and rare, so there is nothing to keep warm
     (myOGO tokens are cached per account anyway)."""
+    from ogosync.sync.products import ProductDeps
+
     credentials = secrets().credentials(integration)
     store = catalog_for(integration, credentials)
     warehouse = warehouse_for(integration, credentials)
@@ -199,6 +216,8 @@ def product_deps(integration: Integration) -> Iterator[ProductDeps]:
 @cache
 def product_runs() -> DynamoProductRuns:
     """The product sync page's runs and reports (the operator API and the product_sync worker)."""
+    from ogosync.state.product_runs import DynamoProductRuns
+
     return DynamoProductRuns(clients.dynamodb(), _env("OGOSYNC_TABLE"))
 
 
@@ -207,25 +226,36 @@ def product_runs() -> DynamoProductRuns:
 
 @cache
 def stock_ledger() -> DynamoStockLedger:
+    from ogosync.state.stock import DynamoStockLedger
+
     return DynamoStockLedger(clients.dynamodb(), _env("OGOSYNC_TABLE"))
 
 
 @cache
 def tracking_state() -> DynamoTrackingRepository:
+    from ogosync.state.tracking import DynamoTrackingRepository
+
     return DynamoTrackingRepository(clients.dynamodb(), _env("OGOSYNC_TABLE"))
 
 
 @cache
 def aftercare_state() -> DynamoAftercareRepository:
+    from ogosync.state.aftercare import DynamoAftercareRepository
+
     return DynamoAftercareRepository(clients.dynamodb(), _env("OGOSYNC_TABLE"))
 
 
 @cache
 def tracking_queue() -> SqsJobQueue:
+    from ogosync.aws.sqs import SqsJobQueue
+
     return SqsJobQueue(clients.sqs(), _env(FLOW_QUEUE_ENV[Flow.TRACKING]))
 
 
 def stock_deps(integration: Integration) -> StockDeps:
+    from ogosync.ports import StockStore, StockWarehouse
+    from ogosync.sync.stock import StockDeps
+
     adapters = order_deps(integration)  # the integration's store and myOGO clients, built and cached once
     store, warehouse = adapters.store, adapters.warehouse
     if not isinstance(store, StockStore) or not isinstance(warehouse, StockWarehouse):
@@ -234,6 +264,9 @@ def stock_deps(integration: Integration) -> StockDeps:
 
 
 def tracking_deps(integration: Integration) -> TrackingDeps:
+    from ogosync.ports import ShipmentStore, TrackingWarehouse
+    from ogosync.sync.tracking import TrackingDeps
+
     adapters = order_deps(integration)
     store, warehouse = adapters.store, adapters.warehouse
     if not isinstance(store, ShipmentStore) or not isinstance(warehouse, TrackingWarehouse):
@@ -251,6 +284,9 @@ def tracking_deps(integration: Integration) -> TrackingDeps:
 
 @cache
 def warehouse_webhook_deps() -> WarehouseWebhookDeps:
+    from ogosync.sync.warehouse_webhook import WarehouseWebhookDeps
+    from ogosync.warehouse.myogo_webhook import MyOgoWebhookVerifier
+
     return WarehouseWebhookDeps(
         state=state(), secrets=secrets(), queue=tracking_queue(), verifier=MyOgoWebhookVerifier()
     )
@@ -260,18 +296,26 @@ def warehouse_webhook_deps() -> WarehouseWebhookDeps:
 
 # The work queues the operator shows and redrives: the order import queue and each flow's queue.
 WORK_QUEUE_ENV = {"order-import": "ORDER_QUEUE_URL"} | {f"{flow}-flow": env for flow, env in FLOW_QUEUE_ENV.items()}
-ACCESS_CHECK_RETRY = RetryPolicy(attempts=1)  # a set-up check answers at once; the person can try again
 
 
 def access_checks(integration: Integration, credentials: Credentials) -> dict[str, AccessCheck]:
+    from ogosync.http import RetryPolicy
+
+    once = RetryPolicy(attempts=1)  # a set-up check answers at once; the person can try again
     return {
-        "store": store_for(integration, credentials, retry=ACCESS_CHECK_RETRY),
-        "myogo": warehouse_for(integration, credentials, retry=ACCESS_CHECK_RETRY),
+        "store": store_for(integration, credentials, retry=once),
+        "myogo": warehouse_for(integration, credentials, retry=once),
     }
 
 
 @cache
 def operator_deps() -> OperatorDeps:
+    from ogosync.aws.secret_writer import SecretsManagerWriter
+    from ogosync.aws.secrets import SecretsManagerStore
+    from ogosync.aws.work_queues import SqsWorkQueues
+    from ogosync.operator.deps import OperatorDeps
+    from ogosync.state.integrations import DynamoIntegrationConfig
+
     return OperatorDeps(
         state=state(),
         config=DynamoIntegrationConfig(clients.dynamodb(), _env("OGOSYNC_TABLE")),

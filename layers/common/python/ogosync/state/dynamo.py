@@ -99,6 +99,13 @@ class DynamoStateRepository:
             return Cursor(integration_id=integration_id, flow=flow)
         return Cursor.model_validate(self._table.payload(item))
 
+    def get_cursors(self, keys: Sequence[tuple[str, Flow]]) -> list[Cursor]:
+        unique = list(dict.fromkeys(keys))  # BatchGetItem refuses a request that names a key twice
+        items = self._table.batch_get([key(integration_id, f"CURSOR#{flow}") for integration_id, flow in unique])
+        cursors = (Cursor.model_validate(self._table.payload(item)) for item in items)
+        found = {(cursor.integration_id, cursor.flow): cursor for cursor in cursors}
+        return [found.get(pair) or Cursor(integration_id=pair[0], flow=pair[1]) for pair in keys]
+
     def save_cursor(self, cursor: Cursor) -> Cursor:
         saved = cursor.model_copy(update={"version": cursor.version + 1})
         try:
