@@ -10,14 +10,31 @@ from ogosync.warehouse.myogo import MyOgoWarehouse
 from ogosync_local.chaos import KILL_POINTS, ChaosConfig, render, run_chaos
 
 pytestmark = pytest.mark.e2e
-SMALL = ChaosConfig(orders=20, products=6, retry_after_s=0.1, client_timeout_s=0.3, kill_rate=0.3, max_rounds=8)
+SMALL = ChaosConfig(
+    orders=20,
+    products=6,
+    retry_after_s=0.1,
+    client_timeout_s=0.3,
+    kill_rate=0.3,
+    max_rounds=8,
+    garbled_share=0.05,
+    object_lines_share=0.05,
+    pending_share=0.1,
+    cancel_share=0.1,
+    late_cancel_share=0.05,
+)
 
 
 def test_whole_cycle_converges_exactly_once_under_faults_and_kills() -> None:
     report = run_chaos(SMALL)
 
     assert report.converged, render(report, "test")
-    assert (report.myogo_orders, report.duplicates, report.shipped) == (20, 0, 20)
+    cohorts = report.cohorts
+    sizes = [len(c) for c in (cohorts.garbled, cohorts.object_lines, cohorts.pending, cohorts.late_cancelled)]
+    assert (sizes, len(cohorts.cancelled)) == ([1, 1, 2, 1], 2)  # each kind of odd data and merchant action
+    assert (report.myogo_orders, report.duplicates, report.shipped) == (20, 0, 18)  # the 2 cancelled in time
+    assert report.held_unreadable == 1 and report.cancelled_in_myogo == 2 and report.cancelled_shipped == []
+    assert report.late_cancels_for_a_person == 1
     assert not report.tracking_problems and not report.stock_problems
     assert sum(report.kills.values()) > 0  # the run did kill workers...
     assert all(sum(counts.values()) > 0 for counts in report.faults.values())  # ...and both simulators misbehaved
@@ -39,6 +56,11 @@ def test_a_worker_killed_between_the_myogo_write_and_the_state_write_sends_no_se
         kill_rate=0.8,
         kill_reach=2,
         kill_points=between,
+        garbled_share=0,
+        object_lines_share=0,
+        pending_share=0,
+        cancel_share=0,
+        late_cancel_share=0,
     )
     report = run_chaos(quiet)
 

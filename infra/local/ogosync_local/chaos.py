@@ -36,7 +36,7 @@ from unittest import mock
 from ogosync import runtime
 from ogosync.aws.sqs import SqsJobQueue
 from ogosync.http import HttpClient
-from ogosync.models import BindingStatus, Flow, OrderBinding
+from ogosync.models import BindingStatus, Flow, HoldReason, OrderBinding
 from ogosync.state.dynamo import DynamoStateRepository
 from ogosync.state.stock import DynamoStockLedger
 from ogosync.state.table import key
@@ -91,6 +91,12 @@ class ChaosConfig:
     kill_points: tuple[tuple[type, str, When], ...] = KILL_POINTS
     visibility_timeout_s: int = 1  # SQS redelivers a failed or killed message this soon (deployed: 6 x timeout)
     new_reference_prefix: str = "CH-"  # the prefix the merchant changes to mid-run ("" = no change)
+    # Odd store data and ordinary merchant actions (issue 10), each a share of the paid orders, disjoint:
+    garbled_share: float = 0.02  # served unreadable (a null line) until the merchant mends the plugin's data
+    object_lines_share: float = 0.05  # products served as a JSON object, as PHP's json_encode makes of a filtered list
+    pending_share: float = 0.05  # Pending in Centra (authorised, not confirmed): shipped by myOGO, confirmed later
+    cancel_share: float = 0.03  # cancelled in Centra after ogosync sent them, while myOGO's order is still NEW
+    late_cancel_share: float = 0.01  # cancelled after the warehouse started collecting: a person must stop them
 
 
 class Killer:
@@ -150,6 +156,35 @@ class Killer:
 
 
 @dataclass
+class Cohorts:
+    """The orders picked for each kind of odd data or merchant action (disjoint sets of store order ids)."""
+
+    garbled: set[str] = field(default_factory=set)
+    object_lines: set[str] = field(default_factory=set)
+    pending: set[str] = field(default_factory=set)
+    cancelled: set[str] = field(default_factory=set)
+    late_cancelled: set[str] = field(default_factory=set)
+
+    @classmethod
+    def pick(cls, order_ids: list[str], config: ChaosConfig) -> Cohorts:
+        shuffled = random.Random(config.seed + 7).sample(order_ids, len(order_ids))
+        shares = (
+            config.garbled_share,
+            config.object_lines_share,
+            config.pending_share,
+            config.cancel_share,
+            config.late_cancel_share,
+        )
+        picked: list[set[str]] = []
+        start = 0
+        for share in shares:
+            size = round(share * len(order_ids))
+            picked.append(set(shuffled[start : start + size]))
+            start += size
+        return cls(*picked)
+
+
+@dataclass
 class ChaosReport:
     config: ChaosConfig
     seconds: float = 0.0
@@ -167,16 +202,25 @@ class ChaosReport:
     stock_checked: int = 0
     stock_problems: list[str] = field(default_factory=list)
     dead_letters: dict[str, list[str]] = field(default_factory=dict)
+    cohorts: Cohorts = field(default_factory=Cohorts)
+    held_unreadable: int = 0  # garbled orders ogosync held as unreadable before the merchant mended them
+    cancelled_in_myogo: int = 0  # of the orders cancelled in Centra while myOGO's order was NEW
+    cancelled_shipped: list[str] = field(default_factory=list)  # of those, shipped anyway: must be none
+    late_cancels_for_a_person: int = 0  # cancelled after collecting began, shown to a person (alarmed)
 
     @property
     def converged(self) -> bool:
         return not (
             self.duplicates
+            or self.cancelled_shipped
+            or self.held_unreadable != len(self.cohorts.garbled)
+            or self.cancelled_in_myogo != len(self.cohorts.cancelled)
+            or self.late_cancels_for_a_person != len(self.cohorts.late_cancelled)
             or self.missing
             or self.tracking_problems
             or self.stock_problems
             or self.myogo_orders != self.paid_orders
-            or self.shipped != self.paid_orders
+            or self.shipped != self.paid_orders - len(self.cohorts.cancelled)
         )
 
 
@@ -187,6 +231,7 @@ class ChaosRun:
         self.killer = Killer(config.kill_rate, config.seed, config.kill_points, config.kill_reach)
         self.report = ChaosReport(config)
         self.setup: CentraSetup
+        self.cohorts = Cohorts()
 
     # ---- the scenario -----------------------------------------------------------------------------
 
@@ -217,6 +262,19 @@ class ChaosRun:
             lines = [{"product": code, "qty": rng.randint(1, 3)} for code in rng.sample(codes, rng.randint(1, 3))]
             self.setup.centra.add_order(lines)
         self.report.paid_orders = self.config.orders
+        self.cohorts = self.report.cohorts = Cohorts.pick(list(self.setup.centra.orders), self.config)
+        self._odd_store_data()
+
+    def _odd_store_data(self) -> None:
+        """Before any webhook is delivered: Pending orders, lines as a JSON object, and unreadable orders."""
+        centra = self.setup.centra
+        for order_id in self.cohorts.pending:
+            centra.update_order(order_id, status="Pending")
+        for order_id in self.cohorts.object_lines:
+            lines = centra.orders[order_id]["products"]
+            centra.garble_order(order_id, products={str(n): line for n, line in enumerate(lines, start=1)})
+        for order_id in self.cohorts.garbled:
+            centra.garble_order(order_id, products=[None])
 
     def _inject_faults(self) -> None:
         config = self.config
@@ -239,7 +297,43 @@ class ChaosRun:
         )
         self._drain("order_import", self.stack.aws.queue_urls["OrderQueue"], batch_size=10)
         self._change_reference_prefix()
+        garbled = self.cohorts.garbled
+        self._until(
+            Flow.ORDERS,
+            lambda: not (set(self._order_problems()) - garbled) and self._held_unreadable() == len(garbled),
+        )
+        self.report.held_unreadable = self._held_unreadable()
+        for order_id in garbled:  # the merchant mends the plugin's data: the held orders go through by themselves
+            self.setup.centra.repair_order(order_id)
         self._until(Flow.ORDERS, lambda: not self._order_problems())
+        self._cancel_after_sending()
+
+    def _held_unreadable(self) -> int:
+        bindings = self._bindings()
+        return sum(
+            1
+            for order_id in self.cohorts.garbled
+            if order_id in bindings
+            and any(h.reason is HoldReason.UNREADABLE_IN_STORE for h in bindings[order_id].holds)
+        )
+
+    def _cancel_after_sending(self) -> None:
+        """The merchant cancels orders in Centra after ogosync sent them; myOGO has not started on them."""
+        for order_id in self.cohorts.cancelled:
+            self.setup.centra.update_order(order_id, status="Cancelled")
+        self._until(Flow.ORDERS, lambda: not self._not_cancelled_in_myogo())
+
+    def _not_cancelled_in_myogo(self) -> list[str]:
+        statuses = self._myogo_statuses()
+        return [order_id for order_id in self.cohorts.cancelled if statuses.get(order_id) != "cancelled"]
+
+    def _myogo_statuses(self) -> dict[str, str]:
+        orders, bindings = self.stack.myogo.orders(self.setup.merchant_id), self._bindings()
+        return {
+            order_id: orders[binding.reference]["status"]
+            for order_id, binding in bindings.items()
+            if binding.reference in orders
+        }
 
     def _change_reference_prefix(self) -> None:
         """The merchant sets a new reference prefix, recorded as the operator's update records it (the old one is
@@ -255,9 +349,21 @@ class ChaosRun:
         runtime.reset()
 
     def _ship_and_track(self) -> None:
-        self.stack.myogo.advance(2)  # new -> collecting -> shipped
+        self.stack.myogo.advance(1)  # new -> collecting
+        for order_id in self.cohorts.late_cancelled:  # too late for ogosync to stop: a person must
+            self.setup.centra.update_order(order_id, status="Cancelled")
+        self._until(Flow.ORDERS, lambda: len(self._late_cancels_for_a_person()) == len(self.cohorts.late_cancelled))
+        self.stack.myogo.advance(1)  # collecting -> shipped
         self.stack.myogo.deliver_webhooks()  # hints to the tracking queue
+        # Centra takes no shipment of a Pending order: those wait, retried on each tracking poll, until confirmed.
+        self._until(Flow.TRACKING, lambda: set(self._tracking_problems()) <= self.cohorts.pending)
+        for order_id in self.cohorts.pending:
+            self.setup.centra.update_order(order_id, status="Confirmed")
         self._until(Flow.TRACKING, lambda: not self._tracking_problems())
+
+    def _late_cancels_for_a_person(self) -> list[str]:
+        attention = {order.store_order_id for order in self.stack.aftercare_state().attention_orders(INTEGRATION)}
+        return sorted(attention & self.cohorts.late_cancelled)
 
     def _sync_stock(self) -> None:
         for code in list(self.stack.myogo.products(self.setup.merchant_id))[::3]:
@@ -348,10 +454,11 @@ class ChaosRun:
         return [order_id for order_id in self.setup.centra.orders if copies[order_id] != 1]
 
     def _tracking_problems(self) -> list[str]:
-        """Paid orders without exactly one shipped Centra shipment carrying myOGO's tracking number."""
+        """Paid orders without exactly one shipped Centra shipment carrying myOGO's tracking number (orders
+        cancelled in Centra are not shipped: checked by the verdict)."""
         problems = []
         orders, bindings = self.stack.myogo.orders(self.setup.merchant_id), self._bindings()
-        for order_id in self.setup.centra.orders:
+        for order_id in self.setup.centra.orders.keys() - self.cohorts.cancelled - self.cohorts.late_cancelled:
             order = orders.get(bindings[order_id].reference) if order_id in bindings else None
             shipments = [(s["shippedDate"] != "", s["trackingNumber"]) for s in self.setup.centra.shipments(order_id)]
             if order is None or order["status"] != "shipped" or shipments != [(True, order["trackingNumber"])]:
@@ -386,6 +493,12 @@ class ChaosRun:
         report.tracking_problems = self._tracking_problems()
         report.stock_checked = len(myogo.products(self.setup.merchant_id))
         report.stock_problems = self._stock_problems()
+        statuses = self._myogo_statuses()
+        report.cancelled_in_myogo = sum(1 for o in self.cohorts.cancelled if statuses.get(o) == "cancelled")
+        report.cancelled_shipped = sorted(
+            o for o in self.cohorts.cancelled if statuses.get(o) == "shipped" or self.setup.centra.shipments(o)
+        )
+        report.late_cancels_for_a_person = len(self._late_cancels_for_a_person())
         report.faults = {"myOGO": myogo.faults.injected, "Centra": self.setup.centra.faults.injected}
         report.kills = report.kills + Counter({f"at {point}": n for point, n in self.killer.kills.items()})
         report.dead_letters = {dlq: self._dead_letters(dlq) for dlq in DLQS}
@@ -432,7 +545,7 @@ def run_chaos(config: ChaosConfig) -> ChaosReport:
 
 
 def render(report: ChaosReport, command: str) -> str:
-    config = report.config
+    config, cohorts = report.config, report.cohorts
     faults = [
         [name, str(counts["5xx"]), str(counts["429"]), str(counts["timeout"])] for name, counts in report.faults.items()
     ]
@@ -441,11 +554,22 @@ def render(report: ChaosReport, command: str) -> str:
         ["orders in myOGO", str(report.myogo_orders), f"= {report.paid_orders}"],
         ["duplicate myOGO orders", str(report.duplicates), "0"],
         ["paid orders not exactly once in myOGO", str(len(report.missing)), "0"],
-        ["orders shipped in myOGO", str(report.shipped), f"= {report.paid_orders}"],
+        ["orders shipped in myOGO", str(report.shipped), f"= {report.paid_orders - len(cohorts.cancelled)}"],
         ["orders without exactly one shipment with tracking in Centra", str(len(report.tracking_problems)), "0"],
         ["SKUs whose Centra stock differs from the stock rule", str(len(report.stock_problems)), "0"],
         [f"(of {report.stock_checked} SKUs checked)", "", ""],
-    ]
+        ["unreadable orders held (then mended in Centra, then sent)", str(report.held_unreadable),
+         f"= {len(cohorts.garbled)}"],
+        ["orders with lines as a JSON object, sent", str(len(cohorts.object_lines - set(report.missing))),
+         f"= {len(cohorts.object_lines)}"],
+        ["Pending orders shipped, tracking in Centra once confirmed",
+         str(len(cohorts.pending - set(report.tracking_problems))), f"= {len(cohorts.pending)}"],
+        ["cancelled in Centra after sending, cancelled in myOGO", str(report.cancelled_in_myogo),
+         f"= {len(cohorts.cancelled)}"],
+        ["cancelled orders shipped that could have been stopped", str(len(report.cancelled_shipped)), "0"],
+        ["cancelled after collecting began, shown to a person (alarm)", str(report.late_cancels_for_a_person),
+         f"= {len(cohorts.late_cancelled)}"],
+    ]  # fmt: skip
     dead = [[dlq, str(len(items)), ", ".join(items[:10]) + (" ..." if len(items) > 10 else "")] for dlq, items in
             report.dead_letters.items()]  # fmt: skip
     verdict = "CONVERGED" if report.converged else "NOT CONVERGED"

@@ -15,6 +15,7 @@ from typing import Any
 
 from ogosync import runtime
 from ogosync.models import Flow, FlowJob, Integration, IntegrationSettings, Platform, SkuBinding
+from ogosync.state.aftercare import DynamoAftercareRepository
 from ogosync.state.dynamo import DynamoStateRepository
 from ogosync.state.product_runs import DynamoProductRuns
 from ogosync.state.skus import DynamoSkuBindings
@@ -233,6 +234,9 @@ class LocalStack:
 
     def state(self) -> DynamoStateRepository:
         return DynamoStateRepository(self.aws.client("dynamodb"), self.aws.table_name)
+
+    def aftercare_state(self) -> DynamoAftercareRepository:
+        return DynamoAftercareRepository(self.aws.client("dynamodb"), self.aws.table_name)
 
     def product_runs(self) -> DynamoProductRuns:
         return DynamoProductRuns(self.aws.client("dynamodb"), self.aws.table_name)

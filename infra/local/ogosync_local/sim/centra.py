@@ -350,6 +350,14 @@ class CentraSimulator(SimServer):
         self._touch(order)
         return self._render_order(order)
 
+    @locked
+    def repair_order(self, order_id: str) -> dict[str, Any]:
+        """Serve the order as it is again (the plugin's fields are mended): undoes garble_order."""
+        order = self._order(order_id)
+        order.garbled.clear()
+        self._touch(order)
+        return self._render_order(order)
+
     @property
     def orders(self) -> dict[str, dict[str, Any]]:
         """Every order by orderId in the API shape (ignores the plugin's status/hold filters)."""
