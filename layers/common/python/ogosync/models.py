@@ -69,6 +69,18 @@ class IntegrationSettings(BaseModel):
     poll_overlap_minutes: int = Field(default=10, ge=1, le=24 * 60)
     first_poll_lookback_hours: int = Field(default=24, ge=1, le=24 * 30)
     held_recheck_days: int = Field(default=14, ge=1, le=90)
+    held_recheck_per_run: int = Field(
+        default=300, ge=1, le=10_000, description="held orders re-read in the store per order poll, in rotation"
+    )
+    late_order_lookback_hours: int = Field(
+        default=48, ge=1, le=24 * 30, description="how far back the late sweep looks for orders the poll missed"
+    )
+    late_sweep_minutes: int = Field(
+        default=50,
+        ge=5,
+        le=24 * 60,
+        description="minutes between late sweeps (a late order waits at most this plus order_poll_minutes)",
+    )
     reference_prefix: str = Field(default="", max_length=20, pattern=r"^[A-Za-z0-9_-]*$")
     send_as_test_orders: bool = False
     language_code: str = Field(default="en", pattern=r"^[a-z]{2}$")
@@ -298,6 +310,19 @@ class Cursor(BaseModel):
     last_run_ended: AwareDatetime | None = None
     last_counts: dict[str, int] = Field(default_factory=dict)
     last_error: str | None = None
+    future_dated: list[str] = Field(
+        default_factory=list, description="what the last run saw dated after now + the skew (ids, at most 20)"
+    )
+    # the order flow only:
+    held_recheck_after: str | None = Field(default=None, description="the held order the rotating re-check reached")
+    late_sweep_at: AwareDatetime | None = Field(default=None, description="when the last late sweep ran")
+    late_orders: list[str] = Field(
+        default_factory=list, description="orders the last late sweep found that the poll had missed (at most 20)"
+    )
+    late_orders_at: AwareDatetime | None = Field(default=None, description="when a late sweep last found any")
+    on_hold_seen_at: AwareDatetime | None = Field(
+        default=None, description="when the poll last saw an order waiting for payment or on hold in the store"
+    )
 
 
 # ---- jobs on queues -----------------------------------------------------------------------------

@@ -40,7 +40,7 @@ from ogosync.models import (
     WarehouseOrderChange,
 )
 from ogosync.ports import ShipmentStore, StateRepository, TrackingRepository, TrackingWarehouse
-from ogosync.sync.orders import next_watermark
+from ogosync.sync.orders import future_dated, next_watermark
 from ogosync.sync.runs import RunRecord, locked_run
 from ogosync.timeutil import Clock, utc_now
 
@@ -235,6 +235,7 @@ class TrackingRunResult:
     refused: list[str] = field(default_factory=list)  # newly refused by the store, or its capture failed
     errors: list[str] = field(default_factory=list)
     watermark: datetime | None = None
+    future_dated: list[str] = field(default_factory=list)  # references changed in myOGO "after now"
 
 
 def poll_tracking(integration: Integration, deps: TrackingDeps, owner: str) -> TrackingRunResult | None:
@@ -246,7 +247,8 @@ def poll_tracking(integration: Integration, deps: TrackingDeps, owner: str) -> T
 
 
 def _record(result: TrackingRunResult) -> RunRecord:
-    return RunRecord(result.watermark, result.counts, "; ".join(result.errors[:5]) or None)
+    errors = "; ".join(result.errors[:5]) or None
+    return RunRecord(result.watermark, result.counts, errors, {"future_dated": result.future_dated[:REPORT_LIMIT]})
 
 
 def _poll(integration: Integration, deps: TrackingDeps, cursor: Cursor, started: datetime) -> TrackingRunResult:
@@ -272,7 +274,9 @@ def _poll(integration: Integration, deps: TrackingDeps, cursor: Cursor, started:
     result.counts["seen"] = len(changes)
     result.cancelled, result.refused = result.cancelled[:REPORT_LIMIT], result.refused[:REPORT_LIMIT]
     seen = [change.edited_at for change in changes.values() if change.edited_at is not None]
-    result.watermark = next_watermark(cursor.watermark, seen, unfinished)
+    result.watermark = next_watermark(cursor.watermark, seen, unfinished, started)
+    result.future_dated = future_dated({ref: change.edited_at for ref, change in changes.items()}, started)
+    result.counts["future_dated"] = len(result.future_dated)
     logger.info("tracking poll done", extra={"counts": dict(result.counts), "cancelled": result.cancelled})
     return result
 
