@@ -11,6 +11,7 @@ Facts from ../shared/reference/centra-api.md §1. Uncertain points, coded defens
 
 from __future__ import annotations
 
+import json
 import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -297,7 +298,7 @@ class CentraStore:
         previous: list[str] = []
         while True:
             page = self._get_orders({"newer_than": newer_than, "limit": self._page_size, "offset": offset})
-            ids = [_text(raw, "orderId") for raw in page]
+            ids = [_order_key(raw) for raw in page]
             if must_meet_seen and seen.isdisjoint(ids):
                 step_backs += 1
                 if step_backs > ORDER_PAGE_STEP_BACKS:
@@ -478,6 +479,12 @@ class CentraStore:
                 failure = f"order {body['order']}: {exc.detail}"
                 raise CaptureFailedError(PLATFORM, failure, exc.status) from exc
             raise
+
+
+def _order_key(raw: Any) -> str:
+    """What tells two orders of a listing apart: the order number, else the whole record (an unreadable one)."""
+    order_id = _text(raw, "orderId") if isinstance(raw, Mapping) else ""
+    return order_id or json.dumps(raw, sort_keys=True, default=str)
 
 
 def _next_page(body: Mapping[str, Any], page: int) -> int | None:
