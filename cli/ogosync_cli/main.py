@@ -19,7 +19,15 @@ from typing import Any, TypeVar
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from ogosync.models import Credentials, Flow, IntegrationSettings, Platform, ProductProblemKind, ProductState
+from ogosync.models import (
+    CENTRA_PLUGIN_SETTINGS,
+    Credentials,
+    Flow,
+    IntegrationSettings,
+    Platform,
+    ProductProblemKind,
+    ProductState,
+)
 from ogosync_cli import local, render
 from ogosync_cli.client import ApiError, OperatorClient
 from ogosync_cli.target import Target
@@ -214,6 +222,8 @@ def integrations_create(integration_id: str, platform: str, paused: bool, as_jso
     with _spinner("checking the credentials with the store and myOGO", as_json):
         created = session().api.call("POST", "/integrations", body=body | {"credentials": credentials})
     render.emit(created, as_json, render.integration)
+    if not as_json and platform == Platform.CENTRA:
+        render.console().print(f"[yellow]Next, in Centra:[/yellow] {CENTRA_PLUGIN_SETTINGS}")
 
 
 @integrations_group.command("update")

@@ -120,6 +120,9 @@ def flows(out: Console, state: dict[str, Any]) -> None:
     title = f"{state['integration_id']} ({state['status']}, {state['held_orders']} held orders)"
     columns = ("flow", "deployed", "result", "last run ended", "lag", "overdue", "counts", "last error")
     out.print(table(title, columns, rows))
+    for f in state["flows"]:
+        for warning in f.get("warnings", []):
+            out.print(f"[yellow]{f['flow']}: {warning}[/yellow]")
 
 
 def queues(out: Console, data: list[dict[str, Any]]) -> None:

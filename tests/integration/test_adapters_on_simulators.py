@@ -119,7 +119,6 @@ def test_the_catalog_and_the_stock_list_are_read_whole_from_a_server_capping_its
     assert sorted(row["sku"] for row in store._all_stock_rows()) == [f"P{number}" for number in range(7)]
 
 
-
 def test_a_single_order_is_read_by_id_and_an_unknown_one_is_none(centra: CentraSimulator, clock: ManualClock) -> None:
     placed = centra.add_order(
         delivery={"name": "Maija", "address": "Teknobulevardi 3", "city": "Vantaa", "country": "FI", "zipcode": "01530"}

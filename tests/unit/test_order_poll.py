@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from ogosync.models import BindingStatus, Flow, Integration, IntegrationSettings
+from ogosync.operator.status import LATE_ORDER_WARNING, flow_warnings
 from ogosync.sync.orders import FUTURE_SKEW, OrderDeps, PollResult, next_watermark, poll_orders, rotation
 from tests.factories import T0, make_integration, make_order
 from tests.fakes import FakeStore, FakeWarehouse, InMemoryState
@@ -180,3 +181,27 @@ def test_a_held_order_keeps_its_units_recorded_for_the_stock_flow() -> None:
     binding = deps.state.get_order_binding(integration.id, "1001")
     assert binding is not None and binding.status is BindingStatus.HELD
     assert deps.state.held_in_transit(integration.id, T0 - timedelta(days=1)) == {"1001": {SKU: 2}}
+
+
+# ---- what the status says -------------------------------------------------------------------------
+
+
+def test_the_status_warns_of_future_dates_late_orders_and_unseen_held_orders() -> None:
+    integration, deps, clock, store = _world()
+    store.put(make_order("1001", placed_at=T0 + timedelta(days=3)))
+    store.put(make_order("1002", placed_at=T0 - timedelta(hours=2)))
+    store.hidden.add("1002")
+    _poll(integration, deps)
+    assert deps.state.get_cursor(integration.id, Flow.ORDERS).late_orders == []  # the first run reports none
+    store.hidden.clear()
+    clock.now += timedelta(minutes=integration.settings.late_sweep_minutes)
+    _poll(integration, deps)  # the sweep finds 1002
+
+    warnings = flow_warnings(deps.state.get_cursor(integration.id, Flow.ORDERS), clock.now)
+
+    assert len(warnings) == 3
+    assert "1001" in warnings[0] and "future" in warnings[0]
+    assert "1002" in warnings[1] and "Get orders with status" in warnings[1]
+    assert "Return waiting for payment / On hold orders" in warnings[2]
+    later = clock.now + LATE_ORDER_WARNING
+    assert len(flow_warnings(deps.state.get_cursor(integration.id, Flow.ORDERS), later)) == 2

@@ -51,6 +51,17 @@ def _valid_time_zone(name: str) -> str:
 TimeZoneName = Annotated[str, AfterValidator(_valid_time_zone)]
 
 
+# What the set-up must say about the Centra Order API plugin (operator webhook-info, CLI, README): the plugin's
+# settings cannot be read through the API, so ogosync can only warn from what its poll sees.
+CENTRA_PLUGIN_SETTINGS = (
+    "In the Order API plugin: 'Get orders with status' must include Pending, Confirmed and Processing (ogosync "
+    "sends those; Cancelled too if cancellations should be seen); turn 'Return waiting for payment / On hold "
+    "orders' on, so that such orders count against stock while they wait. An order the plugin hides when it is "
+    "placed reaches myOGO by the poll's late sweep, at most late_sweep_minutes + order_poll_minutes after it "
+    "becomes visible, if no webhook comes first; `ogosync status` warns when it sees that happen."
+)
+
+
 class IntegrationSettings(BaseModel):
     """What a merchant tunes after set-up ("Adjust the settings", seed 004 step 7)."""
 
@@ -316,6 +327,9 @@ class Cursor(BaseModel):
     # the order flow only:
     held_recheck_after: str | None = Field(default=None, description="the held order the rotating re-check reached")
     late_sweep_at: AwareDatetime | None = Field(default=None, description="when the last late sweep ran")
+    covered_since: AwareDatetime | None = Field(
+        default=None, description="where the first poll began to look: an order placed after it was missed if unseen"
+    )
     late_orders: list[str] = Field(
         default_factory=list, description="orders the last late sweep found that the poll had missed (at most 20)"
     )

@@ -175,6 +175,10 @@ class FlowStatus(BaseModel):
     watermark: AwareDatetime | None = None
     lag_seconds: int | None = Field(default=None, description="seconds since the last run ended")
     overdue: bool = Field(description="active and deployed, but no run ended within two intervals")
+    future_dated: list[str] = Field(
+        default_factory=list, description="what the last run saw dated in the future (ids); the watermark stops at now"
+    )
+    warnings: list[str] = Field(default_factory=list, description="what a person should look at, and why")
 
 
 class IntegrationState(BaseModel):

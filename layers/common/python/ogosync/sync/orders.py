@@ -410,7 +410,9 @@ def _poll(integration: Integration, cursor: Cursor, started: datetime, *, deps: 
     result.counts["seen"] = len(recent)
     placed = {order.order_id: order.placed_at for order in recent}
     result.watermark = next_watermark(cursor.watermark, [*filter(None, placed.values())], unfinished, started)
-    _note_findings(result, placed, listed, late, bindings, sweep, started)
+    covered_since = cursor.covered_since or since
+    result.cursor_fields["covered_since"] = covered_since
+    _note_findings(result, placed, listed, late, bindings, sweep, started, covered_since)
     return result
 
 
@@ -477,6 +479,7 @@ def _note_findings(
     bindings: dict[str, OrderBinding],
     sweep: bool,
     started: datetime,
+    covered_since: datetime,
 ) -> None:
     """What the status shows: orders dated in the future, orders the late sweep found that the poll had never
     seen (likely hidden by a plugin setting when placed), and whether the store shows unpaid or held orders."""
@@ -485,7 +488,11 @@ def _note_findings(
     result.cursor_fields["future_dated"] = future[:REPORT_LIMIT]
     if future:
         logger.warning("orders dated in the future; the watermark stops at now", extra={"order_ids": future})
-    missed = [order.order_id for order in late if order.order_id not in bindings]
+    missed = [  # placed where an earlier poll looked, yet never seen: the store did not show it then
+        order.order_id
+        for order in late
+        if order.order_id not in bindings and order.placed_at is not None and order.placed_at > covered_since
+    ]
     if sweep:
         result.counts["late_swept"] = len(listed) - len(placed)
         result.counts["late_found"] = len(missed)
