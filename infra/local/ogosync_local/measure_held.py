@@ -78,7 +78,8 @@ def main() -> None:
     parser.add_argument("--held", type=int, default=10_000)
     args = parser.parse_args()
     settings = IntegrationSettings()
-    with LocalStack(quiet=True, visibility_timeout_s=900) as stack:
+    # as `make bench` runs it: moto in its own process, the table in DynamoDB Local
+    with LocalStack(quiet=True, visibility_timeout_s=900, moto_process=True, dynamodb_local=True) as stack:
         setup = stack.add_centra_store(INTEGRATION, shipping_map={"standard": "POSTI"}, settings=settings)
         seeding = time.perf_counter()
         seed_held(stack, setup, args.held)

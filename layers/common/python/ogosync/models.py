@@ -81,7 +81,7 @@ class IntegrationSettings(BaseModel):
     first_poll_lookback_hours: int = Field(default=24, ge=1, le=24 * 30)
     held_recheck_days: int = Field(default=14, ge=1, le=90)
     held_recheck_per_run: int = Field(
-        default=300, ge=1, le=10_000, description="held orders re-read in the store per order poll, in rotation"
+        default=200, ge=1, le=10_000, description="held orders re-read in the store per order poll, in rotation"
     )
     late_order_lookback_hours: int = Field(
         default=48, ge=1, le=24 * 30, description="how far back the late sweep looks for orders the poll missed"
