@@ -113,7 +113,7 @@ def test_an_order_visible_only_after_the_watermark_passed_it_reaches_myogo_withi
 
 
 def test_the_late_sweep_imports_only_orders_never_finished_and_runs_at_most_every_late_sweep_minutes() -> None:
-    integration, deps, clock, store = _world(late_sweep_minutes=30)
+    integration, deps, clock, store = _world(late_sweep_minutes=30, late_order_lookback_hours=48)
     store.put(make_order("1001", placed_at=T0 - timedelta(hours=30), shipping_method="unmapped"))
     first = _poll(integration, deps)  # the first run sweeps too: 1001 is held
     assert first.counts["late_held"] == 1
@@ -144,7 +144,7 @@ def test_the_poll_notes_when_it_last_saw_an_order_waiting_for_payment_or_on_hold
 
 
 def test_held_orders_are_rechecked_a_bounded_number_per_poll_and_all_within_a_rotation() -> None:
-    integration, deps, clock, store = _world(held_recheck_per_run=10)
+    integration, deps, clock, store = _world(held_recheck_per_run=10, late_order_lookback_hours=48)
     for number in range(25):
         store.put(make_order(f"{2000 + number}", placed_at=T0 - timedelta(hours=40), shipping_method="express"))
     deps.state.put_shipping_mapping(integration.id, "express", "")  # nothing maps: every order is held

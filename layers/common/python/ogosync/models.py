@@ -84,7 +84,7 @@ class IntegrationSettings(BaseModel):
         default=200, ge=1, le=10_000, description="held orders re-read in the store per order poll, in rotation"
     )
     late_order_lookback_hours: int = Field(
-        default=48, ge=1, le=24 * 30, description="how far back the late sweep looks for orders the poll missed"
+        default=24, ge=1, le=24 * 30, description="how far back the late sweep looks for orders the poll missed"
     )
     late_sweep_minutes: int = Field(
         default=50,

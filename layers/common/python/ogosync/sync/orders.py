@@ -460,7 +460,8 @@ def _recheck_held(
     batch = rotation(held, cursor.held_recheck_after, settings.held_recheck_per_run)
     for order_id in batch:
         _import_counted(result, partial(import_order_by_id, integration, order_id, deps, shipping_map), "recheck_")
-    result.counts["held_waiting"] = len(held) - len(batch)
+    if len(held) > len(batch):
+        result.counts["held_waiting"] = len(held) - len(batch)
     return batch[-1] if len(batch) < len(held) else None
 
 
@@ -484,9 +485,9 @@ def _note_findings(
     """What the status shows: orders dated in the future, orders the late sweep found that the poll had never
     seen (likely hidden by a plugin setting when placed), and whether the store shows unpaid or held orders."""
     future = future_dated(placed, started)
-    result.counts["future_dated"] = len(future)
     result.cursor_fields["future_dated"] = future[:REPORT_LIMIT]
     if future:
+        result.counts["future_dated"] = len(future)
         logger.warning("orders dated in the future; the watermark stops at now", extra={"order_ids": future})
     missed = [  # placed where an earlier poll looked, yet never seen: the store did not show it then
         order.order_id
@@ -494,10 +495,11 @@ def _note_findings(
         if order.order_id not in bindings and order.placed_at is not None and order.placed_at > covered_since
     ]
     if sweep:
-        result.counts["late_swept"] = len(listed) - len(placed)
-        result.counts["late_found"] = len(missed)
         result.cursor_fields["late_sweep_at"] = started
+        if len(listed) > len(placed):
+            result.counts["late_swept"] = len(listed) - len(placed)
     if missed:
+        result.counts["late_found"] = len(missed)
         result.cursor_fields |= {"late_orders": missed[:REPORT_LIMIT], "late_orders_at": started}
         logger.warning("orders placed long before the poll could see them", extra={"order_ids": missed})
     if any(isinstance(order, StoreOrder) and _held_in_store(order) for order in listed):

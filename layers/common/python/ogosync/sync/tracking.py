@@ -276,7 +276,8 @@ def _poll(integration: Integration, deps: TrackingDeps, cursor: Cursor, started:
     seen = [change.edited_at for change in changes.values() if change.edited_at is not None]
     result.watermark = next_watermark(cursor.watermark, seen, unfinished, started)
     result.future_dated = future_dated({ref: change.edited_at for ref, change in changes.items()}, started)
-    result.counts["future_dated"] = len(result.future_dated)
+    if result.future_dated:
+        result.counts["future_dated"] = len(result.future_dated)
     logger.info("tracking poll done", extra={"counts": dict(result.counts), "cancelled": result.cancelled})
     return result
 
