@@ -19,6 +19,7 @@ from ogosync.models import (
     WarehouseOrderChange,
     WarehouseOrderState,
 )
+from ogosync.sync.orders import FUTURE_SKEW
 from ogosync.sync.tracking import (
     TrackingDeps,
     TrackingOutcome,
@@ -283,3 +284,14 @@ def test_a_reference_names_a_store_order_only_under_the_integrations_prefix(
     integration = make_integration(settings=IntegrationSettings(reference_prefix=prefix))
 
     assert store_order_id(integration, reference) == order_id
+
+
+def test_a_myogo_edit_time_in_the_future_does_not_carry_the_tracking_watermark_away(world: World) -> None:
+    ahead = world.clock.now + timedelta(days=3)  # myOGO's editTime three days ahead
+    world.warehouse.put(WarehouseOrderChange(reference="POS-78", status="shipped", edited_at=ahead))
+
+    result = world.poll()
+
+    cursor = world.state.get_cursor(world.integration.id, Flow.TRACKING)
+    assert cursor.watermark is not None and cursor.watermark <= world.clock.now + FUTURE_SKEW
+    assert (result.counts["future_dated"], cursor.future_dated) == (1, ["POS-78"])
