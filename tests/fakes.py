@@ -6,7 +6,7 @@ tests/integration/test_state_contract.py runs one suite against both, so the fak
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, SecretStr
@@ -42,6 +42,7 @@ class InMemoryState:
         self.bindings: dict[tuple[str, str], OrderBinding] = {}
         self.held_markers: dict[tuple[str, str], datetime | None] = {}
         self.open_markers: dict[tuple[str, str], str] = {}  # OPEN#: sent orders -> reference (aftercare)
+        self.held_units: dict[tuple[str, str], dict[str, int] | None] = {}  # read only while a held marker exists
         self.writes = 0
         self._lock = threading.RLock()
         self.fail_next_mark_sent = False  # simulates a worker dying between myOGO's answer and our record
@@ -251,6 +252,7 @@ class InMemoryState:
         now: datetime,
         placed_at: datetime | None,
         token: str | None = None,
+        units: Mapping[str, int] | None = None,
     ) -> bool:
         with self._lock:
             if not self._close(
@@ -258,6 +260,7 @@ class InMemoryState:
             ):
                 return False
             self.held_markers[(integration_id, store_order_id)] = placed_at
+            self.held_units[(integration_id, store_order_id)] = dict(units) if units is not None else None
             return True
 
     def mark_order_skipped(
@@ -284,6 +287,12 @@ class InMemoryState:
             for (owner, order_id), placed_at in self.held_markers.items()
             if owner == integration_id and (placed_at is None or placed_at > placed_after)
         ]
+
+    def held_in_transit(self, integration_id: str, placed_after: datetime) -> dict[str, dict[str, int] | None]:
+        return {
+            order_id: self.held_units.get((integration_id, order_id))
+            for order_id in self.held_order_ids(integration_id, placed_after)
+        }
 
 
 class FakeStore:

@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 
 from ogosync.models import (
     BLOCKING_PROBLEMS,
+    CENTRA_PLUGIN_SETTINGS,
     Credentials,
     Flow,
     IntegrationSettings,
@@ -225,6 +226,8 @@ def integrations_create(integration_id: str, platform: str, paused: bool, as_jso
     with _spinner("checking the credentials with the store and myOGO", as_json):
         created = session().api.call("POST", "/integrations", body=body | {"credentials": credentials})
     render.emit(created, as_json, render.integration)
+    if not as_json and platform == Platform.CENTRA:
+        render.console().print(f"[yellow]Next, in Centra:[/yellow] {CENTRA_PLUGIN_SETTINGS}")
 
 
 @integrations_group.command("update")

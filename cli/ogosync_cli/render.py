@@ -120,6 +120,8 @@ def flows(out: Console, state: dict[str, Any]) -> None:
     for f in state["flows"]:
         if f["last_error"]:
             out.print(f"{f['flow']}, last error: {f['last_error']}")
+        for warning in f.get("warnings", []):
+            out.print(f"[yellow]{f['flow']}: {warning}[/yellow]")
     attention(out, state)
 
 

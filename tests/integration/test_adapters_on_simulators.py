@@ -78,7 +78,45 @@ def test_every_order_of_many_pages_is_read_once_with_the_time_zone_applied(
 
     assert len(orders) == 150
     assert min(order.placed_at for order in orders) == START + timedelta(minutes=100)
-    assert centra.calls["GET /orders"] == 2  # 100 + 50: the short page ends it
+    assert centra.calls["GET /orders"] == 3  # 100, 50 more, and the 3 orders overlapping them: nothing new ends it
+
+
+def test_a_server_capping_its_pages_loses_no_order(centra: CentraSimulator, clock: ManualClock) -> None:
+    for _ in range(23):
+        centra.add_order()
+        clock.advance(60)
+    centra.page_cap = 5  # asked for 100 a page, gives 5
+
+    orders = list(_store(centra, clock).orders_placed_since(START - timedelta(minutes=1)))
+
+    assert sorted(order.order_id for order in orders) == [str(1001 + n) for n in range(23)]
+
+
+def test_an_order_dropping_out_between_two_page_reads_makes_no_other_order_skipped(
+    centra: CentraSimulator, clock: ManualClock
+) -> None:
+    for _ in range(12):
+        centra.add_order()
+        clock.advance(60)
+    centra.page_cap = 4
+    centra.hide_after_next_page("1012")  # the newest, on the first page: cancelled while the poll reads on
+
+    orders = list(_store(centra, clock, page_size=4).orders_placed_since(START - timedelta(minutes=1)))
+
+    assert sorted(order.order_id for order in orders) == [str(1001 + n) for n in range(12)]
+    assert len(orders) == 12
+
+
+def test_the_catalog_and_the_stock_list_are_read_whole_from_a_server_capping_its_pages(
+    centra: CentraSimulator, clock: ManualClock
+) -> None:
+    for number in range(7):
+        centra.add_product(f"P{number}", "BLK", "M", stock=number)
+    centra.page_cap = 3
+    store = _store(centra, clock)
+
+    assert len(list(store.products(None))) == 7
+    assert sorted(row["sku"] for row in store._all_stock_rows()) == [f"P{number}" for number in range(7)]
 
 
 def test_a_single_order_is_read_by_id_and_an_unknown_one_is_none(centra: CentraSimulator, clock: ManualClock) -> None:

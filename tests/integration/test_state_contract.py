@@ -137,6 +137,39 @@ def test_held_orders_carry_reasons_and_markers_until_sent(repo: StateRepository,
     assert repo.get_order_binding(iid, "1001").holds == []  # type: ignore[union-attr]
 
 
+def test_held_orders_keep_the_units_they_hold_in_transit(repo: StateRepository, iid: str) -> None:
+    assert repo.mark_order_held(iid, "1001", "1001", [HOLD], T0, T0, None, {"TS100BLKM": 2, "CP300": 1})
+    assert repo.mark_order_held(iid, "1002", "1002", [HOLD], T0, T0, None, {})  # unreadable: nothing known
+    assert repo.mark_order_held(iid, "1003", "1003", [HOLD], T0, T0)  # held before units were recorded
+    assert repo.mark_order_held(iid, "1004", "1004", [HOLD], T0, T0 - timedelta(days=30), None, {"X": 1})
+
+    assert repo.held_in_transit(iid, T0 - timedelta(days=14)) == {
+        "1001": {"TS100BLKM": 2, "CP300": 1},
+        "1002": {},
+        "1003": None,
+    }
+    repo.claim_order(iid, "1001", "1001", "t", T0, 60)
+    repo.mark_order_sent(iid, "1001", "t", SENT_STATE, T0, was_held=True)
+    assert "1001" not in repo.held_in_transit(iid, T0 - timedelta(days=14))
+
+
+def test_a_cursor_keeps_what_the_poll_records_besides_the_watermark(repo: StateRepository, iid: str) -> None:
+    cursor = repo.get_cursor(iid, Flow.ORDERS)
+    fields = {
+        "future_dated": ["1002", "1003"],
+        "held_recheck_after": "1500",
+        "late_sweep_at": T0,
+        "covered_since": T0 - timedelta(days=1),
+        "late_orders": ["1001"],
+        "late_orders_at": T0,
+        "on_hold_seen_at": T0,
+    }
+    repo.save_cursor(cursor.model_copy(update=fields))
+
+    saved = repo.get_cursor(iid, Flow.ORDERS)
+    assert {name: getattr(saved, name) for name in fields} == fields
+
+
 def test_holding_respects_a_live_claim_unless_it_is_ours(repo: StateRepository, iid: str) -> None:
     repo.claim_order(iid, "1001", "1001", "worker-a", T0, 60)
 

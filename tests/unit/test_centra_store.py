@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -20,7 +20,7 @@ from ogosync.errors import (
     UnreadableRecordError,
 )
 from ogosync.http import HttpClient, RetryPolicy
-from ogosync.models import HoldReason, ShipmentToPush, StoreOrderState, UnreadableOrder
+from ogosync.models import HoldReason, ShipmentToPush, StoreOrder, StoreOrderState, UnreadableOrder
 from ogosync.stores.centra import CentraStore, centra_sku, parse_order, parse_product
 
 BASE = "http://centra.test/api/ogosync"
@@ -383,27 +383,73 @@ def _pages(*sizes: int) -> list[httpx.Response]:
     return responses
 
 
-def test_orders_placed_since_pages_by_offset_until_a_short_page(api: respx.MockRouter) -> None:
-    route = api.get("/orders").mock(side_effect=_pages(2, 2, 1))
-    store = _store(page_size=2)
+class _OrderList:
+    """GET /orders over a list, newest first, honouring at most `cap` orders a page; `between_reads` runs after
+    each page is served (an order dropping out of the list, say)."""
 
-    orders = list(store.orders_placed_since(datetime(2026, 6, 1, 10, 0, tzinfo=UTC)))
+    def __init__(self, count: int, cap: int, between_reads: Callable[[list[dict[str, Any]], int], None] | None = None):
+        self.orders = [raw_order(str(number)) for number in range(count, 0, -1)]
+        self.cap, self.between_reads, self.reads = cap, between_reads, 0
 
-    assert [order.order_id for order in orders] == ["1", "2", "3", "4", "5"]
-    assert route.call_count == 3
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        limit = min(int(request.url.params["limit"]), self.cap)
+        offset = int(request.url.params.get("offset", "0"))
+        page = self.orders[offset : offset + limit]
+        self.reads += 1
+        if self.between_reads:
+            self.between_reads(self.orders, self.reads)
+        return httpx.Response(200, json={"status": "ok", "orders": page})
+
+
+def _ids(orders: Iterable[StoreOrder | UnreadableOrder]) -> list[str]:
+    return sorted((order.order_id for order in orders), key=int)
+
+
+def test_orders_are_all_read_when_the_server_gives_fewer_a_page_than_asked(api: respx.MockRouter) -> None:
+    server = _OrderList(count=7, cap=2)
+    route = api.get("/orders").mock(side_effect=server)
+
+    orders = list(_store(page_size=5).orders_placed_since(datetime(2026, 6, 1, 10, 0, tzinfo=UTC)))
+
+    assert _ids(orders) == [str(number) for number in range(1, 8)] and len(orders) == 7
     params = [call.request.url.params for call in route.calls]
-    assert [p["offset"] for p in params] == ["0", "2", "4"]
-    assert {p["limit"] for p in params} == {"2"}
-    assert {p["newer_than"] for p in params} == {"2026-06-01 12:00:00"}
+    assert {p["limit"] for p in params} == {"5"} and {p["newer_than"] for p in params} == {"2026-06-01 12:00:00"}
 
 
-def test_orders_placed_since_stops_on_an_empty_page(api: respx.MockRouter) -> None:
-    route = api.get("/orders").mock(side_effect=_pages(2, 2, 0))
+def test_an_order_dropping_out_between_two_page_reads_skips_no_other(api: respx.MockRouter) -> None:
+    def cancel_one_already_read(orders: list[dict[str, Any]], reads: int) -> None:
+        if reads == 1:
+            del orders[0]  # the newest order is cancelled (and hidden by the plugin) after the first page
 
-    orders = list(_store(page_size=2).orders_placed_since(datetime(2026, 6, 1, 10, 0, tzinfo=UTC)))
+    api.get("/orders").mock(side_effect=_OrderList(count=10, cap=4, between_reads=cancel_one_already_read))
 
-    assert len(orders) == 4
-    assert route.call_count == 3
+    orders = list(_store(page_size=4).orders_placed_since(datetime(2026, 6, 1, 10, 0, tzinfo=UTC)))
+
+    assert _ids(orders) == [str(number) for number in range(1, 11)] and len(orders) == 10
+
+
+def test_many_orders_dropping_out_at_once_make_the_reader_step_back(api: respx.MockRouter) -> None:
+    def cancel_a_page_worth(orders: list[dict[str, Any]], reads: int) -> None:
+        if reads == 1:
+            del orders[:6]  # more than the overlap: the next page meets no order read before
+
+    server = _OrderList(count=20, cap=5, between_reads=cancel_a_page_worth)
+    api.get("/orders").mock(side_effect=server)
+
+    orders = list(_store(page_size=5).orders_placed_since(datetime(2026, 6, 1, 10, 0, tzinfo=UTC)))
+
+    assert _ids(orders) == [str(number) for number in range(1, 21) if number != 15]  # 15 dropped out unread
+    assert len(orders) == 19
+
+
+def test_a_list_that_keeps_changing_fails_the_read_instead_of_skipping(api: respx.MockRouter) -> None:
+    def cancel_everything_read(orders: list[dict[str, Any]], reads: int) -> None:
+        del orders[:3]
+
+    api.get("/orders").mock(side_effect=_OrderList(count=200, cap=3, between_reads=cancel_everything_read))
+
+    with pytest.raises(TransientPlatformError, match="kept changing"):
+        list(_store(page_size=3).orders_placed_since(datetime(2026, 6, 1, 10, 0, tzinfo=UTC)))
 
 
 def test_orders_placed_since_with_nothing_new_makes_one_call(api: respx.MockRouter) -> None:
@@ -450,10 +496,10 @@ def test_orders_placed_since_raises_on_a_status_no_answer(api: respx.MockRouter)
 
 
 def test_orders_placed_since_retries_a_5xx(api: respx.MockRouter) -> None:
-    route = api.get("/orders").mock(side_effect=[httpx.Response(502), *_pages(1)])
+    route = api.get("/orders").mock(side_effect=[httpx.Response(502), *_pages(1, 0)])
 
     assert len(list(_quiet_store().orders_placed_since(NOW))) == 1
-    assert route.call_count == 2
+    assert route.call_count == 3  # the 502, its retry, and the empty page that ends the list
 
 
 def test_get_order_returns_the_parsed_order(api: respx.MockRouter) -> None:
@@ -607,8 +653,11 @@ def test_the_internal_name_stands_in_for_a_missing_external_one() -> None:
 
 def _product_page(first_id: int, size: int, *, more: bool) -> httpx.Response:
     body: dict[str, Any] = {"status": "ok", "products": [raw_product(first_id + n) for n in range(size)]}
+    page = 1 + (first_id - 1) // 2
     if more:
-        body["next"] = "?limit=2&page=2"
+        body["next"] = f"?limit=2&page={page + 1}"
+    if page > 1:
+        body["previous"] = f"?limit=2&page={page - 1}"
     return httpx.Response(200, json=body)
 
 
@@ -632,6 +681,25 @@ def test_a_full_page_without_a_next_link_is_followed_until_an_empty_page(api: re
 
     assert len(list(_store(page_size=2).products(None))) == 2
     assert route.call_count == 2
+
+
+def test_the_stock_list_follows_its_next_links_when_the_server_gives_fewer_rows_than_asked(
+    api: respx.MockRouter,
+) -> None:
+    def stock_page(first_id: int, more: bool) -> httpx.Response:
+        rows = [{"sku": f"S{first_id + n}", "variantSku": "", "sizeSku": "", "allocatedStock": 1} for n in range(2)]
+        page = 1 + (first_id - 1) // 2
+        body: dict[str, Any] = {"status": "ok", "products": rows}
+        body |= {"next": f"?limit=2&page={page + 1}"} if more else {}
+        body |= {"previous": f"?limit=2&page={page - 1}"} if page > 1 else {}
+        return httpx.Response(200, json=body)
+
+    route = api.get("/stock").mock(side_effect=[stock_page(1, True), stock_page(3, True), stock_page(5, False)])
+
+    rows = list(_store()._all_stock_rows())  # asks for 500 a page; this server caps at 2
+
+    assert [row["sku"] for row in rows] == ["S1", "S2", "S3", "S4", "S5", "S6"]
+    assert [call.request.url.params["page"] for call in route.calls] == ["1", "2", "3"]
 
 
 def test_an_answer_without_a_products_list_is_a_platform_error(api: respx.MockRouter) -> None:

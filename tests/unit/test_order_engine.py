@@ -344,12 +344,13 @@ def test_a_record_without_an_order_id_is_counted_and_reported_and_the_others_go_
 
 
 def test_next_watermark() -> None:
-    assert next_watermark(None, [], []) is None
-    assert next_watermark(T0, [], []) == T0
+    now = T0 + timedelta(hours=1)
+    assert next_watermark(None, [], [], now) is None
+    assert next_watermark(T0, [], [], now) == T0
     later = T0 + timedelta(minutes=5)
-    assert next_watermark(T0, [T0, later], []) == later
-    assert next_watermark(T0, [T0 + timedelta(minutes=1), later], [later]) == later - timedelta(microseconds=1)
-    assert next_watermark(later, [T0], [T0]) == later  # never backwards
+    assert next_watermark(T0, [T0, later], [], now) == later
+    assert next_watermark(T0, [T0 + timedelta(minutes=1), later], [later], now) == later - timedelta(microseconds=1)
+    assert next_watermark(later, [T0], [T0], now) == later  # never backwards
 
 
 def test_skus_bound_by_the_product_flow_cost_no_myogo_lookup(world) -> None:  # type: ignore[no-untyped-def]

@@ -21,6 +21,7 @@ from ogosync.models import (
     UnreadableWarehouseRecord,
     WarehouseOrderState,
 )
+from ogosync.sync.orders import FUTURE_SKEW
 from ogosync.sync.stock import StockDeps, StockRunResult, full_run_due, sync_stock
 from tests.factories import T0, make_integration, make_order
 from tests.fakes import InMemorySkuBindings, InMemoryState
@@ -317,3 +318,30 @@ def test_when_a_full_reconciliation_is_due(last_full_run: datetime | None, now: 
     state = StockRunState(integration_id="acme-centra", last_full_run=last_full_run)
 
     assert full_run_due(make_integration(), state, now) is due
+
+
+def test_held_orders_count_in_transit_from_what_was_recorded_without_reading_the_store(world: World) -> None:
+    long_ago = T0 - timedelta(days=3)
+    for number in range(50):  # thousands in production: none may cost a store read per stock run
+        held = make_order(f"{3000 + number}", placed_at=long_ago, skus=(TEE,))
+        world.store.put(held)
+        hold = [Hold(reason=HoldReason.ON_HOLD_IN_STORE, detail="")]
+        world.state.mark_order_held(
+            world.integration.id, held.order_id, held.order_id, hold, world.clock.now, long_ago, None, {TEE: 1}
+        )
+    world.stock(TEE, 60)
+
+    result = world.run()
+
+    assert world.store.calls["get"] == 0
+    assert world.store.sellable[TEE] == 10 and result.counts["in_transit_units"] == 50
+
+
+def test_a_myogo_change_dated_in_the_future_does_not_carry_the_stock_watermark_away(world: World) -> None:
+    world.stock(TEE, 5, minutes_ago=-3 * 24 * 60)  # myOGO's editTime three days ahead
+
+    result = world.run()
+
+    cursor = world.state.get_cursor(world.integration.id, Flow.STOCK)
+    assert cursor.watermark is not None and cursor.watermark <= world.clock.now + FUTURE_SKEW
+    assert (result.counts["future_dated"], cursor.future_dated) == (1, [TEE])

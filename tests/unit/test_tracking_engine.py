@@ -20,6 +20,7 @@ from ogosync.models import (
     WarehouseOrderChange,
     WarehouseOrderState,
 )
+from ogosync.sync.orders import FUTURE_SKEW
 from ogosync.sync.tracking import (
     STORE_WAIT_ALARM_HOURS,
     WAITING_RETRY_LIMIT,
@@ -362,3 +363,14 @@ def test_waiting_shipments_are_retried_at_most_a_bounded_number_per_poll(waiting
 
     assert world.warehouse.calls["one"] - calls_before == WAITING_RETRY_LIMIT
     assert result.counts["waiting_listed"] == WAITING_RETRY_LIMIT + 5
+
+
+def test_a_myogo_edit_time_in_the_future_does_not_carry_the_tracking_watermark_away(world: World) -> None:
+    ahead = world.clock.now + timedelta(days=3)  # myOGO's editTime three days ahead
+    world.warehouse.put(WarehouseOrderChange(reference="POS-78", status="shipped", edited_at=ahead))
+
+    result = world.poll()
+
+    cursor = world.state.get_cursor(world.integration.id, Flow.TRACKING)
+    assert cursor.watermark is not None and cursor.watermark <= world.clock.now + FUTURE_SKEW
+    assert (result.counts["future_dated"], cursor.future_dated) == (1, ["POS-78"])

@@ -135,6 +135,7 @@ class _Order:
     shipments: list[_Shipment] = field(default_factory=list)
     capture_fails: bool = False
     garbled: dict[str, Any] = field(default_factory=dict)  # fields served as given over the order's own (malformed)
+    hidden: bool = False  # not returned by GET /orders at all (see CentraSimulator.hide_order)
 
     @property
     def order_id(self) -> str:
@@ -184,6 +185,9 @@ class CentraSimulator(SimServer):
         self.endpoint_secret = endpoint_secret
         self.webhook_url = webhook_url
         self.status_format = status_format
+        # The most rows one page of GET /orders, /products or /stock holds, whatever `limit` asks (None: as asked,
+        # GET /orders up to ORDERS_MAX_LIMIT). Centra documents no maximum; tests set one to prove nothing is lost.
+        self.page_cap: int | None = None
         self._clear_data()
         self._add_routes()
 
@@ -198,6 +202,7 @@ class CentraSimulator(SimServer):
         self._next_customer = 1
         self._product_ids: dict[str, int] = {}
         self._variant_ids: dict[tuple[str, str], int] = {}
+        self._hide_after_page: list[str] = []
 
     def _add_routes(self) -> None:
         self.add_route("GET", "/orders", self._get_orders)
@@ -357,6 +362,19 @@ class CentraSimulator(SimServer):
         order.garbled.clear()
         self._touch(order)
         return self._render_order(order)
+
+    @locked
+    def hide_order(self, order_id: str, hidden: bool = True) -> None:
+        """Make GET /orders leave the order out (or return it again): what a plugin setting or an unpaid state
+        does to an order that Centra has (the order keeps its date, so it may reappear behind the watermark)."""
+        self._order(order_id).hidden = hidden
+
+    @locked
+    def hide_after_next_page(self, order_id: str) -> None:
+        """Hide the order right after the next GET /orders list page is served: it drops out between two page
+        reads, as a cancelled order does from a list that skips cancelled ones."""
+        self._order(order_id)
+        self._hide_after_page.append(order_id)
 
     @property
     def orders(self) -> dict[str, dict[str, Any]]:
@@ -525,7 +543,7 @@ class CentraSimulator(SimServer):
     def _get_orders(self, request: Request) -> Response:
         query = request.query
         try:
-            limit = min(int_param(query, "limit", 20, minimum=1), ORDERS_MAX_LIMIT)
+            limit = min(int_param(query, "limit", 20, minimum=1), self.page_cap or ORDERS_MAX_LIMIT)
             offset = int_param(query, "offset", 0)
             newer, older = _local_param(query, "newer_than"), _local_param(query, "older_than")
         except ValueError as exc:
@@ -545,11 +563,16 @@ class CentraSimulator(SimServer):
         ]
         # uncertain: sort order is not documented; the merchant's "Get orders starting with = Newest"
         found.sort(key=lambda order: (order.created, int(order.order_id)), reverse=True)
-        return _ok(orders=[self._render_order(order) for order in found[offset : offset + limit]])
+        page = [self._render_order(order) for order in found[offset : offset + limit]]
+        for order_id in self._hide_after_page:
+            self._orders[order_id].hidden = True
+        self._hide_after_page.clear()
+        return _ok(orders=page)
 
     def _visible(self, order: _Order) -> bool:
         held = order.doc["hold"] or order.doc["waitingForPayment"]
-        return order.status in self.statuses_returned and (self.return_hold_orders or not held)
+        shown = order.status in self.statuses_returned and (self.return_hold_orders or not held)
+        return shown and not order.hidden
 
     # -- HTTP: products and stock --------------------------------------------------------------------
     def _get_products(self, request: Request) -> Response:
@@ -570,8 +593,9 @@ class CentraSimulator(SimServer):
         if any(since.values()) or any(query.get(name) for name in _CATALOG_FILTERS):  # (costly on a big catalog)
             sku_keys = ("sku",) if self.sku_filter_product_only else ("sku", "key")
             rows = [product for product in rows if _catalog_match(product, query, since, sku_keys)]
-        if not limit:
+        if not limit and self.page_cap is None:
             return _ok(products=[render(product) for product in rows])
+        limit = min(limit or len(rows), self.page_cap or len(rows) or 1)
         body: dict[str, Any] = {"products": [render(product) for product in rows[(page - 1) * limit : page * limit]]}
         if page > 1:
             body["previous"] = _page_link(query, limit, page - 1)

@@ -67,6 +67,17 @@ def _valid_time_zone(name: str) -> str:
 TimeZoneName = Annotated[str, AfterValidator(_valid_time_zone)]
 
 
+# What the set-up must say about the Centra Order API plugin (operator webhook-info, CLI, README): the plugin's
+# settings cannot be read through the API, so ogosync can only warn from what its poll sees.
+CENTRA_PLUGIN_SETTINGS = (
+    "In the Order API plugin: 'Get orders with status' must include Pending, Confirmed and Processing (ogosync "
+    "sends those; Cancelled too if cancellations should be seen); turn 'Return waiting for payment / On hold "
+    "orders' on, so that such orders count against stock while they wait. An order the plugin hides when it is "
+    "placed reaches myOGO by the poll's late sweep, at most late_sweep_minutes + order_poll_minutes after it "
+    "becomes visible, if no webhook comes first; `ogosync status` warns when it sees that happen."
+)
+
+
 class IntegrationSettings(Model):
     """What a merchant tunes after set-up ("Adjust the settings", seed 004 step 7)."""
 
@@ -86,6 +97,18 @@ class IntegrationSettings(Model):
     poll_overlap_minutes: int = Field(default=10, ge=1, le=24 * 60)
     first_poll_lookback_hours: int = Field(default=24, ge=1, le=24 * 30)
     held_recheck_days: int = Field(default=14, ge=1, le=90)
+    held_recheck_per_run: int = Field(
+        default=200, ge=1, le=10_000, description="held orders re-read in the store per order poll, in rotation"
+    )
+    late_order_lookback_hours: int = Field(
+        default=24, ge=1, le=24 * 30, description="how far back the late sweep looks for orders the poll missed"
+    )
+    late_sweep_minutes: int = Field(
+        default=50,
+        ge=5,
+        le=24 * 60,
+        description="minutes between late sweeps (a late order waits at most this plus order_poll_minutes)",
+    )
     reference_prefix: str = Field(default="", max_length=20, pattern=r"^[A-Za-z0-9_-]*$")
     send_as_test_orders: bool = False
     language_code: str = Field(default="en", pattern=r"^[a-z]{2}$")
@@ -374,6 +397,22 @@ class Cursor(Model):
     last_run_ended: AwareDatetime | None = None
     last_counts: dict[str, int] = Field(default_factory=dict)
     last_error: str | None = None
+    future_dated: list[str] = Field(
+        default_factory=list, description="what the last run saw dated after now + the skew (ids, at most 20)"
+    )
+    # the order flow only:
+    held_recheck_after: str | None = Field(default=None, description="the held order the rotating re-check reached")
+    late_sweep_at: AwareDatetime | None = Field(default=None, description="when the last late sweep ran")
+    covered_since: AwareDatetime | None = Field(
+        default=None, description="where the first poll began to look: an order placed after it was missed if unseen"
+    )
+    late_orders: list[str] = Field(
+        default_factory=list, description="orders the last late sweep found that the poll had missed (at most 20)"
+    )
+    late_orders_at: AwareDatetime | None = Field(default=None, description="when a late sweep last found any")
+    on_hold_seen_at: AwareDatetime | None = Field(
+        default=None, description="when the poll last saw an order waiting for payment or on hold in the store"
+    )
 
 
 # ---- jobs on queues -----------------------------------------------------------------------------

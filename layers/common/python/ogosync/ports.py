@@ -275,10 +275,13 @@ class StateRepository(Protocol):
         now: datetime,
         placed_at: datetime | None,
         token: str | None = None,
+        units: Mapping[str, int] | None = None,
     ) -> bool:
         """Record the order as held with its reasons; False when it is already sent or claimed by someone else.
 
-        `reference` is recorded only when the order has no binding yet, as in claim_order."""
+        `reference` is recorded only when the order has no binding yet, as in claim_order.
+        `units` (SKU -> units the order holds in transit) is kept with the held order, so the stock flow counts
+        them without reading the order from the store again."""
         ...
 
     def mark_order_skipped(
@@ -298,6 +301,11 @@ class StateRepository(Protocol):
 
     def held_order_ids(self, integration_id: str, placed_after: datetime) -> list[str]:
         """Held orders placed after `placed_after`: the ones worth re-checking in the store."""
+        ...
+
+    def held_in_transit(self, integration_id: str, placed_after: datetime) -> dict[str, dict[str, int] | None]:
+        """Held orders placed after `placed_after` -> the units recorded with them (None: held before units were
+        recorded, so the store must be asked)."""
         ...
 
 

@@ -18,7 +18,7 @@ from ogosync.errors import (
     ReferencePrefixTakenError,
     TransientPlatformError,
 )
-from ogosync.models import Credentials, Integration, IntegrationStatus
+from ogosync.models import CENTRA_PLUGIN_SETTINGS, Credentials, Integration, IntegrationStatus
 from ogosync.operator.deps import OperatorDeps
 from ogosync.operator.errors import OperatorError, conflict, validated
 from ogosync.operator.schemas import (
@@ -170,7 +170,7 @@ def webhook_info(integration_id: str, deps: OperatorDeps) -> WebhookInfo:
         instructions=(
             "In Centra: System -> Stores -> your store -> + Plugin method -> Centra Webhook, Integration API mode. "
             "Paste this URL and type an Endpoint secret; give ogosync the same secret as credentials.webhook_secret "
-            "(ogosync integrations update <id> --webhook-secret)."
+            "(ogosync integrations update <id> --webhook-secret). " + CENTRA_PLUGIN_SETTINGS
         ),
     )
 

@@ -259,6 +259,10 @@ class FlowStatus(BaseModel):
     overdue: bool = Field(
         description="active, deployed and on, has run before, but no run ended within two intervals since"
     )
+    future_dated: list[str] = Field(
+        default_factory=list, description="what the last run saw dated in the future (ids); the watermark stops at now"
+    )
+    warnings: list[str] = Field(default_factory=list, description="what a person should look at, and why")
 
 
 class IntegrationState(BaseModel):

@@ -32,6 +32,7 @@ from ogosync.operator.schemas import (
 from ogosync.sync.schedule import interval_minutes
 
 _EVERY_HELD_ORDER = datetime.min.replace(tzinfo=UTC)
+LATE_ORDER_WARNING = timedelta(days=7)  # how long a late sweep's finding stays in the status
 
 
 def flow_statuses(integration: Integration, deps: OperatorDeps) -> list[FlowStatus]:
@@ -64,6 +65,8 @@ def flow_statuses(integration: Integration, deps: OperatorDeps) -> list[FlowStat
                 watermark=cursor.watermark,
                 lag_seconds=None if ended is None else int((now - ended).total_seconds()),
                 overdue=overdue,
+                future_dated=cursor.future_dated,
+                warnings=flow_warnings(cursor, now),
             )
         )
     return statuses
@@ -79,6 +82,32 @@ def _health(cursor: Cursor, interval: int, deployed: bool, overdue: bool) -> str
     if cursor.last_error:
         return "errors"
     return "overdue" if overdue else "ok"
+
+
+def flow_warnings(cursor: Cursor, now: datetime) -> list[str]:
+    """What the run records say a person should check. The plugin's settings cannot be read through the Order
+    API, so the warnings about them are inferred from what the poll saw (docs/api/centra.md, "Plugin settings")."""
+    warnings = []
+    if cursor.future_dated:
+        warnings.append(
+            f"dated in the future: {', '.join(cursor.future_dated)}; the watermark stops at now (check the "
+            "store's clock and time zone)"
+        )
+    if cursor.flow is not Flow.ORDERS:
+        return warnings
+    if cursor.late_orders and cursor.late_orders_at and now - cursor.late_orders_at < LATE_ORDER_WARNING:
+        warnings.append(
+            f"orders visible to the Order API only long after they were placed: {', '.join(cursor.late_orders)} "
+            "(the late sweep sent them). Likely the plugin's 'Get orders with status' leaves out a status they "
+            "had (select Pending, Confirmed, Processing) or 'Return waiting for payment / On hold orders' is off"
+        )
+    if cursor.last_run_ended is not None and cursor.on_hold_seen_at is None:
+        warnings.append(
+            "no order waiting for payment or on hold seen yet: if the plugin's 'Return waiting for payment / On "
+            "hold orders' is off, such orders stay invisible until released and reach myOGO by the late sweep, "
+            "up to late_sweep_minutes + order_poll_minutes later (a hint: a store may simply have none)"
+        )
+    return warnings
 
 
 def integration_state(integration_id: str, deps: OperatorDeps) -> IntegrationState:

@@ -6,7 +6,7 @@ Lambda invocations racing on the same order or flow cannot both win.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -287,9 +287,14 @@ class DynamoStateRepository:
         now: datetime,
         placed_at: datetime | None,
         token: str | None = None,
+        units: Mapping[str, int] | None = None,
     ) -> bool:
         marker = key(integration_id, f"HELD#{store_order_id}") | encode(
-            {"store_order_id": store_order_id, "store_placed_at": placed_at.isoformat() if placed_at else None}
+            {
+                "store_order_id": store_order_id,
+                "store_placed_at": placed_at.isoformat() if placed_at else None,
+                "units": dict(units) if units is not None else None,
+            }
         )
         closing = self._closing_update(
             integration_id,
@@ -328,9 +333,20 @@ class DynamoStateRepository:
         return self._transact_or_false([{"Update": closing}, self._delete_held_marker(integration_id, store_order_id)])
 
     def held_order_ids(self, integration_id: str, placed_after: datetime) -> list[str]:
+        return [str(marker["store_order_id"]) for marker in self._held_markers(integration_id, placed_after)]
+
+    def held_in_transit(self, integration_id: str, placed_after: datetime) -> dict[str, dict[str, int] | None]:
+        return {
+            str(marker["store_order_id"]): (
+                {str(sku): int(units) for sku, units in marker["units"].items()} if "units" in marker else None
+            )
+            for marker in self._held_markers(integration_id, placed_after)
+        }
+
+    def _held_markers(self, integration_id: str, placed_after: datetime) -> list[dict[str, Any]]:
         markers = map(decode, self._table.query_prefix(integration_id, "HELD#"))
         return [
-            str(marker["store_order_id"])
+            marker
             for marker in markers
             if "store_placed_at" not in marker or datetime.fromisoformat(marker["store_placed_at"]) > placed_after
         ]

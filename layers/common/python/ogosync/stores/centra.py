@@ -2,13 +2,17 @@
 
 Facts from ../shared/reference/centra-api.md §1. Uncertain points, coded defensively:
 - the value format of `orderStatus` (a name or a number) is undocumented: both are accepted;
-- the sort order of GET /orders is undocumented: every page up to a short one is read, whatever the order;
+- the sort order of GET /orders is undocumented, and so is the largest `limit` it honours: offset pages that
+  overlap the previous one by a few orders prove that nothing moved past the offset between two reads, and a
+  page that does not is read again from further back (docs/api/centra.md, "Paging");
 - HTTP codes for a bad API key are undocumented: 401 and 403 are both taken as refused credentials;
 - application errors arrive as HTTP 200 with {"status": "no", "msg": ...}.
 """
 
 from __future__ import annotations
 
+import json
+import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -23,6 +27,7 @@ from ogosync.errors import (
     OrderNotReadyError,
     PlatformError,
     RejectedByPlatformError,
+    TransientPlatformError,
     UnreadableRecordError,
 )
 from ogosync.http import HttpClient, RateLimiter, RetryPolicy
@@ -54,6 +59,8 @@ _NOT_CONFIRMED_MARKERS = ("not confirmed", "unconfirmed", "confirm the order", "
 _AMOUNT_LIMIT = Decimal(10) ** 12  # an amount (or a count) beyond these is garbage, not an order to ship
 _AMOUNT_DECIMALS = 12
 _QUANTITY_LIMIT = 1_000_000
+ORDER_PAGE_OVERLAP = 3  # orders each GET /orders page re-reads of the previous one (to prove nothing moved)
+ORDER_PAGE_STEP_BACKS = 10  # re-reads from further back per listing before the poll gives up (and retries)
 
 # Order statuses by name and by id (reference §4). "shipped" is the GraphQL name of Completed.
 _STATES: dict[str, StoreOrderState] = {
@@ -346,30 +353,63 @@ class CentraStore:
         self._http.close()
 
     def products(self, pricelist: str | None) -> Iterator[StoreProduct]:
-        # The maximum `limit` of GET /products is undocumented (uncertain); pages are read until one comes back
-        # short without a `next` link, or empty, so neither a missing link nor a lower server cap loses rows.
-        page = 1
-        while True:
-            body = self._ok(self._http.request("GET", "products", params={"limit": self._page_size, "page": page}))
-            rows = body.get("products")
-            if not isinstance(rows, list):
-                raise PlatformError(PLATFORM, "GET /products answered without a products list")
+        for rows in self._catalog_pages("products", self._page_size):
             for raw in rows:
                 yield parse_product(raw, pricelist)
-            if not rows or (len(rows) < self._page_size and not body.get("next")):
+
+    def _catalog_pages(self, path: str, limit: int) -> Iterator[list[dict[str, Any]]]:
+        """GET /products or /stock page by page, following the answer's `next` link (docs/api/centra.md, "Paging").
+
+        The server may honour a smaller `limit` than asked, and whether it always sends the links is uncertain: a
+        page without `next` ends the list only when the answer shows it pages by links (a `previous` link);
+        otherwise the next page is asked for, and an empty one ends it. Costs at most one extra call."""
+        params: dict[str, Any] = {"limit": limit, "page": 1}
+        while True:
+            body = self._ok(self._http.request("GET", path, params=params))
+            rows = body.get("products")
+            if not isinstance(rows, list):
+                raise PlatformError(PLATFORM, f"GET /{path} answered without a products list")
+            if not rows:
                 return
-            page += 1
+            yield rows
+            page = _next_page(body, int(params["page"]))
+            if page is None:
+                return
+            params = {**params, "page": page}
 
     def orders_placed_since(self, since: datetime) -> Iterator[StoreOrder | UnreadableOrder | UnidentifiedOrder]:
+        """Every order placed after `since`, each once, by overlapping offset pages (docs/api/centra.md, "Paging").
+
+        Each page starts ORDER_PAGE_OVERLAP orders before the end of the previous one. Meeting an order read
+        before proves that no order slipped before the offset (orders dropping out of the list move the rest
+        towards its head); meeting none, the page is read again from further back. The list ends with an empty
+        page, or one that brings nothing new and is shorter than the longest page the server has given (or the
+        same as the page before: a server that ignores the offset)."""
         newer_than = local_lower_bound(since, self._clock(), self._zone).strftime(DATE_FORMAT)
-        offset = 0
+        seen: set[str] = set()
+        offset, longest, step_backs, must_meet_seen = 0, 0, 0, False
+        previous: list[str] = []
         while True:
             page = self._get_orders({"newer_than": newer_than, "limit": self._page_size, "offset": offset})
-            for raw in page:
+            ids = [_order_key(raw) for raw in page]
+            if must_meet_seen and seen.isdisjoint(ids):
+                step_backs += 1
+                if step_backs > ORDER_PAGE_STEP_BACKS:
+                    raise TransientPlatformError(PLATFORM, "the order list kept changing while it was read")
+                offset = max(0, offset - max(longest, 1))
+                must_meet_seen = offset > 0
+                continue
+            fresh = [(order_id, raw) for order_id, raw in zip(ids, page, strict=True) if order_id not in seen]
+            for order_id, raw in fresh:
+                seen.add(order_id)
                 yield self._read(raw)
-            if len(page) < self._page_size:
-                return
-            offset += len(page)
+            longest = max(longest, len(page))
+            if not page or (not fresh and (len(page) < longest or ids == previous)):  # the same page again: the
+                return  # server does not page by offset, this is all it gives
+            previous = ids
+            overlap = min(ORDER_PAGE_OVERLAP, len(page) - 1)  # a server giving one order a page cannot be checked
+            offset += len(page) - overlap
+            must_meet_seen = overlap > 0
 
     def check_access(self) -> None:
         """One cheap authenticated read (GET /orders limit=1): raises when the Base URL or the API key is wrong."""
@@ -472,14 +512,8 @@ class CentraStore:
         return allocated
 
     def _all_stock_rows(self) -> Iterator[dict[str, Any]]:
-        page = 1
-        while True:
-            body = self._ok(self._http.request("GET", "stock", params={"limit": self.STOCK_PAGE_SIZE, "page": page}))
-            rows = self._stock_list(body)
+        for rows in self._catalog_pages("stock", self.STOCK_PAGE_SIZE):
             yield from rows
-            if len(rows) < self.STOCK_PAGE_SIZE or not body.get("next"):
-                return
-            page += 1
 
     def _stock_rows(self, params: Mapping[str, str]) -> list[dict[str, Any]]:
         return self._stock_list(self._ok(self._http.request("GET", "stock", params=params)))
@@ -552,6 +586,21 @@ class CentraStore:
                 waiting = f"order {body['order']} is not confirmed in Centra yet: {exc.detail}"
                 raise OrderNotReadyError(PLATFORM, waiting, exc.status) from exc
             raise
+
+
+def _order_key(raw: Any) -> str:
+    """What tells two orders of a listing apart: the order number, else the whole record (an unreadable one)."""
+    return order_id_of(raw) or json.dumps(raw, sort_keys=True, default=str)
+
+
+def _next_page(body: Mapping[str, Any], page: int) -> int | None:
+    """The page the answer's `next` link names ("?limit=2&page=3"); without one, the next page when the answer
+    carries no paging links at all (uncertain whether Centra always sends them), else None: the end."""
+    link = body.get("next")
+    if link:
+        named = urllib.parse.parse_qs(urllib.parse.urlsplit(str(link)).query).get("page", [""])[0]
+        return int(named) if named.isdigit() and int(named) > page else page + 1
+    return None if body.get("previous") or "next" in body else page + 1
 
 
 def _stock_lookup(binding: SkuBinding) -> dict[str, str] | None:

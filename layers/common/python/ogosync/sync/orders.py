@@ -32,14 +32,16 @@ Uncertain: an order edited since the POST (in the store or in myOGO) before its 
 
 from __future__ import annotations
 
+import bisect
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import partial
+from typing import Any
 
 from aws_lambda_powertools import Logger
 
@@ -151,6 +153,23 @@ def _line_holds(order: StoreOrder) -> list[Hold]:
     if without_sku:
         return [Hold(reason=HoldReason.MISSING_SKU, detail=f"lines without SKU: {', '.join(without_sku)}")]
     return []
+
+
+# Orders waiting for payment hold their stock in the store too: once paid they go to myOGO, so their units must not
+# be sold again meanwhile. Cancelled and fulfilled orders hold nothing.
+HOLDING_STOCK = frozenset({StoreOrderState.PAID, StoreOrderState.AWAITING_PAYMENT})
+
+
+def units_in_transit(order: StoreOrder) -> Counter[str]:
+    """Units per SKU that a store order holds while myOGO does not have it: the lines of an order that is paid or
+    waiting for payment (the stock rule)."""
+    units: Counter[str] = Counter()
+    if order.state not in HOLDING_STOCK:
+        return units
+    for line in order.lines:
+        if line.sku and line.quantity > 0:
+            units[line.sku] += line.quantity
+    return units
 
 
 def shipping_code_for(order: StoreOrder, shipping_map: dict[str, str]) -> str | None:
@@ -317,8 +336,9 @@ def _record_without_claim(
         )
         outcome = ImportOutcome.SKIPPED
     else:
+        units = units_in_transit(order)
         recorded = deps.state.mark_order_held(
-            integration.id, order.order_id, reference, holds, now, order.placed_at, token
+            integration.id, order.order_id, reference, holds, now, order.placed_at, token, units
         )
         outcome = ImportOutcome.HELD
     if not recorded:  # sent or being sent by another worker meanwhile: theirs is the newer truth
@@ -340,7 +360,10 @@ def _record_unreadable(
 ) -> ImportResult:
     hold = Hold(reason=HoldReason.UNREADABLE_IN_STORE, detail=order.problem)
     now = deps.clock()
-    if not deps.state.mark_order_held(integration.id, order.order_id, reference, [hold], now, order.placed_at):
+    # its lines are unknown: nothing can be counted in transit for it (the stock run reports unreadable orders)
+    if not deps.state.mark_order_held(
+        integration.id, order.order_id, reference, [hold], now, order.placed_at, None, {}
+    ):
         return _current_outcome(integration, order.order_id, reference, deps)
     logger.warning("store order unreadable, held", extra={"order_id": order.order_id, "problem": order.problem})
     return ImportResult(order.order_id, ImportOutcome.HELD, reference, (hold,))
@@ -466,6 +489,10 @@ def _record_sent(
 
 # ---- the poll -----------------------------------------------------------------------------------
 
+FUTURE_SKEW = timedelta(minutes=5)  # how far a clock (the store's, myOGO's, ours) may run ahead before "future"
+REPORT_LIMIT = 20  # ids listed per kind of finding in a run's record (the counts are complete)
+_STORE_HOLDS = (HoldReason.AWAITING_PAYMENT, HoldReason.ON_HOLD_IN_STORE)
+
 
 @dataclass
 class PollResult:
@@ -475,44 +502,146 @@ class PollResult:
     watermark: datetime | None = None
     errors: list[str] = field(default_factory=list)
     needs_person: list[str] = field(default_factory=list)  # sent orders newly handed to a person by aftercare
+    cursor_fields: dict[str, Any] = field(default_factory=dict)  # what else the run moves in its cursor
 
 
 def poll_orders(integration: Integration, deps: OrderDeps, owner: str) -> PollResult:
-    """The source of truth: every order placed since the watermark (minus an overlap), plus the held ones."""
+    """The source of truth: every order placed since the watermark (minus an overlap), plus the held ones in
+    rotation, plus (every `late_sweep_minutes`) the orders of the last `late_order_lookback_hours` never seen."""
     lock = (integration.id, Flow.ORDERS, owner, deps.lock_ttl_seconds)
     result = locked_run(deps.state, deps.clock, lock, partial(_poll, integration, deps=deps), _run_record)
     return result if result is not None else PollResult(integration.id, ran=False)
 
 
 def _run_record(result: PollResult) -> RunRecord:
-    return RunRecord(result.watermark, result.counts, "; ".join(result.errors[:5]) or None)
+    return RunRecord(result.watermark, result.counts, "; ".join(result.errors[:5]) or None, result.cursor_fields)
 
 
 def _poll(integration: Integration, cursor: Cursor, started: datetime, *, deps: OrderDeps) -> PollResult:
     settings = integration.settings
     base = cursor.watermark or started - timedelta(hours=settings.first_poll_lookback_hours)
-    read = list(deps.store.orders_placed_since(base - timedelta(minutes=settings.poll_overlap_minutes)))
-    orders = [order for order in read if not isinstance(order, UnidentifiedOrder)]
-    bindings = deps.state.get_order_bindings(integration.id, [order.order_id for order in orders])
+    since = base - timedelta(minutes=settings.poll_overlap_minutes)
+    sweep = late_sweep_due(cursor, settings.late_sweep_minutes, started)
+    read_from = min(since, started - timedelta(hours=settings.late_order_lookback_hours)) if sweep else since
+    read = list(deps.store.orders_placed_since(read_from))
+    listed = [order for order in read if not isinstance(order, UnidentifiedOrder)]
+    recent = [order for order in listed if order.placed_at is None or order.placed_at > since]
+    bindings = deps.state.get_order_bindings(integration.id, [order.order_id for order in listed])
+    recent_ids = {order.order_id for order in recent}
+    late = [
+        order for order in listed if order.order_id not in recent_ids and _never_finished(bindings.get(order.order_id))
+    ]
     shipping_map = deps.state.shipping_map(integration.id)  # once per run, not once per order
     result = PollResult(integration.id, ran=True)
     _aftercare(integration, deps, shipping_map, result)  # first: an order sent in this run needs none yet
     _count_unidentified(result, read)
+    unfinished = _import_all(integration, recent, bindings, shipping_map, deps, result)
+    _import_all(integration, late, bindings, shipping_map, deps, result, "late_")
+    seen = {order.order_id for order in listed}
+    result.cursor_fields["held_recheck_after"] = _recheck_held(
+        integration, cursor, started, seen, shipping_map, deps, result
+    )
+    result.counts["seen"] = len(recent)
+    placed = {order.order_id: order.placed_at for order in recent}
+    result.watermark = next_watermark(cursor.watermark, [*filter(None, placed.values())], unfinished, started)
+    covered_since = cursor.covered_since or since
+    result.cursor_fields["covered_since"] = covered_since
+    _note_findings(result, placed, listed, late, bindings, sweep, started, covered_since)
+    return result
+
+
+def late_sweep_due(cursor: Cursor, every_minutes: int, now: datetime) -> bool:
+    return cursor.late_sweep_at is None or now - cursor.late_sweep_at >= timedelta(minutes=every_minutes)
+
+
+def _never_finished(binding: OrderBinding | None) -> bool:
+    """An order the late sweep imports: never seen, or its last attempt failed. Held orders have their rotation."""
+    return binding is None or binding.status in (BindingStatus.FAILED, BindingStatus.CLAIMED)
+
+
+def _import_all(
+    integration: Integration,
+    orders: list[StoreOrder | UnreadableOrder],
+    bindings: dict[str, OrderBinding],
+    shipping_map: dict[str, str],
+    deps: OrderDeps,
+    result: PollResult,
+    counter_prefix: str = "",
+) -> list[datetime]:
+    """Import each order; return when the unfinished ones were placed (the watermark must not pass them)."""
     unfinished: list[datetime] = []
     for order in orders:
-        binding = bindings.get(order.order_id)
-        finished = _import_counted(result, partial(import_order, integration, order, binding, deps, shipping_map))
-        if not finished and order.placed_at is not None:
+        run = partial(import_order, integration, order, bindings.get(order.order_id), deps, shipping_map)
+        if not _import_counted(result, run, counter_prefix) and order.placed_at is not None:
             unfinished.append(order.placed_at)
-    seen = {order.order_id for order in orders}
-    for order_id in deps.state.held_order_ids(integration.id, started - timedelta(days=settings.held_recheck_days)):
-        if order_id not in seen:
-            recheck = partial(import_order_by_id, integration, order_id, deps, shipping_map)
-            _import_counted(result, recheck, "recheck_")
-    result.counts["seen"] = len(orders)
-    placed = [order.placed_at for order in orders if order.placed_at is not None]
-    result.watermark = next_watermark(cursor.watermark, placed, unfinished)
-    return result
+    return unfinished
+
+
+def _recheck_held(
+    integration: Integration,
+    cursor: Cursor,
+    started: datetime,
+    seen: set[str],
+    shipping_map: dict[str, str],
+    deps: OrderDeps,
+    result: PollResult,
+) -> str | None:
+    """Re-read at most `held_recheck_per_run` held orders, in rotation from where the last run stopped; return
+    where the next run starts (None: this run went round them all)."""
+    settings = integration.settings
+    placed_after = started - timedelta(days=settings.held_recheck_days)
+    held = sorted(set(deps.state.held_order_ids(integration.id, placed_after)) - seen)
+    batch = rotation(held, cursor.held_recheck_after, settings.held_recheck_per_run)
+    for order_id in batch:
+        _import_counted(result, partial(import_order_by_id, integration, order_id, deps, shipping_map), "recheck_")
+    if len(held) > len(batch):
+        result.counts["held_waiting"] = len(held) - len(batch)
+    return batch[-1] if len(batch) < len(held) else None
+
+
+def rotation(ids: list[str], after: str | None, size: int) -> list[str]:
+    """Up to `size` of the sorted `ids`, starting after `after` and going round to the start."""
+    start = bisect.bisect_right(ids, after) if after is not None else 0
+    batch = ids[start : start + size]
+    return batch + ids[: min(start, size - len(batch))]
+
+
+def _note_findings(
+    result: PollResult,
+    placed: dict[str, datetime | None],
+    listed: list[StoreOrder | UnreadableOrder],
+    late: list[StoreOrder | UnreadableOrder],
+    bindings: dict[str, OrderBinding],
+    sweep: bool,
+    started: datetime,
+    covered_since: datetime,
+) -> None:
+    """What the status shows: orders dated in the future, orders the late sweep found that the poll had never
+    seen (likely hidden by a plugin setting when placed), and whether the store shows unpaid or held orders."""
+    future = future_dated(placed, started)
+    result.cursor_fields["future_dated"] = future[:REPORT_LIMIT]
+    if future:
+        result.counts["future_dated"] = len(future)
+        logger.warning("orders dated in the future; the watermark stops at now", extra={"order_ids": future})
+    missed = [  # placed where an earlier poll looked, yet never seen: the store did not show it then
+        order.order_id
+        for order in late
+        if order.order_id not in bindings and order.placed_at is not None and order.placed_at > covered_since
+    ]
+    if sweep:
+        result.cursor_fields["late_sweep_at"] = started
+        if len(listed) > len(placed):
+            result.counts["late_swept"] = len(listed) - len(placed)
+    if missed:
+        result.counts["late_found"] = len(missed)
+        result.cursor_fields |= {"late_orders": missed[:REPORT_LIMIT], "late_orders_at": started}
+        logger.warning("orders placed long before the poll could see them", extra={"order_ids": missed})
+    if any(isinstance(order, StoreOrder) and _held_in_store(order) for order in listed):
+        result.cursor_fields["on_hold_seen_at"] = started
+
+
+def _held_in_store(order: StoreOrder) -> bool:
+    return order.state is StoreOrderState.AWAITING_PAYMENT or any(hold.reason in _STORE_HOLDS for hold in order.holds)
 
 
 def _aftercare(integration: Integration, deps: OrderDeps, shipping_map: dict[str, str], result: PollResult) -> None:
@@ -566,11 +695,22 @@ def _import_counted(result: PollResult, run: Callable[[], ImportResult], counter
     return imported.outcome is not ImportOutcome.BUSY
 
 
-def next_watermark(current: datetime | None, seen: list[datetime], unfinished: list[datetime]) -> datetime | None:
-    """Move to the newest order seen, but never past an order whose import did not finish."""
+def next_watermark(
+    current: datetime | None, seen: list[datetime], unfinished: list[datetime], now: datetime
+) -> datetime | None:
+    """Move to the newest moment seen, but never past one whose work did not finish, and never past now plus
+    FUTURE_SKEW: one record dated in the future would otherwise carry the watermark past every later one. A
+    watermark already beyond that (from a run before this rule) is brought back to it: re-reading is harmless."""
+    ceiling = now + FUTURE_SKEW
     if not seen:
-        return current
-    candidate = max(seen)
+        return current if current is None else min(current, ceiling)
+    candidate = min(max(seen), ceiling)
     if unfinished:
         candidate = min(candidate, min(unfinished) - timedelta(microseconds=1))
-    return candidate if current is None else max(current, candidate)
+    return min(candidate if current is None else max(current, candidate), ceiling)
+
+
+def future_dated(moments: Mapping[str, datetime | None], now: datetime) -> list[str]:
+    """The keys whose moment lies after now plus FUTURE_SKEW, sorted."""
+    ceiling = now + FUTURE_SKEW
+    return sorted(name for name, moment in moments.items() if moment is not None and moment > ceiling)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger
 
@@ -28,6 +28,7 @@ class RunRecord:
     watermark: datetime | None
     counts: Mapping[str, int] = field(default_factory=dict)
     error: str | None = None
+    cursor_fields: Mapping[str, Any] = field(default_factory=dict)  # other Cursor fields the run moves
 
 
 def save_run(state: StateRepository, cursor: Cursor, started: datetime, ended: datetime, record: RunRecord) -> Cursor:
@@ -39,6 +40,7 @@ def save_run(state: StateRepository, cursor: Cursor, started: datetime, ended: d
                 "last_run_ended": ended,
                 "last_counts": dict(record.counts),
                 "last_error": record.error,
+                **record.cursor_fields,
             }
         )
     )

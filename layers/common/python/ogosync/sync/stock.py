@@ -33,15 +33,13 @@ from ogosync.models import (
     SkuBinding,
     StockRunState,
     StockToPublish,
-    StoreOrder,
-    StoreOrderState,
     UnidentifiedOrder,
     UnreadableOrder,
     UnreadableWarehouseRecord,
     WarehouseStockLevel,
 )
 from ogosync.ports import SkuBindingRepository, StateRepository, StockLedger, StockStore, StockWarehouse
-from ogosync.sync.orders import next_watermark
+from ogosync.sync.orders import future_dated, next_watermark, units_in_transit
 from ogosync.sync.runs import RunRecord, locked_run
 from ogosync.timeutil import Clock, utc_now
 
@@ -71,6 +69,7 @@ class StockRunResult:
     oversold: list[str] = field(default_factory=list)  # the store sold more than myOGO has: published as 0
     unreadable: list[str] = field(default_factory=list)  # myOGO stock rows that cannot be read, with the problem
     watermark: datetime | None = None
+    future_dated: list[str] = field(default_factory=list)  # changed in myOGO "after now": the watermark stops at now
     failure: OgosyncError | None = None  # the store write that stopped the run (what came before is recorded)
 
 
@@ -83,14 +82,11 @@ class InTransit:
     unreadable_orders: int
 
 
-# Orders waiting for payment hold their stock in the store too: once paid they go to myOGO, so their units must not
-# be sold again meanwhile. Cancelled and fulfilled orders hold nothing.
-HOLDING_STOCK = frozenset({StoreOrderState.PAID, StoreOrderState.AWAITING_PAYMENT})
-
-
 def in_transit(integration: Integration, state: StateRepository, store: StockStore, now: datetime) -> InTransit:
-    """Units per SKU of PAID or AWAITING_PAYMENT store orders that myOGO does not have yet (not SENT): the recent
-    and the held ones."""
+    """Units per SKU of store orders paid or waiting for payment that myOGO does not have yet (not SENT): the recent
+    ones, read from the store, and the held ones, from the units the order flow recorded when it held them (so
+    thousands of held orders cost no store reads). A held order recorded before units were kept is read from the
+    store."""
     settings = integration.settings
     watermark = state.get_cursor(integration.id, Flow.ORDERS).watermark
     since = (watermark or now - timedelta(hours=settings.first_poll_lookback_hours)) - timedelta(
@@ -98,30 +94,25 @@ def in_transit(integration: Integration, state: StateRepository, store: StockSto
     )
     read = list(store.orders_placed_since(since))
     orders = {order.order_id: order for order in read if not isinstance(order, UnidentifiedOrder)}
-    for order_id in state.held_order_ids(integration.id, now - timedelta(days=settings.held_recheck_days)):
-        if order_id not in orders:
-            held = store.get_order(order_id)
-            if held is not None:
-                orders[order_id] = held
-    bindings = state.get_order_bindings(integration.id, list(orders))
+    held = state.held_in_transit(integration.id, now - timedelta(days=settings.held_recheck_days))
     units: Counter[str] = Counter()
+    for order_id, recorded in held.items():
+        if order_id in orders:
+            continue
+        if recorded is not None:
+            units.update(recorded)
+        elif (order := store.get_order(order_id)) is not None:
+            orders[order_id] = order
+    bindings = state.get_order_bindings(integration.id, list(orders))
     unreadable = sum(isinstance(order, UnidentifiedOrder) for order in read)
     for order in orders.values():
         if isinstance(order, UnreadableOrder):
             unreadable += 1  # its lines are unknown: nothing can be subtracted for it
             continue
         binding = bindings.get(order.order_id)
-        if order.state in HOLDING_STOCK and (binding is None or binding.status is not BindingStatus.SENT):
-            units.update(_line_units(order))
-    return InTransit(units, unreadable)
-
-
-def _line_units(order: StoreOrder) -> Counter[str]:
-    units: Counter[str] = Counter()
-    for line in order.lines:
-        if line.sku and line.quantity > 0:
-            units[line.sku] += line.quantity
-    return units
+        if binding is None or binding.status is not BindingStatus.SENT:
+            units.update(units_in_transit(order))
+    return InTransit(+units, unreadable)
 
 
 # ---- when to reconcile everything ---------------------------------------------------------------
@@ -153,7 +144,8 @@ def sync_stock(integration: Integration, deps: StockDeps, owner: str) -> StockRu
 
 
 def _record(result: StockRunResult) -> RunRecord:
-    return RunRecord(result.watermark, result.counts, str(result.failure) if result.failure else None)
+    failure = str(result.failure) if result.failure else None
+    return RunRecord(result.watermark, result.counts, failure, {"future_dated": result.future_dated[:REPORT_LIMIT]})
 
 
 def _run(integration: Integration, deps: StockDeps, cursor: Cursor, started: datetime) -> StockRunResult:
@@ -172,7 +164,9 @@ def _run(integration: Integration, deps: StockDeps, cursor: Cursor, started: dat
         cursor.watermark,
         [level.modified for level in changed.values() if level.modified],
         [moment for moment in unfinished if moment is not None],
+        started,
     )
+    result.future_dated = future_dated({code: level.modified for code, level in changed.items()}, started)
     deps.ledger.save_run_state(_next_run_state(run_state, full, started, transit.units, result.failure))
     result.counts.update(
         levels=len(changed),
@@ -180,6 +174,7 @@ def _run(integration: Integration, deps: StockDeps, cursor: Cursor, started: dat
         in_transit_skus=len(transit.units),
         in_transit_units=sum(transit.units.values()),
         unreadable_orders=transit.unreadable_orders,
+        future_dated=len(result.future_dated),
         full=int(full),
     )
     _log(result)

@@ -58,7 +58,7 @@ from ogosync.models import (
 )
 from ogosync.ports import AftercareRepository, ShipmentStore, StateRepository, TrackingRepository, TrackingWarehouse
 from ogosync.sync.lease import Lease, LeaseLostError, check_margin
-from ogosync.sync.orders import next_watermark
+from ogosync.sync.orders import future_dated, next_watermark
 from ogosync.sync.runs import RunRecord, locked_run
 from ogosync.timeutil import Clock, utc_now
 
@@ -322,6 +322,7 @@ class TrackingRunResult:
     overdue: list[str] = field(default_factory=list)  # waiting for the store longer than STORE_WAIT_ALARM_HOURS
     errors: list[str] = field(default_factory=list)
     watermark: datetime | None = None
+    future_dated: list[str] = field(default_factory=list)  # references changed in myOGO "after now"
 
 
 def poll_tracking(integration: Integration, deps: TrackingDeps, owner: str) -> TrackingRunResult | None:
@@ -333,7 +334,8 @@ def poll_tracking(integration: Integration, deps: TrackingDeps, owner: str) -> T
 
 
 def _record(result: TrackingRunResult) -> RunRecord:
-    return RunRecord(result.watermark, result.counts, "; ".join(result.errors[:5]) or None)
+    errors = "; ".join(result.errors[:5]) or None
+    return RunRecord(result.watermark, result.counts, errors, {"future_dated": result.future_dated[:REPORT_LIMIT]})
 
 
 def _poll(integration: Integration, deps: TrackingDeps, cursor: Cursor, started: datetime) -> TrackingRunResult:
@@ -359,7 +361,10 @@ def _poll(integration: Integration, deps: TrackingDeps, cursor: Cursor, started:
     result.counts["seen"] = len(changes)
     result.cancelled, result.refused = result.cancelled[:REPORT_LIMIT], result.refused[:REPORT_LIMIT]
     seen = [change.edited_at for change in changes.values() if change.edited_at is not None]
-    result.watermark = next_watermark(cursor.watermark, seen, unfinished)
+    result.watermark = next_watermark(cursor.watermark, seen, unfinished, started)
+    result.future_dated = future_dated({ref: change.edited_at for ref, change in changes.items()}, started)
+    if result.future_dated:
+        result.counts["future_dated"] = len(result.future_dated)
     logger.info("tracking poll done", extra={"counts": dict(result.counts), "cancelled": result.cancelled})
     return result
 
