@@ -266,6 +266,10 @@ class BindingStatus(StrEnum):
     SKIPPED = "skipped"  # nothing to send (cancelled or fulfilled in the store before transfer)
 
 
+# The skip reason of an order a person decided must never reach myOGO; the order import leaves it alone after that.
+DO_NOT_SEND_REASON = "do not send: a person's decision in ogosync"
+
+
 class OrderBinding(BaseModel):
     """What ogosync knows of one store order: its myOGO reference, where it stands, and why."""
 

@@ -277,6 +277,7 @@ def operator_deps() -> OperatorDeps:
         ),
         webhook_base_url=_env("WEBHOOK_BASE_URL"),
         secret_prefix=os.environ.get("INTEGRATION_SECRET_PREFIX", "ogosync/"),
+        tracking=tracking_state(),
     )
 
 

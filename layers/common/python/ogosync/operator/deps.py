@@ -15,6 +15,7 @@ from ogosync.ports import (
     SecretWriter,
     StateRepository,
     StorePlatform,
+    TrackingRepository,
     Warehouse,
     WorkQueues,
 )
@@ -41,6 +42,7 @@ class OperatorDeps:
     clock: Clock = utc_now
     secret_recovery_days: int = 7
     keep_order_bindings_days: int = 90
+    tracking: TrackingRepository | None = None  # myOGO statuses and pushed shipments, for an order's timeline
 
     def integration(self, integration_id: str) -> Integration:
         found = self.state.get_integration(integration_id)

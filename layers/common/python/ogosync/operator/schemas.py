@@ -234,6 +234,13 @@ class HeldOrder(BaseModel):
     updated_at: AwareDatetime
 
 
+class OrderOutcome(BaseModel):
+    integration_id: str
+    order_id: str
+    status: BindingStatus = Field(description="where ogosync has the order after the action")
+    queued: bool = Field(default=False, description="a new import of the order was queued")
+
+
 class Released(BaseModel):
     integration_id: str
     order_ids: list[str] = Field(description="orders queued for a new import; the import re-reads and re-decides")

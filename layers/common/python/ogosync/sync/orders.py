@@ -29,6 +29,7 @@ from ogosync.errors import (
     TransientPlatformError,
 )
 from ogosync.models import (
+    DO_NOT_SEND_REASON,
     BindingStatus,
     Cursor,
     Flow,
@@ -206,6 +207,8 @@ def import_order(
     reference = integration.myogo_reference(order.order_id)
     if binding is not None and binding.status is BindingStatus.SENT:
         return ImportResult(order.order_id, ImportOutcome.ALREADY_SENT, reference)
+    if binding is not None and binding.status is BindingStatus.SKIPPED and binding.skip_reason == DO_NOT_SEND_REASON:
+        return ImportResult(order.order_id, ImportOutcome.SKIPPED, reference)
     if isinstance(order, UnreadableOrder):
         return _record_unreadable(integration, order, reference, deps)
     skip_reason = _skip_reason(order)
