@@ -1,0 +1,227 @@
+"""The console's requests: routes, the session and its CSRF check, the role check, and the answers.
+
+Every route but sign-in and the stylesheet needs a signed-in session; every POST needs the session's CSRF token;
+every page or action of an integration first checks that the person may see it, and answers 404 when not (the
+same answer as for an integration that does not exist, so that its existence is not told either).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ogosync.console import pages
+from ogosync.console.deps import ConsoleDeps, SignInRefused
+from ogosync.console.session import COOKIE_NAME, Session, csrf_matches, decode, encode, new_session, set_cookie
+from ogosync.console.web import Answer, Request, parse, redirect
+from ogosync.errors import UnknownIntegrationError
+from ogosync.models import Integration
+from ogosync.operator import integrations, orders, runs, status
+from ogosync.operator.errors import OperatorError
+
+_STYLESHEET = (Path(__file__).parent / "static" / "console.css").read_text()
+_INTEGRATION = r"(?P<integration_id>[a-z0-9][a-z0-9-]{2,62})"
+_ORDER_ID = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+_ORDER = rf"(?P<order_id>{_ORDER_ID})"
+NOTES = {  # what a finished action says on the page it returns to; fixed words, never text from the request
+    "paused": "Paused: no flow of this integration runs until it is resumed.",
+    "resumed": "Resumed: the flows run again and catch up.",
+    "released": "Released: the order is imported again now; it goes to myOGO if nothing holds it any more.",
+    "released-all": "Every held order is imported again now.",
+    "do-not-send": "The order is marked 'do not send': ogosync will not send it to myOGO.",
+    "retried": "The order is imported again now; myOGO is asked first, so it is never created twice.",
+    "redriven": "The dead letters went back to their queue.",
+}
+
+
+class Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass
+class Context:
+    request: Request
+    session: Session
+    deps: ConsoleDeps
+    new_session: bool = False
+
+    @property
+    def note(self) -> str | None:
+        return NOTES.get(self.request.query.get("done", ""))
+
+    def integration(self, integration_id: str) -> Integration:
+        """The integration when this person may see it; 404 otherwise, whether it exists or not."""
+        found = self.deps.operator.state.get_integration(integration_id)
+        if found is None or not may_see(self.session, found):
+            raise Refused(404, f"there is no integration {integration_id!r} you may see")
+        return found
+
+    def operator_only(self) -> None:
+        if self.session.identity is None or not self.session.identity.operator:
+            raise Refused(403, "only the warehouse's operators may see this page")
+
+
+def may_see(session: Session, integration: Integration) -> bool:
+    identity = session.identity
+    if identity is None:
+        return False
+    return identity.operator or integration.merchant_name == identity.merchant
+
+
+Handler = Callable[..., Answer]
+
+
+def _stylesheet(ctx: Context) -> Answer:
+    return Answer(200, _STYLESHEET, content_type="text/css; charset=utf-8")
+
+
+def _sign_in_page(ctx: Context) -> Answer:
+    if ctx.session.identity is not None:
+        return redirect("/")
+    return Answer(200, pages.sign_in(ctx.session))
+
+
+def _sign_in(ctx: Context) -> Answer:
+    form = ctx.request.form
+    try:
+        identity = ctx.deps.sign_in.sign_in(form.get("username", ""), form.get("password", ""))
+    except SignInRefused as exc:
+        return Answer(401, pages.sign_in(ctx.session, str(exc)))
+    # A new session (and CSRF token) on sign-in: a token seen before signing in is worth nothing after.
+    ctx.session = new_session(identity, ctx.deps.operator.clock())
+    ctx.new_session = True
+    return redirect("/")
+
+
+def _sign_out(ctx: Context) -> Answer:
+    ctx.session = new_session(None, ctx.deps.operator.clock())
+    ctx.new_session = True
+    return redirect("/sign-in")
+
+
+def _integrations(ctx: Context) -> Answer:
+    deps = ctx.deps.operator
+    visible = [each for each in integrations.list_integrations(deps) if may_see(ctx.session, each)]
+    rows = [(each, status.integration_state(each.id, deps)) for each in visible]
+    return Answer(200, pages.integrations(ctx.session, rows, deps.clock(), ctx.note))
+
+
+def _pause_or_resume(ctx: Context, integration_id: str, action: str) -> Answer:
+    integration = ctx.integration(integration_id)
+    integrations.set_paused(integration.id, action == "pause", ctx.deps.operator)
+    return redirect(f"/?done={'paused' if action == 'pause' else 'resumed'}")
+
+
+def _orders(ctx: Context, integration_id: str) -> Answer:
+    integration = ctx.integration(integration_id)
+    wanted = ctx.request.query.get("find", "").strip()
+    if wanted:
+        if not re.fullmatch(_ORDER_ID, wanted):
+            raise Refused(422, "an order number has letters, digits, '.', '_' or '-' only")
+        return redirect(f"/integrations/{integration.id}/orders/{wanted}")
+    held = status.held_orders(integration.id, ctx.deps.operator)
+    return Answer(200, pages.held_orders(ctx.session, integration, held, ctx.deps.operator.clock(), ctx.note))
+
+
+def _order(ctx: Context, integration_id: str, order_id: str) -> Answer:
+    integration = ctx.integration(integration_id)
+    history = status.order_history(integration.id, order_id, True, ctx.deps.operator)
+    return Answer(200, pages.order(ctx.session, history, ctx.note))
+
+
+def _order_action(ctx: Context, integration_id: str, order_id: str, action: str) -> Answer:
+    integration = ctx.integration(integration_id)
+    deps = ctx.deps.operator
+    if action == "release":
+        status.release_order(integration.id, order_id, deps)
+        done = "released"
+    elif action == "retry":
+        orders.retry_order(integration.id, order_id, deps)
+        done = "retried"
+    else:
+        orders.do_not_send(integration.id, order_id, deps)
+        done = "do-not-send"
+    return redirect(f"/integrations/{integration.id}/orders/{order_id}?done={done}")
+
+
+def _release_all(ctx: Context, integration_id: str) -> Answer:
+    integration = ctx.integration(integration_id)
+    status.release_held_orders(integration.id, ctx.deps.operator)
+    return redirect(f"/integrations/{integration.id}/orders?done=released-all")
+
+
+def _status(ctx: Context) -> Answer:
+    ctx.operator_only()
+    return Answer(200, pages.status(ctx.session, runs.queue_depths(ctx.deps.operator), ctx.note))
+
+
+def _redrive(ctx: Context, queue: str) -> Answer:
+    ctx.operator_only()
+    runs.redrive(queue, 1000, ctx.deps.operator)
+    return redirect("/status?done=redriven")
+
+
+# (method, path, handler, needs a signed-in person)
+ROUTES: list[tuple[str, re.Pattern[str], Handler, bool]] = [
+    ("GET", re.compile(r"/static/console\.css"), _stylesheet, False),
+    ("GET", re.compile(r"/sign-in"), _sign_in_page, False),
+    ("POST", re.compile(r"/sign-in"), _sign_in, False),
+    ("POST", re.compile(r"/sign-out"), _sign_out, False),
+    ("GET", re.compile(r"/"), _integrations, True),
+    ("POST", re.compile(rf"/integrations/{_INTEGRATION}/(?P<action>pause|resume)"), _pause_or_resume, True),
+    ("GET", re.compile(rf"/integrations/{_INTEGRATION}/orders"), _orders, True),
+    ("POST", re.compile(rf"/integrations/{_INTEGRATION}/orders/release-all"), _release_all, True),
+    ("GET", re.compile(rf"/integrations/{_INTEGRATION}/orders/{_ORDER}"), _order, True),
+    (
+        "POST",
+        re.compile(rf"/integrations/{_INTEGRATION}/orders/{_ORDER}/(?P<action>release|retry|do-not-send)"),
+        _order_action,
+        True,
+    ),
+    ("GET", re.compile(r"/status"), _status, True),
+    ("POST", re.compile(r"/status/queues/(?P<queue>[a-z0-9-]{1,64})/redrive"), _redrive, True),
+]
+
+
+def handle(event: Mapping[str, Any], deps: ConsoleDeps) -> dict[str, Any]:
+    request = parse(event)
+    now = deps.operator.clock()
+    session = decode(request.cookies.get(COOKIE_NAME, ""), deps.session_key, now)
+    ctx = Context(request, session or new_session(None, now), deps, new_session=session is None)
+    answer = _answer(ctx)
+    if ctx.new_session:
+        answer.headers["Set-Cookie"] = set_cookie(encode(ctx.session, deps.session_key), secure=deps.secure_cookies)
+    return answer.to_event()
+
+
+def _answer(ctx: Context) -> Answer:
+    route = _route(ctx.request)
+    if route is None:
+        return Answer(404, pages.error_page(ctx.session, 404, "there is no such page"))
+    handler, needs_person, parameters = route
+    if ctx.request.method == "POST" and not csrf_matches(ctx.session, ctx.request.form.get("csrf")):
+        return Answer(403, pages.error_page(ctx.session, 403, "the form had no valid token: reload the page and retry"))
+    if needs_person and ctx.session.identity is None:
+        return redirect("/sign-in")
+    try:
+        return handler(ctx, **parameters)
+    except Refused as exc:
+        return Answer(exc.status, pages.error_page(ctx.session, exc.status, exc.message))
+    except OperatorError as exc:
+        return Answer(exc.status, pages.error_page(ctx.session, exc.status, exc.message))
+    except UnknownIntegrationError:
+        return Answer(404, pages.error_page(ctx.session, 404, "there is no such integration"))
+
+
+def _route(request: Request) -> tuple[Handler, bool, dict[str, str]] | None:
+    for method, pattern, handler, needs_person in ROUTES:
+        matched = pattern.fullmatch(request.path)
+        if matched and method == request.method:
+            return handler, needs_person, matched.groupdict()
+    return None

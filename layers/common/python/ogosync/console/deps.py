@@ -1,0 +1,28 @@
+"""What the console needs: the operator services' deps, a way to sign a person in, and the key of its cookies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from ogosync.console.session import Identity
+from ogosync.errors import OgosyncError
+from ogosync.operator.deps import OperatorDeps
+
+
+class SignInRefused(OgosyncError):
+    """Wrong user name or password, or a user who may not use the console (no role)."""
+
+
+class SignIn(Protocol):
+    def sign_in(self, username: str, password: str) -> Identity:
+        """The identity of a user whose password is right; SignInRefused otherwise."""
+        ...
+
+
+@dataclass
+class ConsoleDeps:
+    operator: OperatorDeps
+    sign_in: SignIn
+    session_key: bytes
+    secure_cookies: bool = True  # False only on http loopback (ogosync local up)

@@ -1,0 +1,206 @@
+"""The console's handler over in-memory fakes: sign-in, roles, CSRF, the security headers and escaping, and the
+order pages and actions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from ogosync.console.app import handle
+from ogosync.console.deps import ConsoleDeps, SignInRefused
+from ogosync.console.session import Identity
+from ogosync.models import BindingStatus, Flow, Hold, HoldReason, OrderImportJob
+from ogosync.operator.deps import OperatorDeps
+from tests.console_client import ConsoleClient
+from tests.factories import T0, make_integration
+from tests.fakes import FakeQueue, FakeSecrets, FakeStore, FakeWarehouse, InMemoryState
+from tests.fakes_operator import FakeSecretWriter, FakeWorkQueues, InMemoryIntegrationConfig
+
+SCRIPT = "<script>alert(1)</script>"
+USERS = {
+    "olga": ("operator-pw", Identity(username="olga", operator=True)),
+    "anna": ("anna-pw", Identity(username="anna", operator=False, merchant="Acme Apparel")),
+    "bert": ("bert-pw", Identity(username="bert", operator=False, merchant="Bolt Bikes")),
+}
+
+
+class FakeSignIn:
+    def sign_in(self, username: str, password: str) -> Identity:
+        known = USERS.get(username)
+        if known is None or known[0] != password:
+            raise SignInRefused("wrong user name or password")
+        return known[1]
+
+
+class World:
+    def __init__(self) -> None:
+        self.state = InMemoryState()
+        self.state.put_integration(make_integration("acme-centra", merchant_name="Acme Apparel"))
+        self.state.put_integration(make_integration("bolt-centra", merchant_name="Bolt Bikes"))
+        self.order_queue = FakeQueue()
+        operator = OperatorDeps(
+            state=self.state,
+            config=InMemoryIntegrationConfig(self.state),
+            secrets=FakeSecrets(),
+            secret_writer=FakeSecretWriter(),
+            access_checks=lambda *_: {},
+            store=lambda _: FakeStore(),
+            warehouse=lambda _: FakeWarehouse(),
+            order_queue=self.order_queue,
+            flow_queues={Flow.ORDERS: FakeQueue()},
+            work_queues=FakeWorkQueues({"order-import": 2}),
+            webhook_base_url="https://hooks.example/",
+            clock=lambda: T0 + timedelta(hours=3),
+        )
+        self.deps = ConsoleDeps(operator=operator, sign_in=FakeSignIn(), session_key=b"k" * 32)
+
+    def client(self, username: str | None = None) -> ConsoleClient:
+        client = ConsoleClient(lambda event: handle(event, self.deps))
+        if username is not None:
+            assert client.sign_in(username, USERS[username][0])["statusCode"] == 303
+        return client
+
+    def hold(self, integration_id: str, order_id: str, detail: str = "no myOGO shipping code for 'express'") -> None:
+        hold = Hold(reason=HoldReason.UNKNOWN_SKU, detail=detail)
+        self.state.mark_order_held(integration_id, order_id, order_id, [hold], T0, T0 - timedelta(minutes=30))
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+def test_every_answer_has_the_security_headers_and_pages_need_a_sign_in(world: World) -> None:
+    client = world.client()
+
+    page = client.get("/")
+    sign_in = client.get("/sign-in")
+
+    assert (page["statusCode"], page["headers"]["Location"]) == (303, "/sign-in")
+    policy = sign_in["headers"]["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy and "script-src 'self'" in policy
+    assert sign_in["headers"]["X-Frame-Options"] == "DENY"
+    cookie = page["headers"]["Set-Cookie"]  # the first answer sets the (anonymous) session
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+
+
+def test_a_wrong_password_is_refused_and_a_right_one_gives_a_new_session(world: World) -> None:
+    client = world.client()
+    client.get("/sign-in")
+    anonymous = client.cookie
+
+    wrong = client.sign_in("anna", "nope")
+    right = client.sign_in("anna", "anna-pw")
+
+    assert wrong["statusCode"] == 401 and "wrong user name or password" in wrong["body"]
+    assert right["statusCode"] == 303 and client.cookie != anonymous
+    assert "acme-centra" in client.get("/")["body"]
+
+
+def test_a_forged_or_altered_cookie_is_an_anonymous_visitor(world: World) -> None:
+    client = world.client("olga")
+    payload, _, signature = (client.cookie or "").partition(".")
+    client.cookie = f"{payload[:-2]}xx.{signature}"
+
+    assert client.get("/")["statusCode"] == 303
+
+
+def test_a_merchant_sees_only_its_integrations_and_is_refused_on_anothers_pages_and_actions(world: World) -> None:
+    world.hold("bolt-centra", "2001")
+    anna = world.client("anna")
+
+    listing = anna.get("/")["body"]
+    refused = [
+        anna.get("/integrations/bolt-centra/orders")["statusCode"],
+        anna.get("/integrations/bolt-centra/orders/2001")["statusCode"],
+        anna.post("/integrations/bolt-centra/pause")["statusCode"],
+        anna.post("/integrations/bolt-centra/orders/2001/release")["statusCode"],
+        anna.post("/integrations/bolt-centra/orders/2001/do-not-send")["statusCode"],
+        anna.post("/integrations/bolt-centra/orders/release-all")["statusCode"],
+        anna.get("/status")["statusCode"],
+    ]
+
+    assert "acme-centra" in listing and "bolt-centra" not in listing
+    assert refused == [404, 404, 404, 404, 404, 404, 403]
+    assert world.order_queue.jobs == []
+    bolt = world.state.get_integration("bolt-centra")
+    binding = world.state.get_order_binding("bolt-centra", "2001")
+    assert bolt is not None and bolt.status == "active"
+    assert binding is not None and binding.status is BindingStatus.HELD
+
+
+def test_an_operator_sees_every_integration_and_the_status_page(world: World) -> None:
+    olga = world.client("olga")
+
+    listing = olga.get("/")["body"]
+    status = olga.get("/status")
+
+    assert "acme-centra" in listing and "bolt-centra" in listing
+    assert status["statusCode"] == 200 and "order-import" in status["body"]
+
+
+def test_a_form_without_the_sessions_csrf_token_is_refused(world: World) -> None:
+    anna = world.client("anna")
+    other = world.client("bert")
+
+    missing = anna.post("/integrations/acme-centra/pause", token=False)
+    foreign = anna.request("POST", "/integrations/acme-centra/pause", {"csrf": other.csrf()})
+    sign_in = world.client().post("/sign-in", {"username": "anna", "password": "anna-pw"}, token=False)
+
+    assert (missing["statusCode"], foreign["statusCode"], sign_in["statusCode"]) == (403, 403, 403)
+    acme = world.state.get_integration("acme-centra")
+    assert acme is not None and acme.status == "active"
+
+
+def test_text_from_a_store_is_shown_as_text(world: World) -> None:
+    world.hold("acme-centra", "1001", detail=f"the store has no SKU for {SCRIPT}")
+    anna = world.client("anna")
+
+    pages = [
+        anna.get("/integrations/acme-centra/orders")["body"],
+        anna.get("/integrations/acme-centra/orders/1001")["body"],
+    ]
+
+    for page in pages:
+        assert SCRIPT not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_a_held_order_is_listed_with_its_reason_and_age_then_released(world: World) -> None:
+    world.hold("acme-centra", "1001")
+    anna = world.client("anna")
+
+    listing = anna.get("/integrations/acme-centra/orders")["body"]
+    released = anna.post("/integrations/acme-centra/orders/1001/release")
+
+    assert "no myOGO shipping code for &#x27;express&#x27;" in listing and "3 h 0 min" in listing
+    assert released["statusCode"] == 303
+    assert world.order_queue.jobs == [OrderImportJob(integration_id="acme-centra", order_id="1001", source="recheck")]
+    assert "imported again now" in anna.get(released["headers"]["Location"])["body"]
+
+
+def test_do_not_send_and_pause_change_the_state(world: World) -> None:
+    world.hold("acme-centra", "1001")
+    anna = world.client("anna")
+
+    anna.post("/integrations/acme-centra/orders/1001/do-not-send")
+    anna.post("/integrations/acme-centra/pause")
+    again = anna.post("/integrations/acme-centra/orders/1001/do-not-send")
+
+    binding = world.state.get_order_binding("acme-centra", "1001")
+    acme = world.state.get_integration("acme-centra")
+    assert binding is not None and binding.status is BindingStatus.SKIPPED
+    assert acme is not None and acme.status == "paused"
+    assert again["statusCode"] == 409 and "only a held order" in again["body"]
+
+
+def test_an_order_number_is_looked_up_and_a_bad_one_refused(world: World) -> None:
+    world.hold("acme-centra", "1001")
+    anna = world.client("anna")
+
+    found = anna.get("/integrations/acme-centra/orders?find=1001")
+    bad = anna.get("/integrations/acme-centra/orders?find=%3Cx%3E")
+
+    assert (found["statusCode"], found["headers"]["Location"]) == (303, "/integrations/acme-centra/orders/1001")
+    assert bad["statusCode"] == 422
