@@ -196,9 +196,8 @@ def order(session: Session, history: OrderHistory, note: str | None) -> str:
     if history.last_error:
         facts.append(["Last error", history.last_error])
     if history.store is not None:
-        facts.append(
-            ["The store says", history.store.error or (str(history.store.state) if history.store.found else "no such order")]
-        )
+        store = history.store
+        facts.append(["The store says", store.error or (str(store.state) if store.found else "no such order")])
     if history.myogo is not None:
         myogo = history.myogo
         facts.append(["myOGO says", myogo.error or (f"{myogo.status}" if myogo.found else "not in myOGO")])
