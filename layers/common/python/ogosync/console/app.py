@@ -81,6 +81,10 @@ def _stylesheet(ctx: Context) -> Answer:
     return Answer(200, _STYLESHEET, content_type="text/css; charset=utf-8")
 
 
+def _no_icon(ctx: Context) -> Answer:
+    return Answer(204, content_type="image/x-icon")
+
+
 def _sign_in_page(ctx: Context) -> Answer:
     if ctx.session.identity is not None:
         return redirect("/")
@@ -170,6 +174,7 @@ def _redrive(ctx: Context, queue: str) -> Answer:
 # (method, path, handler, needs a signed-in person)
 ROUTES: list[tuple[str, re.Pattern[str], Handler, bool]] = [
     ("GET", re.compile(r"/static/console\.css"), _stylesheet, False),
+    ("GET", re.compile(r"/favicon\.ico"), _no_icon, False),
     ("GET", re.compile(r"/sign-in"), _sign_in_page, False),
     ("POST", re.compile(r"/sign-in"), _sign_in, False),
     ("POST", re.compile(r"/sign-out"), _sign_out, False),

@@ -1,0 +1,154 @@
+"""The web console in a real browser: Playwright drives Debian's chromium (headless) over the local stack, and each
+page is saved as a screenshot under docs/console/ (the README shows them).
+
+A merchant signs in, sees its integration (not another merchant's) with each flow's health, finds an order held for
+an unmapped shipping method with its reason and age, has the method mapped, releases the order, and watches its
+timeline: sent to myOGO, shipped, tracking pushed to the store. An operator then sees every integration and the
+work queues, and pauses an integration. Any console error in the browser (a blocked script or style: the CSP) fails.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from ogosync.models import BindingStatus, Flow
+from ogosync_local.console import ConsoleUser, LocalConsole
+from ogosync_local.lambdas import ROOT
+from ogosync_local.stack import CentraSetup, LocalStack
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency (make install)")
+
+pytestmark = pytest.mark.e2e
+SCREENSHOTS = ROOT / "docs" / "console"
+TEE = "TS100BLKM"
+MERCHANT = ConsoleUser("anna", "Anna-pass-word-1", merchant="Merchant demo-centra")
+OPERATOR = ConsoleUser("olga", "Olga-pass-word-1", operator=True)
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert found, "Debian's chromium is needed: apt-get install -y chromium (make test installs it)"
+    return found
+
+
+@pytest.fixture
+def browser_page() -> Iterator[tuple[Any, list[str]]]:
+    with sync_api.sync_playwright() as playwright:
+        # --no-sandbox: CI runs as root, where chromium refuses its sandbox.
+        browser = playwright.chromium.launch(executable_path=_chromium(), headless=True, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page.set_default_timeout(10_000)
+        errors: list[str] = []
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        try:
+            yield page, errors
+        finally:
+            browser.close()
+
+
+def _shop(stack: LocalStack) -> CentraSetup:
+    setup = stack.add_centra_store("demo-centra", shipping_map={"standard": "POSTI"}, products={TEE: 20})
+    setup.centra.add_product(TEE[:5], TEE[5:8], TEE[8:], ean="7350000000001", stock=20)
+    stack.seed_sku_bindings(setup.integration.id)
+    stack.add_centra_store("other-centra", shipping_map={"standard": "POSTI"})
+    return setup
+
+
+def _sign_in(page: Any, console: LocalConsole, user: ConsoleUser, screenshot: str | None = None) -> None:
+    page.goto(console.url)
+    page.fill("#username", user.username)
+    page.fill("#password", user.password)
+    if screenshot:
+        _save(page, screenshot)
+    page.click("button[type=submit]")
+
+
+def _save(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+
+
+def _poll_orders(stack: LocalStack, integration_id: str) -> None:
+    stack.enqueue_flow(integration_id, Flow.ORDERS)
+    stack.run_flow(Flow.ORDERS)
+    stack.run_order_workers()
+
+
+def test_a_merchant_releases_a_held_order_and_watches_it_ship(
+    stack: LocalStack, browser_page: tuple[Any, list[str]]
+) -> None:
+    page, errors = browser_page
+    setup = _shop(stack)
+    console = stack.start_console()
+    console.add_user(MERCHANT)
+    console.add_user(OPERATOR)
+    order_id = setup.centra.add_order([{"product": TEE, "qty": 1}], shipping_list="express")["orderId"]
+    _poll_orders(stack, "demo-centra")
+
+    _sign_in(page, console, MERCHANT, "01-sign-in.png")
+    listing = page.locator("#integrations")
+    assert "demo-centra" in listing.inner_text() and "other-centra" not in listing.inner_text()
+    assert "orders: ok" in listing.inner_text()
+    _save(page, "02-integrations.png")
+
+    listing.get_by_role("link", name="demo-centra").click()
+    held = page.locator("#held-orders")
+    assert order_id in held.inner_text() and "express" in held.inner_text()
+    _save(page, "03-held-orders.png")
+
+    stack.state().put_shipping_mapping("demo-centra", "express", "POSTI")  # the cause fixed
+    held.locator("tr", has_text=order_id).locator("button", has_text="Release").click()
+    assert "imported again now" in page.locator("[role=status]").inner_text()
+    stack.run_order_workers()
+    stack.myogo.advance(2)  # the warehouse collects and ships it
+    stack.enqueue_flow("demo-centra", Flow.TRACKING)
+    stack.run_flow(Flow.TRACKING)
+    page.reload()
+
+    timeline = page.locator("#timeline").inner_text()
+    assert "sent; created in myOGO" in timeline and "shipped; tracking pushed" in timeline
+    binding = stack.state().get_order_binding("demo-centra", order_id)
+    assert binding is not None and binding.status is BindingStatus.SENT
+    _save(page, "04-order-timeline.png")
+
+    assert page.goto(f"{console.url}/integrations/other-centra/orders").status == 404
+    errors.remove("Failed to load resource: the server responded with a status of 404 (Not Found)")
+
+    page.click("text=Sign out")
+    _sign_in(page, console, OPERATOR)
+    assert "other-centra" in page.locator("#integrations").inner_text()
+    page.locator("#integrations tr", has_text="other-centra").locator("button", has_text="Pause").click()
+    assert "Paused" in page.locator("[role=status]").inner_text()
+    paused = stack.state().get_integration("other-centra")
+    assert paused is not None and paused.status == "paused"
+    page.click("text=Status")
+    assert "order-import" in page.locator("#queues").inner_text()
+    _save(page, "05-status.png")
+    assert errors == []
+
+
+def test_text_from_the_store_with_a_script_shows_as_text(
+    stack: LocalStack, browser_page: tuple[Any, list[str]]
+) -> None:
+    page, errors = browser_page
+    setup = stack.add_centra_store("demo-centra", shipping_map={"standard": "POSTI"}, products={TEE: 1})
+    setup.centra.add_product(TEE[:5], TEE[5:8], TEE[8:], ean="7350000000001", stock=1)
+    stack.seed_sku_bindings("demo-centra")
+    script = "<script>alert(1)</script>"
+    setup.centra.add_order([{"product": TEE, "qty": 1}], shipping_list=script)  # held: no such shipping method
+    _poll_orders(stack, "demo-centra")
+    console = stack.start_console()
+    console.add_user(MERCHANT)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    _sign_in(page, console, MERCHANT)
+    page.goto(f"{console.url}/integrations/demo-centra/orders")
+
+    assert script in page.locator("#held-orders").inner_text()  # shown as the text it is
+    assert dialogs == [] and errors == []
