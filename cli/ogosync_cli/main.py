@@ -470,6 +470,28 @@ def orders_release(integration_id: str, order_id: str | None, release_all: bool,
     render.emit(session().api.call("POST", path), as_json, render.released)
 
 
+@orders_group.command("do-not-send")
+@click.argument("integration_id")
+@click.argument("order_id")
+@json_option
+@api_errors
+def orders_do_not_send(integration_id: str, order_id: str, as_json: bool) -> None:
+    """Keep a held order from myOGO for good (the import leaves it alone from now on)."""
+    answer = session().api.call("POST", f"/integrations/{integration_id}/orders/{order_id}/do-not-send")
+    render.emit(answer, as_json, lambda out, data: out.print(f"order {data['order_id']}: not sent to myOGO"))
+
+
+@orders_group.command("retry")
+@click.argument("integration_id")
+@click.argument("order_id")
+@json_option
+@api_errors
+def orders_retry(integration_id: str, order_id: str, as_json: bool) -> None:
+    """Import a failed order again now (myOGO is asked first, so it is never created twice)."""
+    answer = session().api.call("POST", f"/integrations/{integration_id}/orders/{order_id}/retry")
+    render.emit(answer, as_json, lambda out, data: out.print(f"order {data['order_id']}: queued for a new import"))
+
+
 # ---- runs, status, dead letters -----------------------------------------------------------------
 
 

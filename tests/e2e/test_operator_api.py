@@ -12,6 +12,7 @@ import pytest
 
 from ogosync.models import BindingStatus, Flow
 from ogosync.operator.api import MAX_BODY_BYTES
+from ogosync.timeutil import utc_now
 from ogosync_local.stack import CentraMerchant, LocalStack
 from tests.operator_api import RecordingClient, Snapshots, create_body, openapi_routes
 
@@ -118,6 +119,30 @@ def test_every_route_of_the_set_up_and_status_answers(
         "tracking-flow",
     }
     assert api.call("POST", "/queues/{queue}/redrive", queue="order-import").json()["moved"] == 0
+
+
+def test_a_held_order_is_kept_from_myogo_and_a_failed_one_retried(
+    stack: LocalStack, api: RecordingClient, merchant: CentraMerchant
+) -> None:
+    iid = merchant.integration_id
+    failed = merchant.centra.add_order([{"product": SIZE}], shipping_list="standard")["orderId"]
+    state = stack.state()
+    state.claim_order(iid, failed, failed, "worker-gone", utc_now(), 60)  # a worker lost myOGO's answer
+    state.mark_order_failed(iid, failed, "worker-gone", "myOGO timed out", utc_now())
+    retried = api.call("POST", INTEGRATION + "/orders/{order_id}/retry", integration_id=iid, order_id=failed)
+    stack.run_order_workers()
+    pickup = merchant.centra.add_order([{"product": SIZE}], shipping_list="pickup")["orderId"]
+    stack.enqueue_flow(iid, Flow.ORDERS)
+    stack.run_flow(Flow.ORDERS)
+    stack.run_order_workers()  # pickup has no myOGO code: held
+
+    kept = api.call("POST", INTEGRATION + "/orders/{order_id}/do-not-send", integration_id=iid, order_id=pickup)
+
+    assert (kept.status_code, kept.json()["status"]) == (200, "skipped")
+    assert (retried.status_code, retried.json()["queued"]) == (202, True)
+    sent = state.get_order_binding(iid, failed)
+    assert sent is not None and sent.status is BindingStatus.SENT
+    assert list(stack.myogo.orders(merchant.merchant_id)).count(failed) == 1
 
 
 PRODUCTS = INTEGRATION + "/products"
@@ -352,6 +377,22 @@ def _bad_requests(
             404,
             "unknown_order",
             "",
+        ),
+        (
+            "POST",
+            INTEGRATION + "/orders/{order_id}/do-not-send",
+            {"integration_id": iid, "order_id": "9999999"},
+            404,
+            "unknown_order",
+            "",
+        ),
+        (
+            "POST",
+            INTEGRATION + "/orders/{order_id}/retry",
+            {"integration_id": iid, "order_id": "-x"},
+            422,
+            "invalid_request",
+            "order_id",
         ),
         (
             "DELETE",
