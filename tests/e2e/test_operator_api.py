@@ -217,8 +217,29 @@ def test_dead_letters_are_redriven_to_their_queue(stack: LocalStack, api: Record
     assert depth["dead_letters"] == 3
     assert (moved["moved"], moved["dead_letters_left"]) == (2, 1)
     assert stack.queue_depth("OrderPollQueue") == 2
-    sqs.purge_queue(QueueUrl=dlq)
     sqs.purge_queue(QueueUrl=stack.aws.queue_urls["OrderPollQueue"])
+
+
+def test_dead_letters_are_listed_and_redriven_or_discarded_one_by_one(stack: LocalStack, api: RecordingClient) -> None:
+    sqs = stack.aws.client("sqs")
+    dlq = stack.aws.queue_urls["OrderPollDLQ"]
+    api.call("DELETE", "/queues/{queue}/dead-letters", queue="orders-flow")  # what the test before left
+    for number in range(3):
+        sqs.send_message(QueueUrl=dlq, MessageBody=f'{{"integration_id": "acme-centra", "n": {number}}}')
+
+    listed = api.call("GET", "/queues/{queue}/dead-letters", queue="orders-flow").json()
+    first, second, _ = (letter["message_id"] for letter in listed)
+    moved = api.call("POST", "/queues/{queue}/dead-letters/{message_id}/redrive", queue="orders-flow", message_id=first)
+    one = api.call("DELETE", "/queues/{queue}/dead-letters/{message_id}", queue="orders-flow", message_id=second)
+    rest = api.call("DELETE", "/queues/{queue}/dead-letters", queue="orders-flow")
+
+    assert len(listed) == 3 and all("acme-centra" in letter["body"] for letter in listed)
+    assert (moved.json()["moved"], moved.json()["dead_letters_left"]) == (1, 2)
+    assert (one.json()["discarded"], rest.json()["discarded"]) == (1, 1)
+    assert stack.queue_depth("OrderPollQueue") == 1
+    poll_queue = stack.aws.queue_urls["OrderPollQueue"]  # PurgeQueue: once a minute only
+    for message in sqs.receive_message(QueueUrl=poll_queue, MaxNumberOfMessages=10)["Messages"]:
+        sqs.delete_message(QueueUrl=poll_queue, ReceiptHandle=message["ReceiptHandle"])
 
 
 def test_the_openapi_document_is_served_and_describes_the_error_shape(api: RecordingClient) -> None:
@@ -403,6 +424,32 @@ def _bad_requests(
             "",
         ),
         ("POST", "/queues/{queue}/redrive", {"queue": "no-such-queue"}, 404, "unknown_queue", ""),
+        (
+            "GET",
+            "/queues/{queue}/dead-letters",
+            {"queue": "orders-flow", "params": {"limit": 0}},
+            422,
+            "invalid_request",
+            "limit",
+        ),
+        ("GET", "/queues/{queue}/dead-letters", {"queue": "no-such-queue"}, 404, "unknown_queue", ""),
+        (
+            "POST",
+            "/queues/{queue}/dead-letters/{message_id}/redrive",
+            {"queue": "orders-flow", "message_id": "no-such-message"},
+            404,
+            "unknown_dead_letter",
+            "",
+        ),
+        (
+            "DELETE",
+            "/queues/{queue}/dead-letters/{message_id}",
+            {"queue": "orders-flow", "message_id": "bad id!"},
+            422,
+            "invalid_request",
+            "message_id",
+        ),
+        ("DELETE", "/queues/{queue}/dead-letters", {"queue": "no-such-queue"}, 404, "unknown_queue", ""),
         # the product page
         (
             "POST",
@@ -470,7 +517,13 @@ def _bad_requests(
         ("post", PRODUCTS + "/create"): {"json": {"skus": ["X"]}},
     }
     for method, template in sorted(routes):
-        values = {"integration_id": "ghost-shop", "order_id": "1001", "flow": "orders", "queue": "order-import"}
+        values = {
+            "integration_id": "ghost-shop",
+            "order_id": "1001",
+            "flow": "orders",
+            "queue": "order-import",
+            "message_id": "m-1",
+        }
         if "{integration_id}" in template:
             request = values | valid.get((method, template), {})
             cases.append((method.upper(), template, request, 404, "unknown_integration", ""))

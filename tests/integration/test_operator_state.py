@@ -183,3 +183,29 @@ def test_redrive_moves_dead_letters_back_bounded_and_keeps_their_attributes(
     message = sqs.receive_message(QueueUrl=work._urls["work"], MessageAttributeNames=["All"])["Messages"][0]
     assert message["MessageAttributes"]["kind"]["StringValue"] == "job"
     assert work.depth("plain").dead_letters is None
+
+
+def test_dead_letters_are_listed_one_by_one_and_redriven_or_discarded_one_or_all(
+    queues: tuple[Any, SqsWorkQueues, str],
+) -> None:
+    sqs, work, dlq = queues
+    for number in range(14):
+        sqs.send_message(QueueUrl=dlq, MessageBody=f'{{"n": {number}}}')
+
+    listed = work.dead_letters("work", 100)
+    first, second, third = (letter.message_id for letter in listed[:3])
+    moved = work.redrive_dead_letter("work", first)
+    discarded = work.discard_dead_letters("work", {second})
+    unknown = work.redrive_dead_letter("work", "no-such-message"), work.discard_dead_letters("work", {"nope"})
+    left = work.dead_letters("work", 100)
+
+    assert len(listed) == 14 and len({letter.message_id for letter in listed}) == 14
+    assert {letter.body for letter in listed} == {f'{{"n": {n}}}' for n in range(14)}
+    assert all(letter.sent_at is not None and letter.receive_count >= 1 for letter in listed)
+    assert (moved, discarded, unknown) == (True, 1, (False, 0))
+    assert {letter.message_id for letter in left} == {letter.message_id for letter in listed} - {first, second}
+    assert third in {letter.message_id for letter in left}
+    assert work.depth("work").waiting == 1
+    assert len(work.dead_letters("work", 5)) == 5
+    assert work.discard_dead_letters("work", None) == 12
+    assert work.depth("work").dead_letters == 0

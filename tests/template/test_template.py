@@ -62,6 +62,13 @@ FOURTEEN_DAYS = 14 * 24 * 3600
 CONSOLE_STATE_ACTIONS = [
     action for action in STATE_ACTIONS if action not in ("dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
 ]
+DEAD_LETTER_ACTIONS = [
+    "sqs:GetQueueUrl",
+    "sqs:GetQueueAttributes",
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibility",
+]
 OPERATOR_SECRET_ACTIONS = [
     "secretsmanager:DescribeSecret",
     "secretsmanager:CreateSecret",
@@ -614,7 +621,7 @@ def test_roles_use_no_managed_policies(resources: Resources) -> None:
                 *({"Fn::GetAtt": [queue, "Arn"]} for queue in WORK_QUEUES),
             )
             | pairs(
-                ["sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:DeleteMessage"],
+                DEAD_LETTER_ACTIONS,
                 *({"Fn::GetAtt": [dlq, "Arn"]} for dlq in WORK_QUEUES.values()),
             ),
         ),
@@ -627,7 +634,7 @@ def test_roles_use_no_managed_policies(resources: Resources) -> None:
                 *({"Fn::GetAtt": [queue, "Arn"]} for queue in WORK_QUEUES),
             )
             | pairs(
-                ["sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:DeleteMessage"],
+                DEAD_LETTER_ACTIONS,
                 *({"Fn::GetAtt": [dlq, "Arn"]} for dlq in WORK_QUEUES.values()),
             ),
         ),

@@ -253,3 +253,8 @@ class FlowRun(BaseModel):
     integration_id: str
     flow: Flow
     enqueued_at: AwareDatetime
+
+
+class DeadLettersDiscarded(BaseModel):
+    queue: str
+    discarded: int = Field(description="messages deleted from the dead-letter queue for good")
