@@ -126,9 +126,19 @@ def test_a_merchant_releases_a_held_order_and_watches_it_ship(
     assert "Paused" in page.locator("[role=status]").inner_text()
     paused = stack.state().get_integration("other-centra")
     assert paused is not None and paused.status == "paused"
+    sqs = stack.aws.client("sqs")
+    body = '{"integration_id": "demo-centra", "order_id": "1999", "source": "webhook"}'
+    sqs.send_message(QueueUrl=stack.aws.queue_urls["OrderDLQ"], MessageBody=body)
     page.click("text=Status")
     assert "order-import" in page.locator("#queues").inner_text()
     _save(page, "05-status.png")
+    page.locator("#queues").get_by_role("link", name="order-import").click()
+    letters = page.locator("#dead-letters")
+    assert '"order_id": "1999"' in letters.inner_text()
+    _save(page, "06-dead-letters.png")
+    letters.locator("button", has_text="Discard").click()
+    assert "No dead letter." in page.content()
+    assert stack.queue_depth("OrderDLQ") == 0
     assert errors == []
 
 

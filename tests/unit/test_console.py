@@ -204,3 +204,23 @@ def test_an_order_number_is_looked_up_and_a_bad_one_refused(world: World) -> Non
 
     assert (found["statusCode"], found["headers"]["Location"]) == (303, "/integrations/acme-centra/orders/1001")
     assert bad["statusCode"] == 422
+
+
+def test_an_operator_redrives_or_discards_dead_letters_one_by_one_and_a_merchant_may_not(world: World) -> None:
+    olga, anna = world.client("olga"), world.client("anna")
+    queues = world.deps.operator.work_queues
+
+    listing = olga.get("/status/queues/order-import")["body"]
+    refused = [
+        anna.get("/status/queues/order-import")["statusCode"],
+        anna.post("/status/queues/order-import/messages/order-import-0/redrive")["statusCode"],
+        anna.post("/status/queues/order-import/discard-all")["statusCode"],
+    ]
+    redriven = olga.post("/status/queues/order-import/messages/order-import-0/redrive")
+    discarded = olga.post("/status/queues/order-import/messages/order-import-1/discard")
+    unknown = olga.post("/status/queues/order-import/messages/order-import-1/discard")
+
+    assert "order-import-0" in listing and "order-import-1" in listing and "{&quot;n&quot;: 0}" in listing
+    assert refused == [403, 403, 403]
+    assert (redriven["statusCode"], discarded["statusCode"], unknown["statusCode"]) == (303, 303, 404)
+    assert queues.depth("order-import").dead_letters == 0 and queues.depth("order-import").waiting == 1

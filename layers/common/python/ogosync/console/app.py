@@ -26,6 +26,8 @@ _STYLESHEET = (Path(__file__).parent / "static" / "console.css").read_text()
 _INTEGRATION = r"(?P<integration_id>[a-z0-9][a-z0-9-]{2,62})"
 _ORDER_ID = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 _ORDER = rf"(?P<order_id>{_ORDER_ID})"
+_QUEUE = r"(?P<queue>[a-z][a-z-]{1,40})"
+DEAD_LETTERS_SHOWN = 100
 NOTES = {  # what a finished action says on the page it returns to; fixed words, never text from the request
     "paused": "Paused: no flow of this integration runs until it is resumed.",
     "resumed": "Resumed: the flows run again and catch up.",
@@ -34,6 +36,8 @@ NOTES = {  # what a finished action says on the page it returns to; fixed words,
     "do-not-send": "The order is marked 'do not send': ogosync will not send it to myOGO.",
     "retried": "The order is imported again now; myOGO is asked first, so it is never created twice.",
     "redriven": "The dead letters went back to their queue.",
+    "redriven-one": "The message went back to its queue.",
+    "discarded": "Deleted for good.",
 }
 
 
@@ -171,6 +175,27 @@ def _redrive(ctx: Context, queue: str) -> Answer:
     return redirect("/status?done=redriven")
 
 
+def _dead_letters(ctx: Context, queue: str) -> Answer:
+    ctx.operator_only()
+    letters = runs.dead_letters(queue, DEAD_LETTERS_SHOWN, ctx.deps.operator)
+    return Answer(200, pages.dead_letters(ctx.session, queue, letters, ctx.note))
+
+
+def _dead_letter_action(ctx: Context, queue: str, message_id: str, action: str) -> Answer:
+    ctx.operator_only()
+    if action == "redrive":
+        runs.redrive_dead_letter(queue, message_id, ctx.deps.operator)
+    else:
+        runs.discard_dead_letters(queue, message_id, ctx.deps.operator)
+    return redirect(f"/status/queues/{queue}?done={'redriven-one' if action == 'redrive' else 'discarded'}")
+
+
+def _discard_all(ctx: Context, queue: str) -> Answer:
+    ctx.operator_only()
+    runs.discard_dead_letters(queue, None, ctx.deps.operator)
+    return redirect(f"/status/queues/{queue}?done=discarded")
+
+
 # (method, path, handler, needs a signed-in person)
 ROUTES: list[tuple[str, re.Pattern[str], Handler, bool]] = [
     ("GET", re.compile(r"/static/console\.css"), _stylesheet, False),
@@ -190,7 +215,17 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler, bool]] = [
         True,
     ),
     ("GET", re.compile(r"/status"), _status, True),
-    ("POST", re.compile(r"/status/queues/(?P<queue>[a-z0-9-]{1,64})/redrive"), _redrive, True),
+    ("POST", re.compile(rf"/status/queues/{_QUEUE}/redrive"), _redrive, True),
+    ("GET", re.compile(rf"/status/queues/{_QUEUE}"), _dead_letters, True),
+    ("POST", re.compile(rf"/status/queues/{_QUEUE}/discard-all"), _discard_all, True),
+    (
+        "POST",
+        re.compile(
+            rf"/status/queues/{_QUEUE}/messages/(?P<message_id>[A-Za-z0-9-]{{1,100}})/(?P<action>redrive|discard)"
+        ),
+        _dead_letter_action,
+        True,
+    ),
 ]
 
 

@@ -9,7 +9,7 @@ from ogosync.console.html import Markup, el, table
 from ogosync.console.session import Session
 from ogosync.models import BindingStatus, Integration, IntegrationStatus
 from ogosync.operator.schemas import FlowStatus, HeldOrder, IntegrationState, OrderHistory
-from ogosync.ports import QueueDepth
+from ogosync.ports import DeadLetter, QueueDepth
 
 
 def layout(title: str, session: Session, *content: object, note: str | None = None, error: str | None = None) -> str:
@@ -232,7 +232,7 @@ def order(session: Session, history: OrderHistory, note: str | None) -> str:
 def status(session: Session, queues: list[QueueDepth], note: str | None) -> str:
     rows = [
         [
-            queue.queue,
+            el("a", {"href": f"/status/queues/{queue.queue}"}, queue.queue) if queue.dead_letters else queue.queue,
             str(queue.waiting),
             str(queue.in_flight),
             "no DLQ" if queue.dead_letters is None else str(queue.dead_letters),
@@ -243,6 +243,35 @@ def status(session: Session, queues: list[QueueDepth], note: str | None) -> str:
     return layout(
         "Status", session, table(["Queue", "Waiting", "In flight", "Dead letters", ""], rows, id="queues"), note=note
     )
+
+
+def dead_letters(session: Session, queue: str, letters: list[DeadLetter], note: str | None) -> str:
+    base = f"/status/queues/{queue}"
+    rows = [
+        [
+            letter.message_id,
+            letter.sent_at.strftime("%Y-%m-%d %H:%M:%S") if letter.sent_at else "",
+            str(letter.receive_count),
+            el("code", None, letter.body),
+            [
+                post_button(f"{base}/messages/{letter.message_id}/redrive", "Redrive", session),
+                " ",
+                post_button(f"{base}/messages/{letter.message_id}/discard", "Discard", session, css="danger"),
+            ],
+        ]
+        for letter in letters
+    ]
+    content: list[object] = [el("p", None, el("a", {"href": "/status"}, "Back to the status"))]
+    if letters:
+        content += [
+            table(["Message", "Sent (UTC)", "Tries", "Message body", ""], rows, id="dead-letters"),
+            post_button(f"{base}/redrive", "Redrive all", session),
+            " ",
+            post_button(f"{base}/discard-all", "Discard all", session, css="danger"),
+        ]
+    else:
+        content.append(el("p", None, "No dead letter."))
+    return layout(f"Dead letters of {queue}", session, *content, note=note)
 
 
 def error_page(session: Session, status_code: int, message: str) -> str:
