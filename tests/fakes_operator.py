@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ogosync.errors import ConcurrencyConflictError, PlatformError, UnknownIntegrationError
-from ogosync.models import Credentials, Integration
+from ogosync.models import Credentials, Integration, OrderNote
 from ogosync.ports import DeadLetter, QueueDepth, RedriveCount
 from ogosync.state.integrations import changed_paths
 from tests.fakes import InMemoryState
@@ -141,3 +141,17 @@ class FakeWorkQueues:
         for letter in gone:
             letters.remove(letter)
         return len(gone)
+
+
+class InMemoryOrderNotes:
+    """Orders' timeline notes, appended in order."""
+
+    def __init__(self) -> None:
+        self.added: list[OrderNote] = []
+
+    def add_note(self, note: OrderNote) -> None:
+        self.added.append(note)
+
+    def notes(self, integration_id: str, store_order_id: str) -> list[OrderNote]:
+        mine = [n for n in self.added if (n.integration_id, n.store_order_id) == (integration_id, store_order_id)]
+        return sorted(mine, key=lambda note: note.at)

@@ -112,6 +112,7 @@ def test_a_merchant_releases_a_held_order_and_watches_it_ship(
 
     timeline = page.locator("#timeline").inner_text()
     assert "sent; created in myOGO" in timeline and "shipped; tracking pushed" in timeline
+    assert "held: no myOGO shipping code for 'express'" in timeline and "released by a person" in timeline
     binding = stack.state().get_order_binding("demo-centra", order_id)
     assert binding is not None and binding.status is BindingStatus.SENT
     _save(page, "04-order-timeline.png")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -24,7 +25,7 @@ from ogosync.operator.errors import OperatorError
 from ogosync.sync.orders import ImportOutcome, OrderDeps, import_order_by_id
 from tests.factories import T0, make_integration, make_order
 from tests.fakes import FakeQueue, FakeSecrets, FakeStore, FakeWarehouse, InMemoryState
-from tests.fakes_operator import FakeSecretWriter, FakeWorkQueues, InMemoryIntegrationConfig
+from tests.fakes_operator import FakeSecretWriter, FakeWorkQueues, InMemoryIntegrationConfig, InMemoryOrderNotes
 from tests.fakes_tracking import InMemoryTracking
 
 HOLD = Hold(reason=HoldReason.UNMAPPED_SHIPPING_METHOD, detail="no myOGO shipping code for 'express'")
@@ -132,3 +133,29 @@ def test_the_timeline_shows_the_hold_and_why_then_sent_myogo_status_shipped_and_
         ("store", "shipped; tracking pushed (JJFI123)"),
     ]
     assert TrackingStatus.PUSHED is tracking.get_tracking(integration_id, ["1005"])["1005"].tracking_status
+
+
+def test_the_timeline_keeps_each_hold_and_release_after_the_order_was_sent(state: InMemoryState) -> None:
+    integration = state.list_integrations()[0]
+    notes = InMemoryOrderNotes()
+    store = FakeStore([make_order("1006", placed_at=T0 - timedelta(minutes=10), shipping_method="express")])
+    warehouse = FakeWarehouse(["TSHIRT-BLK-M"])
+    state.put_shipping_mapping(integration.id, "standard", "POSTI")
+    engine = OrderDeps(state=state, store=store, warehouse=warehouse, notes=notes, clock=lambda: T0)
+    operator = _deps(state, FakeQueue())
+    operator.notes = notes
+
+    import_order_by_id(integration, "1006", engine)
+    import_order_by_id(integration, "1006", engine)  # a recheck with the same reason: no second note
+    state.put_shipping_mapping(integration.id, "express", "POSTI")
+    status.release_order(integration.id, "1006", operator)
+    import_order_by_id(integration, "1006", replace(engine, clock=lambda: T0 + timedelta(hours=2)))
+
+    events = [event.event for event in status.order_history(integration.id, "1006", False, operator).timeline]
+    assert events == [
+        "placed",
+        "received",
+        "held: no myOGO shipping code for 'express'",
+        "released by a person",
+        "sent; created in myOGO as 1006",
+    ]

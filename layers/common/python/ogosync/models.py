@@ -291,6 +291,17 @@ class OrderBinding(BaseModel):
     sent_at: AwareDatetime | None = None
 
 
+class OrderNote(BaseModel):
+    """One thing that happened to an order, kept for its timeline: a new hold and why, a person's release, retry or
+    "do not send". What the order binding and the tracking attributes hold (sent, shipped...) is not repeated here."""
+
+    integration_id: str
+    store_order_id: str
+    at: AwareDatetime
+    where: str = Field(description="store, ogosync or myogo")
+    event: str
+
+
 class Cursor(BaseModel):
     """A flow's progress for one integration: the watermark and what the last run did."""
 

@@ -19,6 +19,7 @@ from ogosync.models import (
     Hold,
     Integration,
     OrderBinding,
+    OrderNote,
     OrderTracking,
     ProductRefusal,
     ProductReportHeader,
@@ -188,6 +189,16 @@ class StateRepository(Protocol):
 
 
 # ---- products (store -> myOGO) ------------------------------------------------------------------
+
+
+class OrderNotes(Protocol):
+    """The timeline notes of orders (EVENT#<store order id>#<time>#<n> items); appended, never changed."""
+
+    def add_note(self, note: OrderNote) -> None: ...
+
+    def notes(self, integration_id: str, store_order_id: str) -> list[OrderNote]:
+        """The order's notes, oldest first."""
+        ...
 
 
 class SkuBindingRepository(Protocol):

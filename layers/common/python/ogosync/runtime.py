@@ -34,6 +34,7 @@ from ogosync.ports import (
 )
 from ogosync.state.dynamo import DynamoStateRepository
 from ogosync.state.integrations import DynamoIntegrationConfig
+from ogosync.state.order_notes import DynamoOrderNotes
 from ogosync.state.product_refusals import DynamoProductRefusals
 from ogosync.state.product_runs import DynamoProductRuns
 from ogosync.state.skus import DynamoSkuBindings
@@ -153,6 +154,7 @@ def order_deps(integration: Integration) -> OrderDeps:
             warehouse=warehouse_for(integration, credentials),
             claim_lease_seconds=int(os.environ.get("ORDER_CLAIM_LEASE_SECONDS", "120")),
             sku_bindings=sku_bindings(),
+            notes=order_notes(),
         )
     return _order_deps[key]
 
@@ -210,6 +212,11 @@ def stock_ledger() -> DynamoStockLedger:
 @cache
 def tracking_state() -> DynamoTrackingRepository:
     return DynamoTrackingRepository(clients.dynamodb(), _env("OGOSYNC_TABLE"))
+
+
+@cache
+def order_notes() -> DynamoOrderNotes:
+    return DynamoOrderNotes(clients.dynamodb(), _env("OGOSYNC_TABLE"))
 
 
 @cache
@@ -278,6 +285,7 @@ def operator_deps() -> OperatorDeps:
         webhook_base_url=_env("WEBHOOK_BASE_URL"),
         secret_prefix=os.environ.get("INTEGRATION_SECRET_PREFIX", "ogosync/"),
         tracking=tracking_state(),
+        notes=order_notes(),
     )
 
 
@@ -294,6 +302,7 @@ def reset() -> None:
         product_runs,
         stock_ledger,
         tracking_state,
+        order_notes,
         tracking_queue,
         warehouse_webhook_deps,
         operator_deps,

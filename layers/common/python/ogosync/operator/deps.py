@@ -11,6 +11,7 @@ from ogosync.ports import (
     AccessCheck,
     IntegrationConfigRepository,
     JobQueue,
+    OrderNotes,
     SecretStore,
     SecretWriter,
     StateRepository,
@@ -43,6 +44,7 @@ class OperatorDeps:
     secret_recovery_days: int = 7
     keep_order_bindings_days: int = 90
     tracking: TrackingRepository | None = None  # myOGO statuses and pushed shipments, for an order's timeline
+    notes: OrderNotes | None = None  # holds, releases, retries and "do not send", for an order's timeline
 
     def integration(self, integration_id: str) -> Integration:
         found = self.state.get_integration(integration_id)

@@ -18,6 +18,7 @@ from ogosync.models import (
     Integration,
     OrderBinding,
     OrderImportJob,
+    OrderNote,
     OrderTracking,
     TrackingStatus,
 )
@@ -38,6 +39,7 @@ def do_not_send(integration_id: str, order_id: str, deps: OperatorDeps) -> Order
     )
     if not closed:
         raise conflict("order_busy", f"order {order_id!r} is being sent right now; look at it again in a minute")
+    add_note(integration, order_id, "a person chose: do not send to myOGO", deps)
     return OrderOutcome(integration_id=integration.id, order_id=order_id, status=BindingStatus.SKIPPED)
 
 
@@ -49,24 +51,37 @@ def retry_order(integration_id: str, order_id: str, deps: OperatorDeps) -> Order
             "order_not_failed", f"only a failed order can be retried; order {order_id!r} is {binding.status}"
         )
     deps.order_queue.send([OrderImportJob(integration_id=integration.id, order_id=order_id, source="recheck")])
+    add_note(integration, order_id, "retried by a person", deps)
     return OrderOutcome(integration_id=integration.id, order_id=order_id, status=binding.status, queued=True)
 
 
-def timeline(binding: OrderBinding, tracking: OrderTracking | None) -> list[OrderEvent]:
-    """Received, placed, held and why (or skipped), sent, myOGO's status, shipped and tracking pushed, by time."""
+def timeline(binding: OrderBinding, tracking: OrderTracking | None, notes: list[OrderNote]) -> list[OrderEvent]:
+    """Received, placed, each hold and why, releases, sent, myOGO's status, shipped and tracking pushed, by time."""
     events = [OrderEvent(at=binding.first_seen_at, where="ogosync", event="received")]
     if binding.store_placed_at:
         events.append(OrderEvent(at=binding.store_placed_at, where="store", event="placed"))
-    events.extend(_outcome_events(binding))
+    noted = [OrderEvent(at=note.at, where=note.where, event=note.event) for note in notes]
+    events.extend(noted)
+    said = {event.event for event in noted}
+    events.extend(event for event in _outcome_events(binding) if event.event not in said)
     if tracking is not None:
         events.extend(_tracking_events(tracking))
     return sorted(events, key=lambda event: event.at)
 
 
-def tracking_of(integration: Integration, order_id: str, deps: OperatorDeps) -> OrderTracking | None:
-    if deps.tracking is None:
-        return None
-    return deps.tracking.get_tracking(integration.id, [order_id]).get(order_id)
+def history_of(integration: Integration, binding: OrderBinding, deps: OperatorDeps) -> list[OrderEvent]:
+    order_id = binding.store_order_id
+    tracking = None if deps.tracking is None else deps.tracking.get_tracking(integration.id, [order_id]).get(order_id)
+    notes = [] if deps.notes is None else deps.notes.notes(integration.id, order_id)
+    return timeline(binding, tracking, notes)
+
+
+def add_note(integration: Integration, order_id: str, event: str, deps: OperatorDeps) -> None:
+    if deps.notes is not None:
+        note = OrderNote(
+            integration_id=integration.id, store_order_id=order_id, at=deps.clock(), where="ogosync", event=event
+        )
+        deps.notes.add_note(note)
 
 
 def _outcome_events(binding: OrderBinding) -> list[OrderEvent]:

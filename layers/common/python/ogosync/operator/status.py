@@ -120,7 +120,7 @@ def order_history(integration_id: str, order_id: str, live: bool, deps: Operator
         skip_reason=binding.skip_reason if binding else None,
         attempts=binding.attempts if binding else 0,
         last_error=binding.last_error if binding else None,
-        timeline=orders.timeline(binding, orders.tracking_of(integration, order_id, deps)) if binding else [],
+        timeline=orders.history_of(integration, binding, deps) if binding else [],
         store=store,
         myogo=_warehouse_side(integration, reference, deps) if live else None,
     )
@@ -153,6 +153,8 @@ def _release(integration: Integration, order_ids: list[str], deps: OperatorDeps)
     deps.order_queue.send(
         [OrderImportJob(integration_id=integration.id, order_id=order_id, source="recheck") for order_id in order_ids]
     )
+    for order_id in order_ids:
+        orders.add_note(integration, order_id, "released by a person", deps)
     return Released(integration_id=integration.id, order_ids=order_ids)
 
 

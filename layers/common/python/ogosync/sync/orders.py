@@ -37,6 +37,7 @@ from ogosync.models import (
     HoldReason,
     Integration,
     OrderBinding,
+    OrderNote,
     StoreOrder,
     StoreOrderState,
     UnreadableOrder,
@@ -45,7 +46,7 @@ from ogosync.models import (
     WarehouseOrderLine,
     WarehouseOrderState,
 )
-from ogosync.ports import SkuBindingRepository, StateRepository, StorePlatform, Warehouse
+from ogosync.ports import OrderNotes, SkuBindingRepository, StateRepository, StorePlatform, Warehouse
 from ogosync.sync.runs import RunRecord, locked_run
 from ogosync.timeutil import Clock, utc_now
 
@@ -84,6 +85,7 @@ class OrderDeps:
     new_token: Callable[[], str] = field(default=lambda: uuid.uuid4().hex)
     sleep: Callable[[float], None] = time.sleep
     sku_bindings: SkuBindingRepository | None = None  # codes bound by the product flow are known to myOGO
+    notes: OrderNotes | None = None  # a new hold and its reasons, for the order's timeline
 
 
 # ---- mapping ------------------------------------------------------------------------------------
@@ -218,8 +220,31 @@ def import_order(
     holds = [] if skip_reason else order_holds(order, shipping_map, codes)
     may_be_in_myogo = binding is not None and binding.attempts > 0
     if not may_be_in_myogo and (skip_reason or holds):
-        return _record_without_claim(integration, order, reference, skip_reason, holds, deps)
-    return _claim_and_send(integration, order, reference, skip_reason, holds, shipping_map, deps)
+        result = _record_without_claim(integration, order, reference, skip_reason, holds, deps)
+    else:
+        result = _claim_and_send(integration, order, reference, skip_reason, holds, shipping_map, deps)
+    _note_new_hold(integration, binding, result, deps)
+    return result
+
+
+def _note_new_hold(
+    integration: Integration, before: OrderBinding | None, result: ImportResult, deps: OrderDeps
+) -> None:
+    """A note for the timeline when the order is held anew or for other reasons (not at each recheck)."""
+    if deps.notes is None or result.outcome is not ImportOutcome.HELD:
+        return
+    if before is not None and before.status is BindingStatus.HELD and before.holds == list(result.holds):
+        return
+    reasons = "; ".join(hold.detail for hold in result.holds)
+    deps.notes.add_note(
+        OrderNote(
+            integration_id=integration.id,
+            store_order_id=result.order_id,
+            at=deps.clock(),
+            where="ogosync",
+            event=f"held: {reasons}",
+        )
+    )
 
 
 def _record_without_claim(
