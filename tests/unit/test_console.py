@@ -10,12 +10,26 @@ import pytest
 from ogosync.console.app import handle
 from ogosync.console.deps import ConsoleDeps, SignInRefused
 from ogosync.console.session import Identity
-from ogosync.models import BindingStatus, Flow, Hold, HoldReason, OrderImportJob
+from ogosync.models import (
+    BindingStatus,
+    Flow,
+    Hold,
+    HoldReason,
+    OrderImportJob,
+    ProductAction,
+    ProductActionJob,
+    ProductProblem,
+    ProductProblemKind,
+    ProductReportHeader,
+    ProductRow,
+    ProductState,
+)
 from ogosync.operator.deps import OperatorDeps
 from tests.console_client import ConsoleClient
 from tests.factories import T0, make_integration
 from tests.fakes import FakeQueue, FakeSecrets, FakeStore, FakeWarehouse, InMemoryState
 from tests.fakes_operator import FakeSecretWriter, FakeWorkQueues, InMemoryIntegrationConfig
+from tests.fakes_product_page import InMemoryProductRuns
 
 SCRIPT = "<script>alert(1)</script>"
 USERS = {
@@ -39,6 +53,8 @@ class World:
         self.state.put_integration(make_integration("acme-centra", merchant_name="Acme Apparel"))
         self.state.put_integration(make_integration("bolt-centra", merchant_name="Bolt Bikes"))
         self.order_queue = FakeQueue()
+        self.products_queue = FakeQueue()
+        self.product_runs = InMemoryProductRuns()
         operator = OperatorDeps(
             state=self.state,
             config=InMemoryIntegrationConfig(self.state),
@@ -48,12 +64,14 @@ class World:
             store=lambda _: FakeStore(),
             warehouse=lambda _: FakeWarehouse(),
             order_queue=self.order_queue,
-            flow_queues={Flow.ORDERS: FakeQueue()},
+            flow_queues={Flow.ORDERS: FakeQueue(), Flow.PRODUCTS: self.products_queue},
             work_queues=FakeWorkQueues({"order-import": 2}),
             webhook_base_url="https://hooks.example/",
             clock=lambda: T0 + timedelta(hours=3),
         )
-        self.deps = ConsoleDeps(operator=operator, sign_in=FakeSignIn(), session_key=b"k" * 32)
+        self.deps = ConsoleDeps(
+            operator=operator, product_runs=self.product_runs, sign_in=FakeSignIn(), session_key=b"k" * 32
+        )
 
     def client(self, username: str | None = None) -> ConsoleClient:
         client = ConsoleClient(lambda event: handle(event, self.deps))
@@ -224,3 +242,70 @@ def test_an_operator_redrives_or_discards_dead_letters_one_by_one_and_a_merchant
     assert refused == [403, 403, 403]
     assert (redriven["statusCode"], discarded["statusCode"], unknown["statusCode"]) == (303, 303, 404)
     assert queues.depth("order-import").dead_letters == 0 and queues.depth("order-import").waiting == 1
+
+
+def _report(world: World, rows: list[ProductRow]) -> None:
+    counts = {state: sum(1 for row in rows if row.state is state) for state in ProductState}
+    header = ProductReportHeader(
+        integration_id="acme-centra",
+        report_id="r1",
+        run_id="run-1",
+        refreshed_at=T0,
+        counts=counts,
+        rows=len(rows),
+        chunks=1,
+    )
+    world.product_runs.put_product_report(header, rows)
+
+
+def test_products_are_refreshed_listed_with_filters_and_created_some_or_all(world: World) -> None:
+    anna = world.client("anna")
+    before = anna.get("/integrations/acme-centra/products")["body"]
+    refreshed = anna.post("/integrations/acme-centra/products/refresh")
+    busy = anna.post("/integrations/acme-centra/products/refresh")
+    running = anna.get("/integrations/acme-centra/products")["body"]
+    world.state.release_lock("acme-centra", Flow.PRODUCTS, world.product_runs.runs["acme-centra"].run_id)
+    _report(
+        world,
+        [
+            ProductRow(sku="TS100BLKM", state=ProductState.NOT_IN_MYOGO, name=SCRIPT),
+            ProductRow(sku="TS100BLKL", state=ProductState.LINKED, name="Tee L"),
+            ProductRow(
+                sku=None,
+                state=ProductState.ERROR,
+                name="Cap",
+                problems=[ProductProblem(kind=ProductProblemKind.MISSING_SKU, detail="the store has no SKU for it")],
+            ),
+        ],
+    )
+
+    listing = anna.get("/integrations/acme-centra/products")["body"]
+    errors = anna.get("/integrations/acme-centra/products?state=error")["body"]
+    found = anna.get("/integrations/acme-centra/products?q=TS100BLKL")["body"]
+    none_picked = anna.post("/integrations/acme-centra/products/create")
+    picked = anna.request(
+        "POST", "/integrations/acme-centra/products/create", {"csrf": anna.csrf(), "sku": "TS100BLKM"}
+    )
+
+    assert "No refresh yet" in before
+    assert refreshed["statusCode"] == 303 and busy["statusCode"] == 409
+    assert 'http-equiv="refresh"' in running and "Refresh: queued" in running
+    assert SCRIPT not in listing and "&lt;script&gt;alert(1)&lt;/script&gt;" in listing
+    assert "the store has no SKU for it" in errors and "TS100BLKM" not in errors
+    assert "TS100BLKL" in found and "TS100BLKM" not in found
+    assert none_picked["statusCode"] == 422
+    assert picked["statusCode"] == 303
+    (refresh_job, create_job) = world.products_queue.jobs
+    assert isinstance(refresh_job, ProductActionJob) and refresh_job.action is ProductAction.REFRESH
+    assert isinstance(create_job, ProductActionJob) and create_job.skus == ["TS100BLKM"]
+
+
+def test_a_merchant_may_not_see_or_refresh_anothers_products(world: World) -> None:
+    bert = world.client("bert")
+
+    page = bert.get("/integrations/acme-centra/products")
+    refresh = bert.post("/integrations/acme-centra/products/refresh")
+    create = bert.post("/integrations/acme-centra/products/create-all")
+
+    assert (page["statusCode"], refresh["statusCode"], create["statusCode"]) == (404, 404, 404)
+    assert world.products_queue.jobs == []

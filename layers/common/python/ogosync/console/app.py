@@ -18,9 +18,10 @@ from ogosync.console.deps import ConsoleDeps, SignInRefused
 from ogosync.console.session import COOKIE_NAME, Session, csrf_matches, decode, encode, new_session, set_cookie
 from ogosync.console.web import Answer, Request, parse, redirect
 from ogosync.errors import UnknownIntegrationError
-from ogosync.models import Integration
-from ogosync.operator import integrations, orders, runs, status
+from ogosync.models import Integration, ProductAction, ProductState
+from ogosync.operator import integrations, orders, products, runs, status
 from ogosync.operator.errors import OperatorError
+from ogosync.operator.products import ProductFilters
 
 _STYLESHEET = (Path(__file__).parent / "static" / "console.css").read_text()
 _INTEGRATION = r"(?P<integration_id>[a-z0-9][a-z0-9-]{2,62})"
@@ -28,6 +29,8 @@ _ORDER_ID = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 _ORDER = rf"(?P<order_id>{_ORDER_ID})"
 _QUEUE = r"(?P<queue>[a-z][a-z-]{1,40})"
 DEAD_LETTERS_SHOWN = 100
+PRODUCTS_PER_PAGE = 50
+MAX_PICKED = 2000  # what the operator API's create takes at once
 NOTES = {  # what a finished action says on the page it returns to; fixed words, never text from the request
     "paused": "Paused: no flow of this integration runs until it is resumed.",
     "resumed": "Resumed: the flows run again and catch up.",
@@ -38,6 +41,8 @@ NOTES = {  # what a finished action says on the page it returns to; fixed words,
     "redriven": "The dead letters went back to their queue.",
     "redriven-one": "The message went back to its queue.",
     "discarded": "Deleted for good.",
+    "refreshing": "Refresh started: the store's products and myOGO are being read.",
+    "creating": "Create product started: the products go to myOGO.",
 }
 
 
@@ -164,6 +169,52 @@ def _release_all(ctx: Context, integration_id: str) -> Answer:
     return redirect(f"/integrations/{integration.id}/orders?done=released-all")
 
 
+def _products(ctx: Context, integration_id: str) -> Answer:
+    integration = ctx.integration(integration_id)
+    query = ctx.request.query
+    state = query.get("state") or None
+    if state is not None and state not in set(ProductState):
+        raise Refused(422, "pick a state from the list")
+    filters = ProductFilters(
+        state=None if state is None else ProductState(state),
+        search=query.get("q", "").strip()[:100] or None,
+        page=_page_number(query.get("page", "1")),
+        page_size=PRODUCTS_PER_PAGE,
+    )
+    deps, runs = ctx.deps.operator, ctx.deps.product_runs
+    latest = runs.get_product_run(integration.id)
+    run = None if latest is None else products.latest_run(integration.id, deps, runs)
+    listed = products.product_page(integration.id, filters, deps, runs) if runs.product_report(integration.id) else None
+    body = pages.products(ctx.session, integration, run, listed, filters, deps.clock(), ctx.note)
+    return Answer(200, body)
+
+
+def _page_number(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 100_000:
+        raise Refused(422, "a page number is a whole number from 1")
+    return int(text)
+
+
+def _product_action(ctx: Context, integration_id: str, action: str) -> Answer:
+    integration = ctx.integration(integration_id)
+    deps, runs = ctx.deps.operator, ctx.deps.product_runs
+    if action == "refresh":
+        products.request_action(integration.id, ProductAction.REFRESH, None, deps, runs)
+        return redirect(f"/integrations/{integration.id}/products?done=refreshing")
+    skus = None if action == "create-all" else _picked_skus(ctx.request.form_lists.get("sku", []))
+    products.request_action(integration.id, ProductAction.CREATE, skus, deps, runs)
+    return redirect(f"/integrations/{integration.id}/products?done=creating")
+
+
+def _picked_skus(values: list[str]) -> list[str]:
+    picked = list(dict.fromkeys(value.strip() for value in values if value.strip()))
+    if not picked:
+        raise Refused(422, "pick at least one product, or use Create all")
+    if len(picked) > MAX_PICKED or any(len(sku) > 100 for sku in picked):
+        raise Refused(422, f"pick at most {MAX_PICKED} products at once, or use Create all")
+    return picked
+
+
 def _status(ctx: Context) -> Answer:
     ctx.operator_only()
     return Answer(200, pages.status(ctx.session, runs.queue_depths(ctx.deps.operator), ctx.note))
@@ -212,6 +263,13 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler, bool]] = [
         "POST",
         re.compile(rf"/integrations/{_INTEGRATION}/orders/{_ORDER}/(?P<action>release|retry|do-not-send)"),
         _order_action,
+        True,
+    ),
+    ("GET", re.compile(rf"/integrations/{_INTEGRATION}/products"), _products, True),
+    (
+        "POST",
+        re.compile(rf"/integrations/{_INTEGRATION}/products/(?P<action>refresh|create|create-all)"),
+        _product_action,
         True,
     ),
     ("GET", re.compile(r"/status"), _status, True),

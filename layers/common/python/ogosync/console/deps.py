@@ -8,6 +8,7 @@ from typing import Protocol
 from ogosync.console.session import Identity
 from ogosync.errors import OgosyncError
 from ogosync.operator.deps import OperatorDeps
+from ogosync.ports import ProductRunRepository
 
 
 class SignInRefused(OgosyncError):
@@ -23,6 +24,7 @@ class SignIn(Protocol):
 @dataclass
 class ConsoleDeps:
     operator: OperatorDeps
+    product_runs: ProductRunRepository
     sign_in: SignIn
     session_key: bytes
     secure_cookies: bool = True  # False only on http loopback (ogosync local up)

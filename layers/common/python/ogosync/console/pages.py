@@ -4,15 +4,24 @@ models they get (Integration, the operator schemas) have no field that holds one
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlencode
 
 from ogosync.console.html import Markup, el, table
 from ogosync.console.session import Session
-from ogosync.models import BindingStatus, Integration, IntegrationStatus
+from ogosync.models import BindingStatus, Integration, IntegrationStatus, ProductAction, ProductRun, ProductState
+from ogosync.operator.products import ProductFilters, ProductPage
 from ogosync.operator.schemas import FlowStatus, HeldOrder, IntegrationState, OrderHistory
 from ogosync.ports import DeadLetter, QueueDepth
 
 
-def layout(title: str, session: Session, *content: object, note: str | None = None, error: str | None = None) -> str:
+def layout(
+    title: str,
+    session: Session,
+    *content: object,
+    note: str | None = None,
+    error: str | None = None,
+    refresh_seconds: int | None = None,
+) -> str:
     body = el(
         "body",
         None,
@@ -33,6 +42,8 @@ def layout(title: str, session: Session, *content: object, note: str | None = No
         el("meta", {"name": "viewport", "content": "width=device-width, initial-scale=1"}),
         el("title", None, f"{title} · ogosync"),
         el("link", {"rel": "stylesheet", "href": "/static/console.css"}),
+        # While a run is under way the page reloads itself: progress without any script.
+        refresh_seconds and el("meta", {"http-equiv": "refresh", "content": str(refresh_seconds)}),
     )
     return "<!doctype html>" + el("html", {"lang": "en"}, head, body)
 
@@ -111,7 +122,7 @@ def integrations(
     if not rows:
         return layout("Integrations", session, el("p", None, "No integration yet."), note=note)
     body = table(
-        ["Integration", "Merchant", "Platform", "State", "Flows", "Held orders", ""],
+        ["Integration", "Merchant", "Platform", "State", "Flows", "Held orders", "Pages", ""],
         [_integration_row(session, integration, state, now) for integration, state in rows],
         id="integrations",
     )
@@ -135,6 +146,7 @@ def _integration_row(
         "paused" if paused else "active",
         [_flow_badge(flow, now) for flow in state.flows if flow.deployed],
         el("a", {"href": f"{base}/orders"}, str(state.held_orders)),
+        [el("a", {"href": f"{base}/orders"}, "Orders"), " · ", el("a", {"href": f"{base}/products"}, "Products")],
         toggle,
     ]
 
@@ -272,6 +284,119 @@ def dead_letters(session: Session, queue: str, letters: list[DeadLetter], note: 
     else:
         content.append(el("p", None, "No dead letter."))
     return layout(f"Dead letters of {queue}", session, *content, note=note)
+
+
+STATE_WORDS = {
+    ProductState.NOT_IN_MYOGO: "not in myOGO",
+    ProductState.IN_MYOGO_UNLINKED: "in myOGO, not linked",
+    ProductState.LINKED: "linked",
+    ProductState.CHANGED: "changed",
+    ProductState.ERROR: "in error",
+    ProductState.DELETED_IN_STORE: "deleted in the store",
+}
+
+
+def products(
+    session: Session,
+    integration: Integration,
+    run: ProductRun | None,
+    listed: ProductPage | None,
+    filters: ProductFilters,
+    now: datetime,
+    note: str | None,
+) -> str:
+    base = f"/integrations/{integration.id}/products"
+    content: list[object] = [
+        el("div", {"class": "actions"}, post_button(f"{base}/refresh", "Refresh", session)),
+        _run_box(run, now),
+    ]
+    if listed is None:
+        content.append(el("p", None, "No refresh yet: press Refresh to read the store's products and myOGO."))
+    else:
+        content += _product_list(session, base, listed, filters)
+    return layout(
+        f"Products of {integration.id}",
+        session,
+        *content,
+        note=note,
+        refresh_seconds=3 if run is not None and run.active else None,
+    )
+
+
+def _run_box(run: ProductRun | None, now: datetime) -> Markup | None:
+    if run is None:
+        return None
+    what = "Refresh" if run.action is ProductAction.REFRESH else "Create product"
+    if run.active:
+        progress = (
+            el("progress", {"value": str(run.done), "max": str(run.total)}, f"{run.done} of {run.total}")
+            if run.total
+            else el("progress", None, "working")
+        )
+        words = f"{what}: {run.status}" + (f", {run.done} of {run.total}" if run.total else "")
+        return el("div", {"class": "note", "id": "run", "role": "status"}, words, " ", progress)
+    counts = ", ".join(f"{count} {name.replace('_', ' ')}" for name, count in sorted(run.counts.items()))
+    ended = f"{age(run.ended_at, now)} ago" if run.ended_at else ""
+    words = f"{what} {run.status} {ended}" + (f": {counts}" if counts else "") + (f". {run.error}" if run.error else "")
+    return el("div", {"class": "error" if run.error else "note", "id": "run"}, words)
+
+
+def _product_list(session: Session, base: str, listed: ProductPage, filters: ProductFilters) -> list[object]:
+    options = [el("option", {"value": ""}, "every state")] + [
+        el("option", {"value": state.value, "selected": filters.state is state}, words)
+        for state, words in STATE_WORDS.items()
+    ]
+    search = el(
+        "form",
+        {"method": "get", "action": base, "class": "filters"},
+        el("label", {"for": "state"}, "State "),
+        el("select", {"id": "state", "name": "state"}, options),
+        " ",
+        el("label", {"for": "q"}, "Search "),
+        el("input", {"type": "text", "id": "q", "name": "q", "value": filters.search or ""}),
+        " ",
+        el("button", {"type": "submit"}, "Show"),
+    )
+    counts = ", ".join(f"{listed.counts.get(state, 0)} {words}" for state, words in STATE_WORDS.items())
+    rows = [
+        [
+            el("input", {"type": "checkbox", "name": "sku", "value": row.sku, "form": "create", "aria-label": row.sku})
+            if row.sku
+            else "",
+            row.sku or "(no SKU)",
+            row.name,
+            STATE_WORDS[row.state],
+            el("ul", {"class": "reasons"}, [el("li", None, problem.detail) for problem in row.problems]),
+        ]
+        for row in listed.rows
+    ]
+    refreshed = listed.refreshed_at.strftime("%Y-%m-%d %H:%M UTC")
+    stale = " A Create product ended since: refresh to see its effect." if listed.stale else ""
+    pager = [
+        el("a", {"href": f"{base}?{_query(filters, page)}"}, str(page))
+        if page != listed.page
+        else el("b", None, str(page))
+        for page in range(1, listed.pages + 1)
+    ][:50]
+    return [
+        el("p", None, f"Refreshed {refreshed}: {counts}.{stale}"),
+        search,
+        el("p", None, f"{listed.matching} matching, page {listed.page} of {listed.pages} "),
+        el("p", {"class": "pager"}, [[link, " "] for link in pager]) if listed.pages > 1 else None,
+        el(
+            "form",
+            {"method": "post", "action": f"{base}/create", "id": "create"},
+            csrf_field(session),
+            el("button", {"type": "submit"}, "Create selected products"),
+        ),
+        table(["", "SKU", "Name", "State", "What to know"], rows, id="products"),
+        post_button(f"{base}/create-all", "Create all products", session, css="quiet"),
+    ]
+
+
+def _query(filters: ProductFilters, page: int) -> str:
+    values = {"state": filters.state.value if filters.state else None, "q": filters.search, "page": str(page)}
+    return urlencode({key: value for key, value in values.items() if value})
 
 
 def error_page(session: Session, status_code: int, message: str) -> str:

@@ -20,6 +20,7 @@ def console_deps() -> ConsoleDeps:
     key = clients.secretsmanager().get_secret_value(SecretId=os.environ["CONSOLE_SESSION_KEY_SECRET"])["SecretString"]
     return ConsoleDeps(
         operator=runtime.operator_deps(),
+        product_runs=runtime.product_runs(),
         sign_in=CognitoSignIn(boto3.client("cognito-idp"), os.environ["CONSOLE_USER_POOL_CLIENT_ID"]),
         session_key=key.encode(),
         # Browsers keep Secure cookies from http://127.0.0.1 only in some versions: loopback turns it off.

@@ -31,6 +31,7 @@ class Request:
     path: str
     query: dict[str, str] = field(default_factory=dict)
     form: dict[str, str] = field(default_factory=dict)
+    form_lists: dict[str, list[str]] = field(default_factory=dict)  # every value of a field sent more than once
     cookies: dict[str, str] = field(default_factory=dict)
 
 
@@ -55,16 +56,19 @@ def parse(event: Mapping[str, Any]) -> Request:
     CSRF check, as it then carries no token)."""
     http = event.get("requestContext", {}).get("http", {})
     headers = {str(key).lower(): str(value) for key, value in (event.get("headers") or {}).items()}
+    is_form = headers.get("content-type", "").startswith("application/x-www-form-urlencoded")
+    form = _form(event) if is_form else {}
     return Request(
         method=str(http.get("method", "GET")).upper(),
         path=str(event.get("rawPath") or http.get("path") or "/"),
         query=_single(parse_qs(str(event.get("rawQueryString") or ""))),
-        form=_form(event) if headers.get("content-type", "").startswith("application/x-www-form-urlencoded") else {},
+        form=_single(form),
+        form_lists=form,
         cookies=_cookies(event, headers),
     )
 
 
-def _form(event: Mapping[str, Any]) -> dict[str, str]:
+def _form(event: Mapping[str, Any]) -> dict[str, list[str]]:
     raw = event.get("body") or ""
     try:
         body = base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else str(raw).encode()
@@ -73,7 +77,7 @@ def _form(event: Mapping[str, Any]) -> dict[str, str]:
         return {}
     if len(body) > MAX_FORM_BYTES:
         return {}
-    return _single(parse_qs(text, keep_blank_values=True))
+    return parse_qs(text, keep_blank_values=True)
 
 
 def _cookies(event: Mapping[str, Any], headers: Mapping[str, str]) -> dict[str, str]:
