@@ -24,7 +24,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a de
 
 pytestmark = pytest.mark.e2e
 SCREENSHOTS = ROOT / "docs" / "console"
-TEE = "TS100BLKM"
+TEE, HOODIE = "TS100BLKM", "HD200GRYS"
 MERCHANT = ConsoleUser("anna", "Anna-pass-word-1", merchant="Merchant demo-centra")
 OPERATOR = ConsoleUser("olga", "Olga-pass-word-1", operator=True)
 
@@ -54,6 +54,7 @@ def browser_page() -> Iterator[tuple[Any, list[str]]]:
 def _shop(stack: LocalStack) -> CentraSetup:
     setup = stack.add_centra_store("demo-centra", shipping_map={"standard": "POSTI"}, products={TEE: 20})
     setup.centra.add_product(TEE[:5], TEE[5:8], TEE[8:], ean="7350000000001", stock=20)
+    setup.centra.add_product(HOODIE[:5], HOODIE[5:8], HOODIE[8:], ean="7350000000002", name="Hoodie", stock=4)
     stack.seed_sku_bindings(setup.integration.id)
     stack.add_centra_store("other-centra", shipping_map={"standard": "POSTI"})
     return setup
@@ -96,10 +97,26 @@ def test_a_merchant_releases_a_held_order_and_watches_it_ship(
     assert "orders: ok" in listing.inner_text()
     _save(page, "02-integrations.png")
 
-    listing.get_by_role("link", name="demo-centra").click()
+    listing.get_by_role("link", name="Products").click()
+    page.click("button:has-text('Refresh')")
+    assert "Refresh: queued" in page.locator("#run").inner_text()
+    stack.run_flow(Flow.PRODUCTS)
+    page.reload()
+    products = page.locator("#products")
+    assert "not in myOGO" in products.locator("tr", has_text=HOODIE).inner_text()
+    assert "changed" in products.locator("tr", has_text=TEE).inner_text()  # bound by the seed, never sent
+    page.check(f"input[value={HOODIE}]")
+    _save(page, "03-products.png")
+    page.click("button:has-text('Create selected products')")
+    stack.run_flow(Flow.PRODUCTS)
+    page.reload()
+    assert "Create product succeeded" in page.locator("#run").inner_text()
+    assert HOODIE in stack.myogo.products(setup.merchant_id)
+
+    page.goto(f"{console.url}/integrations/demo-centra/orders")
     held = page.locator("#held-orders")
     assert order_id in held.inner_text() and "express" in held.inner_text()
-    _save(page, "03-held-orders.png")
+    _save(page, "04-held-orders.png")
 
     stack.state().put_shipping_mapping("demo-centra", "express", "POSTI")  # the cause fixed
     held.locator("tr", has_text=order_id).locator("button", has_text="Release").click()
@@ -115,7 +132,7 @@ def test_a_merchant_releases_a_held_order_and_watches_it_ship(
     assert "held: no myOGO shipping code for 'express'" in timeline and "released by a person" in timeline
     binding = stack.state().get_order_binding("demo-centra", order_id)
     assert binding is not None and binding.status is BindingStatus.SENT
-    _save(page, "04-order-timeline.png")
+    _save(page, "05-order-timeline.png")
 
     assert page.goto(f"{console.url}/integrations/other-centra/orders").status == 404
     errors.remove("Failed to load resource: the server responded with a status of 404 (Not Found)")
@@ -132,11 +149,11 @@ def test_a_merchant_releases_a_held_order_and_watches_it_ship(
     sqs.send_message(QueueUrl=stack.aws.queue_urls["OrderDLQ"], MessageBody=body)
     page.click("text=Status")
     assert "order-import" in page.locator("#queues").inner_text()
-    _save(page, "05-status.png")
+    _save(page, "06-status.png")
     page.locator("#queues").get_by_role("link", name="order-import").click()
     letters = page.locator("#dead-letters")
     assert '"order_id": "1999"' in letters.inner_text()
-    _save(page, "06-dead-letters.png")
+    _save(page, "07-dead-letters.png")
     letters.locator("button", has_text="Discard").click()
     assert "No dead letter." in page.content()
     assert stack.queue_depth("OrderDLQ") == 0
