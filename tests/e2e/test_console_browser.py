@@ -118,7 +118,15 @@ def test_a_merchant_releases_a_held_order_and_watches_it_ship(
     assert order_id in held.inner_text() and "express" in held.inner_text()
     _save(page, "04-held-orders.png")
 
-    stack.state().put_shipping_mapping("demo-centra", "express", "POSTI")  # the cause fixed
+    page.goto(f"{console.url}/integrations/demo-centra/shipping")  # the cause fixed: express gets a code
+    express = page.locator("#shipping tr", has_text="express")
+    assert "none: its orders are held" in express.inner_text()
+    express.locator("input[name=myogo_code]").fill("POSTI")
+    _save(page, "05-shipping-methods.png")
+    express.locator("button", has_text="Save").click()
+    assert stack.state().shipping_map("demo-centra")["express"] == "POSTI"
+    page.goto(f"{console.url}/integrations/demo-centra/orders")
+    held = page.locator("#held-orders")
     held.locator("tr", has_text=order_id).locator("button", has_text="Release").click()
     assert "imported again now" in page.locator("[role=status]").inner_text()
     stack.run_order_workers()
@@ -132,7 +140,7 @@ def test_a_merchant_releases_a_held_order_and_watches_it_ship(
     assert "held: no myOGO shipping code for 'express'" in timeline and "released by a person" in timeline
     binding = stack.state().get_order_binding("demo-centra", order_id)
     assert binding is not None and binding.status is BindingStatus.SENT
-    _save(page, "05-order-timeline.png")
+    _save(page, "06-order-timeline.png")
 
     assert page.goto(f"{console.url}/integrations/other-centra/orders").status == 404
     errors.remove("Failed to load resource: the server responded with a status of 404 (Not Found)")
@@ -149,11 +157,11 @@ def test_a_merchant_releases_a_held_order_and_watches_it_ship(
     sqs.send_message(QueueUrl=stack.aws.queue_urls["OrderDLQ"], MessageBody=body)
     page.click("text=Status")
     assert "order-import" in page.locator("#queues").inner_text()
-    _save(page, "06-status.png")
+    _save(page, "07-status.png")
     page.locator("#queues").get_by_role("link", name="order-import").click()
     letters = page.locator("#dead-letters")
     assert '"order_id": "1999"' in letters.inner_text()
-    _save(page, "07-dead-letters.png")
+    _save(page, "08-dead-letters.png")
     letters.locator("button", has_text="Discard").click()
     assert "No dead letter." in page.content()
     assert stack.queue_depth("OrderDLQ") == 0

@@ -309,3 +309,18 @@ def test_a_merchant_may_not_see_or_refresh_anothers_products(world: World) -> No
 
     assert (page["statusCode"], refresh["statusCode"], create["statusCode"]) == (404, 404, 404)
     assert world.products_queue.jobs == []
+
+
+def test_shipping_methods_are_listed_and_mapped_and_a_bad_code_is_refused(world: World) -> None:
+    world.state.put_shipping_mapping("acme-centra", "standard", "POSTI")
+    anna, bert = world.client("anna"), world.client("bert")
+
+    page = anna.get("/integrations/acme-centra/shipping")["body"]
+    saved = anna.post("/integrations/acme-centra/shipping", {"store_method": "express", "myogo_code": "POSTI-EXPRESS"})
+    spaced = anna.post("/integrations/acme-centra/shipping", {"store_method": "pickup", "myogo_code": " "})
+    foreign = bert.post("/integrations/acme-centra/shipping", {"store_method": "x", "myogo_code": "HACK"})
+
+    assert "standard" in page and "POSTI" in page and "every other method (*)" in page
+    assert saved["statusCode"] == 303
+    assert (spaced["statusCode"], foreign["statusCode"]) == (422, 404)
+    assert world.state.shipping_map("acme-centra") == {"standard": "POSTI", "express": "POSTI-EXPRESS"}

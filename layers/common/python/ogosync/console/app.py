@@ -13,15 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from ogosync.console import pages
 from ogosync.console.deps import ConsoleDeps, SignInRefused
 from ogosync.console.session import COOKIE_NAME, Session, csrf_matches, decode, encode, new_session, set_cookie
 from ogosync.console.web import Answer, Request, parse, redirect
 from ogosync.errors import UnknownIntegrationError
 from ogosync.models import Integration, ProductAction, ProductState
-from ogosync.operator import integrations, orders, products, runs, status
+from ogosync.operator import integrations, orders, products, runs, shipping, status
 from ogosync.operator.errors import OperatorError
 from ogosync.operator.products import ProductFilters
+from ogosync.operator.schemas import ShippingMappingIn
 
 _STYLESHEET = (Path(__file__).parent / "static" / "console.css").read_text()
 _INTEGRATION = r"(?P<integration_id>[a-z0-9][a-z0-9-]{2,62})"
@@ -41,6 +44,7 @@ NOTES = {  # what a finished action says on the page it returns to; fixed words,
     "redriven": "The dead letters went back to their queue.",
     "redriven-one": "The message went back to its queue.",
     "discarded": "Deleted for good.",
+    "mapped": "Saved: orders with this method get this myOGO shipping code; held ones can be released now.",
     "refreshing": "Refresh started: the store's products and myOGO are being read.",
     "creating": "Create product started: the products go to myOGO.",
 }
@@ -215,6 +219,24 @@ def _picked_skus(values: list[str]) -> list[str]:
     return picked
 
 
+def _shipping(ctx: Context, integration_id: str) -> Answer:
+    integration = ctx.integration(integration_id)
+    methods = shipping.shipping_methods(integration.id, ctx.deps.operator)
+    return Answer(200, pages.shipping(ctx.session, integration, methods, ctx.note))
+
+
+def _map_shipping(ctx: Context, integration_id: str) -> Answer:
+    integration = ctx.integration(integration_id)
+    form = ctx.request.form
+    values = {"store_method": form.get("store_method", "").strip(), "myogo_code": form.get("myogo_code", "").strip()}
+    try:
+        request = ShippingMappingIn.model_validate(values)
+    except ValidationError:
+        raise Refused(422, "give the store's method and a myOGO shipping code, without spaces at either end") from None
+    shipping.set_shipping_mapping(integration.id, request, ctx.deps.operator)
+    return redirect(f"/integrations/{integration.id}/shipping?done=mapped")
+
+
 def _status(ctx: Context) -> Answer:
     ctx.operator_only()
     return Answer(200, pages.status(ctx.session, runs.queue_depths(ctx.deps.operator), ctx.note))
@@ -272,6 +294,8 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler, bool]] = [
         _product_action,
         True,
     ),
+    ("GET", re.compile(rf"/integrations/{_INTEGRATION}/shipping"), _shipping, True),
+    ("POST", re.compile(rf"/integrations/{_INTEGRATION}/shipping"), _map_shipping, True),
     ("GET", re.compile(r"/status"), _status, True),
     ("POST", re.compile(rf"/status/queues/{_QUEUE}/redrive"), _redrive, True),
     ("GET", re.compile(rf"/status/queues/{_QUEUE}"), _dead_letters, True),

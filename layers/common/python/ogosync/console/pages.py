@@ -10,7 +10,7 @@ from ogosync.console.html import Markup, el, table
 from ogosync.console.session import Session
 from ogosync.models import BindingStatus, Integration, IntegrationStatus, ProductAction, ProductRun, ProductState
 from ogosync.operator.products import ProductFilters, ProductPage
-from ogosync.operator.schemas import FlowStatus, HeldOrder, IntegrationState, OrderHistory
+from ogosync.operator.schemas import FlowStatus, HeldOrder, IntegrationState, OrderHistory, ShippingMethods
 from ogosync.ports import DeadLetter, QueueDepth
 
 
@@ -146,7 +146,13 @@ def _integration_row(
         "paused" if paused else "active",
         [_flow_badge(flow, now) for flow in state.flows if flow.deployed],
         el("a", {"href": f"{base}/orders"}, str(state.held_orders)),
-        [el("a", {"href": f"{base}/orders"}, "Orders"), " · ", el("a", {"href": f"{base}/products"}, "Products")],
+        [
+            el("a", {"href": f"{base}/products"}, "Products"),
+            " · ",
+            el("a", {"href": f"{base}/shipping"}, "Shipping"),
+            " · ",
+            el("a", {"href": f"{base}/orders"}, "Orders"),
+        ],
         toggle,
     ]
 
@@ -397,6 +403,59 @@ def _product_list(session: Session, base: str, listed: ProductPage, filters: Pro
 def _query(filters: ProductFilters, page: int) -> str:
     values = {"state": filters.state.value if filters.state else None, "q": filters.search, "page": str(page)}
     return urlencode({key: value for key, value in values.items() if value})
+
+
+def shipping(session: Session, integration: Integration, methods: ShippingMethods, note: str | None) -> str:
+    action = f"/integrations/{integration.id}/shipping"
+    known = sorted(
+        {method.myogo_code for method in methods.methods if method.myogo_code} | {methods.default_code or ""}
+    )
+    codes = el("datalist", {"id": "codes"}, [el("option", {"value": code}) for code in known if code])
+
+    def mapping_form(store_method: str, code: str | None) -> Markup:
+        return el(
+            "form",
+            {"method": "post", "action": action},
+            csrf_field(session),
+            el("input", {"type": "hidden", "name": "store_method", "value": store_method}),
+            el(
+                "input",
+                {
+                    "type": "text",
+                    "name": "myogo_code",
+                    "value": code or "",
+                    "list": "codes",
+                    "required": True,
+                    "aria-label": f"myOGO code for {store_method}",
+                },
+            ),
+            " ",
+            el("button", {"type": "submit"}, "Save"),
+        )
+
+    rows = [
+        [
+            method.store_method,
+            str(method.orders_seen),
+            (method.myogo_code or "none: its orders are held") + (" (the default)" if method.by_default else ""),
+            mapping_form(method.store_method, None if method.by_default else method.myogo_code),
+        ]
+        for method in methods.methods
+    ]
+    rows.append(["every other method (*)", "", methods.default_code or "none", mapping_form("*", methods.default_code)])
+    content: list[object] = [
+        el(
+            "p",
+            None,
+            f"The store's shipping methods seen in its last {methods.orders_read} orders, and the myOGO shipping code "
+            "each one's orders get (Edit Merchant -> Shipping methods in myOGO).",
+        ),
+        methods.store_error
+        and el("div", {"class": "error"}, f"The store's orders could not be read: {methods.store_error}"),
+        codes,
+        table(["Store method", "Orders seen", "myOGO code now", "Set the code"], rows, id="shipping"),
+    ]
+    return layout(f"Shipping methods of {integration.id}", session, *content, note=note)
 
 
 def error_page(session: Session, status_code: int, message: str) -> str:
