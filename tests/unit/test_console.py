@@ -10,6 +10,7 @@ import pytest
 from ogosync.console.app import handle
 from ogosync.console.deps import ConsoleDeps, SignInRefused
 from ogosync.console.session import Identity
+from ogosync.errors import AuthenticationError
 from ogosync.models import (
     BindingStatus,
     Flow,
@@ -27,8 +28,8 @@ from ogosync.models import (
 from ogosync.operator.deps import OperatorDeps
 from tests.console_client import ConsoleClient
 from tests.factories import T0, make_integration
-from tests.fakes import FakeQueue, FakeSecrets, FakeStore, FakeWarehouse, InMemoryState
-from tests.fakes_operator import FakeSecretWriter, FakeWorkQueues, InMemoryIntegrationConfig
+from tests.fakes import FakeQueue, FakeStore, FakeWarehouse, InMemoryState
+from tests.fakes_operator import FakeAccessCheck, FakeSecretWriter, FakeWorkQueues, InMemoryIntegrationConfig
 from tests.fakes_product_page import InMemoryProductRuns
 
 SCRIPT = "<script>alert(1)</script>"
@@ -54,13 +55,14 @@ class World:
         self.state.put_integration(make_integration("bolt-centra", merchant_name="Bolt Bikes"))
         self.order_queue = FakeQueue()
         self.products_queue = FakeQueue()
+        self.secrets = FakeSecretWriter()
         self.product_runs = InMemoryProductRuns()
         operator = OperatorDeps(
             state=self.state,
             config=InMemoryIntegrationConfig(self.state),
-            secrets=FakeSecrets(),
-            secret_writer=FakeSecretWriter(),
-            access_checks=lambda *_: {},
+            secrets=self.secrets,
+            secret_writer=self.secrets,
+            access_checks=lambda *_: {"store": FakeAccessCheck(), "myogo": FakeAccessCheck()},
             store=lambda _: FakeStore(),
             warehouse=lambda _: FakeWarehouse(),
             order_queue=self.order_queue,
@@ -324,3 +326,49 @@ def test_shipping_methods_are_listed_and_mapped_and_a_bad_code_is_refused(world:
     assert saved["statusCode"] == 303
     assert (spaced["statusCode"], foreign["statusCode"]) == (422, 404)
     assert world.state.shipping_map("acme-centra") == {"standard": "POSTI", "express": "POSTI-EXPRESS"}
+
+
+WIZARD = {
+    "id": "acme-second",
+    "store_base_url": "https://acme.centra.example/api/order/",
+    "store_api_key": "centra-secret-key-1",
+    "myogo_merchant_id": "M-1",
+    "myogo_secret_token": "myogo-secret-token-1",
+    "myogo_client_id": "123",
+    "myogo_client_secret": "myogo-client-secret-1",
+    "warehouse": "TLL",
+    "time_zone": "Europe/Helsinki",
+    "setting_stock_sync_minutes": "15",
+    "setting_send_as_test_orders": "on",
+}
+
+
+def test_the_wizard_creates_a_merchants_integration_and_never_shows_a_secret_again(world: World) -> None:
+    anna = world.client("anna")
+    form = anna.get("/integrations/new")["body"]
+    bad_zone = anna.post("/integrations/new", WIZARD | {"time_zone": "Mars/Olympus"})
+    created = anna.post("/integrations/new", WIZARD | {"merchant_name": "Bolt Bikes"})  # not hers: ignored
+    webhook = anna.get(created["headers"]["Location"])["body"]
+
+    assert "Europe/Helsinki" in form and "stock_sync_minutes" in form and "default 10" in form
+    assert bad_zone["statusCode"] == 422 and "time_zone" in bad_zone["body"]
+    for secret in ("centra-secret-key-1", "myogo-secret-token-1", "myogo-client-secret-1"):
+        assert secret not in bad_zone["body"] and secret not in webhook
+    assert created["headers"]["Location"] == "/integrations/acme-second/webhook?done=created"
+    integration = world.state.get_integration("acme-second")
+    assert integration is not None and integration.merchant_name == "Acme Apparel"
+    assert integration.store_base_url == "https://acme.centra.example/api/order"  # the trailing / dropped
+    assert integration.settings.stock_sync_minutes == 15 and integration.settings.send_as_test_orders
+    assert "https://hooks.example/webhooks/centra/acme-second" in webhook
+
+
+def test_the_wizard_saves_nothing_when_a_side_refuses_the_credentials(world: World) -> None:
+    refused = AuthenticationError("centra", "Authorization failed", 401)
+    world.deps.operator.access_checks = lambda *_: {"store": FakeAccessCheck(refused), "myogo": FakeAccessCheck()}
+    anna = world.client("anna")
+
+    answer = anna.post("/integrations/new", WIZARD)
+
+    assert answer["statusCode"] == 422 and "store: the credentials were refused" in answer["body"]
+    assert "centra-secret-key-1" not in answer["body"] and 'value="acme-second"' in answer["body"]
+    assert world.state.get_integration("acme-second") is None

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
-from ogosync.console import pages
+from ogosync.console import pages, setup
 from ogosync.console.deps import ConsoleDeps, SignInRefused
 from ogosync.console.session import COOKIE_NAME, Session, csrf_matches, decode, encode, new_session, set_cookie
 from ogosync.console.web import Answer, Request, parse, redirect
@@ -24,7 +24,7 @@ from ogosync.models import Integration, ProductAction, ProductState
 from ogosync.operator import integrations, orders, products, runs, shipping, status
 from ogosync.operator.errors import OperatorError
 from ogosync.operator.products import ProductFilters
-from ogosync.operator.schemas import ShippingMappingIn
+from ogosync.operator.schemas import CredentialsPatch, IntegrationPatch, ShippingMappingIn
 
 _STYLESHEET = (Path(__file__).parent / "static" / "console.css").read_text()
 _INTEGRATION = r"(?P<integration_id>[a-z0-9][a-z0-9-]{2,62})"
@@ -44,6 +44,8 @@ NOTES = {  # what a finished action says on the page it returns to; fixed words,
     "redriven": "The dead letters went back to their queue.",
     "redriven-one": "The message went back to its queue.",
     "discarded": "Deleted for good.",
+    "created": "Created: both sides accepted the credentials. Connect the webhook now.",
+    "webhook-secret": "Saved: webhooks from the store are accepted from now on.",
     "mapped": "Saved: orders with this method get this myOGO shipping code; held ones can be released now.",
     "refreshing": "Refresh started: the store's products and myOGO are being read.",
     "creating": "Create product started: the products go to myOGO.",
@@ -237,6 +239,50 @@ def _map_shipping(ctx: Context, integration_id: str) -> Answer:
     return redirect(f"/integrations/{integration.id}/shipping?done=mapped")
 
 
+def _new_integration_page(ctx: Context) -> Answer:
+    return Answer(200, pages.new_integration(ctx.session, {}, _own_merchant(ctx), None))
+
+
+def _create_integration(ctx: Context) -> Answer:
+    merchant = _own_merchant(ctx)
+    kept = setup.kept_values(ctx.request.form)
+    try:
+        request = setup.parse(ctx.request.form, merchant)
+        created = integrations.create_integration(request, ctx.deps.operator)
+    except setup.SetupRefused as exc:
+        return Answer(422, pages.new_integration(ctx.session, kept, merchant, _with_field(exc.message, exc.field)))
+    except OperatorError as exc:
+        return Answer(
+            exc.status, pages.new_integration(ctx.session, kept, merchant, _with_field(exc.message, exc.field))
+        )
+    return redirect(f"/integrations/{created.id}/webhook?done=created")
+
+
+def _own_merchant(ctx: Context) -> str | None:
+    identity = ctx.session.identity
+    return None if identity is None or identity.operator else identity.merchant
+
+
+def _with_field(message: str, field: str | None) -> str:
+    return f"{message} (field: {field})" if field else message
+
+
+def _webhook(ctx: Context, integration_id: str) -> Answer:
+    integration = ctx.integration(integration_id)
+    info = integrations.webhook_info(integration.id, ctx.deps.operator)
+    return Answer(200, pages.webhook(ctx.session, info, ctx.note))
+
+
+def _webhook_secret(ctx: Context, integration_id: str) -> Answer:
+    integration = ctx.integration(integration_id)
+    secret = ctx.request.form.get("webhook_secret", "").strip()
+    if not secret or len(secret) > 1000:
+        raise Refused(422, "type the Endpoint secret you typed in Centra's webhook plugin")
+    patch = IntegrationPatch(credentials=CredentialsPatch(webhook_secret=SecretStr(secret)))
+    integrations.update_integration(integration.id, patch, ctx.deps.operator)
+    return redirect(f"/integrations/{integration.id}/webhook?done=webhook-secret")
+
+
 def _status(ctx: Context) -> Answer:
     ctx.operator_only()
     return Answer(200, pages.status(ctx.session, runs.queue_depths(ctx.deps.operator), ctx.note))
@@ -278,6 +324,10 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler, bool]] = [
     ("POST", re.compile(r"/sign-out"), _sign_out, False),
     ("GET", re.compile(r"/"), _integrations, True),
     ("POST", re.compile(rf"/integrations/{_INTEGRATION}/(?P<action>pause|resume)"), _pause_or_resume, True),
+    ("GET", re.compile(r"/integrations/new"), _new_integration_page, True),
+    ("POST", re.compile(r"/integrations/new"), _create_integration, True),
+    ("GET", re.compile(rf"/integrations/{_INTEGRATION}/webhook"), _webhook, True),
+    ("POST", re.compile(rf"/integrations/{_INTEGRATION}/webhook"), _webhook_secret, True),
     ("GET", re.compile(rf"/integrations/{_INTEGRATION}/orders"), _orders, True),
     ("POST", re.compile(rf"/integrations/{_INTEGRATION}/orders/release-all"), _release_all, True),
     ("GET", re.compile(rf"/integrations/{_INTEGRATION}/orders/{_ORDER}"), _order, True),

@@ -3,14 +3,23 @@ models they get (Integration, the operator schemas) have no field that holds one
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from urllib.parse import urlencode
 
+from ogosync.console import setup
 from ogosync.console.html import Markup, el, table
 from ogosync.console.session import Session
 from ogosync.models import BindingStatus, Integration, IntegrationStatus, ProductAction, ProductRun, ProductState
 from ogosync.operator.products import ProductFilters, ProductPage
-from ogosync.operator.schemas import FlowStatus, HeldOrder, IntegrationState, OrderHistory, ShippingMethods
+from ogosync.operator.schemas import (
+    FlowStatus,
+    HeldOrder,
+    IntegrationState,
+    OrderHistory,
+    ShippingMethods,
+    WebhookInfo,
+)
 from ogosync.ports import DeadLetter, QueueDepth
 
 
@@ -119,14 +128,15 @@ def sign_in(session: Session, error: str | None = None) -> str:
 def integrations(
     session: Session, rows: list[tuple[Integration, IntegrationState]], now: datetime, note: str | None
 ) -> str:
+    new = el("p", None, el("a", {"href": "/integrations/new"}, "New integration"))
     if not rows:
-        return layout("Integrations", session, el("p", None, "No integration yet."), note=note)
+        return layout("Integrations", session, el("p", None, "No integration yet."), new, note=note)
     body = table(
         ["Integration", "Merchant", "Platform", "State", "Flows", "Held orders", "Pages", ""],
         [_integration_row(session, integration, state, now) for integration, state in rows],
         id="integrations",
     )
-    return layout("Integrations", session, body, note=note)
+    return layout("Integrations", session, body, new, note=note)
 
 
 def _integration_row(
@@ -456,6 +466,39 @@ def shipping(session: Session, integration: Integration, methods: ShippingMethod
         table(["Store method", "Orders seen", "myOGO code now", "Set the code"], rows, id="shipping"),
     ]
     return layout(f"Shipping methods of {integration.id}", session, *content, note=note)
+
+
+def new_integration(session: Session, values: Mapping[str, str], merchant: str | None, error: str | None) -> str:
+    intro = el(
+        "p",
+        None,
+        "Set up a Centra store step by step. ogosync checks the credentials with one call to Centra and one to myOGO "
+        "before anything is saved; secrets go to AWS Secrets Manager and are never shown again.",
+    )
+    return layout("New Centra integration", session, intro, setup.form(session, values, merchant), error=error)
+
+
+def webhook(session: Session, info: WebhookInfo, note: str | None) -> str:
+    secret_form = el(
+        "form",
+        {"method": "post", "action": f"/integrations/{info.integration_id}/webhook"},
+        csrf_field(session),
+        el("label", {"for": "webhook_secret"}, "Endpoint secret "),
+        el("input", {"type": "password", "id": "webhook_secret", "name": "webhook_secret", "autocomplete": "off"}),
+        " ",
+        el("button", {"type": "submit"}, "Save the secret"),
+    )
+    return layout(
+        f"Webhook of {info.integration_id}",
+        session,
+        el("p", None, "Paste this URL into Centra's webhook plugin:"),
+        el("p", None, el("code", {"id": "webhook-url"}, info.url)),
+        el("p", None, info.instructions.split(" give ogosync")[0]),
+        el("p", None, "The secret is " + ("saved." if info.secret_configured else "not saved yet: type it here.")),
+        secret_form,
+        el("p", None, el("a", {"href": f"/integrations/{info.integration_id}/shipping"}, "Next: shipping methods")),
+        note=note,
+    )
 
 
 def error_page(session: Session, status_code: int, message: str) -> str:
