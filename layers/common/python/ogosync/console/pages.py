@@ -493,7 +493,12 @@ def webhook(session: Session, info: WebhookInfo, note: str | None) -> str:
         session,
         el("p", None, "Paste this URL into Centra's webhook plugin:"),
         el("p", None, el("code", {"id": "webhook-url"}, info.url)),
-        el("p", None, info.instructions.split(" give ogosync")[0]),
+        el(
+            "p",
+            None,
+            "In Centra: System -> Stores -> your store -> + Plugin method -> Centra Webhook, Integration API mode. "
+            "Paste the URL there, type an Endpoint secret, and type the same secret here.",
+        ),
         el("p", None, "The secret is " + ("saved." if info.secret_configured else "not saved yet: type it here.")),
         secret_form,
         el("p", None, el("a", {"href": f"/integrations/{info.integration_id}/shipping"}, "Next: shipping methods")),
