@@ -492,6 +492,17 @@ def orders_retry(integration_id: str, order_id: str, as_json: bool) -> None:
     render.emit(answer, as_json, lambda out, data: out.print(f"order {data['order_id']}: queued for a new import"))
 
 
+@orders_group.command("retry-shipment")
+@click.argument("integration_id")
+@click.argument("order_id")
+@json_option
+@api_errors
+def orders_retry_shipment(integration_id: str, order_id: str, as_json: bool) -> None:
+    """Push a shipment the store refused once more, after a fix in the store."""
+    answer = session().api.call("POST", f"/integrations/{integration_id}/orders/{order_id}/retry-shipment")
+    render.emit(answer, as_json, lambda out, data: out.print(f"order {data['order_id']}: shipment queued again"))
+
+
 # ---- runs, status, dead letters -----------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ogosync.models import BindingStatus, Flow
+from ogosync.models import BindingStatus, Flow, TrackingStatus
 from ogosync.operator.api import MAX_BODY_BYTES
 from ogosync.timeutil import utc_now
 from ogosync_local.stack import CentraMerchant, LocalStack
@@ -137,12 +137,20 @@ def test_a_held_order_is_kept_from_myogo_and_a_failed_one_retried(
     stack.run_order_workers()  # pickup has no myOGO code: held
 
     kept = api.call("POST", INTEGRATION + "/orders/{order_id}/do-not-send", integration_id=iid, order_id=pickup)
+    tracking = stack.tracking_state()
+    tracking.claim_push(iid, failed, "pusher", utc_now(), 60)  # the store refused its shipment
+    tracking.mark_push_failed(iid, failed, "pusher", TrackingStatus.REJECTED, "shipment refused", utc_now())
+    stack.myogo.advance(2)  # shipped in myOGO
+    pushed = api.call("POST", INTEGRATION + "/orders/{order_id}/retry-shipment", integration_id=iid, order_id=failed)
+    stack.run_flow(Flow.TRACKING)
 
     assert (kept.status_code, kept.json()["status"]) == (200, "skipped")
     assert (retried.status_code, retried.json()["queued"]) == (202, True)
     sent = state.get_order_binding(iid, failed)
     assert sent is not None and sent.status is BindingStatus.SENT
     assert list(stack.myogo.orders(merchant.merchant_id)).count(failed) == 1
+    assert pushed.status_code == 202
+    assert tracking.get_tracking(iid, [failed])[failed].tracking_status is TrackingStatus.PUSHED
 
 
 PRODUCTS = INTEGRATION + "/products"
@@ -402,6 +410,14 @@ def _bad_requests(
         (
             "POST",
             INTEGRATION + "/orders/{order_id}/do-not-send",
+            {"integration_id": iid, "order_id": "9999999"},
+            404,
+            "unknown_order",
+            "",
+        ),
+        (
+            "POST",
+            INTEGRATION + "/orders/{order_id}/retry-shipment",
             {"integration_id": iid, "order_id": "9999999"},
             404,
             "unknown_order",

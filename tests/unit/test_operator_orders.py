@@ -16,6 +16,7 @@ from ogosync.models import (
     OrderImportJob,
     ShipmentToPush,
     StoreShipment,
+    TrackingHintJob,
     TrackingStatus,
     WarehouseOrderState,
 )
@@ -159,3 +160,27 @@ def test_the_timeline_keeps_each_hold_and_release_after_the_order_was_sent(state
         "released by a person",
         "sent; created in myOGO as 1006",
     ]
+
+
+def test_a_refused_shipment_is_pushed_again_once_on_a_persons_request(state: InMemoryState) -> None:
+    integration_id = _integration_id(state)
+    tracking = InMemoryTracking(state)
+    state.claim_order(integration_id, "1007", "1007", "w", T0, 60)
+    state.mark_order_sent(
+        integration_id, "1007", "w", WarehouseOrderState(id="9", reference="1007", status="new"), T0, was_held=False
+    )
+    tracking.claim_push(integration_id, "1007", "t", T0, 60)
+    tracking.mark_push_failed(integration_id, "1007", "t", TrackingStatus.REJECTED, "the store refused it", T0)
+    tracking_queue = FakeQueue()
+    deps = _deps(state, FakeQueue(), tracking)
+    deps.flow_queues = {Flow.TRACKING: tracking_queue}
+    before = status.order_history(integration_id, "1007", False, deps)
+
+    outcome = orders.retry_shipment(integration_id, "1007", deps)
+    with pytest.raises(OperatorError) as again:
+        orders.retry_shipment(integration_id, "1007", deps)
+
+    assert before.shipment == "rejected" and outcome.queued
+    assert tracking_queue.jobs == [TrackingHintJob(integration_id=integration_id, reference="1007")]
+    assert tracking.get_tracking(integration_id, ["1007"])["1007"].tracking_status is TrackingStatus.FAILED
+    assert (again.value.status, again.value.code) == (409, "shipment_not_refused")

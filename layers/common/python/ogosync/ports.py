@@ -372,8 +372,12 @@ class TrackingRepository(Protocol):
         """Release our claim with FAILED (retried later), CAPTURE_FAILED or REJECTED (left to a person)."""
         ...
 
+    # ---- operator (set-up and status) ---------------------------------------------------------------
 
-# ---- operator (set-up and status) ---------------------------------------------------------------
+    def reopen_refused_push(self, integration_id: str, store_order_id: str, now: datetime) -> bool:
+        """A person asks for the refused shipment to be pushed again: a REJECTED or CAPTURE_FAILED push becomes
+        FAILED (looked up in the store, then pushed) by a conditional write; False when it was not refused."""
+        ...
 
 
 class AccessCheck(Protocol):

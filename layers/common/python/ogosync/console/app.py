@@ -41,6 +41,7 @@ NOTES = {  # what a finished action says on the page it returns to; fixed words,
     "released-all": "Every held order is imported again now.",
     "do-not-send": "The order is marked 'do not send': ogosync will not send it to myOGO.",
     "retried": "The order is imported again now; myOGO is asked first, so it is never created twice.",
+    "shipment-retried": "The shipment is pushed to the store again now; the store is looked at first.",
     "redriven": "The dead letters went back to their queue.",
     "redriven-one": "The message went back to its queue.",
     "discarded": "Deleted for good.",
@@ -163,6 +164,9 @@ def _order_action(ctx: Context, integration_id: str, order_id: str, action: str)
     elif action == "retry":
         orders.retry_order(integration.id, order_id, deps)
         done = "retried"
+    elif action == "retry-shipment":
+        orders.retry_shipment(integration.id, order_id, deps)
+        done = "shipment-retried"
     else:
         orders.do_not_send(integration.id, order_id, deps)
         done = "do-not-send"
@@ -333,7 +337,9 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler, bool]] = [
     ("GET", re.compile(rf"/integrations/{_INTEGRATION}/orders/{_ORDER}"), _order, True),
     (
         "POST",
-        re.compile(rf"/integrations/{_INTEGRATION}/orders/{_ORDER}/(?P<action>release|retry|do-not-send)"),
+        re.compile(
+            rf"/integrations/{_INTEGRATION}/orders/{_ORDER}/(?P<action>release|retry-shipment|retry|do-not-send)"
+        ),
         _order_action,
         True,
     ),

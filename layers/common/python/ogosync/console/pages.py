@@ -240,6 +240,8 @@ def order(session: Session, history: OrderHistory, note: str | None) -> str:
         ]
     elif history.status is BindingStatus.FAILED:
         actions = [post_button(f"{base}/retry", "Retry", session)]
+    if history.shipment in ("rejected", "capture_failed"):
+        actions.append(post_button(f"{base}/retry-shipment", "Push the shipment again", session))
     timeline = table(
         ["When (UTC)", "Where", "What"],
         [[event.at.strftime("%Y-%m-%d %H:%M:%S"), event.where, event.event] for event in history.timeline],

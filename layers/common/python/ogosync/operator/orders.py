@@ -4,6 +4,7 @@
   import uses, so it fails (409) when a worker claimed the order meanwhile; the import leaves such an order alone.
 - retry: a failed order (myOGO's answer unknown) is queued for a new import, which looks it up in myOGO before it
   sends again (the import's own rule), so a retry never makes a second myOGO order.
+- retry a refused shipment: see retry_shipment.
 - The timeline is built from what ogosync recorded (the order binding and the tracking flow's attributes). It shows
   the latest hold with its reasons, not every earlier hold: the binding keeps only the current ones.
 """
@@ -15,11 +16,13 @@ from datetime import datetime
 from ogosync.models import (
     DO_NOT_SEND_REASON,
     BindingStatus,
+    Flow,
     Integration,
     OrderBinding,
     OrderImportJob,
     OrderNote,
     OrderTracking,
+    TrackingHintJob,
     TrackingStatus,
 )
 from ogosync.operator.deps import OperatorDeps
@@ -55,6 +58,21 @@ def retry_order(integration_id: str, order_id: str, deps: OperatorDeps) -> Order
     return OrderOutcome(integration_id=integration.id, order_id=order_id, status=binding.status, queued=True)
 
 
+def retry_shipment(integration_id: str, order_id: str, deps: OperatorDeps) -> OrderOutcome:
+    """Push a shipment the store refused once more (after a fix in the store): the refusal becomes a failed push by
+    a conditional write, and a tracking job re-reads the order from myOGO and pushes it, looking in the store first."""
+    integration = deps.integration(integration_id)
+    binding = _binding(integration, order_id, deps)
+    queue = deps.flow_queues.get(Flow.TRACKING)
+    if queue is None or deps.tracking is None:
+        raise conflict("flow_not_deployed", "the tracking flow has no queue in this deployment")
+    if not deps.tracking.reopen_refused_push(integration.id, order_id, deps.clock()):
+        raise conflict("shipment_not_refused", f"the store has not refused a shipment of order {order_id!r}")
+    queue.send([TrackingHintJob(integration_id=integration.id, reference=binding.reference)])
+    add_note(integration, order_id, "shipment retried by a person", deps)
+    return OrderOutcome(integration_id=integration.id, order_id=order_id, status=binding.status, queued=True)
+
+
 def timeline(binding: OrderBinding, tracking: OrderTracking | None, notes: list[OrderNote]) -> list[OrderEvent]:
     """Received, placed, each hold and why, releases, sent, myOGO's status, shipped and tracking pushed, by time."""
     events = [OrderEvent(at=binding.first_seen_at, where="ogosync", event="received")]
@@ -74,6 +92,13 @@ def history_of(integration: Integration, binding: OrderBinding, deps: OperatorDe
     tracking = None if deps.tracking is None else deps.tracking.get_tracking(integration.id, [order_id]).get(order_id)
     notes = [] if deps.notes is None else deps.notes.notes(integration.id, order_id)
     return timeline(binding, tracking, notes)
+
+
+def shipment_status(integration: Integration, order_id: str, deps: OperatorDeps) -> str | None:
+    if deps.tracking is None:
+        return None
+    view = deps.tracking.get_tracking(integration.id, [order_id]).get(order_id)
+    return None if view is None or view.tracking_status is None else str(view.tracking_status)
 
 
 def add_note(integration: Integration, order_id: str, event: str, deps: OperatorDeps) -> None:

@@ -221,6 +221,9 @@ class OrderHistory(BaseModel):
     attempts: int = 0
     last_error: str | None = None
     timeline: list[OrderEvent]
+    shipment: str | None = Field(
+        default=None, description="the push of its shipment to the store: claimed, failed, pushed, rejected..."
+    )
     store: StoreSide | None = Field(default=None, description="what the store says now (live=true)")
     myogo: WarehouseSide | None = Field(default=None, description="what myOGO says now (live=true)")
 

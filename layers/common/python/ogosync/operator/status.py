@@ -121,6 +121,7 @@ def order_history(integration_id: str, order_id: str, live: bool, deps: Operator
         attempts=binding.attempts if binding else 0,
         last_error=binding.last_error if binding else None,
         timeline=orders.history_of(integration, binding, deps) if binding else [],
+        shipment=orders.shipment_status(integration, order_id, deps),
         store=store,
         myogo=_warehouse_side(integration, reference, deps) if live else None,
     )

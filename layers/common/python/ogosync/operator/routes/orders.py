@@ -1,4 +1,5 @@
-"""One order's actions: keep a held order from myOGO ("do not send"), retry a failed one."""
+"""One order's actions: keep a held order from myOGO ("do not send"), retry a failed one, push a refused shipment
+again."""
 
 from __future__ import annotations
 
@@ -30,3 +31,13 @@ def do_not_send(integration_id: IntegrationId, order_id: OrderId) -> OrderOutcom
 )
 def retry_order(integration_id: IntegrationId, order_id: OrderId) -> OrderOutcome:
     return orders.retry_order(integration_id, order_id, runtime.operator_deps())
+
+
+@router.post(
+    "/integrations/<integration_id>/orders/<order_id>/retry-shipment",
+    status_code=202,
+    tags=TAGS,
+    summary="Push a shipment the store refused once more, after a fix in the store",
+)
+def retry_shipment(integration_id: IntegrationId, order_id: OrderId) -> OrderOutcome:
+    return orders.retry_shipment(integration_id, order_id, runtime.operator_deps())
