@@ -173,6 +173,12 @@ def test_a_merchant_releases_a_held_order_and_watches_it_ship(
     assert binding is not None and binding.status is BindingStatus.SENT
     _save(page, "08-order-timeline.png")
 
+    stack.enqueue_flow("demo-centra", Flow.STOCK)
+    stack.run_flow(Flow.STOCK)
+    page.goto(f"{console.url}/integrations/demo-centra/stock")
+    assert HOODIE in page.locator("#stock").inner_text()  # created from the console: bound, its stock published
+    _save(page, "09-stock.png")
+
     assert page.goto(f"{console.url}/integrations/other-centra/orders").status == 404
     errors.remove("Failed to load resource: the server responded with a status of 404 (Not Found)")
 
@@ -188,11 +194,11 @@ def test_a_merchant_releases_a_held_order_and_watches_it_ship(
     sqs.send_message(QueueUrl=stack.aws.queue_urls["OrderDLQ"], MessageBody=body)
     page.click("text=Status")
     assert "order-import" in page.locator("#queues").inner_text()
-    _save(page, "09-status.png")
+    _save(page, "10-status.png")
     page.locator("#queues").get_by_role("link", name="order-import").click()
     letters = page.locator("#dead-letters")
     assert '"order_id": "1999"' in letters.inner_text()
-    _save(page, "10-dead-letters.png")
+    _save(page, "11-dead-letters.png")
     letters.locator("button", has_text="Discard").click()
     assert "No dead letter." in page.content()
     assert stack.queue_depth("OrderDLQ") == 0

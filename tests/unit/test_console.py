@@ -24,6 +24,7 @@ from ogosync.models import (
     ProductReportHeader,
     ProductRow,
     ProductState,
+    PublishedStock,
 )
 from ogosync.operator.deps import OperatorDeps
 from tests.console_client import ConsoleClient
@@ -31,6 +32,7 @@ from tests.factories import T0, make_integration
 from tests.fakes import FakeQueue, FakeStore, FakeWarehouse, InMemoryState
 from tests.fakes_operator import FakeAccessCheck, FakeSecretWriter, FakeWorkQueues, InMemoryIntegrationConfig
 from tests.fakes_product_page import InMemoryProductRuns
+from tests.fakes_stock import InMemoryStockLedger
 
 SCRIPT = "<script>alert(1)</script>"
 USERS = {
@@ -372,3 +374,33 @@ def test_the_wizard_saves_nothing_when_a_side_refuses_the_credentials(world: Wor
     assert answer["statusCode"] == 422 and "store: the credentials were refused" in answer["body"]
     assert "centra-secret-key-1" not in answer["body"] and 'value="acme-second"' in answer["body"]
     assert world.state.get_integration("acme-second") is None
+
+
+def test_the_stock_page_shows_the_last_run_and_what_was_published(world: World) -> None:
+    ledger = InMemoryStockLedger()
+    world.deps.stock_ledger = ledger
+    entry = PublishedStock(
+        integration_id="acme-centra",
+        sku="TS100BLKM",
+        quantity=7,
+        available=8,
+        in_transit=1,
+        store_quantity=9,
+        published_at=T0,
+    )
+    ledger.record_published([entry, entry.model_copy(update={"sku": "HD200GRYS", "quantity": 2})])
+    cursor = world.state.get_cursor("acme-centra", Flow.STOCK)
+    world.state.save_cursor(
+        cursor.model_copy(
+            update={"last_run_ended": T0, "last_counts": {"written": 2, "not_in_store": 3, "not_written": 1}}
+        )
+    )
+    anna, bert = world.client("anna"), world.client("bert")
+
+    page = anna.get("/integrations/acme-centra/stock")["body"]
+    searched = anna.get("/integrations/acme-centra/stock?q=hd200")["body"]
+
+    assert "TS100BLKM" in page and "HD200GRYS" in page and "2 SKUs published" in page
+    assert "<td>SKUs myOGO has and the store does not</td><td>3</td>" in page
+    assert "HD200GRYS" in searched and "TS100BLKM" not in searched
+    assert bert.get("/integrations/acme-centra/stock")["statusCode"] == 404

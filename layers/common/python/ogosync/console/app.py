@@ -20,7 +20,7 @@ from ogosync.console.deps import ConsoleDeps, SignInRefused
 from ogosync.console.session import COOKIE_NAME, Session, csrf_matches, decode, encode, new_session, set_cookie
 from ogosync.console.web import Answer, Request, parse, redirect
 from ogosync.errors import UnknownIntegrationError
-from ogosync.models import Integration, ProductAction, ProductState
+from ogosync.models import Flow, Integration, ProductAction, ProductState
 from ogosync.operator import integrations, orders, products, runs, shipping, status
 from ogosync.operator.errors import OperatorError
 from ogosync.operator.products import ProductFilters
@@ -33,6 +33,7 @@ _ORDER = rf"(?P<order_id>{_ORDER_ID})"
 _QUEUE = r"(?P<queue>[a-z][a-z-]{1,40})"
 DEAD_LETTERS_SHOWN = 100
 PRODUCTS_PER_PAGE = 50
+STOCK_ROWS_SHOWN = 500
 MAX_PICKED = 2000  # what the operator API's create takes at once
 NOTES = {  # what a finished action says on the page it returns to; fixed words, never text from the request
     "paused": "Paused: no flow of this integration runs until it is resumed.",
@@ -287,6 +288,17 @@ def _webhook_secret(ctx: Context, integration_id: str) -> Answer:
     return redirect(f"/integrations/{integration.id}/webhook?done=webhook-secret")
 
 
+def _stock(ctx: Context, integration_id: str) -> Answer:
+    integration = ctx.integration(integration_id)
+    search = ctx.request.query.get("q", "").strip()[:100]
+    ledger = ctx.deps.stock_ledger
+    published = [] if ledger is None else sorted(ledger.all_published(integration.id).values(), key=lambda p: p.sku)
+    matching = [entry for entry in published if search.lower() in entry.sku.lower()]
+    cursor = ctx.deps.operator.state.get_cursor(integration.id, Flow.STOCK)
+    page = pages.stock(ctx.session, integration, cursor, matching[:STOCK_ROWS_SHOWN], len(matching), search)
+    return Answer(200, page)
+
+
 def _status(ctx: Context) -> Answer:
     ctx.operator_only()
     return Answer(200, pages.status(ctx.session, runs.queue_depths(ctx.deps.operator), ctx.note))
@@ -352,6 +364,7 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler, bool]] = [
     ),
     ("GET", re.compile(rf"/integrations/{_INTEGRATION}/shipping"), _shipping, True),
     ("POST", re.compile(rf"/integrations/{_INTEGRATION}/shipping"), _map_shipping, True),
+    ("GET", re.compile(rf"/integrations/{_INTEGRATION}/stock"), _stock, True),
     ("GET", re.compile(r"/status"), _status, True),
     ("POST", re.compile(rf"/status/queues/{_QUEUE}/redrive"), _redrive, True),
     ("GET", re.compile(rf"/status/queues/{_QUEUE}"), _dead_letters, True),

@@ -8,7 +8,7 @@ from typing import Protocol
 from ogosync.console.session import Identity
 from ogosync.errors import OgosyncError
 from ogosync.operator.deps import OperatorDeps
-from ogosync.ports import ProductRunRepository
+from ogosync.ports import ProductRunRepository, StockLedger
 
 
 class SignInRefused(OgosyncError):
@@ -28,3 +28,4 @@ class ConsoleDeps:
     sign_in: SignIn
     session_key: bytes
     secure_cookies: bool = True  # False only on http loopback (ogosync local up)
+    stock_ledger: StockLedger | None = None  # what the stock flow last published; None: the stock page says so

@@ -10,7 +10,16 @@ from urllib.parse import urlencode
 from ogosync.console import setup
 from ogosync.console.html import Markup, el, table
 from ogosync.console.session import Session
-from ogosync.models import BindingStatus, Integration, IntegrationStatus, ProductAction, ProductRun, ProductState
+from ogosync.models import (
+    BindingStatus,
+    Cursor,
+    Integration,
+    IntegrationStatus,
+    ProductAction,
+    ProductRun,
+    ProductState,
+    PublishedStock,
+)
 from ogosync.operator.products import ProductFilters, ProductPage
 from ogosync.operator.schemas import (
     FlowStatus,
@@ -162,6 +171,8 @@ def _integration_row(
             el("a", {"href": f"{base}/shipping"}, "Shipping"),
             " · ",
             el("a", {"href": f"{base}/orders"}, "Orders"),
+            " · ",
+            el("a", {"href": f"{base}/stock"}, "Stock"),
         ],
         toggle,
     ]
@@ -505,6 +516,58 @@ def webhook(session: Session, info: WebhookInfo, note: str | None) -> str:
         secret_form,
         el("p", None, el("a", {"href": f"/integrations/{info.integration_id}/shipping"}, "Next: shipping methods")),
         note=note,
+    )
+
+
+def stock(
+    session: Session,
+    integration: Integration,
+    cursor: Cursor,
+    published: list[PublishedStock],
+    matching: int,
+    search: str,
+) -> str:
+    counts = cursor.last_counts
+    ended = cursor.last_run_ended.strftime("%Y-%m-%d %H:%M UTC") if cursor.last_run_ended else "never"
+    summary = [
+        ["Last stock run ended", ended],
+        ["SKUs written to the store in the last run", str(counts.get("written", 0))],
+        ["SKUs myOGO has and the store does not", str(counts.get("not_in_store", 0) + counts.get("unbound", 0))],
+        ["SKUs the store did not take (to be tried again)", str(counts.get("not_written", 0))],
+    ]
+    if cursor.last_error:
+        summary.append(["Last error", cursor.last_error])
+    search_form = el(
+        "form",
+        {"method": "get", "action": f"/integrations/{integration.id}/stock"},
+        el("label", {"for": "q"}, "SKU "),
+        el("input", {"type": "text", "id": "q", "name": "q", "value": search}),
+        " ",
+        el("button", {"type": "submit"}, "Show"),
+    )
+    rows = [
+        [
+            entry.sku,
+            str(entry.quantity),
+            str(entry.available),
+            str(entry.in_transit),
+            str(entry.store_quantity),
+            entry.published_at.strftime("%Y-%m-%d %H:%M"),
+        ]
+        for entry in published
+    ]
+    headers = ["SKU", "Published (sellable)", "myOGO available", "In transit", "Store stock set", "Published at (UTC)"]
+    return layout(
+        f"Stock of {integration.id}",
+        session,
+        table(["", ""], summary, id="stock-run"),
+        search_form,
+        el(
+            "p",
+            None,
+            f"{matching} SKUs published" + (f", the first {len(published)} shown" if matching > len(published) else ""),
+        ),
+        table(headers, rows, id="stock"),
     )
 
 

@@ -21,6 +21,7 @@ def console_deps() -> ConsoleDeps:
     return ConsoleDeps(
         operator=runtime.operator_deps(),
         product_runs=runtime.product_runs(),
+        stock_ledger=runtime.stock_ledger(),
         sign_in=CognitoSignIn(boto3.client("cognito-idp"), os.environ["CONSOLE_USER_POOL_CLIENT_ID"]),
         session_key=key.encode(),
         # Browsers keep Secure cookies from http://127.0.0.1 only in some versions: loopback turns it off.
