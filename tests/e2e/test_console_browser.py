@@ -205,14 +205,15 @@ def test_a_merchant_releases_a_held_order_and_watches_it_ship(
     assert errors == []
 
 
-def test_text_from_the_store_with_a_script_shows_as_text(
+def test_a_product_name_and_a_shipping_method_with_a_script_show_as_text(
     stack: LocalStack, browser_page: tuple[Any, list[str]]
 ) -> None:
     page, errors = browser_page
     setup = stack.add_centra_store("demo-centra", shipping_map={"standard": "POSTI"}, products={TEE: 1})
-    setup.centra.add_product(TEE[:5], TEE[5:8], TEE[8:], ean="7350000000001", stock=1)
-    stack.seed_sku_bindings("demo-centra")
     script = "<script>alert(1)</script>"
+    setup.centra.add_product(TEE[:5], TEE[5:8], TEE[8:], ean="7350000000001", stock=1)
+    setup.centra.add_product("XSS01", "RED", "M", ean="7350000000009", name=script, stock=1)
+    stack.seed_sku_bindings("demo-centra")
     setup.centra.add_order([{"product": TEE, "qty": 1}], shipping_list=script)  # held: no such shipping method
     _poll_orders(stack, "demo-centra")
     console = stack.start_console()
@@ -224,4 +225,9 @@ def test_text_from_the_store_with_a_script_shows_as_text(
     page.goto(f"{console.url}/integrations/demo-centra/orders")
 
     assert script in page.locator("#held-orders").inner_text()  # shown as the text it is
+    page.goto(f"{console.url}/integrations/demo-centra/products")
+    page.click("button:has-text('Refresh')")
+    stack.run_flow(Flow.PRODUCTS)
+    page.reload()
+    assert script in page.locator("#products tr", has_text="XSS01REDM").inner_text()  # a product name, as text
     assert dialogs == [] and errors == []
