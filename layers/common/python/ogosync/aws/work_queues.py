@@ -118,6 +118,8 @@ class SqsWorkQueues:
         """The DLQ's messages by id (as far as _MAX_SCANS receives reach), each hidden for _REDRIVE_VISIBILITY_S:
         the caller acts on some and makes the others visible again at once (_release)."""
         found: dict[str, MessageTypeDef] = {}
+        if self._counts(dlq)[0] == 0:  # nothing waits: no receive (its long poll would wait a second for nothing)
+            return found
         for _ in range(_MAX_SCANS):
             messages = self._sqs.receive_message(
                 QueueUrl=dlq,
