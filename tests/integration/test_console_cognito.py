@@ -11,7 +11,7 @@ from moto import mock_aws
 
 from ogosync.aws.cognito import CognitoSignIn
 from ogosync.console.deps import SignInRefused
-from ogosync.console.session import Identity
+from ogosync.console.session import Identity, NewPasswordNeeded
 
 
 @pytest.fixture
@@ -51,3 +51,23 @@ def test_operators_and_merchants_get_their_roles_and_others_are_refused(pool: tu
         sign_in.sign_in("anna", "wrong")
     with pytest.raises(SignInRefused, match="wrong user name or password"):
         sign_in.sign_in("ghost", "Pass-word-1!")
+
+
+def test_an_invited_user_sets_a_new_password_then_signs_in_with_it(pool: tuple[Any, str, str]) -> None:
+    client, pool_id, client_id = pool
+    attributes = [{"Name": "custom:merchant", "Value": "Acme Apparel"}]
+    client.admin_create_user(
+        UserPoolId=pool_id,
+        Username="ivan",
+        UserAttributes=attributes,
+        TemporaryPassword="Temp-pass-word-1",
+        MessageAction="SUPPRESS",
+    )
+    sign_in = CognitoSignIn(client, client_id)
+
+    challenge = sign_in.sign_in("ivan", "Temp-pass-word-1")
+    assert isinstance(challenge, NewPasswordNeeded) and challenge.username == "ivan"
+    identity = sign_in.set_new_password(challenge, "Own-pass-word-22")
+
+    assert identity == Identity(username="ivan", operator=False, merchant="Acme Apparel")
+    assert sign_in.sign_in("ivan", "Own-pass-word-22") == identity

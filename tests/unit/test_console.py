@@ -9,7 +9,7 @@ import pytest
 
 from ogosync.console.app import handle
 from ogosync.console.deps import ConsoleDeps, SignInRefused
-from ogosync.console.session import Identity
+from ogosync.console.session import Identity, NewPasswordNeeded
 from ogosync.errors import AuthenticationError
 from ogosync.models import (
     BindingStatus,
@@ -43,11 +43,20 @@ USERS = {
 
 
 class FakeSignIn:
-    def sign_in(self, username: str, password: str) -> Identity:
+    """The users above; "ivan" is invited (temporary password "temp-pw") and must choose a password first."""
+
+    def sign_in(self, username: str, password: str) -> Identity | NewPasswordNeeded:
+        if (username, password) == ("ivan", "temp-pw"):
+            return NewPasswordNeeded(username="ivan", challenge="cognito-session-1")
         known = USERS.get(username)
         if known is None or known[0] != password:
             raise SignInRefused("wrong user name or password")
         return known[1]
+
+    def set_new_password(self, challenge: NewPasswordNeeded, new_password: str) -> Identity:
+        if challenge.challenge != "cognito-session-1" or len(new_password) < 12:
+            raise SignInRefused("the new password is not accepted: too short")
+        return Identity(username=challenge.username, operator=False, merchant="Acme Apparel")
 
 
 class World:
@@ -404,3 +413,19 @@ def test_the_stock_page_shows_the_last_run_and_what_was_published(world: World) 
     assert "<td>SKUs myOGO has and the store does not</td><td>3</td>" in page
     assert "HD200GRYS" in searched and "TS100BLKM" not in searched
     assert bert.get("/integrations/acme-centra/stock")["statusCode"] == 404
+
+
+def test_an_invited_user_chooses_a_password_at_the_first_sign_in(world: World) -> None:
+    ivan = world.client()
+
+    challenged = ivan.sign_in("ivan", "temp-pw")
+    token = ivan.csrf()
+    differ = ivan.request("POST", "/new-password", {"csrf": token, "new_password": "a" * 12, "again": "b" * 12})
+    short = ivan.request("POST", "/new-password", {"csrf": token, "new_password": "short", "again": "short"})
+    chosen = ivan.request("POST", "/new-password", {"csrf": token, "new_password": "a" * 12, "again": "a" * 12})
+
+    assert challenged["statusCode"] == 200 and "Choose your password" in challenged["body"]
+    assert "cognito-session-1" not in challenged["body"]
+    assert (differ["statusCode"], short["statusCode"]) == (422, 422) and "too short" in short["body"]
+    assert (chosen["statusCode"], chosen["headers"]["Location"]) == (303, "/")
+    assert "acme-centra" in ivan.get("/")["body"]

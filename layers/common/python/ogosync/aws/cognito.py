@@ -16,7 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ogosync.console.deps import SignInRefused
-from ogosync.console.session import Identity
+from ogosync.console.session import Identity, NewPasswordNeeded
 
 OPERATORS_GROUP = "operators"
 MERCHANT_ATTRIBUTE = "custom:merchant"
@@ -33,7 +33,7 @@ class CognitoSignIn:
         self._client = client
         self._client_id = client_id
 
-    def sign_in(self, username: str, password: str) -> Identity:
+    def sign_in(self, username: str, password: str) -> Identity | NewPasswordNeeded:
         try:
             answer = self._client.initiate_auth(
                 ClientId=self._client_id,
@@ -44,7 +44,28 @@ class CognitoSignIn:
             if exc.response["Error"]["Code"] in _REFUSALS:
                 raise SignInRefused("wrong user name or password") from None
             raise
-        if "AuthenticationResult" not in answer:  # a challenge (a new password, MFA): not offered by the console
+        if answer.get("ChallengeName") == "NEW_PASSWORD_REQUIRED":
+            return NewPasswordNeeded(username=username, challenge=answer["Session"])
+        if "AuthenticationResult" not in answer:  # another challenge (MFA): not offered by the console
+            raise SignInRefused(f"this user must first complete {answer.get('ChallengeName', 'a challenge')}")
+        return identity_of(_claims(answer["AuthenticationResult"]["IdToken"]))
+
+    def set_new_password(self, challenge: NewPasswordNeeded, new_password: str) -> Identity:
+        try:
+            answer = self._client.respond_to_auth_challenge(
+                ClientId=self._client_id,
+                ChallengeName="NEW_PASSWORD_REQUIRED",
+                Session=challenge.challenge,
+                ChallengeResponses={"USERNAME": challenge.username, "NEW_PASSWORD": new_password},
+            )
+        except ClientError as exc:
+            code = exc.response["Error"]["Code"]
+            if code == "InvalidPasswordException":
+                raise SignInRefused(f"the new password is not accepted: {exc.response['Error']['Message']}") from None
+            if code in _REFUSALS or code in ("CodeMismatchException", "ExpiredCodeException"):
+                raise SignInRefused("the sign-in expired: sign in again with the temporary password") from None
+            raise
+        if "AuthenticationResult" not in answer:
             raise SignInRefused(f"this user must first complete {answer.get('ChallengeName', 'a challenge')}")
         return identity_of(_claims(answer["AuthenticationResult"]["IdToken"]))
 

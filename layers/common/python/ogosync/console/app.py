@@ -17,7 +17,17 @@ from pydantic import SecretStr, ValidationError
 
 from ogosync.console import pages, setup
 from ogosync.console.deps import ConsoleDeps, SignInRefused
-from ogosync.console.session import COOKIE_NAME, Session, csrf_matches, decode, encode, new_session, set_cookie
+from ogosync.console.session import (
+    COOKIE_NAME,
+    Identity,
+    NewPasswordNeeded,
+    Session,
+    csrf_matches,
+    decode,
+    encode,
+    new_session,
+    set_cookie,
+)
 from ogosync.console.web import Answer, Request, parse, redirect
 from ogosync.errors import UnknownIntegrationError
 from ogosync.models import Flow, Integration, ProductAction, ProductState
@@ -114,6 +124,28 @@ def _sign_in(ctx: Context) -> Answer:
         identity = ctx.deps.sign_in.sign_in(form.get("username", ""), form.get("password", ""))
     except SignInRefused as exc:
         return Answer(401, pages.sign_in(ctx.session, str(exc)))
+    if isinstance(identity, NewPasswordNeeded):
+        ctx.session = ctx.session.model_copy(update={"new_password": identity})
+        ctx.new_session = True
+        return Answer(200, pages.new_password(ctx.session, None))
+    return _signed_in(ctx, identity)
+
+
+def _new_password(ctx: Context) -> Answer:
+    challenge = ctx.session.new_password
+    if challenge is None:
+        return redirect("/sign-in")
+    form = ctx.request.form
+    if form.get("new_password", "") != form.get("again", ""):
+        return Answer(422, pages.new_password(ctx.session, "the two passwords differ"))
+    try:
+        identity = ctx.deps.sign_in.set_new_password(challenge, form.get("new_password", ""))
+    except SignInRefused as exc:
+        return Answer(422, pages.new_password(ctx.session, str(exc)))
+    return _signed_in(ctx, identity)
+
+
+def _signed_in(ctx: Context, identity: Identity) -> Answer:
     # A new session (and CSRF token) on sign-in: a token seen before signing in is worth nothing after.
     ctx.session = new_session(identity, ctx.deps.operator.clock())
     ctx.new_session = True
@@ -338,6 +370,7 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler, bool]] = [
     ("GET", re.compile(r"/sign-in"), _sign_in_page, False),
     ("POST", re.compile(r"/sign-in"), _sign_in, False),
     ("POST", re.compile(r"/sign-out"), _sign_out, False),
+    ("POST", re.compile(r"/new-password"), _new_password, False),
     ("GET", re.compile(r"/"), _integrations, True),
     ("POST", re.compile(rf"/integrations/{_INTEGRATION}/(?P<action>pause|resume)"), _pause_or_resume, True),
     ("GET", re.compile(r"/integrations/new"), _new_integration_page, True),

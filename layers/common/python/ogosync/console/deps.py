@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from ogosync.console.session import Identity
+from ogosync.console.session import Identity, NewPasswordNeeded
 from ogosync.errors import OgosyncError
 from ogosync.operator.deps import OperatorDeps
 from ogosync.ports import ProductRunRepository, StockLedger
@@ -16,8 +16,13 @@ class SignInRefused(OgosyncError):
 
 
 class SignIn(Protocol):
-    def sign_in(self, username: str, password: str) -> Identity:
-        """The identity of a user whose password is right; SignInRefused otherwise."""
+    def sign_in(self, username: str, password: str) -> Identity | NewPasswordNeeded:
+        """The identity of a user whose password is right (or, for an invited user's temporary password, the
+        challenge to choose a new one); SignInRefused otherwise."""
+        ...
+
+    def set_new_password(self, challenge: NewPasswordNeeded, new_password: str) -> Identity:
+        """The identity once the new password is accepted; SignInRefused (with the reason) otherwise."""
         ...
 
 

@@ -134,6 +134,37 @@ def sign_in(session: Session, error: str | None = None) -> str:
     return "<!doctype html>" + el("html", {"lang": "en"}, head, el("body", None, form))
 
 
+def new_password(session: Session, error: str | None) -> str:
+    def password(name: str, label: str) -> list[Markup]:
+        attributes = {"type": "password", "id": name, "name": name, "autocomplete": "new-password", "required": True}
+        return [el("label", {"for": name}, label), el("input", attributes)]
+
+    form = el(
+        "form",
+        {"method": "post", "action": "/new-password", "class": "signin"},
+        el("h1", None, "Choose your password"),
+        el(
+            "p",
+            None,
+            "You signed in with the temporary password of your invitation: choose your own (12 characters or "
+            "more, with upper and lower case letters and a digit).",
+        ),
+        error and el("div", {"class": "error", "role": "alert"}, error),
+        csrf_field(session),
+        password("new_password", "New password"),
+        password("again", "The same again"),
+        el("button", {"type": "submit"}, "Save and sign in"),
+    )
+    head = el(
+        "head",
+        None,
+        el("meta", {"charset": "utf-8"}),
+        el("title", None, "Choose your password · ogosync"),
+        el("link", {"rel": "stylesheet", "href": "/static/console.css"}),
+    )
+    return "<!doctype html>" + el("html", {"lang": "en"}, head, el("body", None, form))
+
+
 def integrations(
     session: Session, rows: list[tuple[Integration, IntegrationState]], now: datetime, note: str | None
 ) -> str:

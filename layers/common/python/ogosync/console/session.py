@@ -26,10 +26,18 @@ class Identity(BaseModel):
     merchant: str | None = None
 
 
+class NewPasswordNeeded(BaseModel):
+    """An invited user signed in with the temporary password: Cognito wants a new one (its challenge session)."""
+
+    username: str
+    challenge: str
+
+
 class Session(BaseModel):
     identity: Identity | None = None
     csrf: str
     expires: datetime
+    new_password: NewPasswordNeeded | None = None
 
 
 def new_session(identity: Identity | None, now: datetime) -> Session:
