@@ -6,7 +6,7 @@ SAM_VENV ?= .venv-sam
 BIN := $(VENV)/bin
 PYTEST_WORKERS ?= 2
 
-.PHONY: all install test lint typecheck template unit integration e2e demo clean
+.PHONY: all install test lint typecheck template unit integration e2e demo clean chromium
 
 all: test
 
@@ -34,7 +34,11 @@ typecheck: install
 template: install $(SAM_VENV)/.installed
 	VENV=$(VENV) SAM_VENV=$(SAM_VENV) bash infra/template/check.sh
 
-test: lint typecheck template
+# The console's browser tests drive Debian's chromium (Playwright's own browser download is not used).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+test: lint typecheck template chromium
 	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --durations=10
 
 unit: install

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from ogosync.errors import ConcurrencyConflictError, PlatformError, ReferencePrefixTakenError, UnknownIntegrationError
-from ogosync.models import Credentials, Integration
-from ogosync.ports import QueueDepth, RedriveCount
+from ogosync.models import Credentials, Integration, OrderNote
+from ogosync.ports import DeadLetter, QueueDepth, RedriveCount
 from ogosync.state.integrations import changed_paths
 from tests.fakes import FakeWarehouse, InMemoryState
 
@@ -112,23 +112,50 @@ class FakeAccessCheck:
 
 
 class FakeWorkQueues:
-    """Work queues with depths and dead letters as counters."""
+    """Work queues with depths as counters, and their dead letters as messages (n-0, n-1, ... per queue n)."""
 
     def __init__(self, dead_letters: dict[str, int | None]) -> None:
-        self.dead_letters = dict(dead_letters)
+        self.letters: dict[str, list[DeadLetter] | None] = {
+            name: None
+            if count is None
+            else [DeadLetter(message_id=f"{name}-{i}", body=f'{{"n": {i}}}', receive_count=3) for i in range(count)]
+            for name, count in dead_letters.items()
+        }
         self.waiting = dict.fromkeys(dead_letters, 0)
 
     def names(self) -> list[str]:
-        return list(self.dead_letters)
+        return list(self.letters)
 
     def depth(self, name: str) -> QueueDepth:
-        return QueueDepth(queue=name, waiting=self.waiting[name], in_flight=0, dead_letters=self.dead_letters[name])
+        letters = self.letters[name]
+        return QueueDepth(
+            queue=name, waiting=self.waiting[name], in_flight=0, dead_letters=None if letters is None else len(letters)
+        )
 
     def redrive(self, name: str, max_messages: int) -> RedriveCount:
-        moved = min(max_messages, self.dead_letters[name] or 0)
-        self.dead_letters[name] = (self.dead_letters[name] or 0) - moved
+        letters = self.letters[name] or []
+        moved = min(max_messages, len(letters))
+        del letters[:moved]
         self.waiting[name] += moved
-        return RedriveCount(queue=name, moved=moved, failed=0, dead_letters_left=self.dead_letters[name] or 0)
+        return RedriveCount(queue=name, moved=moved, failed=0, dead_letters_left=len(letters))
+
+    def dead_letters(self, name: str, limit: int) -> list[DeadLetter]:
+        return list(self.letters[name] or [])[:limit]
+
+    def redrive_dead_letter(self, name: str, message_id: str) -> bool:
+        letters = self.letters[name] or []
+        found = [letter for letter in letters if letter.message_id == message_id]
+        for letter in found:
+            letters.remove(letter)
+            self.waiting[name] += 1
+        return bool(found)
+
+    def discard_dead_letters(self, name: str, message_ids: set[str] | None) -> int:
+        letters = self.letters[name] or []
+        gone = [letter for letter in letters if message_ids is None or letter.message_id in message_ids]
+        for letter in gone:
+            letters.remove(letter)
+        return len(gone)
 
 
 class FakeMyOgoCheck(FakeAccessCheck):
@@ -165,3 +192,17 @@ class FakeMyOgoAccount(FakeWarehouse):
 
     def warehouse_codes(self) -> frozenset[str] | None:
         return None
+
+
+class InMemoryOrderNotes:
+    """Orders' timeline notes, appended in order."""
+
+    def __init__(self) -> None:
+        self.added: list[OrderNote] = []
+
+    def add_note(self, note: OrderNote) -> None:
+        self.added.append(note)
+
+    def notes(self, integration_id: str, store_order_id: str) -> list[OrderNote]:
+        mine = [n for n in self.added if (n.integration_id, n.store_order_id) == (integration_id, store_order_id)]
+        return sorted(mine, key=lambda note: note.at)

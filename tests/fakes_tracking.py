@@ -89,6 +89,14 @@ class InMemoryTracking:
             self._put(view.model_copy(update={"tracking_claim_expires": now + timedelta(seconds=lease_seconds)}))
             return True
 
+    def reopen_refused_push(self, integration_id: str, store_order_id: str, now: datetime) -> bool:
+        with self._lock:
+            view = self._view(integration_id, store_order_id)
+            if view is None or view.tracking_status not in (TrackingStatus.REJECTED, TrackingStatus.CAPTURE_FAILED):
+                return False
+            self._put(view.model_copy(update={"tracking_status": TrackingStatus.FAILED, "tracking_failed_at": now}))
+            return True
+
     def _own_claim(self, integration_id: str, store_order_id: str, token: str) -> OrderTracking:
         view = self._view(integration_id, store_order_id)
         if view is None or view.tracking_claim_token != token:

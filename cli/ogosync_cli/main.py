@@ -488,6 +488,39 @@ def orders_release(integration_id: str, order_id: str | None, release_all: bool,
     render.emit(session().api.call("POST", path), as_json, render.released)
 
 
+@orders_group.command("do-not-send")
+@click.argument("integration_id")
+@click.argument("order_id")
+@json_option
+@api_errors
+def orders_do_not_send(integration_id: str, order_id: str, as_json: bool) -> None:
+    """Keep a held order from myOGO for good (the import leaves it alone from now on)."""
+    answer = session().api.call("POST", f"/integrations/{integration_id}/orders/{order_id}/do-not-send")
+    render.emit(answer, as_json, lambda out, data: out.print(f"order {data['order_id']}: not sent to myOGO"))
+
+
+@orders_group.command("retry")
+@click.argument("integration_id")
+@click.argument("order_id")
+@json_option
+@api_errors
+def orders_retry(integration_id: str, order_id: str, as_json: bool) -> None:
+    """Import a failed order again now (myOGO is asked first, so it is never created twice)."""
+    answer = session().api.call("POST", f"/integrations/{integration_id}/orders/{order_id}/retry")
+    render.emit(answer, as_json, lambda out, data: out.print(f"order {data['order_id']}: queued for a new import"))
+
+
+@orders_group.command("retry-shipment")
+@click.argument("integration_id")
+@click.argument("order_id")
+@json_option
+@api_errors
+def orders_retry_shipment(integration_id: str, order_id: str, as_json: bool) -> None:
+    """Push a shipment the store refused once more, after a fix in the store."""
+    answer = session().api.call("POST", f"/integrations/{integration_id}/orders/{order_id}/retry-shipment")
+    render.emit(answer, as_json, lambda out, data: out.print(f"order {data['order_id']}: shipment queued again"))
+
+
 # ---- runs, status, dead letters -----------------------------------------------------------------
 
 
@@ -607,6 +640,53 @@ def dlq_redrive(queue: str | None, max_messages: int, as_json: bool) -> None:
             )
         ),
     )
+
+
+@dlq_group.command("messages")
+@click.argument("queue")
+@click.option("--limit", default=100, show_default=True, help="Messages to show at most.")
+@json_option
+@api_errors
+def dlq_messages(queue: str, limit: int, as_json: bool) -> None:
+    """The messages in a queue's dead-letter queue, one by one (they stay there)."""
+    answer = session().api.call("GET", f"/queues/{queue}/dead-letters", params={"limit": limit})
+    render.emit(
+        answer,
+        as_json,
+        lambda out, data: out.print(
+            render.table(
+                f"Dead letters of {queue}",
+                ("message id", "sent", "tries", "message"),
+                [[m["message_id"], m["sent_at"], m["receive_count"], m["body"]] for m in data],
+            )
+        ),
+    )
+
+
+@dlq_group.command("redrive-message")
+@click.argument("queue")
+@click.argument("message_id")
+@json_option
+@api_errors
+def dlq_redrive_message(queue: str, message_id: str, as_json: bool) -> None:
+    """Move one dead-lettered message back to its queue."""
+    answer = session().api.call("POST", f"/queues/{queue}/dead-letters/{message_id}/redrive")
+    render.emit(answer, as_json, lambda out, data: out.print(f"moved back; {data['dead_letters_left']} left"))
+
+
+@dlq_group.command("discard")
+@click.argument("queue")
+@click.argument("message_id", required=False)
+@click.option("--all", "discard_all", is_flag=True, help="Delete every message of the dead-letter queue.")
+@json_option
+@api_errors
+def dlq_discard(queue: str, message_id: str | None, discard_all: bool, as_json: bool) -> None:
+    """Delete one dead-lettered message (or --all) for good."""
+    if bool(message_id) == discard_all:
+        raise click.UsageError("give a MESSAGE_ID or --all")
+    path = f"/queues/{queue}/dead-letters" + ("" if discard_all else f"/{message_id}")
+    answer = session().api.call("DELETE", path)
+    render.emit(answer, as_json, lambda out, data: out.print(f"{data['discarded']} discarded"))
 
 
 @cli.command("openapi")

@@ -10,8 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from ogosync.models import BindingStatus, Flow
+from ogosync.models import BindingStatus, Flow, TrackingStatus
 from ogosync.operator.api import MAX_BODY_BYTES
+from ogosync.timeutil import utc_now
 from ogosync_local.stack import CentraMerchant, LocalStack
 from tests.operator_api import RecordingClient, Snapshots, create_body, openapi_routes
 
@@ -120,6 +121,38 @@ def test_every_route_of_the_set_up_and_status_answers(
     assert api.call("POST", "/queues/{queue}/redrive", queue="order-import").json()["moved"] == 0
 
 
+def test_a_held_order_is_kept_from_myogo_and_a_failed_one_retried(
+    stack: LocalStack, api: RecordingClient, merchant: CentraMerchant
+) -> None:
+    iid = merchant.integration_id
+    failed = merchant.centra.add_order([{"product": SIZE}], shipping_list="standard")["orderId"]
+    state = stack.state()
+    state.claim_order(iid, failed, failed, "worker-gone", utc_now(), 60)  # a worker lost myOGO's answer
+    state.mark_order_failed(iid, failed, "worker-gone", "myOGO timed out", utc_now())
+    retried = api.call("POST", INTEGRATION + "/orders/{order_id}/retry", integration_id=iid, order_id=failed)
+    stack.run_order_workers()
+    pickup = merchant.centra.add_order([{"product": SIZE}], shipping_list="pickup")["orderId"]
+    stack.enqueue_flow(iid, Flow.ORDERS)
+    stack.run_flow(Flow.ORDERS)
+    stack.run_order_workers()  # pickup has no myOGO code: held
+
+    kept = api.call("POST", INTEGRATION + "/orders/{order_id}/do-not-send", integration_id=iid, order_id=pickup)
+    tracking = stack.tracking_state()
+    tracking.claim_push(iid, failed, "pusher", utc_now(), 60)  # the store refused its shipment
+    tracking.mark_push_failed(iid, failed, "pusher", TrackingStatus.REJECTED, "shipment refused", utc_now())
+    stack.myogo.advance(2)  # shipped in myOGO
+    pushed = api.call("POST", INTEGRATION + "/orders/{order_id}/retry-shipment", integration_id=iid, order_id=failed)
+    stack.run_flow(Flow.TRACKING)
+
+    assert (kept.status_code, kept.json()["status"]) == (200, "skipped")
+    assert (retried.status_code, retried.json()["queued"]) == (202, True)
+    sent = state.get_order_binding(iid, failed)
+    assert sent is not None and sent.status is BindingStatus.SENT
+    assert list(stack.myogo.orders(merchant.merchant_id)).count(failed) == 1
+    assert pushed.status_code == 202
+    assert tracking.get_tracking(iid, [failed])[failed].tracking_status is TrackingStatus.PUSHED
+
+
 PRODUCTS = INTEGRATION + "/products"
 
 
@@ -192,8 +225,29 @@ def test_dead_letters_are_redriven_to_their_queue(stack: LocalStack, api: Record
     assert depth["dead_letters"] == 3
     assert (moved["moved"], moved["dead_letters_left"]) == (2, 1)
     assert stack.queue_depth("OrderPollQueue") == 2
-    sqs.purge_queue(QueueUrl=dlq)
     sqs.purge_queue(QueueUrl=stack.aws.queue_urls["OrderPollQueue"])
+
+
+def test_dead_letters_are_listed_and_redriven_or_discarded_one_by_one(stack: LocalStack, api: RecordingClient) -> None:
+    sqs = stack.aws.client("sqs")
+    dlq = stack.aws.queue_urls["OrderPollDLQ"]
+    api.call("DELETE", "/queues/{queue}/dead-letters", queue="orders-flow")  # what the test before left
+    for number in range(3):
+        sqs.send_message(QueueUrl=dlq, MessageBody=f'{{"integration_id": "acme-centra", "n": {number}}}')
+
+    listed = api.call("GET", "/queues/{queue}/dead-letters", queue="orders-flow").json()
+    first, second, _ = (letter["message_id"] for letter in listed)
+    moved = api.call("POST", "/queues/{queue}/dead-letters/{message_id}/redrive", queue="orders-flow", message_id=first)
+    one = api.call("DELETE", "/queues/{queue}/dead-letters/{message_id}", queue="orders-flow", message_id=second)
+    rest = api.call("DELETE", "/queues/{queue}/dead-letters", queue="orders-flow")
+
+    assert len(listed) == 3 and all("acme-centra" in letter["body"] for letter in listed)
+    assert (moved.json()["moved"], moved.json()["dead_letters_left"]) == (1, 2)
+    assert (one.json()["discarded"], rest.json()["discarded"]) == (1, 1)
+    assert stack.queue_depth("OrderPollQueue") == 1
+    poll_queue = stack.aws.queue_urls["OrderPollQueue"]  # PurgeQueue: once a minute only
+    for message in sqs.receive_message(QueueUrl=poll_queue, MaxNumberOfMessages=10)["Messages"]:
+        sqs.delete_message(QueueUrl=poll_queue, ReceiptHandle=message["ReceiptHandle"])
 
 
 def test_the_openapi_document_is_served_and_describes_the_error_shape(api: RecordingClient) -> None:
@@ -354,6 +408,30 @@ def _bad_requests(
             "",
         ),
         (
+            "POST",
+            INTEGRATION + "/orders/{order_id}/do-not-send",
+            {"integration_id": iid, "order_id": "9999999"},
+            404,
+            "unknown_order",
+            "",
+        ),
+        (
+            "POST",
+            INTEGRATION + "/orders/{order_id}/retry-shipment",
+            {"integration_id": iid, "order_id": "9999999"},
+            404,
+            "unknown_order",
+            "",
+        ),
+        (
+            "POST",
+            INTEGRATION + "/orders/{order_id}/retry",
+            {"integration_id": iid, "order_id": "-x"},
+            422,
+            "invalid_request",
+            "order_id",
+        ),
+        (
             "DELETE",
             INTEGRATION + "/shipping-mappings",
             {"integration_id": iid, "params": {"store_method": "teleport"}},
@@ -362,6 +440,32 @@ def _bad_requests(
             "",
         ),
         ("POST", "/queues/{queue}/redrive", {"queue": "no-such-queue"}, 404, "unknown_queue", ""),
+        (
+            "GET",
+            "/queues/{queue}/dead-letters",
+            {"queue": "orders-flow", "params": {"limit": 0}},
+            422,
+            "invalid_request",
+            "limit",
+        ),
+        ("GET", "/queues/{queue}/dead-letters", {"queue": "no-such-queue"}, 404, "unknown_queue", ""),
+        (
+            "POST",
+            "/queues/{queue}/dead-letters/{message_id}/redrive",
+            {"queue": "orders-flow", "message_id": "no-such-message"},
+            404,
+            "unknown_dead_letter",
+            "",
+        ),
+        (
+            "DELETE",
+            "/queues/{queue}/dead-letters/{message_id}",
+            {"queue": "orders-flow", "message_id": "bad id!"},
+            422,
+            "invalid_request",
+            "message_id",
+        ),
+        ("DELETE", "/queues/{queue}/dead-letters", {"queue": "no-such-queue"}, 404, "unknown_queue", ""),
         # the product page
         (
             "POST",
@@ -429,7 +533,13 @@ def _bad_requests(
         ("post", PRODUCTS + "/create"): {"json": {"skus": ["X"]}},
     }
     for method, template in sorted(routes):
-        values = {"integration_id": "ghost-shop", "order_id": "1001", "flow": "orders", "queue": "order-import"}
+        values = {
+            "integration_id": "ghost-shop",
+            "order_id": "1001",
+            "flow": "orders",
+            "queue": "order-import",
+            "message_id": "m-1",
+        }
         if "{integration_id}" in template:
             request = values | valid.get((method, template), {})
             cases.append((method.upper(), template, request, 404, "unknown_integration", ""))

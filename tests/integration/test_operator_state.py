@@ -16,14 +16,15 @@ from pydantic import SecretStr
 from ogosync.aws.secret_writer import SecretsManagerWriter
 from ogosync.aws.work_queues import SqsWorkQueues
 from ogosync.errors import ConcurrencyConflictError, ReferencePrefixTakenError, UnknownIntegrationError
-from ogosync.models import Flow, IntegrationSettings, IntegrationStatus
-from ogosync.ports import IntegrationConfigRepository, StateRepository
+from ogosync.models import Flow, IntegrationSettings, IntegrationStatus, OrderNote
+from ogosync.ports import IntegrationConfigRepository, OrderNotes, StateRepository
 from ogosync.state.dynamo import DynamoStateRepository
 from ogosync.state.integrations import DynamoIntegrationConfig
+from ogosync.state.order_notes import DynamoOrderNotes
 from ogosync_local.aws import LocalAws
 from tests.factories import T0, make_integration
 from tests.fakes import InMemoryState, make_credentials
-from tests.fakes_operator import InMemoryIntegrationConfig
+from tests.fakes_operator import InMemoryIntegrationConfig, InMemoryOrderNotes
 from tests.integration.tables import state_table
 
 pytestmark = pytest.mark.integration
@@ -201,3 +202,63 @@ def test_redrive_moves_dead_letters_back_bounded_and_keeps_their_attributes(
     message = sqs.receive_message(QueueUrl=work._urls["work"], MessageAttributeNames=["All"])["Messages"][0]
     assert message["MessageAttributes"]["kind"]["StringValue"] == "job"
     assert work.depth("plain").dead_letters is None
+
+
+def test_dead_letters_are_listed_one_by_one_and_redriven_or_discarded_one_or_all(
+    queues: tuple[Any, SqsWorkQueues, str],
+) -> None:
+    sqs, work, dlq = queues
+    for number in range(14):
+        sqs.send_message(QueueUrl=dlq, MessageBody=f'{{"n": {number}}}')
+
+    listed = work.dead_letters("work", 100)
+    first, second, third = (letter.message_id for letter in listed[:3])
+    moved = work.redrive_dead_letter("work", first)
+    discarded = work.discard_dead_letters("work", {second})
+    unknown = work.redrive_dead_letter("work", "no-such-message"), work.discard_dead_letters("work", {"nope"})
+    left = work.dead_letters("work", 100)
+
+    assert len(listed) == 14 and len({letter.message_id for letter in listed}) == 14
+    assert {letter.body for letter in listed} == {f'{{"n": {n}}}' for n in range(14)}
+    assert all(letter.sent_at is not None and letter.receive_count >= 1 for letter in listed)
+    assert (moved, discarded, unknown) == (True, 1, (False, 0))
+    assert {letter.message_id for letter in left} == {letter.message_id for letter in listed} - {first, second}
+    assert third in {letter.message_id for letter in left}
+    assert work.depth("work").waiting == 1
+    assert len(work.dead_letters("work", 5)) == 5
+    assert work.discard_dead_letters("work", None) == 12
+    assert work.depth("work").dead_letters == 0
+
+
+# ---- orders' timeline notes ---------------------------------------------------------------------
+
+
+@pytest.fixture(params=["moto", "dynamodb-local", "memory"])
+def notes(request: pytest.FixtureRequest) -> OrderNotes:
+    if request.param == "memory":
+        return InMemoryOrderNotes()
+    table = state_table(request, request.param)
+    return DynamoOrderNotes(table.client, table.name)
+
+
+def test_an_orders_notes_come_back_oldest_first_and_only_its_own(notes: OrderNotes, iid: str) -> None:
+    def note(order_id: str, minutes: int, event: str) -> OrderNote:
+        return OrderNote(
+            integration_id=iid,
+            store_order_id=order_id,
+            at=T0 + timedelta(minutes=minutes),
+            where="ogosync",
+            event=event,
+        )
+
+    for added in (note("100", 5, "released by a person"), note("100", 1, "held: why"), note("1001", 2, "other")):
+        notes.add_note(added)
+    notes.add_note(note("100", 5, "released by a person"))  # the same moment twice: both kept
+
+    assert [(n.at, n.event) for n in notes.notes(iid, "100")] == [
+        (T0 + timedelta(minutes=1), "held: why"),
+        (T0 + timedelta(minutes=5), "released by a person"),
+        (T0 + timedelta(minutes=5), "released by a person"),
+    ]
+    assert [n.event for n in notes.notes(iid, "1001")] == ["other"]
+    assert notes.notes(iid, "10") == []

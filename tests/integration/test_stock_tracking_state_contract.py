@@ -228,3 +228,22 @@ def test_an_order_without_a_binding_cannot_be_claimed(repos: Repos, iid: str) ->
     with pytest.raises(ConcurrencyConflictError):
         repos.tracking.claim_push(iid, "1001", "a", T0, 60)
     assert repos.state.get_order_binding(iid, "1001") is None  # and no item was made up
+
+
+def test_a_refused_push_is_reopened_once_and_can_then_be_claimed(repos: Repos, iid: str) -> None:
+    _sent(repos, iid, "1001")
+    _sent(repos, iid, "1002")
+    repos.tracking.claim_push(iid, "1001", "a", T0, 60)
+    repos.tracking.mark_push_failed(iid, "1001", "a", TrackingStatus.REJECTED, "shipment refused", T0)
+    later = T0 + timedelta(hours=1)
+
+    reopened = repos.tracking.reopen_refused_push(iid, "1001", later)
+    again = repos.tracking.reopen_refused_push(iid, "1001", later)
+    never_refused = repos.tracking.reopen_refused_push(iid, "1002", later)
+    unknown = repos.tracking.reopen_refused_push(iid, "9999", later)
+
+    assert (reopened, again, never_refused, unknown) == (True, False, False, False)
+    view = repos.tracking.get_tracking(iid, ["1001"])["1001"]
+    assert (view.tracking_status, view.tracking_failed_at) == (TrackingStatus.FAILED, later)
+    assert repos.tracking.claim_push(iid, "1001", "b", later, 60).tracking_attempts == 1
+    assert repos.state.get_order_binding(iid, "9999") is None

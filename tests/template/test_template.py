@@ -31,7 +31,8 @@ ORDER_FUNCTIONS = ("StoreWebhookFunction", "OrderImportFunction", "SchedulerFunc
 PRODUCT_FUNCTIONS = ("ProductSyncFunction",)
 STOCK_TRACKING_FUNCTIONS = ("StockSyncFunction", "TrackingSyncFunction", "WarehouseWebhookFunction")
 OPERATOR_FUNCTIONS = ("OperatorApiFunction",)
-FUNCTIONS = ORDER_FUNCTIONS + PRODUCT_FUNCTIONS + STOCK_TRACKING_FUNCTIONS + OPERATOR_FUNCTIONS
+CONSOLE_FUNCTIONS = ("ConsoleFunction",)
+FUNCTIONS = ORDER_FUNCTIONS + PRODUCT_FUNCTIONS + STOCK_TRACKING_FUNCTIONS + OPERATOR_FUNCTIONS + CONSOLE_FUNCTIONS
 SECRETS_ARN = {
     "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}"
     ":secret:ogosync/${AWS::StackName}/*"
@@ -61,6 +62,17 @@ PRODUCT_STATE_ACTIONS = (  # UpdateItem: the product page's run record (queued -
 # Actions that support no resource-level permissions, so Resource "*" is the only possible scope.
 NO_RESOURCE_LEVEL_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "cloudwatch:PutMetricData"}
 FOURTEEN_DAYS = 14 * 24 * 3600
+# The console deletes nothing and writes no batch: pause/resume, "do not send" and reads.
+CONSOLE_STATE_ACTIONS = [
+    action for action in STATE_ACTIONS if action not in ("dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+]
+DEAD_LETTER_ACTIONS = [
+    "sqs:GetQueueUrl",
+    "sqs:GetQueueAttributes",
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibility",
+]
 OPERATOR_SECRET_ACTIONS = [
     "secretsmanager:DescribeSecret",
     "secretsmanager:CreateSecret",
@@ -249,6 +261,7 @@ def test_function_runtime_architecture_tracing_layers(resources: Resources, func
         ("TrackingSyncFunction", 300, 256),
         ("WarehouseWebhookFunction", 10, 256),
         ("OperatorApiFunction", 29, 512),
+        ("ConsoleFunction", 29, 512),
     ],
 )
 def test_function_timeout_and_memory(resources: Resources, function_id: str, timeout: int, memory: int) -> None:
@@ -639,7 +652,20 @@ def test_roles_use_no_managed_policies(resources: Resources) -> None:
                 *({"Fn::GetAtt": [queue, "Arn"]} for queue in WORK_QUEUES),
             )
             | pairs(
-                ["sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:DeleteMessage"],
+                DEAD_LETTER_ACTIONS,
+                *({"Fn::GetAtt": [dlq, "Arn"]} for dlq in WORK_QUEUES.values()),
+            ),
+        ),
+        (
+            "ConsoleFunction",
+            pairs(CONSOLE_STATE_ACTIONS, TABLE_ARN, TABLE_INDEXES_ARN)
+            | pairs(["secretsmanager:GetSecretValue"], SECRETS_ARN, {"Ref": "ConsoleSessionKey"})
+            | pairs(
+                ["sqs:SendMessage", "sqs:GetQueueAttributes"],
+                *({"Fn::GetAtt": [queue, "Arn"]} for queue in WORK_QUEUES),
+            )
+            | pairs(
+                DEAD_LETTER_ACTIONS,
                 *({"Fn::GetAtt": [dlq, "Arn"]} for dlq in WORK_QUEUES.values()),
             ),
         ),
@@ -666,7 +692,10 @@ def test_secrets_are_scoped_to_the_ogosync_prefix(resources: Resources) -> None:
     for lid, st in secret_statements:
         allowed = OPERATOR_SECRET_ACTIONS if lid == "OperatorApiRole" else ["secretsmanager:GetSecretValue"]
         assert as_list(st["Action"]) == allowed, lid
-        assert as_list(st["Resource"]) == [SECRETS_ARN]
+        if lid == "ConsoleRole" and st.get("Sid") == "SessionKey":
+            assert as_list(st["Resource"]) == [{"Ref": "ConsoleSessionKey"}]
+        else:
+            assert as_list(st["Resource"]) == [SECRETS_ARN]
 
 
 def test_schedule_role_may_only_invoke_the_scheduler(resources: Resources) -> None:
@@ -688,7 +717,7 @@ WEBHOOK_ROUTES = {
 
 
 def test_webhook_route(resources: Resources, contract: Contract) -> None:
-    assert set(of_type(resources, "AWS::ApiGatewayV2::Api")) == {"WebhookApi", "OperatorApi"}
+    assert set(of_type(resources, "AWS::ApiGatewayV2::Api")) == {"WebhookApi", "OperatorApi", "ConsoleApi"}
     api_id = "WebhookApi"
     paths = props(resources[api_id])["Body"]["paths"]
     assert set(paths) == set(WEBHOOK_ROUTES.values())
@@ -703,7 +732,9 @@ def test_webhook_route(resources: Resources, contract: Contract) -> None:
         assert "security" not in operation, "the signature is verified in code; no authorizer"
 
 
-@pytest.mark.parametrize(("api_id", "burst", "rate"), [("WebhookApi", 200, 100), ("OperatorApi", 20, 10)])
+@pytest.mark.parametrize(
+    ("api_id", "burst", "rate"), [("WebhookApi", 200, 100), ("OperatorApi", 20, 10), ("ConsoleApi", 20, 10)]
+)
 def test_api_stage_throttling_and_access_logs(resources: Resources, api_id: str, burst: int, rate: int) -> None:
     (stage,) = [
         st for st in of_type(resources, "AWS::ApiGatewayV2::Stage").values() if ref(props(st)["ApiId"]) == api_id
@@ -753,6 +784,7 @@ def test_alarms(resources: Resources) -> None:
         if props(a).get("Namespace") == "AWS/ApiGateway" and props(a).get("MetricName") == "5xx"
     ]
     assert sorted(ref(dim["Value"]) or "" for alarm in api_5xx for dim in alarm["Dimensions"]) == [
+        "ConsoleApi",
         "OperatorApi",
         "WebhookApi",
     ]
@@ -867,7 +899,8 @@ def test_metric_namespace_and_secret_prefix_come_from_the_stack(resources: Resou
         assert all(ns is None or ns == STACK_NAMESPACE or ns.startswith("AWS/") for ns in namespaces), lid
     for lid, st in all_policy_statements(resources):
         if any(a.startswith("secretsmanager:") for a in as_list(st["Action"])):
-            assert as_list(st["Resource"]) == [SECRETS_ARN], lid
+            console_key = lid == "ConsoleRole" and st.get("Sid") == "SessionKey"  # its own secret, by reference
+            assert as_list(st["Resource"]) == ([{"Ref": "ConsoleSessionKey"}] if console_key else [SECRETS_ARN]), lid
 
 
 def test_alarm_email_subscription_is_conditional(cfn: dict[str, Any], resources: Resources) -> None:
@@ -900,6 +933,8 @@ def test_outputs(cfn: dict[str, Any]) -> None:
         "OrderPollQueueUrl": {"Ref": "OrderPollQueue"},
         "AlarmTopicArn": {"Ref": "AlarmTopic"},
         "OperatorApiUrl": {"Fn::Sub": "https://${OperatorApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"},
+        "ConsoleUrl": {"Fn::Sub": "https://${ConsoleApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"},
+        "ConsoleUserPoolId": {"Ref": "ConsoleUserPool"},
     }
 
 
@@ -916,3 +951,32 @@ def test_operator_api_routes_everything_to_its_function_behind_iam(resources: Re
     assert operation["security"] == [{"AWS_IAM": []}], "every route is IAM-authorised"
     scheme = body["components"]["securitySchemes"]["AWS_IAM"]
     assert scheme["x-amazon-apigateway-authtype"] == "awsSigv4"
+
+
+# ---------------------------------------------------------------- web console
+
+
+def test_console_has_its_own_api_and_function_without_an_authoriser(resources: Resources) -> None:
+    body = props(resources["ConsoleApi"])["Body"]
+    assert set(body["paths"]) == {"/{proxy+}", "/"}
+    for operations in body["paths"].values():
+        for operation in operations.values():
+            integration = operation["x-amazon-apigateway-integration"]
+            assert "${ConsoleFunction.Arn}" in integration["uri"]["Fn::Sub"]
+            assert integration["payloadFormatVersion"] == "2.0"
+            assert "security" not in operation, "the console checks its own signed session"
+    assert env(resources, "ConsoleFunction")["CONSOLE_USER_POOL_CLIENT_ID"] == {"Ref": "ConsoleUserPoolClient"}
+    assert env(resources, "ConsoleFunction")["CONSOLE_SESSION_KEY_SECRET"] == {"Ref": "ConsoleSessionKey"}
+
+
+def test_console_users_are_invited_and_sign_in_with_a_password_to_a_client_without_secret(resources: Resources) -> None:
+    pool = props(resources["ConsoleUserPool"])
+    client = props(resources["ConsoleUserPoolClient"])
+    group = props(resources["ConsoleOperatorsGroup"])
+    assert pool["AdminCreateUserConfig"] == {"AllowAdminCreateUserOnly": True}
+    assert {"Name": "merchant", "AttributeDataType": "String", "Mutable": True} in pool["Schema"]
+    assert client["GenerateSecret"] is False
+    assert "ALLOW_USER_PASSWORD_AUTH" in client["ExplicitAuthFlows"]
+    assert (group["GroupName"], ref(group["UserPoolId"])) == ("operators", "ConsoleUserPool")
+    secret = props(resources["ConsoleSessionKey"])
+    assert secret["GenerateSecretString"]["PasswordLength"] >= 32

@@ -590,8 +590,8 @@ def test_an_orders_history_joins_ogosync_the_store_and_myogo(created: World) -> 
     assert history.status is BindingStatus.HELD and history.reference == "1001"
     assert [(event.where, event.event.split(":")[0]) for event in history.timeline] == [
         ("store", "placed"),
-        ("ogosync", "first seen"),
-        ("ogosync", "last recorded held"),
+        ("ogosync", "received"),
+        ("ogosync", "held"),
     ]
     assert history.store is not None and history.store.found and history.store.shipping_method == "standard"
     assert history.myogo is not None and not history.myogo.found

@@ -256,6 +256,8 @@ class OperatorGateway(_LoopbackGateway):
     """The operator HTTP API: every method and path -> the operator_api handler, like API Gateway's `ANY /{proxy+}`
     route. Loopback only, so there is no SigV4 check; one request at a time, like one container."""
 
+    function = "operator_api"
+
     def __init__(self) -> None:
         super().__init__()
         self._one_at_a_time = threading.Lock()  # Powertools' resolver keeps the current event on the class
@@ -273,5 +275,11 @@ class OperatorGateway(_LoopbackGateway):
             query,
         )
         with self._one_at_a_time:
-            answer = invoke("operator_api", event)
+            answer = invoke(self.function, event)
         self._reply(request, answer)
+
+
+class ConsoleGateway(OperatorGateway):
+    """The web console's HTTP API: every method and path -> the console handler (no authoriser: its own session)."""
+
+    function = "console"

@@ -1,10 +1,13 @@
 """`python -m ogosync_local.serve --home DIR`: the local stack as a long-running process, for the ogosync CLI.
 
-`ogosync local up` starts it in the background. It serves the operator API and the webhook receiver on loopback,
+`ogosync local up` starts it in the background. It serves the operator API, the web console and the webhook receiver
+on loopback,
 runs the workers the way Lambda would (the queues drained every second, the scheduler every minute), and writes
 DIR/local.json with its URLs, which the CLI reads by default. With a sample (the default) it also starts a simulated
 Centra store with products and orders and a myOGO account, and writes their credentials to a file only its owner
-can read, so that a person can set the integration up with the CLI, step by step (README). SIGTERM stops it.
+can read, so that a person can set the integration up with the CLI, step by step (README). The console's users (an
+operator, and a user of the sample's merchant "Demo Apparel") and their passwords go to a file of the same kind.
+SIGTERM stops it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import signal
 import threading
 import time
@@ -19,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ogosync.models import Flow
+from ogosync_local.console import ConsoleUser, LocalConsole
 from ogosync_local.stack import CentraMerchant, LocalStack
 
 STATE_FILE = "local.json"
@@ -26,6 +31,8 @@ SAMPLE_INTEGRATION = "demo-centra"
 SAMPLE_SHIPPING_CODES = {"POSTI", "POSTI-EXPRESS", "POSTI-NOUTO"}
 SAMPLE_CATALOG = {("TS100", "BLK", "M"): 40, ("TS100", "BLK", "L"): 25, ("HD200", "GRY", "S"): 12}
 SCHEDULER_EVERY_S = 60.0
+SAMPLE_MERCHANT = "Demo Apparel"  # the merchant name the README's `ogosync integrations create` gives
+CONSOLE_USERS_FILE = "console-users.json"
 
 
 def write_private(path: Path, data: dict[str, Any]) -> None:
@@ -50,15 +57,35 @@ def add_sample_store(stack: LocalStack) -> CentraMerchant:
     return merchant
 
 
+def add_console_users(console: LocalConsole, home: Path) -> Path:
+    """An operator and a user of the sample's merchant, with random passwords, written where only the owner reads."""
+    users = [
+        ConsoleUser("operator", _password(), operator=True),
+        ConsoleUser("demo", _password(), merchant=SAMPLE_MERCHANT),
+    ]
+    for user in users:
+        console.add_user(user)
+    path = home / CONSOLE_USERS_FILE
+    write_private(path, {user.username: {"password": user.password, "merchant": user.merchant} for user in users})
+    return path
+
+
+def _password() -> str:
+    return f"Ogo-{secrets.token_urlsafe(12)}-9a"  # meets the pool's policy: upper, lower, digits, 12+
+
+
 def serve(home: Path, *, sample: bool, tick_s: float = 1.0) -> None:
     home.mkdir(parents=True, exist_ok=True)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     with LocalStack(quiet=True) as stack:
+        console = stack.start_console()
         state: dict[str, Any] = {
             "pid": os.getpid(),
             "operator_url": stack.operator.base_url,
+            "console_url": console.url,
+            "console_users_file": str(add_console_users(console, home)),
             "webhook_url": stack.gateway.base_url,
             "myogo_url": stack.myogo.root_url,
             "myogo_token_url": stack.myogo_token_url,

@@ -24,6 +24,7 @@ from ogosync.state.tracking import DynamoTrackingRepository
 from ogosync.stores.centra import centra_sku
 from ogosync.timeutil import utc_now
 from ogosync_local.aws import LocalAws, start_local_aws
+from ogosync_local.console import LocalConsole
 from ogosync_local.dynamodb_local import DynamoDBLocal
 from ogosync_local.lambdas import ROOT, DrainReport, OperatorGateway, WebhookGateway, drain_queue, invoke
 from ogosync_local.sim import CentraSimulator, MyOgoSimulator
@@ -83,6 +84,7 @@ class LocalStack:
         self.stores: dict[str, CentraSetup] = {}
         self.merchants: dict[str, CentraMerchant] = {}
         self._saved_env: dict[str, str] = {}
+        self.console: LocalConsole | None = None
 
     # ---- lifecycle ----------------------------------------------------------------------------------
 
@@ -104,7 +106,17 @@ class LocalStack:
         runtime.reset()
         return self
 
+    def start_console(self) -> LocalConsole:
+        """The web console on loopback (its Cognito pool, session key and handler), once per stack."""
+        if self.console is None:
+            self.console = LocalConsole(self.aws)
+            os.environ.update(self.console.environment())
+            self.console.start()
+        return self.console
+
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        if self.console is not None:
+            self.console.stop()
         for merchant in self.merchants.values():
             merchant.centra.stop()
         self.myogo.stop()

@@ -359,6 +359,10 @@ class AftercareStatus(StrEnum):
     NEEDS_PERSON = "needs_person"  # too late, or myOGO's copy was changed in the warehouse: reported
 
 
+# The skip reason of an order a person decided must never reach myOGO; the order import leaves it alone after that.
+DO_NOT_SEND_REASON = "do not send: a person's decision in ogosync"
+
+
 class OrderBinding(Model):
     """What ogosync knows of one store order: its myOGO reference, where it stands, and why."""
 
@@ -384,6 +388,17 @@ class OrderBinding(Model):
     aftercare_at: AwareDatetime | None = None
     aftercare_claim_token: str | None = None
     aftercare_claim_expires: AwareDatetime | None = None
+
+
+class OrderNote(Model):
+    """One thing that happened to an order, kept for its timeline: a new hold and why, a person's release, retry or
+    "do not send". What the order binding and the tracking attributes hold (sent, shipped...) is not repeated here."""
+
+    integration_id: str
+    store_order_id: str
+    at: AwareDatetime
+    where: str = Field(description="store, ogosync or myogo")
+    event: str
 
 
 class Cursor(Model):

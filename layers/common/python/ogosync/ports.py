@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from ogosync.models import (
     AftercareStatus,
@@ -22,6 +22,7 @@ from ogosync.models import (
     Integration,
     OpenOrder,
     OrderBinding,
+    OrderNote,
     OrderTracking,
     ProductRefusal,
     ProductReportHeader,
@@ -312,6 +313,16 @@ class StateRepository(Protocol):
 # ---- products (store -> myOGO) ------------------------------------------------------------------
 
 
+class OrderNotes(Protocol):
+    """The timeline notes of orders (EVENT#<store order id>#<time>#<n> items); appended, never changed."""
+
+    def add_note(self, note: OrderNote) -> None: ...
+
+    def notes(self, integration_id: str, store_order_id: str) -> list[OrderNote]:
+        """The order's notes, oldest first."""
+        ...
+
+
 class SkuBindingRepository(Protocol):
     """SKU bindings of an integration (items SKU#<sku>)."""
 
@@ -505,8 +516,12 @@ class TrackingRepository(Protocol):
         a person)."""
         ...
 
+    # ---- operator (set-up and status) ---------------------------------------------------------------
 
-# ---- operator (set-up and status) ---------------------------------------------------------------
+    def reopen_refused_push(self, integration_id: str, store_order_id: str, now: datetime) -> bool:
+        """A person asks for the refused shipment to be pushed again: a REJECTED or CAPTURE_FAILED push becomes
+        FAILED (looked up in the store, then pushed) by a conditional write; False when it was not refused."""
+        ...
 
 
 class AccessCheck(Protocol):
@@ -571,6 +586,13 @@ class RedriveCount(BaseModel):
     dead_letters_left: int
 
 
+class DeadLetter(BaseModel):
+    message_id: str
+    body: str = Field(description="the message as it was sent: a job of ids, never a credential (cut at 2,000 chars)")
+    sent_at: AwareDatetime | None = Field(default=None, description="when it was first sent to its work queue")
+    receive_count: int = Field(description="how many times it was received, the failed tries included")
+
+
 class WorkQueues(Protocol):
     """ogosync's work queues by name, with their dead-letter queues."""
 
@@ -580,6 +602,18 @@ class WorkQueues(Protocol):
 
     def redrive(self, name: str, max_messages: int) -> RedriveCount:
         """Move up to `max_messages` messages from the queue's DLQ back to it (receive, send, delete)."""
+        ...
+
+    def dead_letters(self, name: str, limit: int) -> list[DeadLetter]:
+        """Up to `limit` messages of the queue's DLQ, one by one; they stay there."""
+        ...
+
+    def redrive_dead_letter(self, name: str, message_id: str) -> bool:
+        """Move this one message from the DLQ back to its queue; False when the DLQ does not have it."""
+        ...
+
+    def discard_dead_letters(self, name: str, message_ids: set[str] | None) -> int:
+        """Delete these messages (None: every message) from the queue's DLQ; how many were deleted."""
         ...
 
 

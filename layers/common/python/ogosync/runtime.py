@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ogosync.ports import AccessCheck, JobQueue, StoreCatalog, WebhookVerifier
     from ogosync.state.aftercare import DynamoAftercareRepository
     from ogosync.state.dynamo import DynamoStateRepository
+    from ogosync.state.order_notes import DynamoOrderNotes
     from ogosync.state.product_refusals import DynamoProductRefusals
     from ogosync.state.product_runs import DynamoProductRuns
     from ogosync.state.skus import DynamoSkuBindings
@@ -165,6 +166,7 @@ def order_deps(integration: Integration) -> OrderDeps:
             claim_margin_seconds=float(os.environ.get("ORDER_CLAIM_MARGIN_SECONDS", "30")),
             sku_bindings=sku_bindings(),
             aftercare=aftercare_state(),
+            notes=order_notes(),
         )
     return _order_deps[key]
 
@@ -243,6 +245,13 @@ def aftercare_state() -> DynamoAftercareRepository:
     from ogosync.state.aftercare import DynamoAftercareRepository
 
     return DynamoAftercareRepository(clients.dynamodb(), _env("OGOSYNC_TABLE"))
+
+
+@cache
+def order_notes() -> DynamoOrderNotes:
+    from ogosync.state.order_notes import DynamoOrderNotes
+
+    return DynamoOrderNotes(clients.dynamodb(), _env("OGOSYNC_TABLE"))
 
 
 @cache
@@ -332,6 +341,8 @@ def operator_deps() -> OperatorDeps:
         webhook_base_url=_env("WEBHOOK_BASE_URL"),
         secret_prefix=os.environ.get("INTEGRATION_SECRET_PREFIX", "ogosync/"),
         aftercare=aftercare_state(),
+        tracking=tracking_state(),
+        notes=order_notes(),
     )
 
 
@@ -349,6 +360,7 @@ def reset() -> None:
         stock_ledger,
         tracking_state,
         aftercare_state,
+        order_notes,
         tracking_queue,
         warehouse_webhook_deps,
         operator_deps,

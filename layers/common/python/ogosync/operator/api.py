@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ogosync.errors import UnknownIntegrationError
 from ogosync.operator.errors import OperatorError, describe
-from ogosync.operator.routes import integrations, products, runs, shipping, status
+from ogosync.operator.routes import integrations, orders, products, runs, shipping, status
 from ogosync.operator.schemas import ErrorBody
 
 logger = Logger(service="ogosync", child=True)
@@ -35,6 +35,8 @@ app.include_router(integrations.router)
 app.include_router(shipping.router)
 app.include_router(status.router)
 app.include_router(runs.router)
+# ---- one order's actions (do not send, retry)
+app.include_router(orders.router)
 # ---- products (store -> myOGO): the product sync page's router (refresh, list, create).
 app.include_router(products.router)
 

@@ -12,10 +12,12 @@ from ogosync.ports import (
     AftercareRepository,
     IntegrationConfigRepository,
     JobQueue,
+    OrderNotes,
     SecretStore,
     SecretWriter,
     StateRepository,
     StorePlatform,
+    TrackingRepository,
     Warehouse,
     WorkQueues,
 )
@@ -43,6 +45,8 @@ class OperatorDeps:
     secret_recovery_days: int = 7
     keep_order_bindings_days: int = 90
     aftercare: AftercareRepository | None = None  # orders needing a person, shipments waiting for the store
+    tracking: TrackingRepository | None = None  # myOGO statuses and pushed shipments, for an order's timeline
+    notes: OrderNotes | None = None  # holds, releases, retries and "do not send", for an order's timeline
 
     def integration(self, integration_id: str) -> Integration:
         found = self.state.get_integration(integration_id)

@@ -315,6 +315,9 @@ class OrderHistory(BaseModel):
     attempts: int = 0
     last_error: str | None = None
     timeline: list[OrderEvent]
+    shipment: str | None = Field(
+        default=None, description="the push of its shipment to the store: claimed, failed, pushed, rejected..."
+    )
     store: StoreSide | None = Field(default=None, description="what the store says now (live=true)")
     myogo: WarehouseSide | None = Field(default=None, description="what myOGO says now (live=true)")
 
@@ -326,6 +329,13 @@ class HeldOrder(BaseModel):
     placed_at: AwareDatetime | None
     first_seen_at: AwareDatetime
     updated_at: AwareDatetime
+
+
+class OrderOutcome(BaseModel):
+    integration_id: str
+    order_id: str
+    status: BindingStatus = Field(description="where ogosync has the order after the action")
+    queued: bool = Field(default=False, description="a new import of the order was queued")
 
 
 class Released(BaseModel):
@@ -340,3 +350,8 @@ class FlowRun(BaseModel):
     integration_id: str
     flow: Flow
     enqueued_at: AwareDatetime
+
+
+class DeadLettersDiscarded(BaseModel):
+    queue: str
+    discarded: int = Field(description="messages deleted from the dead-letter queue for good")

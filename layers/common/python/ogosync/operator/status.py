@@ -16,13 +16,13 @@ from ogosync.models import (
     OrderImportJob,
     UnreadableOrder,
 )
+from ogosync.operator import orders
 from ogosync.operator.deps import OperatorDeps
 from ogosync.operator.errors import conflict, not_found
 from ogosync.operator.schemas import (
     FlowStatus,
     HeldOrder,
     IntegrationState,
-    OrderEvent,
     OrderHistory,
     Overview,
     Released,
@@ -168,7 +168,8 @@ def order_history(integration_id: str, order_id: str, live: bool, deps: Operator
         skip_reason=binding.skip_reason if binding else None,
         attempts=binding.attempts if binding else 0,
         last_error=binding.last_error if binding else None,
-        timeline=_timeline(binding) if binding else [],
+        timeline=orders.history_of(integration, binding, deps) if binding else [],
+        shipment=orders.shipment_status(integration, order_id, deps),
         store=store,
         myogo=_warehouse_side(integration, reference, deps) if live else None,
     )
@@ -203,21 +204,9 @@ def _release(integration: Integration, order_ids: list[str], deps: OperatorDeps)
     deps.order_queue.send(
         [OrderImportJob(integration_id=integration.id, order_id=order_id, source="recheck") for order_id in order_ids]
     )
+    for order_id in order_ids:
+        orders.add_note(integration, order_id, "released by a person", deps)
     return Released(integration_id=integration.id, order_ids=order_ids)
-
-
-def _timeline(binding: OrderBinding) -> list[OrderEvent]:
-    events = [OrderEvent(at=binding.first_seen_at, where="ogosync", event="first seen")]
-    if binding.store_placed_at:
-        events.append(OrderEvent(at=binding.store_placed_at, where="store", event="placed"))
-    if binding.sent_at:
-        events.append(OrderEvent(at=binding.sent_at, where="myogo", event=f"created as {binding.reference}"))
-    if binding.aftercare_at and binding.aftercare_status:
-        aftercare = f"after sending: {binding.aftercare_status}: {binding.aftercare_detail or ''}"
-        events.append(OrderEvent(at=binding.aftercare_at, where="ogosync", event=aftercare))
-    latest = f"{binding.status}" + (f": {'; '.join(hold.detail for hold in binding.holds)}" if binding.holds else "")
-    events.append(OrderEvent(at=binding.updated_at, where="ogosync", event=f"last recorded {latest}"))
-    return sorted(events, key=lambda event: event.at)
 
 
 def _store_side(integration: Integration, order_id: str, deps: OperatorDeps) -> StoreSide:

@@ -128,6 +128,18 @@ class DynamoTrackingRepository:
         except ConcurrencyConflictError:
             return  # no longer ours: whoever has it now decides
 
+    def reopen_refused_push(self, integration_id: str, store_order_id: str, now: datetime) -> bool:
+        ex = _TrackingExpression()
+        update = ex.set({"tracking_status": TrackingStatus.FAILED.value, "tracking_failed_at": now.isoformat()})
+        status = ex.name("tracking_status")
+        refused = (TrackingStatus.REJECTED.value, TrackingStatus.CAPTURE_FAILED.value)
+        condition = f"{ex.bound()} AND {status} IN ({', '.join(ex.value(value) for value in refused)})"
+        try:
+            self._update(integration_id, store_order_id, ex, update, condition)
+        except ConcurrencyConflictError:
+            return False
+        return True
+
     def _update(
         self, integration_id: str, store_order_id: str, ex: Expression, update: str, condition: str
     ) -> dict[str, Any]:

@@ -54,6 +54,7 @@ from ogosync.errors import (
     TransientPlatformError,
 )
 from ogosync.models import (
+    DO_NOT_SEND_REASON,
     BindingStatus,
     Cursor,
     Flow,
@@ -61,6 +62,7 @@ from ogosync.models import (
     HoldReason,
     Integration,
     OrderBinding,
+    OrderNote,
     StoreOrder,
     StoreOrderState,
     UnidentifiedOrder,
@@ -74,6 +76,7 @@ from ogosync.models import (
 from ogosync.ports import (
     AftercareRepository,
     AftercareWarehouse,
+    OrderNotes,
     SkuBindingRepository,
     StateRepository,
     StorePlatform,
@@ -121,6 +124,7 @@ class OrderDeps:
     sleep: Callable[[float], None] = time.sleep
     sku_bindings: SkuBindingRepository | None = None  # codes bound by the product flow are known to myOGO
     aftercare: AftercareRepository | None = None  # with a warehouse that can cancel/update: sync/aftercare.py
+    notes: OrderNotes | None = None  # a new hold and its reasons, for the order's timeline
 
     def __post_init__(self) -> None:
         check_margin(self.claim_lease_seconds, self.claim_margin_seconds)
@@ -307,6 +311,8 @@ def import_order(
     reference = order_reference(integration, order.order_id, binding)
     if binding is not None and binding.status is BindingStatus.SENT:
         return ImportResult(order.order_id, ImportOutcome.ALREADY_SENT, reference)
+    if binding is not None and binding.status is BindingStatus.SKIPPED and binding.skip_reason == DO_NOT_SEND_REASON:
+        return ImportResult(order.order_id, ImportOutcome.SKIPPED, reference)
     if isinstance(order, UnreadableOrder):
         return _record_unreadable(integration, order, reference, deps)
     skip_reason = _skip_reason(order)
@@ -316,8 +322,31 @@ def import_order(
     holds = [] if skip_reason else order_holds(order, shipping_map, codes)
     may_be_in_myogo = binding is not None and binding.attempts > 0
     if not may_be_in_myogo and (skip_reason or holds):
-        return _record_without_claim(integration, order, reference, skip_reason, holds, deps)
-    return _claim_and_send(integration, order, reference, skip_reason, holds, shipping_map, deps)
+        result = _record_without_claim(integration, order, reference, skip_reason, holds, deps)
+    else:
+        result = _claim_and_send(integration, order, reference, skip_reason, holds, shipping_map, deps)
+    _note_new_hold(integration, binding, result, deps)
+    return result
+
+
+def _note_new_hold(
+    integration: Integration, before: OrderBinding | None, result: ImportResult, deps: OrderDeps
+) -> None:
+    """A note for the timeline when the order is held anew or for other reasons (not at each recheck)."""
+    if deps.notes is None or result.outcome is not ImportOutcome.HELD:
+        return
+    if before is not None and before.status is BindingStatus.HELD and before.holds == list(result.holds):
+        return
+    reasons = "; ".join(hold.detail for hold in result.holds)
+    deps.notes.add_note(
+        OrderNote(
+            integration_id=integration.id,
+            store_order_id=result.order_id,
+            at=deps.clock(),
+            where="ogosync",
+            event=f"held: {reasons}",
+        )
+    )
 
 
 def _record_without_claim(

@@ -11,11 +11,13 @@ from ogosync import runtime
 from ogosync.models import Flow
 from ogosync.operator import runs
 from ogosync.operator.routes import IntegrationId
-from ogosync.operator.schemas import FlowRun
-from ogosync.ports import QueueDepth, RedriveCount
+from ogosync.operator.schemas import DeadLettersDiscarded, FlowRun
+from ogosync.ports import DeadLetter, QueueDepth, RedriveCount
 
 router = APIGatewayHttpRouter()
 TAGS = ["runs and queues"]
+QueueName = Annotated[str, Path(pattern=r"^[a-z][a-z-]{1,40}$")]
+MessageId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,100}$", description="the SQS message id")]
 
 
 @router.post(
@@ -39,7 +41,33 @@ def queues() -> list[QueueDepth]:
     summary="Move messages from the queue's dead-letter queue back to it",
 )
 def redrive(
-    queue: Annotated[str, Path(pattern=r"^[a-z][a-z-]{1,40}$")],
+    queue: QueueName,
     max_messages: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> RedriveCount:
     return runs.redrive(queue, max_messages, runtime.operator_deps())
+
+
+@router.get("/queues/<queue>/dead-letters", tags=TAGS, summary="The messages in the queue's dead-letter queue")
+def dead_letters(queue: QueueName, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[DeadLetter]:
+    return runs.dead_letters(queue, limit, runtime.operator_deps())
+
+
+@router.post(
+    "/queues/<queue>/dead-letters/<message_id>/redrive",
+    tags=TAGS,
+    summary="Move one message from the dead-letter queue back to its queue",
+)
+def redrive_dead_letter(queue: QueueName, message_id: MessageId) -> RedriveCount:
+    return runs.redrive_dead_letter(queue, message_id, runtime.operator_deps())
+
+
+@router.delete(
+    "/queues/<queue>/dead-letters/<message_id>", tags=TAGS, summary="Delete one message of the dead-letter queue"
+)
+def discard_dead_letter(queue: QueueName, message_id: MessageId) -> DeadLettersDiscarded:
+    return runs.discard_dead_letters(queue, message_id, runtime.operator_deps())
+
+
+@router.delete("/queues/<queue>/dead-letters", tags=TAGS, summary="Delete every message of the dead-letter queue")
+def discard_dead_letters(queue: QueueName) -> DeadLettersDiscarded:
+    return runs.discard_dead_letters(queue, None, runtime.operator_deps())

@@ -1,0 +1,36 @@
+"""What the console needs: the operator services' deps, a way to sign a person in, and the key of its cookies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from ogosync.console.session import Identity, NewPasswordNeeded
+from ogosync.errors import OgosyncError
+from ogosync.operator.deps import OperatorDeps
+from ogosync.ports import ProductRunRepository, StockLedger
+
+
+class SignInRefused(OgosyncError):
+    """Wrong user name or password, or a user who may not use the console (no role)."""
+
+
+class SignIn(Protocol):
+    def sign_in(self, username: str, password: str) -> Identity | NewPasswordNeeded:
+        """The identity of a user whose password is right (or, for an invited user's temporary password, the
+        challenge to choose a new one); SignInRefused otherwise."""
+        ...
+
+    def set_new_password(self, challenge: NewPasswordNeeded, new_password: str) -> Identity:
+        """The identity once the new password is accepted; SignInRefused (with the reason) otherwise."""
+        ...
+
+
+@dataclass
+class ConsoleDeps:
+    operator: OperatorDeps
+    product_runs: ProductRunRepository
+    sign_in: SignIn
+    session_key: bytes
+    secure_cookies: bool = True  # False only on http loopback (ogosync local up)
+    stock_ledger: StockLedger | None = None  # what the stock flow last published; None: the stock page says so
