@@ -236,3 +236,20 @@ def test_no_cancel_is_written_once_the_claim_ran_out_during_the_read(world: Worl
 
     assert first.counts["aftercare_busy"] == 1 and slow.cancels == []
     assert world.binding("1001").aftercare_status is None
+
+
+def test_a_cancellation_the_polls_own_listing_shows_is_acted_on_at_once_without_waiting_for_the_rotation(
+    world: World,
+) -> None:
+    order_ids = [str(7000 + number) for number in range(AFTERCARE_BATCH + 10)]
+    world.sent(*order_ids)
+    last = order_ids[-1]  # the rotation reaches it only in the second poll
+    world.store.put(make_order(last, placed_at=world.clock.now, state=StoreOrderState.CANCELLED))  # in the window
+    world.clock.now -= timedelta(minutes=5)  # poll() moves the clock on: the order is placed within its overlap
+    reads = world.store.calls["get"]
+
+    result = world.poll()
+
+    assert world.warehouse.cancels == [last] and result.counts["aftercare_cancelled_in_myogo"] == 1
+    assert world.binding(last).aftercare_status is AftercareStatus.CANCELLED_IN_MYOGO
+    assert world.store.calls["get"] - reads == AFTERCARE_BATCH  # the rotation's reads only: none for the listing

@@ -257,6 +257,9 @@ class ChaosRun:
             self.setup.centra.add_product(code[:-4], "BLK", "M", ean=f"7351{n:09d}", stock=WAREHOUSE_UNITS)
         self.stack.seed_sku_bindings(INTEGRATION)
         self.stack.register_myogo_webhook(INTEGRATION)
+        # The plugin set up as the README says: Cancelled orders are returned too, so a cancellation after sending is
+        # told from a deleted order (without it, such an order is shown to a person instead of cancelled in myOGO).
+        self.setup.centra.statuses_returned = self.setup.centra.statuses_returned | {"Cancelled"}
         rng = random.Random(self.config.seed)
         for _ in range(self.config.orders):
             lines = [{"product": code, "qty": rng.randint(1, 3)} for code in rng.sample(codes, rng.randint(1, 3))]

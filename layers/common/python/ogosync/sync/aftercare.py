@@ -1,7 +1,8 @@
 """Aftercare of sent orders, store -> myOGO: a store order cancelled or edited after ogosync sent it (design
 invariant 10).
 
-Each order poll looks a bounded batch of the open orders (sent, not yet shipped: items OPEN#) up in the store
+Each order poll first acts on the sent orders its own listing shows cancelled or changed (no extra store call),
+then looks a bounded batch of the open orders (sent, not yet shipped: items OPEN#) up in the store
 directly, by id, so a cancellation is seen even when the order is older than the poll's watermark. The batch
 rotates over all open orders with a cursor kept in DynamoDB, so every open order is looked at within
 ceil(open orders / AFTERCARE_BATCH) polls. For each:
@@ -25,9 +26,10 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import partial
 
 from aws_lambda_powertools import Logger
 
@@ -87,28 +89,36 @@ class AftercareDeps:
 class AftercareResult:
     counts: Counter[str] = field(default_factory=Counter)
     needs_person: list[str] = field(default_factory=list)  # store order ids newly handed to a person
+    acted_on: set[str] = field(default_factory=set)  # store order ids this run looked at
     errors: list[str] = field(default_factory=list)
 
 
-def run_aftercare(integration: Integration, deps: AftercareDeps) -> AftercareResult:
+def run_aftercare(integration: Integration, deps: AftercareDeps, skip: frozenset[str] = frozenset()) -> AftercareResult:
     """Look the next batch of open orders up in the store and act on what changed. Runs under the order poll's
     lock, which makes the cursor's plain write safe."""
     result = AftercareResult()
     batch = _next_batch(integration, deps)
     for open_order in batch:
-        try:
-            outcome = check_open_order(integration, open_order, deps)
-        except OgosyncError as exc:
-            result.counts["failed"] += 1
-            result.errors.append(f"aftercare of order {open_order.store_order_id}: {exc}")
-            logger.warning("aftercare failed", extra={"order_id": open_order.store_order_id, "error": str(exc)})
-            continue
-        result.counts[outcome] += 1
-        if outcome is AftercareOutcome.NEEDS_PERSON and len(result.needs_person) < REPORT_LIMIT:
-            result.needs_person.append(open_order.store_order_id)
+        if open_order.store_order_id not in skip:  # acted on already in this poll (care_for_listed)
+            _count(result, open_order.store_order_id, partial(check_open_order, integration, open_order, deps))
     result.counts["looked_up"] = len(batch)
     deps.aftercare.save_aftercare_cursor(integration.id, batch[-1].store_order_id if batch else None)
     return result
+
+
+def _count(result: AftercareResult, order_id: str, act: Callable[[], AftercareOutcome]) -> None:
+    """Run one order's aftercare and count its outcome; a failure is reported and the others go on."""
+    result.acted_on.add(order_id)
+    try:
+        outcome = act()
+    except OgosyncError as exc:
+        result.counts["failed"] += 1
+        result.errors.append(f"aftercare of order {order_id}: {exc}")
+        logger.warning("aftercare failed", extra={"order_id": order_id, "error": str(exc)})
+        return
+    result.counts[outcome] += 1
+    if outcome is AftercareOutcome.NEEDS_PERSON and len(result.needs_person) < REPORT_LIMIT:
+        result.needs_person.append(order_id)
 
 
 def _next_batch(integration: Integration, deps: AftercareDeps) -> list[OpenOrder]:
@@ -128,7 +138,14 @@ def check_open_order(integration: Integration, open_order: OpenOrder, deps: Afte
     if binding is None or _finished(binding):
         deps.aftercare.close_open_order(integration.id, order_id)
         return AftercareOutcome.CLOSED
-    order = deps.store.get_order(order_id)
+    return act_on_store_order(integration, binding, deps.store.get_order(order_id), deps)
+
+
+def act_on_store_order(
+    integration: Integration, binding: OrderBinding, order: StoreOrder | UnreadableOrder | None, deps: AftercareDeps
+) -> AftercareOutcome:
+    """What the store now says of a sent, open order (None: it does not return it), acted on."""
+    order_id = binding.store_order_id
     if order is None:
         detail = (
             f"the store no longer returns order {order_id}, which myOGO holds as {binding.reference}: deleted, or"
@@ -146,6 +163,35 @@ def check_open_order(integration: Integration, open_order: OpenOrder, deps: Afte
     if order_content_hash(wanted.customer, wanted.order_lines) == binding.sent_hash:
         return AftercareOutcome.UNCHANGED
     return _claimed(integration, binding, deps, lambda token: _update(integration, binding, wanted, token, deps))
+
+
+def care_for_listed(
+    integration: Integration,
+    listed: Iterable[StoreOrder | UnreadableOrder],
+    bindings: Mapping[str, OrderBinding],
+    deps: AftercareDeps,
+) -> AftercareResult:
+    """Sent, open orders that the poll's own listing shows cancelled or changed are acted on at once, without
+    waiting for their turn in the rotation (the listing costs no extra store call; unchanged ones no call at all)."""
+    result = AftercareResult()
+    for order in listed:
+        binding = bindings.get(order.order_id)
+        if (
+            not isinstance(order, StoreOrder)
+            or binding is None
+            or _finished(binding)
+            or not _changed(order, binding, deps)
+        ):
+            continue
+        _count(result, binding.store_order_id, partial(act_on_store_order, integration, binding, order, deps))
+    return result
+
+
+def _changed(order: StoreOrder, binding: OrderBinding, deps: AftercareDeps) -> bool:
+    if order.state in (StoreOrderState.CANCELLED, StoreOrderState.FULFILLED):
+        return True
+    wanted = deps.render(order, binding.reference)
+    return order_content_hash(wanted.customer, wanted.order_lines) != binding.sent_hash
 
 
 def _finished(binding: OrderBinding) -> bool:

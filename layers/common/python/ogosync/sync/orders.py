@@ -82,7 +82,7 @@ from ogosync.ports import (
     StorePlatform,
     Warehouse,
 )
-from ogosync.sync.aftercare import AftercareDeps, run_aftercare
+from ogosync.sync.aftercare import AftercareDeps, care_for_listed, run_aftercare
 from ogosync.sync.lease import Lease, LeaseLostError, check_margin
 from ogosync.sync.runs import RunRecord, locked_run
 from ogosync.timeutil import Clock, utc_now
@@ -562,7 +562,7 @@ def _poll(integration: Integration, cursor: Cursor, started: datetime, *, deps: 
     ]
     shipping_map = deps.state.shipping_map(integration.id)  # once per run, not once per order
     result = PollResult(integration.id, ran=True)
-    _aftercare(integration, deps, shipping_map, result)  # first: an order sent in this run needs none yet
+    _aftercare(integration, deps, shipping_map, result, listed, bindings)  # first: one sent in this run needs none
     _count_unidentified(result, read)
     unfinished = _import_all(integration, recent, bindings, shipping_map, deps, result)
     _import_all(integration, late, bindings, shipping_map, deps, result, "late_")
@@ -673,28 +673,36 @@ def _held_in_store(order: StoreOrder) -> bool:
     return order.state is StoreOrderState.AWAITING_PAYMENT or any(hold.reason in _STORE_HOLDS for hold in order.holds)
 
 
-def _aftercare(integration: Integration, deps: OrderDeps, shipping_map: dict[str, str], result: PollResult) -> None:
-    """Sent orders cancelled or edited in the store since (sync/aftercare.py), a bounded batch per poll."""
+def _aftercare(
+    integration: Integration,
+    deps: OrderDeps,
+    shipping_map: dict[str, str],
+    result: PollResult,
+    listed: list[StoreOrder | UnreadableOrder],
+    bindings: dict[str, OrderBinding],
+) -> None:
+    """Sent orders cancelled or edited in the store since (sync/aftercare.py): those the poll's listing shows, then
+    a bounded batch of the others by id."""
     if deps.aftercare is None or not isinstance(deps.warehouse, AftercareWarehouse):
         return
-    care = run_aftercare(
-        integration,
-        AftercareDeps(
-            aftercare=deps.aftercare,
-            state=deps.state,
-            store=deps.store,
-            warehouse=deps.warehouse,
-            render=lambda order, reference: to_warehouse_order(
-                integration, order, reference, shipping_code_for(order, shipping_map)
-            ),
-            clock=deps.clock,
-            claim_lease_seconds=deps.claim_lease_seconds,
-            new_token=deps.new_token,
+    care_deps = AftercareDeps(
+        aftercare=deps.aftercare,
+        state=deps.state,
+        store=deps.store,
+        warehouse=deps.warehouse,
+        render=lambda order, reference: to_warehouse_order(
+            integration, order, reference, shipping_code_for(order, shipping_map)
         ),
+        clock=deps.clock,
+        claim_lease_seconds=deps.claim_lease_seconds,
+        new_token=deps.new_token,
     )
-    result.counts.update({f"aftercare_{name}": count for name, count in care.counts.items() if count})
-    result.needs_person = care.needs_person
-    result.errors.extend(care.errors)
+    listed_care = care_for_listed(integration, listed, bindings, care_deps)
+    rotation_care = run_aftercare(integration, care_deps, skip=frozenset(listed_care.acted_on))
+    for care in (listed_care, rotation_care):
+        result.counts.update({f"aftercare_{name}": count for name, count in care.counts.items() if count})
+        result.needs_person += care.needs_person
+        result.errors.extend(care.errors)
 
 
 def _count_unidentified(result: PollResult, read: list[StoreOrder | UnreadableOrder | UnidentifiedOrder]) -> None:
