@@ -22,6 +22,7 @@ SMALL = ChaosConfig(
     pending_share=0.1,
     cancel_share=0.1,
     late_cancel_share=0.05,
+    hidden_share=0.05,
 )
 
 
@@ -30,8 +31,8 @@ def test_whole_cycle_converges_exactly_once_under_faults_and_kills() -> None:
 
     assert report.converged, render(report, "test")
     cohorts = report.cohorts
-    sizes = [len(c) for c in (cohorts.garbled, cohorts.object_lines, cohorts.pending, cohorts.late_cancelled)]
-    assert (sizes, len(cohorts.cancelled)) == ([1, 1, 2, 1], 2)  # each kind of odd data and merchant action
+    kinds = (cohorts.garbled, cohorts.object_lines, cohorts.pending, cohorts.late_cancelled, cohorts.hidden)
+    assert ([len(c) for c in kinds], len(cohorts.cancelled)) == ([1, 1, 2, 1, 1], 2)  # each odd datum and action
     assert (report.myogo_orders, report.duplicates, report.shipped) == (20, 0, 18)  # the 2 cancelled in time
     assert report.held_unreadable == 1 and report.cancelled_in_myogo == 2 and report.cancelled_shipped == []
     assert report.late_cancels_for_a_person == 1
@@ -61,6 +62,7 @@ def test_a_worker_killed_between_the_myogo_write_and_the_state_write_sends_no_se
         pending_share=0,
         cancel_share=0,
         late_cancel_share=0,
+        hidden_share=0,
     )
     report = run_chaos(quiet)
 

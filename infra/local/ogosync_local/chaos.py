@@ -97,6 +97,7 @@ class ChaosConfig:
     pending_share: float = 0.05  # Pending in Centra (authorised, not confirmed): shipped by myOGO, confirmed later
     cancel_share: float = 0.03  # cancelled in Centra after ogosync sent them, while myOGO's order is still NEW
     late_cancel_share: float = 0.01  # cancelled after the warehouse started collecting: a person must stop them
+    hidden_share: float = 0.02  # hidden by the plugin while their webhooks come, visible only later (no webhook then)
 
 
 class Killer:
@@ -164,6 +165,7 @@ class Cohorts:
     pending: set[str] = field(default_factory=set)
     cancelled: set[str] = field(default_factory=set)
     late_cancelled: set[str] = field(default_factory=set)
+    hidden: set[str] = field(default_factory=set)
 
     @classmethod
     def pick(cls, order_ids: list[str], config: ChaosConfig) -> Cohorts:
@@ -174,6 +176,7 @@ class Cohorts:
             config.pending_share,
             config.cancel_share,
             config.late_cancel_share,
+            config.hidden_share,
         )
         picked: list[set[str]] = []
         start = 0
@@ -207,12 +210,14 @@ class ChaosReport:
     cancelled_in_myogo: int = 0  # of the orders cancelled in Centra while myOGO's order was NEW
     cancelled_shipped: list[str] = field(default_factory=list)  # of those, shipped anyway: must be none
     late_cancels_for_a_person: int = 0  # cancelled after collecting began, shown to a person (alarmed)
+    hidden_before: int = 0  # hidden orders in myOGO before they became visible (must be none: nothing to read)
 
     @property
     def converged(self) -> bool:
         return not (
             self.duplicates
             or self.cancelled_shipped
+            or self.hidden_before
             or self.held_unreadable != len(self.cohorts.garbled)
             or self.cancelled_in_myogo != len(self.cohorts.cancelled)
             or self.late_cancels_for_a_person != len(self.cohorts.late_cancelled)
@@ -278,6 +283,8 @@ class ChaosRun:
             centra.garble_order(order_id, products={str(n): line for n, line in enumerate(lines, start=1)})
         for order_id in self.cohorts.garbled:
             centra.garble_order(order_id, products=[None])
+        for order_id in self.cohorts.hidden:
+            centra.hide_order(order_id)
 
     def _inject_faults(self) -> None:
         config = self.config
@@ -300,14 +307,17 @@ class ChaosRun:
         )
         self._drain("order_import", self.stack.aws.queue_urls["OrderQueue"], batch_size=10)
         self._change_reference_prefix()
-        garbled = self.cohorts.garbled
+        garbled, hidden = self.cohorts.garbled, self.cohorts.hidden
         self._until(
             Flow.ORDERS,
-            lambda: not (set(self._order_problems()) - garbled) and self._held_unreadable() == len(garbled),
+            lambda: not (set(self._order_problems()) - garbled - hidden) and self._held_unreadable() == len(garbled),
         )
         self.report.held_unreadable = self._held_unreadable()
+        self.report.hidden_before = len(hidden - set(self._not_once_in_myogo()))  # must be 0: they were not visible
         for order_id in garbled:  # the merchant mends the plugin's data: the held orders go through by themselves
             self.setup.centra.repair_order(order_id)
+        for order_id in hidden:  # visible at last, and no webhook comes for them now: the poll must find them
+            self.setup.centra.hide_order(order_id, hidden=False)
         self._until(Flow.ORDERS, lambda: not self._order_problems())
         self._cancel_after_sending()
 
@@ -570,6 +580,8 @@ def render(report: ChaosReport, command: str) -> str:
         ["cancelled in Centra after sending, cancelled in myOGO", str(report.cancelled_in_myogo),
          f"= {len(cohorts.cancelled)}"],
         ["cancelled orders shipped that could have been stopped", str(len(report.cancelled_shipped)), "0"],
+        ["orders visible only after their webhooks, sent without one", str(len(cohorts.hidden - set(report.missing))),
+         f"= {len(cohorts.hidden)}"],
         ["cancelled after collecting began, shown to a person (alarm)", str(report.late_cancels_for_a_person),
          f"= {len(cohorts.late_cancelled)}"],
     ]  # fmt: skip
