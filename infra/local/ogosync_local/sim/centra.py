@@ -1,6 +1,6 @@
 """Centra simulator: the "Order API" REST plugin plus the "Centra Webhook" plugin (Integration API mode).
 
-Follows /work/shared/reference/centra-api.md §0, §1, §3-§5. Application errors are HTTP 200 with
+Follows the Order API plugin as docs/api/centra.md describes it. Application errors are HTTP 200 with
 `{"status":"no","msg":...}`; dates are naive local time (`YYYY-mm-dd HH:MM:SS`) in the store's zone.
 """
 

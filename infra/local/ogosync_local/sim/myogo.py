@@ -1,7 +1,7 @@
 """myOGO v1 API simulator: OAuth2 token endpoint, orders, products, stock, webhooks, the lists of shipping methods
 and warehouses (at the paths ogosync assumes: docs/api/myogo.md), plus a warehouse clock.
 
-Follows /work/shared/reference/myogo-api.md §1.1, §2, §3, §6, §7: camelCase JSON, bare arrays, `limit`/`page`
+Follows the myOGO v1 API as docs/api/myogo.md describes it: camelCase JSON, bare arrays, `limit`/`page`
 paging, `ApiError {statusCode, statusDescription, message}` bodies. Each merchant's data is isolated; an
 access token belongs to exactly one merchant.
 """

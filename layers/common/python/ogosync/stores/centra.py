@@ -1,6 +1,6 @@
 """Centra Order API (REST plugin) adapter.
 
-Facts from ../shared/reference/centra-api.md §1. Uncertain points, coded defensively:
+Facts, with their sources, in docs/api/centra.md. Uncertain points, coded defensively:
 - the value format of `orderStatus` (a name or a number) is undocumented: both are accepted;
 - the sort order of GET /orders is undocumented, and so is the largest `limit` it honours: offset pages that
   overlap the previous one by a few orders prove that nothing moved past the offset between two reads, and a
