@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from hypothesis import HealthCheck, settings
+
 # Before anything imports boto3 or Powertools: dummy credentials, a region, tracing off.
 os.environ.update(
     {
@@ -18,3 +20,8 @@ os.environ.update(
         "POWERTOOLS_DEV": "false",
     }
 )
+
+# Property tests are bounded by their number of examples, never by time: on a busy 2-core CI machine one example
+# (or generating its data) can take longer than Hypothesis' default 200 ms deadline and too_slow health check.
+settings.register_profile("ogosync", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ogosync")

@@ -1,4 +1,7 @@
-"""End-to-end fixtures: a fresh local stack (moto + simulators + gateway) per test module."""
+"""End-to-end fixtures: a fresh local stack (moto + simulators + gateway) per test.
+
+Its defaults keep the tests independent of the machine's speed: no message comes back and no claim runs out by the
+clock; a test that wants a redelivery asks for it (run_flow/run_order_workers with redeliver_failures=True)."""
 
 from __future__ import annotations
 
@@ -11,5 +14,5 @@ from ogosync_local.stack import LocalStack
 
 @pytest.fixture
 def stack() -> Iterator[LocalStack]:
-    with LocalStack(visibility_timeout_s=1, claim_lease_seconds=1) as local:
+    with LocalStack() as local:
         yield local

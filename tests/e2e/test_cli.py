@@ -27,7 +27,7 @@ SIZE = "TS100BLKM"
 
 @pytest.fixture
 def stack() -> Iterator[LocalStack]:
-    with LocalStack(visibility_timeout_s=1, claim_lease_seconds=1, quiet=True) as local:
+    with LocalStack(quiet=True) as local:
         yield local
 
 

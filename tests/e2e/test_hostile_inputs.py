@@ -55,7 +55,7 @@ class Shops:
 
 @pytest.fixture(scope="module")
 def shops() -> Iterator[Shops]:
-    with LocalStack(quiet=True, visibility_timeout_s=1) as stack:
+    with LocalStack(quiet=True) as stack:
         yield Shops(stack)
 
 

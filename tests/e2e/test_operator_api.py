@@ -23,7 +23,7 @@ INTEGRATION = "/integrations/{integration_id}"
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[LocalStack]:
-    with LocalStack(visibility_timeout_s=1, claim_lease_seconds=1, quiet=True) as local:
+    with LocalStack(quiet=True) as local:
         yield local
 
 

@@ -132,7 +132,7 @@ def test_a_503_midway_leaves_true_bindings_and_the_next_run_sends_only_the_rest(
     assert len(in_myogo) == 29 and set(_bindings(stack, setup)) == in_myogo
     assert "503" in (stack.state().get_cursor(setup.integration.id, Flow.PRODUCTS).last_error or "")
 
-    retried = stack.run_flow(Flow.PRODUCTS, wait_for_retries_s=1.5)  # SQS redelivers the job after its visibility
+    retried = stack.run_flow(Flow.PRODUCTS, redeliver_failures=True)  # SQS redelivers the job after its visibility
 
     assert retried.failed == 0 and len(stack.myogo.products(setup.merchant_id)) == 60
     assert len(_bindings(stack, setup)) == 60

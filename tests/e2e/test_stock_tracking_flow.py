@@ -171,7 +171,7 @@ def test_a_stock_run_failing_halfway_is_resumed_for_what_is_left(
     codes = [f"SKU{n:02d}VARSZ" for n in range(5)]
     setup = _shop(stack, dict.fromkeys(codes, 7))
     monkeypatch.setattr(CentraStore, "STOCK_BATCH_SIZE", 2)
-    monkeypatch.setattr(RetryPolicy, "backoff", lambda self, attempt: 0.0)  # the run ends before SQS redelivers
+    monkeypatch.setattr(RetryPolicy, "backoff", lambda self, attempt: 0.0)  # the client gives up quickly
     setup.centra.faults.add_rule(FaultRule(method="POST", path_prefix="/stock", status=503, skip=1, times=4))
     stack.myogo.set_stock(setup.merchant_id, codes[0], 3)
     for code in codes[1:]:
@@ -187,8 +187,9 @@ def test_a_stock_run_failing_halfway_is_resumed_for_what_is_left(
     assert len(written) == 2 and all(_sellable(setup, code) == (3 if code == codes[0] else 4) for code in written)
 
     posts_before = setup.centra.calls["POST /stock"]
-    stack.run_flow(Flow.STOCK, wait_for_retries_s=2)  # SQS redelivers the job
+    resumed = stack.run_flow(Flow.STOCK, redeliver_failures=True)  # SQS redelivers the job
 
+    assert (resumed.received, resumed.failed) == (1, 0)
     assert setup.centra.calls["POST /stock"] - posts_before == 2  # the 3 left, in batches of 2
     assert [_sellable(setup, code) for code in codes] == [3, 4, 4, 4, 4]
     assert stack.stock_ledger().run_state(setup.integration.id).full_run_started is None

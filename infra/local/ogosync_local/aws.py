@@ -75,8 +75,9 @@ def start_local_aws(
 ) -> LocalAws:
     """Start moto on a free loopback port and create the template's table and queues in it.
 
-    Queue visibility is shortened so that redeliveries (and moves to a DLQ after maxReceiveCount, taken from the
-    template) happen within a test run. With `own_process`, moto runs in its own interpreter (the benchmarks: its
+    Every queue gets `visibility_timeout_s` (the template's maxReceiveCount and DLQs are kept): the local stack's
+    default outlasts any run, so redeliveries happen only when asked (stack.py); chaos and serve pass a short one
+    so that redeliveries come by the clock. With `own_process`, moto runs in its own interpreter (the benchmarks: its
     work then neither competes for this process's GIL nor counts in its traced memory, as AWS would not). With
     `dynamodb_endpoint`, the table is made there instead of in moto.
     """

@@ -89,7 +89,12 @@ class ChaosConfig:
     seed: int = 20261124
     max_rounds: int = 12
     kill_points: tuple[tuple[type, str, When], ...] = KILL_POINTS
-    visibility_timeout_s: int = 1  # SQS redelivers a failed or killed message this soon (deployed: 6 x timeout)
+    # Chaos runs on the clock, unlike the local stack's defaults (stack.py): SQS redelivers a failed or killed
+    # message this soon (deployed: 6 x timeout), and a dead worker's claim runs out this soon (deployed: 120 s).
+    # A slow machine only shortens these in effect (a failure slower than the timeout is visible again at once; an
+    # import slower than the lease less its margin stops calling myOGO): the run then needs more rounds.
+    visibility_timeout_s: int = 1
+    claim_lease_seconds: int = 2
     new_reference_prefix: str = "CH-"  # the prefix the merchant changes to mid-run ("" = no change)
     # Odd store data and ordinary merchant actions (issue 10), each a share of the paid orders, disjoint:
     garbled_share: float = 0.02  # served unreadable (a null line) until the merchant mends the plugin's data
@@ -550,7 +555,9 @@ def _context(function: str) -> LambdaContext:
 
 
 def run_chaos(config: ChaosConfig) -> ChaosReport:
-    with LocalStack(quiet=True, visibility_timeout_s=config.visibility_timeout_s) as stack:
+    with LocalStack(
+        quiet=True, visibility_timeout_s=config.visibility_timeout_s, claim_lease_seconds=config.claim_lease_seconds
+    ) as stack:
         return ChaosRun(stack, config).run()
 
 

@@ -209,13 +209,13 @@ def run() -> int:
         )
 
         print(_section("2. The order worker imports what the webhooks named"))
-        report = stack.run_order_workers(wait_for_retries_s=3)
+        report = stack.run_order_workers(redeliver_failures=True)
         print(f"   {report.received} messages in {report.invocations} batches, {report.failed} retried later")
 
         print(_section("3. The scheduled poll (the source of truth) catches what was lost"))
         for _ in range(3):
             stack.run_scheduler()
-            stack.run_flow(Flow.ORDERS, wait_for_retries_s=2)
+            stack.run_flow(Flow.ORDERS, redeliver_failures=True)
             cursor = stack.state().get_cursor(INTEGRATION, Flow.ORDERS)
             print(f"   poll: {dict(sorted(cursor.last_counts.items()))}; watermark {cursor.watermark:%H:%M:%S} UTC")
             if _converged(stack, setup, placed):
@@ -333,7 +333,7 @@ def _ship_and_track(stack: LocalStack, setup: CentraMerchant) -> None:
     print(f"   myOGO posted {len(deliveries)} OrderShipped webhooks; receiver answered {answers}")
     for _ in range(3):
         stack.enqueue_flow(INTEGRATION, Flow.TRACKING)
-        report = stack.run_flow(Flow.TRACKING, wait_for_retries_s=2)
+        report = stack.run_flow(Flow.TRACKING, redeliver_failures=True)
         counts = dict(sorted(stack.state().get_cursor(INTEGRATION, Flow.TRACKING).last_counts.items()))
         print(f"   tracking worker: {report.received} jobs (webhook hints, then the poll), {report.failed} retried")
         print(f"   tracking poll: {counts}")
@@ -361,7 +361,7 @@ def _sync_stock(stack: LocalStack, setup: CentraMerchant) -> dict[str, int]:
 
     print(_section(f"8. The order poll sends order {fresh} to myOGO; the stock run does not subtract it twice"))
     stack.enqueue_flow(INTEGRATION, Flow.ORDERS)
-    stack.run_flow(Flow.ORDERS, wait_for_retries_s=2)
+    stack.run_flow(Flow.ORDERS, redeliver_failures=True)
     _stock_run(stack, setup)
     return reconciliation
 
@@ -369,7 +369,7 @@ def _sync_stock(stack: LocalStack, setup: CentraMerchant) -> dict[str, int]:
 def _stock_run(stack: LocalStack, setup: CentraMerchant) -> dict[str, int]:
     stack.enqueue_flow(INTEGRATION, Flow.STOCK)
     if stack.run_flow(Flow.STOCK).failed:  # myOGO answers 5xx now and then: SQS redelivers the job, which resumes
-        stack.run_flow(Flow.STOCK, wait_for_retries_s=3)
+        stack.run_flow(Flow.STOCK, redeliver_failures=True)
     counts = stack.state().get_cursor(INTEGRATION, Flow.STOCK).last_counts
     shown = ("full", "levels", "written", "unchanged", "in_transit_units", "unbound")
     print("   stock run: " + ", ".join(f"{name} {counts.get(name, 0)}" for name in shown))

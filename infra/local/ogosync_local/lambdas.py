@@ -8,6 +8,7 @@ import threading
 import time
 import urllib.parse
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -59,6 +60,8 @@ class DrainReport:
     received: int = 0
     failed: int = 0
     invocations: int = 0
+    deliveries: Counter[str] = field(default_factory=Counter)  # receives per message id
+    left_failed: list[str] = field(default_factory=list)  # receipt handles of failures left invisible
 
 
 def drain_queue(
@@ -67,32 +70,26 @@ def drain_queue(
     function: str,
     *,
     batch_size: int = 10,
-    max_empty_polls: int = 1,
-    wait_for_retries_s: float = 0.0,
+    redeliver: Callable[[list[str]], None] | None = None,
 ) -> DrainReport:
-    """Feed a queue to a handler like Lambda's event source mapping: delete what succeeded, leave failures to
-    come back after the visibility timeout (and to the DLQ after maxReceiveCount).
+    """Feed a queue to a handler like Lambda's event source mapping: delete what succeeded, leave failures in the
+    queue, until a receive finds nothing visible.
 
-    With `wait_for_retries_s`, keep polling that long for redelivered failures.
+    Time plays no part: the local queues' visibility timeout outlasts any invocation (stack.py), so however slow the
+    machine, a failed message is not received again by the clock. With `redeliver`, each invocation's failures (their
+    receipt handles) go to it, which makes them visible again (what the visibility timeout running out does, e.g.
+    make_visible), and they are received again until they succeed or SQS moves them to the DLQ after
+    maxReceiveCount receives; without it their receipt handles are in `left_failed`.
     """
     report = DrainReport()
-    deadline = time.monotonic() + wait_for_retries_s
-    empty = 0
-    while True:
-        messages = sqs.receive_message(
-            QueueUrl=queue_url, MaxNumberOfMessages=batch_size, AttributeNames=["All"], WaitTimeSeconds=0
-        ).get("Messages", [])
-        if not messages:
-            empty += 1
-            if empty >= max_empty_polls and time.monotonic() >= deadline:
-                return report
-            time.sleep(0.2)
-            continue
-        empty = 0
+    while messages := sqs.receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=batch_size, AttributeNames=["All"], WaitTimeSeconds=0
+    ).get("Messages", []):
         failed_ids = _invoke_batch(function, messages)
         report.received += len(messages)
         report.failed += len(failed_ids)
         report.invocations += 1
+        report.deliveries.update(m["MessageId"] for m in messages)
         done = [m for m in messages if m["MessageId"] not in failed_ids]
         for start in range(0, len(done), 10):
             sqs.delete_message_batch(
@@ -101,6 +98,18 @@ def drain_queue(
                     {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])
                 ],
             )
+        failed = [m["ReceiptHandle"] for m in messages if m["MessageId"] in failed_ids]
+        if redeliver and failed:
+            redeliver(failed)
+        else:
+            report.left_failed += failed
+    return report
+
+
+def make_visible(sqs: Any, queue_url: str, receipt_handles: list[str]) -> None:
+    """End the visibility timeout of these received messages now: SQS hands them out again on the next receive."""
+    for handle in receipt_handles:
+        sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=handle, VisibilityTimeout=0)
 
 
 def _invoke_batch(function: str, messages: list[dict[str, Any]]) -> set[str]:

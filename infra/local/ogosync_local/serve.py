@@ -79,7 +79,9 @@ def serve(home: Path, *, sample: bool, tick_s: float = 1.0) -> None:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    with LocalStack(quiet=True) as stack:
+    # On the clock, as in the cloud but sooner: failed messages come back after a second, dead workers' claims end
+    # after two (the stack's defaults would redeliver only when asked).
+    with LocalStack(quiet=True, visibility_timeout_s=1, claim_lease_seconds=2) as stack:
         console = stack.start_console()
         state: dict[str, Any] = {
             "pid": os.getpid(),

@@ -1,5 +1,12 @@
 """The embedded local stack: moto (AWS), the Centra and myOGO simulators and a webhook gateway, all on loopback,
-with the environment set so that the real handlers run against them unchanged."""
+with the environment set so that the real handlers run against them unchanged.
+
+By default nothing here depends on how fast the machine is: the queues' visibility timeout and the claims' lease
+outlast any invocation, so no message comes back and no claim runs out by the clock. A redelivery happens when a
+caller asks for it (`redeliver_failures`, `redeliver`), and then, as after a real visibility timeout (360 s and more
+in template.yaml, longer than the 120 s claim lease), the claims our workers took have run out. Callers that want
+real time instead (`make chaos`, `serve`) pass short timeouts and accept that a slow machine redelivers early.
+"""
 
 from __future__ import annotations
 
@@ -7,26 +14,37 @@ import json
 import os
 import secrets
 import threading
+from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any
 
 from ogosync import runtime
 from ogosync.models import Flow, FlowJob, Integration, IntegrationSettings, Platform, SkuBinding
 from ogosync.state.aftercare import DynamoAftercareRepository
-from ogosync.state.dynamo import DynamoStateRepository
+from ogosync.state.dynamo import ORDER_CLAIM, DynamoStateRepository
 from ogosync.state.product_runs import DynamoProductRuns
 from ogosync.state.skus import DynamoSkuBindings
 from ogosync.state.stock import DynamoStockLedger
-from ogosync.state.tracking import DynamoTrackingRepository
+from ogosync.state.table import ClaimAttributes, epoch
+from ogosync.state.tracking import PUSH_CLAIM, DynamoTrackingRepository
 from ogosync.stores.centra import centra_sku
 from ogosync.timeutil import utc_now
 from ogosync_local.aws import LocalAws, start_local_aws
 from ogosync_local.console import LocalConsole
 from ogosync_local.dynamodb_local import DynamoDBLocal
-from ogosync_local.lambdas import ROOT, DrainReport, OperatorGateway, WebhookGateway, drain_queue, invoke
+from ogosync_local.lambdas import (
+    ROOT,
+    DrainReport,
+    OperatorGateway,
+    WebhookGateway,
+    drain_queue,
+    invoke,
+    make_visible,
+)
 from ogosync_local.sim import CentraSimulator, MyOgoSimulator
 
 MYOGO_CLIENT_ID = "123456"  # the demo application pair of the reference
@@ -43,6 +61,9 @@ FLOW_FUNCTIONS = {
     Flow.STOCK: "stock_sync",
     Flow.TRACKING: "tracking_sync",
 }  # functions/<name>
+VISIBILITY_TIMEOUT_S = 3600  # no message is received twice by the clock during a run, however slow the machine
+CLAIM_LEASE_S = 120  # as deployed: no claim runs out by the clock during an invocation
+CLAIMS = (ORDER_CLAIM, PUSH_CLAIM)  # the claims a redelivery finds run out
 
 
 @dataclass
@@ -70,8 +91,8 @@ class LocalStack:
     def __init__(
         self,
         *,
-        visibility_timeout_s: int = 1,
-        claim_lease_seconds: int = 2,
+        visibility_timeout_s: int = VISIBILITY_TIMEOUT_S,
+        claim_lease_seconds: int = CLAIM_LEASE_S,
         quiet: bool = False,
         moto_process: bool = False,
         dynamodb_local: bool = False,
@@ -85,6 +106,7 @@ class LocalStack:
         self.merchants: dict[str, CentraMerchant] = {}
         self._saved_env: dict[str, str] = {}
         self.console: LocalConsole | None = None
+        self._awaiting_redelivery: defaultdict[str, list[str]] = defaultdict(list)  # failed receipts, by queue URL
 
     # ---- lifecycle ----------------------------------------------------------------------------------
 
@@ -255,25 +277,60 @@ class LocalStack:
 
     # ---- running the functions --------------------------------------------------------------------
 
-    def run_order_workers(self, *, wait_for_retries_s: float = 0.0) -> DrainReport:
-        """The order import function over everything in the order queue (and its redeliveries, if waited for)."""
-        return drain_queue(
-            self._sqs(), self.aws.queue_urls["OrderQueue"], "order_import", wait_for_retries_s=wait_for_retries_s
-        )
+    def run_order_workers(self, *, redeliver_failures: bool = False) -> DrainReport:
+        """The order import function over everything visible in the order queue; with `redeliver_failures`, also
+        over what failed before and each failure again (see redeliver) until it succeeds or goes to the DLQ."""
+        return self._drain(self.aws.queue_urls["OrderQueue"], "order_import", 10, redeliver_failures)
 
     def enqueue_flow(self, integration_id: str, flow: Flow) -> None:
         """One scheduled job of `flow` for the integration now, as the scheduler would enqueue it."""
         job = FlowJob(integration_id=integration_id, flow=flow, scheduled_for=utc_now())
         self._sqs().send_message(QueueUrl=self.aws.queue_urls[FLOW_QUEUES[flow]], MessageBody=job.model_dump_json())
 
-    def run_flow(self, flow: Flow, *, wait_for_retries_s: float = 0.0) -> DrainReport:
-        """The flow's worker function over every queued job (one integration per invocation, as deployed)."""
-        return drain_queue(
+    def run_flow(self, flow: Flow, *, redeliver_failures: bool = False) -> DrainReport:
+        """The flow's worker function over every visible job (one integration per invocation, as deployed); with
+        `redeliver_failures`, also over the jobs that failed before and each failure again (see redeliver)."""
+        return self._drain(self.aws.queue_urls[FLOW_QUEUES[flow]], FLOW_FUNCTIONS[flow], 1, redeliver_failures)
+
+    def _drain(self, queue_url: str, function: str, batch_size: int, redeliver_failures: bool) -> DrainReport:
+        if redeliver_failures:
+            self.redeliver(queue_url, self._awaiting_redelivery.pop(queue_url, []))
+        report = drain_queue(
             self._sqs(),
-            self.aws.queue_urls[FLOW_QUEUES[flow]],
-            FLOW_FUNCTIONS[flow],
-            batch_size=1,
-            wait_for_retries_s=wait_for_retries_s,
+            queue_url,
+            function,
+            batch_size=batch_size,
+            redeliver=(lambda handles: self.redeliver(queue_url, handles)) if redeliver_failures else None,
+        )
+        self._awaiting_redelivery[queue_url] += report.left_failed
+        return report
+
+    def redeliver(self, queue_url: str, receipt_handles: list[str]) -> None:
+        """What the visibility timeout running out does, at once: these failed messages are visible again, and the
+        claims our workers took have run out (each queue's visibility timeout in template.yaml is longer than the
+        claim lease). A claim that outlasts the lease (another worker's, set by a test) is left alone."""
+        self.let_claims_run_out()
+        make_visible(self._sqs(), queue_url, receipt_handles)
+
+    def let_claims_run_out(self) -> None:
+        """End every order and push claim that ends within one claim lease from now (the only ones our workers can
+        have taken), as the lease's passing would."""
+        dynamodb, now = self.aws.client("dynamodb"), utc_now()
+        horizon = epoch(now) + self._claim_lease_seconds
+        for page in dynamodb.get_paginator("scan").paginate(TableName=self.aws.table_name):
+            for item in page["Items"]:
+                for claim in CLAIMS:
+                    if claim.expires_epoch in item and int(item[claim.expires_epoch]["N"]) <= horizon:
+                        self._end_claim(item, claim, now)
+
+    def _end_claim(self, item: dict[str, Any], claim: ClaimAttributes, now: datetime) -> None:
+        ended = now - timedelta(seconds=1)
+        self.aws.client("dynamodb").update_item(
+            TableName=self.aws.table_name,
+            Key={"pk": item["pk"], "sk": item["sk"]},
+            UpdateExpression="SET #iso = :iso, #epoch = :epoch",
+            ExpressionAttributeNames={"#iso": claim.expires, "#epoch": claim.expires_epoch},
+            ExpressionAttributeValues={":iso": {"S": ended.isoformat()}, ":epoch": {"N": str(epoch(ended))}},
         )
 
     def run_scheduler(self) -> dict[str, Any]:
