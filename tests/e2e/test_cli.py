@@ -105,7 +105,7 @@ def test_a_centra_integration_is_set_up_step_by_step_with_the_cli(
     assert as_json(stack, "orders", "release", "acme-centra", "--all")["order_ids"] == [express]
     stack.run_order_workers()
     shown = ogosync(stack, "orders", "show", "acme-centra", express)
-    assert "sent" in shown.stdout and "created as" in shown.stdout
+    assert "sent" in shown.stdout and "created in myOGO as" in shown.stdout
     binding = stack.state().get_order_binding("acme-centra", paid)
     assert binding is not None and binding.status is BindingStatus.SENT
     # 6. Status for a person and for a script.
