@@ -71,9 +71,8 @@ class InMemoryAftercare:
     ) -> None:
         with self._lock:
             binding = self.state.bindings.get((integration_id, store_order_id))
-            expires = binding.aftercare_claim_expires if binding else None
-            if binding is None or binding.aftercare_claim_token != token or expires is None or expires < now:
-                raise ConcurrencyConflictError(f"order {store_order_id}: the aftercare claim is no longer ours")
+            if binding is None or binding.aftercare_claim_token != token:
+                raise ConcurrencyConflictError(f"order {store_order_id}: the aftercare claim was taken over")
             self.state.bindings[(integration_id, store_order_id)] = binding.model_copy(
                 update={"aftercare_claim_expires": now + timedelta(seconds=lease_seconds)}
             )

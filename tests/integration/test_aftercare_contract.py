@@ -93,7 +93,7 @@ def test_only_a_sent_order_can_be_claimed_and_a_live_claim_excludes_others(repos
         repos.aftercare.finish_aftercare(iid, "1001", "a", AftercareStatus.CANCELLED_IN_MYOGO, "x", T0, close=True)
 
 
-def test_only_a_live_claim_is_renewed_by_its_owner(repos: Repos, iid: str) -> None:
+def test_only_the_owner_renews_its_claim_until_another_worker_takes_it_over(repos: Repos, iid: str) -> None:
     _sent(repos, iid, "1001")
     repos.aftercare.claim_aftercare(iid, "1001", "a", T0, 60)
 
@@ -102,8 +102,9 @@ def test_only_a_live_claim_is_renewed_by_its_owner(repos: Repos, iid: str) -> No
         repos.aftercare.claim_aftercare(iid, "1001", "b", T0 + timedelta(seconds=100), 60)
     with pytest.raises(ConcurrencyConflictError):
         repos.aftercare.renew_aftercare(iid, "1001", "b", T0 + timedelta(seconds=100), 60)  # not the owner
+    repos.aftercare.claim_aftercare(iid, "1001", "b", T0 + timedelta(seconds=120), 60)  # ran out: b takes over
     with pytest.raises(ConcurrencyConflictError):
-        repos.aftercare.renew_aftercare(iid, "1001", "a", T0 + timedelta(seconds=120), 60)  # ran out
+        repos.aftercare.renew_aftercare(iid, "1001", "a", T0 + timedelta(seconds=121), 60)  # a may write no more
 
 
 def test_the_claim_owner_records_an_update_and_keeps_the_order_open(repos: Repos, iid: str) -> None:

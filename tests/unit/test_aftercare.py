@@ -215,19 +215,22 @@ def test_the_look_ups_are_bounded_per_poll_and_rotate_over_every_open_order(worl
 
 
 class _SlowRead(FakeAftercareWarehouse):
-    """myOGO's read takes longer than the claim's lease (429 waits, retries): the clock moves while it answers."""
+    """myOGO's read takes longer than the claim's lease (429 waits, retries): the clock moves while it answers, and
+    another worker takes the claim over meanwhile."""
 
-    def __init__(self, clock: Clock, lease_seconds: int) -> None:
+    def __init__(self, clock: Clock, lease_seconds: int, aftercare: InMemoryAftercare, integration_id: str) -> None:
         super().__init__((SKU,))
         self.clock, self.lease_seconds = clock, lease_seconds
+        self.aftercare, self.integration_id = aftercare, integration_id
 
     def order_content(self, reference: str) -> WarehouseOrderContent | None:
         self.clock.now += timedelta(seconds=self.lease_seconds + 1)
+        self.aftercare.claim_aftercare(self.integration_id, reference, "other", self.clock.now, self.lease_seconds)
         return super().order_content(reference)
 
 
-def test_no_cancel_is_written_once_the_claim_ran_out_during_the_read(world: World) -> None:
-    slow = _SlowRead(world.clock, world.deps.claim_lease_seconds)
+def test_no_cancel_is_written_once_another_worker_took_the_claim_over_during_the_read(world: World) -> None:
+    slow = _SlowRead(world.clock, world.deps.claim_lease_seconds, world.aftercare, world.integration.id)
     world.deps.warehouse = world.warehouse = slow
     world.sent("1001")
     _cancelled_in_store(world, "1001")

@@ -145,8 +145,8 @@ class AftercareRepository(Protocol):
     def renew_aftercare(
         self, integration_id: str, store_order_id: str, token: str, now: datetime, lease_seconds: int
     ) -> None:
-        """Extend our live claim to now + lease, right before a write to myOGO. ConcurrencyConflictError when the
-        claim is no longer ours or its lease ran out (then nothing may be written)."""
+        """Extend our claim to now + lease, right before a write to myOGO (state.table.Table.renew_claim, as every
+        claim). ConcurrencyConflictError when another worker took it over (then nothing may be written)."""
         ...
 
     def finish_aftercare(

@@ -14,8 +14,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 from ogosync.errors import ConcurrencyConflictError
 from ogosync.models import (
     AftercareStatus,
@@ -26,12 +24,25 @@ from ogosync.models import (
     WaitingShipment,
     WarehouseOrderState,
 )
-from ogosync.state.table import Expression, Item, Table, decode, encode, epoch, is_condition_failure, key, pk
+from ogosync.state.table import (
+    ClaimAttributes,
+    Expression,
+    Item,
+    Table,
+    decode,
+    encode,
+    epoch,
+    key,
+    pk,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-_CLAIM_FIELDS = ("aftercare_claim_token", "aftercare_claim_expires", "aftercare_claim_expires_epoch")
+AFTERCARE_CLAIM = ClaimAttributes(
+    None, None, "aftercare_claim_token", "aftercare_claim_expires", "aftercare_claim_expires_epoch"
+)
+_CLAIM_FIELDS = AFTERCARE_CLAIM.fields
 OPEN = "OPEN#"
 ATTENTION = "ATTENTION#"
 WAITING = "WAITSTORE#"
@@ -110,13 +121,9 @@ class DynamoAftercareRepository:
     def renew_aftercare(
         self, integration_id: str, store_order_id: str, token: str, now: datetime, lease_seconds: int
     ) -> None:
-        expires = now + timedelta(seconds=lease_seconds)
-        ex = _AftercareExpression()
-        update = ex.set(
-            {"aftercare_claim_expires": expires.isoformat(), "aftercare_claim_expires_epoch": epoch(expires)}
-        )
-        live = f"{ex.name('aftercare_claim_expires_epoch')} >= {ex.value(epoch(now))}"
-        self._update(integration_id, store_order_id, ex, update, f"{ex.claimed_by(token)} AND {live}")
+        item_key = key(integration_id, f"ORDER#{store_order_id}")
+        if not self._table.renew_claim(item_key, AFTERCARE_CLAIM, token, now, lease_seconds):
+            raise ConcurrencyConflictError(f"order {store_order_id}: the aftercare claim was taken over")
 
     def finish_aftercare(
         self,
@@ -190,19 +197,7 @@ class DynamoAftercareRepository:
     def _update(
         self, integration_id: str, store_order_id: str, ex: Expression, update: str, condition: str
     ) -> dict[str, Any]:
-        try:
-            answer = self._table.client.update_item(
-                TableName=self._table.name,
-                Key=key(integration_id, f"ORDER#{store_order_id}"),
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=ex.names,
-                ExpressionAttributeValues=ex.values,
-                ReturnValues="ALL_OLD",
-            )
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                taken = f"order {store_order_id}: not sent, or another worker acts on it"
-                raise ConcurrencyConflictError(taken) from exc
-            raise
-        return dict(answer.get("Attributes") or {})
+        taken = f"order {store_order_id}: not sent, or another worker acts on it"
+        return self._table.update_if(
+            key(integration_id, f"ORDER#{store_order_id}"), ex, update, condition, conflict=taken
+        )

@@ -100,8 +100,8 @@ class ClaimAttributes:
     """Where one kind of claim (an order's send, a shipment's push) lives on an item: the status attribute and
     its claimed value, the owner's token, and the lease's end as ISO text and as epoch seconds for conditions."""
 
-    status: str
-    claimed: str
+    status: str | None  # None: the claim lives beside the item's status (aftercare on a SENT binding)
+    claimed: str | None
     token: str
     expires: str
     expires_epoch: str
@@ -180,11 +180,15 @@ class Table:
         self, item_key: Item, claim: ClaimAttributes, token: str, now: datetime, lease_seconds: int
     ) -> bool:
         """Extend a claim to now + lease_seconds by its owner: one conditional write (still claimed, still with
-        `token`). False, with nothing written, when the claim is no longer ours. Every claim renews through here."""
+        `token`). A claim whose lease ran out is still ours until another worker takes it over (that changes the
+        token), so it is renewable until then. False, with nothing written, when the claim is no longer ours. Every
+        claim renews through here."""
         expires = now + timedelta(seconds=lease_seconds)
         ex = Expression()
         update = ex.set({claim.expires: expires.isoformat(), claim.expires_epoch: epoch(expires)})
-        owned = f"{ex.name(claim.token)} = {ex.value(token)} AND {ex.name(claim.status)} = {ex.value(claim.claimed)}"
+        owned = f"{ex.name(claim.token)} = {ex.value(token)}"
+        if claim.status is not None:
+            owned += f" AND {ex.name(claim.status)} = {ex.value(claim.claimed)}"
         try:
             self.client.update_item(
                 TableName=self.name,
@@ -199,6 +203,24 @@ class Table:
                 return False
             raise
         return True
+
+    def update_if(self, item_key: Item, ex: Expression, update: str, condition: str, *, conflict: str) -> Item:
+        """One conditional update; returns the item as it was. A failed condition is ConcurrencyConflictError."""
+        try:
+            answer = self.client.update_item(
+                TableName=self.name,
+                Key=item_key,
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=ex.names,
+                ExpressionAttributeValues=ex.values,
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise ConcurrencyConflictError(conflict) from exc
+            raise
+        return dict(answer.get("Attributes") or {})
 
     def transact(self, items: list[dict[str, Any]], *, conflict: str) -> None:
         """All or nothing; a failed condition becomes ConcurrencyConflictError(conflict)."""

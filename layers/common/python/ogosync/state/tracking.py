@@ -11,11 +11,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 from ogosync.errors import ConcurrencyConflictError
 from ogosync.models import OrderTracking, ShipmentToPush, StoreShipment, TrackingStatus
-from ogosync.state.table import ClaimAttributes, Expression, Item, Table, epoch, is_condition_failure, key
+from ogosync.state.table import ClaimAttributes, Expression, Item, Table, epoch, key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -144,22 +142,10 @@ class DynamoTrackingRepository:
         self, integration_id: str, store_order_id: str, ex: Expression, update: str, condition: str
     ) -> dict[str, Any]:
         """One conditional update; returns the item as it was. A failed condition is ConcurrencyConflictError."""
-        try:
-            answer = self._table.client.update_item(
-                TableName=self._table.name,
-                Key=key(integration_id, f"ORDER#{store_order_id}"),
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=ex.names,
-                ExpressionAttributeValues=ex.values,
-                ReturnValues="ALL_OLD",
-            )
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                taken = f"order {store_order_id}: shipment pushed, refused, or being pushed by another worker"
-                raise ConcurrencyConflictError(taken) from exc
-            raise
-        return dict(answer.get("Attributes") or {})
+        taken = f"order {store_order_id}: shipment pushed, refused, or being pushed by another worker"
+        return self._table.update_if(
+            key(integration_id, f"ORDER#{store_order_id}"), ex, update, condition, conflict=taken
+        )
 
 
 def _tracking(item: Item | dict[str, Any]) -> OrderTracking:
