@@ -27,6 +27,7 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -141,9 +142,10 @@ def _products_converged(stack: LocalStack, setup: CentraMerchant) -> tuple[bool,
     states = {row["sku"]: row["state"] for row in report["rows"] if row["state"] != "error"}
     catalog = {"".join(size) for size in CATALOG}
     in_myogo = stack.myogo.products(setup.merchant_id)
-    changes_arrived = in_myogo["TS100BLKM"]["description"] == CHANGES["TS100BLKM"]["description"] and in_myogo[
-        "HD200GRYS"
-    ]["salesPrice"] == str(CHANGES["HD200GRYS"]["prices"][0]["price"])
+    price = Decimal(str(in_myogo["HD200GRYS"]["salesPrice"]))  # an exact JSON number on the wire (docs/api/myogo.md)
+    changes_arrived = in_myogo["TS100BLKM"]["description"] == CHANGES["TS100BLKM"]["description"] and price == Decimal(
+        str(CHANGES["HD200GRYS"]["prices"][0]["price"])
+    )
     ok = (
         states == {**dict.fromkeys(catalog, "linked"), "".join(UNKNOWN_TO_MYOGO): "not_in_myogo"}
         and set(in_myogo) - {ONLY_IN_MYOGO} == catalog  # GIFTWRAP is myOGO's own, never the store's
@@ -393,12 +395,12 @@ def _shipped_in_myogo(stack: LocalStack, setup: CentraMerchant) -> dict[str, dic
 
 
 def _in_transit(stack: LocalStack, setup: CentraMerchant) -> Counter[str]:
-    """Units of Centra orders that hold stock there (paid, not shipped) and that myOGO does not have."""
+    """Units of Centra orders that hold stock there (paid or waiting for payment, not shipped) and that myOGO does not
+    have: an unpaid order's units are not sold twice once it is paid."""
     in_myogo = set(stack.myogo.orders(setup.merchant_id))
     units: Counter[str] = Counter()
     for order_id, order in setup.centra.orders.items():
-        holds_stock = order["orderStatus"] in ("Pending", "Confirmed", "Processing") and not order["waitingForPayment"]
-        if holds_stock and order_id not in in_myogo:
+        if order["orderStatus"] in ("Pending", "Confirmed", "Processing") and order_id not in in_myogo:
             for line in order["products"]:
                 units[line["sku"] + line["variantSku"] + line["sizeSku"]] += line["qty"]
     return units
