@@ -15,6 +15,7 @@ SCHEMA_FILE = Path(documents.__file__).with_name("schema.graphql")
 
 VALIDATED = [
     "CHECK_ACCESS",
+    "SHOP_CURRENCY",
     "ORDERS_UPDATED_SINCE",
     "ORDER_BY_ID",
     "ORDER_FULFILLMENTS",
@@ -34,7 +35,11 @@ def schema() -> GraphQLSchema:
 
 
 def _public_documents() -> set[str]:
-    return {name for name, value in vars(documents).items() if name.isupper() and not name.startswith("_") and isinstance(value, str)}
+    return {
+        name
+        for name, value in vars(documents).items()
+        if name.isupper() and not name.startswith("_") and isinstance(value, str)
+    }
 
 
 @pytest.mark.parametrize("name", VALIDATED)

@@ -58,6 +58,12 @@ query CheckAccess($locationId: ID!) {
 }
 """
 
+SHOP_CURRENCY = """
+query ShopCurrency {
+  shop { currencyCode }
+}
+"""
+
 ORDERS_UPDATED_SINCE = (
     """
 query OrdersUpdatedSince($first: Int!, $after: String, $query: String!, $fulfillmentOrders: Int!, $lineItems: Int!) {
@@ -115,7 +121,7 @@ PRODUCT_VARIANTS_BULK = """
           onlineStoreUrl
           featuredMedia { preview { image { url } } }
         }
-        inventoryItem { id duplicateSkuCount }
+        inventoryItem { id }
       }
     }
   }
