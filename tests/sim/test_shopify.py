@@ -331,7 +331,7 @@ def test_nodes_location_and_shop(shopify: ShopifySimulator, http: httpx.Client) 
     assert again["inventoryItem"]["duplicateSkuCount"] == 1
 
 
-# -- inventorySetQuantities ---------------------------------------------------------------------------------------------
+# -- inventorySetQuantities --------------------------------------------------------------------------------------------
 def test_set_quantities_writes_when_the_compare_and_swap_holds(shopify: ShopifySimulator, http: httpx.Client) -> None:
     shop = stocked_shop(shopify, stock=10)
     warehouse = shop["warehouse"]["id"]
@@ -514,7 +514,7 @@ def test_a_fulfillment_order_on_hold_is_not_fulfilled(shopify: ShopifySimulator,
     assert "on_hold" in refused["userErrors"][0]["message"] and shopify.fulfillments(order_id) == []
 
 
-# -- bulk operations -----------------------------------------------------------------------------------------------------
+# -- bulk operations ---------------------------------------------------------------------------------------------------
 BULK_RUN = """mutation($q: String!) { bulkOperationRunQuery(query: $q) {
   bulkOperation { id status } userErrors { field message code } } }"""
 BULK_POLL = "query($id: ID!) { bulkOperation(id: $id) { status objectCount rootObjectCount url } }"
@@ -544,7 +544,7 @@ def test_at_most_five_bulk_operations_run_at_once_and_an_invalid_query_is_refuse
     assert codes[5][0]["code"] == "OPERATION_IN_PROGRESS"
 
 
-# -- webhooks --------------------------------------------------------------------------------------------------------------
+# -- webhooks ----------------------------------------------------------------------------------------------------------
 def test_webhooks_are_signed_with_the_client_secret_and_carry_shopify_headers(
     shopify: ShopifySimulator, receiver: Receiver
 ) -> None:
@@ -594,7 +594,7 @@ def test_webhook_faults_duplicate_with_the_same_event_id_lose_and_delay(
     assert len(shopify.deliver_webhooks()) == 1 and len(receiver.received) == 7
 
 
-# -- control surface and faults -------------------------------------------------------------------------------------------
+# -- control surface and faults ----------------------------------------------------------------------------------------
 def test_the_control_routes_drive_the_shop_and_report_calls(shopify: ShopifySimulator, http: httpx.Client) -> None:
     sim = shopify.root_url + "/_sim"
     warehouse = httpx.post(f"{sim}/locations", json={"name": "WH"}).json()
