@@ -206,6 +206,7 @@ class StoreOrderState(StrEnum):
     AWAITING_PAYMENT = "awaiting_payment"
     CANCELLED = "cancelled"
     FULFILLED = "fulfilled"
+    NOT_FOR_WAREHOUSE = "not_for_warehouse"  # the store ships the whole order from another location
 
 
 class HoldReason(StrEnum):
@@ -652,6 +653,10 @@ class StockBatchResult(Model):
 
     written: list[StoreStockWrite] = Field(default_factory=list)
     not_found: list[str] = Field(default_factory=list, description="SKUs the store has no item for")
+    stale: list[str] = Field(
+        default_factory=list,
+        description="SKUs the store changed since it was read (its compare-and-swap refused them): not written",
+    )
 
 
 class PublishedStock(Model):

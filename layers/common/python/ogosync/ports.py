@@ -70,6 +70,7 @@ class WebhookHints(BaseModel):
 
     order_ids: list[str]
     ignored_events: int = 0
+    delivery_id: str | None = None
 
 
 class WebhookVerifier(Protocol):
