@@ -485,7 +485,7 @@ def test_orders_are_paged_by_updated_at_and_read_whole(shopify: FakeShopify) -> 
     assert [type(order).__name__ for order in found] == ["StoreOrder", "UnidentifiedOrder", "StoreOrder"]
     pages = [variables for name, variables in shopify.calls if name == "OrdersUpdatedSince"]
     assert pages[0]["query"] == "updated_at:>'2026-11-30T09:30:15Z'" and pages[1]["after"] == "1"
-    assert pages[1]["first"] == 50  # 100 points for 10 orders: 50 fit in one query of at most 1000
+    assert pages[1]["first"] == 47  # 100 points for 5 orders: 47 fit in 95% of one query's 1000
     assert shopify.names().count("OrderById") == 1  # the truncated one, read again alone
 
 

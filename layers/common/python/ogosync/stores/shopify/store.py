@@ -65,9 +65,14 @@ logger = Logger(service="ogosync", child=True)
 STOCK_BATCH_SIZE = 250  # Shopify's limit on an input array (docs/api/shopify.md, "Limits")
 MAX_QUERY_COST = 1000.0  # a single query may not ask for more points
 ORDER_PAGE_LIMITS = (1, 50)  # orders per page, at least and at most
-FIRST_ORDER_PAGE = 10
-LIST_NESTED = {"fulfillmentOrders": 3, "lineItems": 20}  # per order in a listing: cheap pages
-SINGLE_NESTED = {"fulfillmentOrders": 10, "lineItems": 90}  # one order alone: ~920 points at most
+# A page's requested cost is about first x (cost of one order), an order's about fulfillmentOrders x (6 + 4 x
+# lineItems) + 10 (docs/api/shopify.md, "Cost and throttling"): a listing reads ~105 points an order, so a first
+# page of 5 fits under MAX_QUERY_COST and the next pages are sized by what it cost; an order whose nested pages do
+# not fit is read alone with larger ones (~840 points).
+FIRST_ORDER_PAGE = 5
+LIST_NESTED = {"fulfillmentOrders": 2, "lineItems": 10}
+SINGLE_NESTED = {"fulfillmentOrders": 4, "lineItems": 50}
+COST_MARGIN = 0.95  # of MAX_QUERY_COST a page is sized to ask for
 BULK_POLL_DELAYS_S = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)  # then 30 s per poll
 BULK_POLL_BUDGET_S = 600.0  # waiting longer fails the run; the next run awaits the same operation
 STOCK_ROUNDS = 3  # calls per batch when Shopify refuses some items of a call and applies none
@@ -446,7 +451,7 @@ def _page_size(requested_cost: float | None, first: int) -> int:
         return first
     per_order = requested_cost / first
     low, high = ORDER_PAGE_LIMITS
-    return max(low, min(high, int(MAX_QUERY_COST / per_order)))
+    return max(low, min(high, int(MAX_QUERY_COST * COST_MARGIN / per_order)))
 
 
 def _quantity_index(field: Any, count: int) -> int | None:
