@@ -636,7 +636,7 @@ def test_every_document_the_adapter_sends_runs_without_errors(shopify: ShopifySi
     shop = stocked_shop(shopify)
     warehouse = shop["warehouse"]["id"]
     order_id = shopify.add_order([{"sku": "TEE-S", "quantity": 2}], location_id=warehouse)["id"]
-    pages = {"fulfillmentOrders": 2, "lineItems": 20}  # nested pages multiply the cost: 10 x 90 would cost > 1000
+    pages: dict[str, Any] = {"fulfillmentOrders": 2, "lineItems": 20}  # nested pages multiply the cost: 10 x 90 would cost > 1000
     answers = {
         "CHECK_ACCESS": data(gql(http, documents.CHECK_ACCESS, locationId=warehouse)),
         "SHOP_CURRENCY": data(gql(http, documents.SHOP_CURRENCY)),
