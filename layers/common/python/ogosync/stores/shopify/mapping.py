@@ -11,7 +11,6 @@ Uncertain, coded defensively:
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -250,12 +249,11 @@ class _TextOf(HTMLParser):
 
 
 def plain_text(markup: str) -> str:
-    """The text of Shopify's descriptionHtml: tags dropped, entities decoded, blank runs folded."""
+    """The text of Shopify's descriptionHtml: tags dropped, entities decoded (once), blank runs folded."""
     parser = _TextOf()
     parser.feed(markup)
     parser.close()
-    text = html.unescape("".join(parser.parts))
-    lines = (" ".join(line.split()) for line in text.splitlines())
+    lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
     return "\n".join(line for line in lines if line)
 
 
