@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from ogosync.stores.shopify import documents
 from ogosync_local.sim import FaultRule, ManualClock
 from ogosync_local.sim.shopify import ShopifySimulator, sign_shopify_webhook
 
@@ -43,16 +44,19 @@ mutation Fulfill($fulfillment: FulfillmentInput!) {
 ORDER = """
 query Order($id: ID!) {
   order(id: $id) {
-    id name displayFinancialStatus displayFulfillmentStatus cancelledAt
+    id name displayFinancialStatus cancelledAt closed
     risk { recommendation assessments { riskLevel } }
     shippingAddress { name address1 city zip countryCodeV2 }
-    shippingLine { title code }
-    lineItems(first: 10) { nodes { id sku quantity originalUnitPriceSet { shopMoney { amount } } } }
+    shippingLines(first: 1) { nodes { title code } }
     fulfillmentOrders(first: 5) {
       nodes {
         id status fulfillmentHolds { reason reasonNotes }
         assignedLocation { location { id } }
-        lineItems(first: 10) { nodes { id sku totalQuantity remainingQuantity } }
+        lineItems(first: 10) {
+          nodes {
+            id sku totalQuantity remainingQuantity financialSummaries { originalUnitPriceSet { shopMoney { amount } } }
+          }
+        }
       }
     }
   }
@@ -71,8 +75,8 @@ def http(shopify: ShopifySimulator) -> Iterator[httpx.Client]:
         yield client
 
 
-def gql(client: httpx.Client, query: str, version: str = VERSION, **variables: Any) -> httpx.Response:
-    return client.post(f"/admin/api/{version}/graphql.json", json={"query": query, "variables": variables})
+def gql(client: httpx.Client, text: str, /, version: str = VERSION, **variables: Any) -> httpx.Response:
+    return client.post(f"/admin/api/{version}/graphql.json", json={"query": text, "variables": variables})
 
 
 def data(response: httpx.Response) -> dict[str, Any]:
@@ -168,7 +172,7 @@ def test_an_invalid_document_is_refused_with_graphql_errors(http: httpx.Client) 
 def test_every_answer_carries_its_cost_and_the_bucket_leaks(
     shopify: ShopifySimulator, http: httpx.Client, clock: ManualClock
 ) -> None:
-    first = gql(http, "{ orders(first: 10) { nodes { id lineItems(first: 5) { nodes { sku } } } } }").json()
+    first = gql(http, "{ orders(first: 10) { nodes { id fulfillmentOrders(first: 5) { nodes { status } } } } }").json()
     cost = first["extensions"]["cost"]
     assert cost["requestedQueryCost"] == 2 + 10 * (1 + 2 + 5 * 1) == cost["actualQueryCost"]
     assert cost["throttleStatus"] == {"maximumAvailable": 1000.0, "currentlyAvailable": 918.0, "restoreRate": 50.0}
@@ -205,7 +209,7 @@ def test_a_throttled_burst_refuses_the_next_calls_then_lets_them_through(
 
 
 def test_a_single_query_over_1000_points_is_refused(http: httpx.Client) -> None:
-    body = gql(http, "{ orders(first: 250) { nodes { lineItems(first: 10) { nodes { sku } } } } }").json()
+    body = gql(http, "{ orders(first: 250) { nodes { fulfillmentOrders(first: 10) { nodes { status } } } } }").json()
     assert body["errors"][0]["extensions"]["code"] == "MAX_COST_EXCEEDED"
     assert body["extensions"]["cost"]["actualQueryCost"] is None
 
@@ -222,21 +226,17 @@ def test_an_order_has_lines_address_shipping_risk_and_a_fulfillment_order_per_lo
         shipping_code="EXPRESS",
     )
     order = data(gql(http, ORDER, id=placed["id"]))["order"]
-    assert (order["name"], order["displayFinancialStatus"], order["displayFulfillmentStatus"]) == (
-        "#1001",
-        "PAID",
-        "UNFULFILLED",
-    )
+    assert (order["name"], order["displayFinancialStatus"], order["closed"]) == ("#1001", "PAID", False)
+    assert shopify.order(placed["id"])["displayFulfillmentStatus"] == "UNFULFILLED"
     assert order["risk"] == {"recommendation": "CANCEL", "assessments": [{"riskLevel": "HIGH"}]}
-    assert order["shippingLine"]["code"] == "EXPRESS" and order["shippingAddress"]["countryCodeV2"] == "FI"
-    assert [(line["sku"], line["quantity"]) for line in order["lineItems"]["nodes"]] == [("TEE-S", 2), ("TEE-M", 1)]
-    assert order["lineItems"]["nodes"][0]["originalUnitPriceSet"]["shopMoney"]["amount"] == "19.90"
+    assert order["shippingLines"]["nodes"] == [{"title": "Standard", "code": "EXPRESS"}]
+    assert order["shippingAddress"]["countryCodeV2"] == "FI"
     by_location = {fo["assignedLocation"]["location"]["id"]: fo for fo in order["fulfillmentOrders"]["nodes"]}
     warehouse_fo = by_location[shop["warehouse"]["id"]]
     assert warehouse_fo["status"] == "OPEN"
-    assert [(li["sku"], li["totalQuantity"], li["remainingQuantity"]) for li in warehouse_fo["lineItems"]["nodes"]] == [
-        ("TEE-S", 2, 2)
-    ]
+    warehouse_lines = warehouse_fo["lineItems"]["nodes"]
+    assert [(li["sku"], li["totalQuantity"], li["remainingQuantity"]) for li in warehouse_lines] == [("TEE-S", 2, 2)]
+    assert warehouse_lines[0]["financialSummaries"][0]["originalUnitPriceSet"]["shopMoney"]["amount"] == "19.90"
     assert len(by_location) == 2
 
 
@@ -503,7 +503,8 @@ def test_partial_fulfillment_reduces_remaining_and_committed_then_closes(
     assert _fo(http, order_id)["status"] == "CLOSED"
     assert shopify.inventory("TEE-S", warehouse) == {"available": 7, "committed": 0, "on_hand": 7}
     assert [f["notifyCustomer"] for f in shopify.fulfillments(order_id)] == [False, True]
-    assert data(gql(http, ORDER, id=order_id))["order"]["displayFulfillmentStatus"] == "FULFILLED"
+    assert shopify.order(order_id)["displayFulfillmentStatus"] == "FULFILLED"
+    assert data(gql(http, ORDER, id=order_id))["order"]["closed"] is True
 
 
 def test_a_fulfillment_order_on_hold_is_not_fulfilled(shopify: ShopifySimulator, http: httpx.Client) -> None:
@@ -518,28 +519,32 @@ def test_a_fulfillment_order_on_hold_is_not_fulfilled(shopify: ShopifySimulator,
 BULK_RUN = """mutation($q: String!) { bulkOperationRunQuery(query: $q) {
   bulkOperation { id status } userErrors { field message code } } }"""
 BULK_POLL = "query($id: ID!) { bulkOperation(id: $id) { status objectCount rootObjectCount url } }"
-CATALOG = "{ products { edges { node { id title variants { edges { node { id sku barcode } } } } } } }"
+ORDERS_BULK = "{ orders { edges { node { id name fulfillmentOrders { edges { node { id status } } } } } } }"
 
 
 def test_a_bulk_operation_runs_created_running_completed_and_serves_jsonl(
     shopify: ShopifySimulator, http: httpx.Client
 ) -> None:
-    stocked_shop(shopify)
-    run = data(gql(http, BULK_RUN, q=CATALOG))["bulkOperationRunQuery"]
+    stocked = stocked_shop(shopify)
+    order_id = shopify.add_order(
+        [{"sku": "TEE-S", "quantity": 1}, {"sku": "TEE-M", "quantity": 1, "location_id": shopify.default_location_id}],
+        location_id=stocked["warehouse"]["id"],
+    )["id"]
+    run = data(gql(http, BULK_RUN, q=ORDERS_BULK))["bulkOperationRunQuery"]
     assert run["userErrors"] == [] and run["bulkOperation"]["status"] == "CREATED"
     polls = [data(gql(http, BULK_POLL, id=run["bulkOperation"]["id"]))["bulkOperation"] for _ in range(3)]
     assert [poll["status"] for poll in polls] == ["RUNNING", "COMPLETED", "COMPLETED"]
     assert (polls[1]["objectCount"], polls[1]["rootObjectCount"]) == ("3", "1")
     rows = [json.loads(line) for line in httpx.get(polls[1]["url"]).text.splitlines()]
-    product = rows[0]
-    assert product["title"] == "Tee" and "__parentId" not in product and "variants" not in product
-    assert [(row["sku"], row["__parentId"]) for row in rows[1:]] == [("TEE-S", product["id"]), ("TEE-M", product["id"])]
+    order = rows[0]
+    assert order == {"id": order_id, "name": "#1001"}
+    assert [(row["status"], row["__parentId"]) for row in rows[1:]] == [("OPEN", order_id), ("OPEN", order_id)]
 
 
 def test_at_most_five_bulk_operations_run_at_once_and_an_invalid_query_is_refused(http: httpx.Client) -> None:
     invalid = data(gql(http, BULK_RUN, q="{ products { nope } }"))["bulkOperationRunQuery"]["userErrors"]
     assert invalid[0]["field"] == ["query"]
-    codes = [data(gql(http, BULK_RUN, q=CATALOG))["bulkOperationRunQuery"]["userErrors"] for _ in range(6)]
+    codes = [data(gql(http, BULK_RUN, q=ORDERS_BULK))["bulkOperationRunQuery"]["userErrors"] for _ in range(6)]
     assert codes[:5] == [[]] * 5
     assert codes[5][0]["code"] == "OPERATION_IN_PROGRESS"
 
@@ -624,3 +629,61 @@ def test_scripted_faults_hit_the_graphql_endpoint(shopify: ShopifySimulator, htt
     shopify.faults.add_rule(FaultRule("POST", "/admin/api", 503, times=1))
     assert gql(http, "{ shop { name } }").status_code == 503
     assert gql(http, "{ shop { name } }").status_code == 200
+
+
+# -- the adapter's documents -------------------------------------------------------------------------------------------
+def test_every_document_the_adapter_sends_runs_without_errors(shopify: ShopifySimulator, http: httpx.Client) -> None:
+    shop = stocked_shop(shopify)
+    warehouse = shop["warehouse"]["id"]
+    order_id = shopify.add_order([{"sku": "TEE-S", "quantity": 2}], location_id=warehouse)["id"]
+    pages: dict[str, Any] = {"fulfillmentOrders": 2, "lineItems": 20}  # nested pages multiply the cost: 10 x 90 would cost > 1000
+    answers = {
+        "CHECK_ACCESS": data(gql(http, documents.CHECK_ACCESS, locationId=warehouse)),
+        "SHOP_CURRENCY": data(gql(http, documents.SHOP_CURRENCY)),
+        "ORDERS_UPDATED_SINCE": data(
+            gql(http, documents.ORDERS_UPDATED_SINCE, first=3, query="updated_at:>'2024-01-01T00:00:00Z'", **pages)
+        ),
+        "ORDER_BY_ID": data(gql(http, documents.ORDER_BY_ID, id=order_id, **pages)),
+        "INVENTORY_LEVELS": data(gql(http, documents.INVENTORY_LEVELS, ids=shop["items"], locationId=warehouse)),
+        "INVENTORY_SET_QUANTITIES": data(
+            gql(
+                http,
+                documents.INVENTORY_SET_QUANTITIES,
+                input=set_input(shop["items"][0], warehouse, 10, 8),
+                idempotencyKey="k",
+            )
+        ),
+        "BULK_OPERATION_RUN_QUERY": data(
+            gql(http, documents.BULK_OPERATION_RUN_QUERY, query=documents.PRODUCT_VARIANTS_BULK)
+        ),
+        "BULK_OPERATIONS_RUNNING": data(gql(http, documents.BULK_OPERATIONS_RUNNING)),
+    }
+    operation = answers["BULK_OPERATION_RUN_QUERY"]["bulkOperationRunQuery"]["bulkOperation"]
+    assert [node["id"] for node in answers["BULK_OPERATIONS_RUNNING"]["bulkOperations"]["nodes"]] == [operation["id"]]
+    polls = [data(gql(http, documents.BULK_OPERATION, id=operation["id"]))["bulkOperation"] for _ in range(2)]
+    answers["BULK_OPERATION"] = polls[-1]
+    rows = [json.loads(line) for line in httpx.get(polls[-1]["url"]).text.splitlines()]
+    assert [(row["sku"], row["product"]["title"], row["inventoryItem"]["id"]) for row in rows] == [
+        ("TEE-S", "Tee", shop["items"][0]),
+        ("TEE-M", "Tee", shop["items"][1]),
+    ]
+    assert (
+        answers["BULK_OPERATIONS_RUNNING"]
+        and not data(gql(http, documents.BULK_OPERATIONS_RUNNING))["bulkOperations"]["nodes"]
+    )
+    fulfillment_order = answers["ORDER_BY_ID"]["order"]["fulfillmentOrders"]["nodes"][0]
+    fulfillment = {
+        "lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fulfillment_order["id"]}],
+        "trackingInfo": {"company": "Posti", "number": "JJ1", "url": "https://t/JJ1"},
+    }
+    answers["FULFILLMENT_CREATE"] = data(gql(http, documents.FULFILLMENT_CREATE, fulfillment=fulfillment))
+    answers["ORDER_FULFILLMENTS"] = data(gql(http, documents.ORDER_FULFILLMENTS, id=order_id))
+    shipped = answers["ORDER_FULFILLMENTS"]["order"]["fulfillments"]
+    assert shipped[0]["location"] == {"id": warehouse} and shipped[0]["trackingInfo"][0]["number"] == "JJ1"
+    assert answers["INVENTORY_SET_QUANTITIES"]["inventorySetQuantities"]["userErrors"] == []
+    sent = {
+        name
+        for name, value in vars(documents).items()
+        if name[0].isalpha() and name.isupper() and isinstance(value, str)
+    }
+    assert sent - {"PRODUCT_VARIANTS_BULK"} == set(answers)

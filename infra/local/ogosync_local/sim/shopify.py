@@ -178,6 +178,7 @@ class _Fulfillment:
     tracking: list[dict[str, str | None]]
     lines: list[tuple[_FOLine, int]]
     notify_customer: bool
+    location_id: int
 
 
 @dataclass
@@ -499,7 +500,9 @@ class ShopifySimulator(SimServer):
             email=email,
             currency=currency,
             shipping_address={**DEFAULT_ADDRESS, **(shipping_address or {})},
-            shipping_lines=[{"title": shipping_title, "code": shipping_code, "price": "4.90"}],
+            shipping_lines=[
+                {"id": str(self._new_id()), "title": shipping_title, "code": shipping_code, "price": "4.90"}
+            ],
             lines=[],
             risk_level=risk_level,
         )
@@ -765,24 +768,15 @@ class ShopifySimulator(SimServer):
         return {
             "shop": lambda info: self._shop_node(),
             "location": lambda info, id=None: self._location_node(legacy_id(id)) if id else self._shop_location(),
-            "locations": lambda info, **args: self._connection(
-                info, [self._location_node(number) for number in self._locations], args
-            ),
             "order": lambda info, id: self._visible_order(id),
             "orders": self._orders_connection,
-            "products": lambda info, query=None, **args: self._connection(
-                info, self._search(list(self._products.values()), query, _product_fields), args, self._product_node
-            ),
             "productVariants": lambda info, query=None, **args: self._connection(
                 info, self._search(list(self._variants.values()), query, self._variant_fields), args, self._variant_node
             ),
-            "productVariant": lambda info, id: self._node_or_none(id, "ProductVariant"),
-            "inventoryItem": lambda info, id: self._node_or_none(id, "InventoryItem"),
-            "fulfillmentOrder": lambda info, id: self._node_or_none(id, "FulfillmentOrder"),
             "node": lambda info, id: self._node(id),
             "nodes": lambda info, ids: [self._node(one) for one in _checked_size(ids, "ids")],
             "bulkOperation": lambda info, id: self._poll_bulk(legacy_id(id)),
-            "currentBulkOperation": lambda info, type="QUERY": self._current_bulk(),
+            "bulkOperations": self._bulk_operations,
             "inventorySetQuantities": self._inventory_set_quantities,
             "fulfillmentCreate": self._fulfillment_create,
             "bulkOperationRunQuery": self._bulk_run_query,
@@ -844,8 +838,8 @@ class ShopifySimulator(SimServer):
 
     @staticmethod
     def _search(items: list[T], query: str | None, fields: Callable[[T], Mapping[str, Any]]) -> list[T]:
-        terms = parse_search(query)
-        return [item for item in items if all(_term_holds(term, fields(item)) for term in terms)]
+        holds = parse_search(query, _term_holds)
+        return [item for item in items if holds(fields(item))]
 
     def _variant_fields(self, variant: _Variant) -> dict[str, Any]:
         return {
@@ -872,9 +866,6 @@ class ShopifySimulator(SimServer):
         }
         render = renderers.get(kind)
         return render(int(number)) if render else None
-
-    def _node_or_none(self, node_id: str, kind: str) -> dict[str, Any] | None:
-        return self._node(node_id) if str(node_id).startswith(f"gid://shopify/{kind}/") else None
 
     def _shop_node(self) -> dict[str, Any]:
         return {
@@ -907,10 +898,7 @@ class ShopifySimulator(SimServer):
             "status": "ACTIVE",
             "createdAt": _iso(product.created),
             "updatedAt": _iso(product.updated),
-            "featuredImage": _image(product.image_url),
-            "variants": lambda info, **args: self._connection(
-                info, [self._variants[n] for n in product.variant_ids], args, self._variant_node
-            ),
+            "featuredMedia": _media(product.image_url, product.id),
         }
 
     def _variant_node(self, variant: _Variant) -> dict[str, Any]:
@@ -934,10 +922,6 @@ class ShopifySimulator(SimServer):
         def level(info: Info, locationId: str) -> dict[str, Any] | None:
             return self._level_node(variant, legacy_id(locationId))
 
-        def levels(info: Info, **args: Any) -> dict[str, Any]:
-            stocked = [n for (item, n) in self._levels if item == variant.item_id]
-            return self._connection(info, stocked, args, lambda n: self._level_node(variant, n) or {})
-
         sharing = sum(1 for other in self._variants.values() if variant.sku and other.sku == variant.sku) - 1
         return {
             "__typename": "InventoryItem",
@@ -946,9 +930,7 @@ class ShopifySimulator(SimServer):
             "sku": variant.sku or None,
             "tracked": True,
             "duplicateSkuCount": max(0, sharing),
-            "variant": lambda info: self._variant_node(variant),
             "inventoryLevel": level,
-            "inventoryLevels": levels,
         }
 
     def _item_node_by_id(self, item_id: int) -> dict[str, Any] | None:
@@ -963,7 +945,6 @@ class ShopifySimulator(SimServer):
             "__typename": "InventoryLevel",
             "id": f"gid://shopify/InventoryLevel/{variant.item_id}?inventory_item_id={location}",
             "location": lambda info: self._location_node(location),
-            "item": lambda info: self._item_node(variant),
             "quantities": lambda info, names: [
                 {"name": name, "quantity": level.quantity(name), "id": f"{name}-{variant.item_id}-{location}"}
                 for name in names
@@ -978,7 +959,8 @@ class ShopifySimulator(SimServer):
         return self.read_all_orders or order.created >= self.now() - ORDER_WINDOW
 
     def _order_node(self, order: _Order) -> dict[str, Any]:
-        shipping_lines = [_shipping_line(line, order.currency) for line in order.shipping_lines]
+        shipping_lines = [_shipping_line(line) for line in order.shipping_lines]
+        total = sum((line.price * line.quantity for line in order.lines), Decimal(0))
         return {
             "__typename": "Order",
             "id": gid("Order", order.id),
@@ -990,47 +972,18 @@ class ShopifySimulator(SimServer):
             "updatedAt": _iso(order.updated),
             "processedAt": _iso(order.created),
             "cancelledAt": _iso(order.cancelled_at) if order.cancelled_at else None,
-            "cancelReason": order.cancel_reason,
-            "closed": order.cancelled_at is not None,
+            "closed": order.cancelled_at is not None or _fulfillment_status(order) == "FULFILLED",
             "currencyCode": order.currency,
             "displayFinancialStatus": order.financial_status,
-            "displayFulfillmentStatus": _fulfillment_status(order),
             "note": order.note or None,
-            "tags": order.tags,
             "risk": _risk(order.risk_level),
-            "shippingAddress": dict(order.shipping_address),
-            "billingAddress": dict(order.shipping_address),
-            "shippingLine": shipping_lines[0] if shipping_lines else None,
+            "shippingAddress": {"id": gid("MailingAddress", order.id), **order.shipping_address},
             "shippingLines": lambda info, **args: self._connection(info, shipping_lines, args),
-            "lineItems": lambda info, **args: self._connection(
-                info, order.lines, args, lambda line: self._line_node(line, order.currency)
-            ),
             "fulfillmentOrders": lambda info, **args: self._connection(
                 info, order.fulfillment_orders, args, self._fulfillment_order_node
             ),
-            "fulfillments": lambda info, first=None: [
-                self._fulfillment_node(f, order.currency) for f in order.fulfillments[:first]
-            ],
-            "totalPriceSet": _money_bag(
-                sum((line.price * line.quantity for line in order.lines), Decimal(0)), order.currency
-            ),
-        }
-
-    def _line_node(self, line: _Line, currency: str) -> dict[str, Any]:
-        variant = self._variants.get(line.variant_id) if line.variant_id else None
-        return {
-            "__typename": "LineItem",
-            "id": gid("LineItem", line.id),
-            "sku": line.sku or None,
-            "name": f"{line.title} - {line.variant_title}" if line.variant_title else line.title,
-            "title": line.title,
-            "variantTitle": line.variant_title or None,
-            "quantity": line.quantity,
-            "currentQuantity": line.quantity,
-            "requiresShipping": True,
-            "originalUnitPriceSet": _money_bag(line.price, currency),
-            "discountedUnitPriceSet": _money_bag(line.price, currency),
-            "variant": (lambda info: self._variant_node(variant)) if variant else None,
+            "fulfillments": lambda info, first=None: [self._fulfillment_node(f) for f in order.fulfillments[:first]],
+            "totalPriceSet": _money_bag(total, order.currency),
         }
 
     def _fulfillment_order_node(self, fulfillment_order: _FulfillmentOrder) -> dict[str, Any]:
@@ -1038,16 +991,14 @@ class ShopifySimulator(SimServer):
         return {
             "__typename": "FulfillmentOrder",
             "id": gid("FulfillmentOrder", fulfillment_order.id),
-            "orderId": gid("Order", order.id),
             "status": fulfillment_order.status,
-            "requestStatus": "UNSUBMITTED",
+            "createdAt": _iso(order.created),
             "updatedAt": _iso(fulfillment_order.updated),
             "assignedLocation": {
                 "name": self._locations[fulfillment_order.location_id],
                 "location": lambda info: self._location_node(fulfillment_order.location_id),
             },
             "fulfillmentHolds": [dict(hold) for hold in fulfillment_order.holds],
-            "order": lambda info: self._order_node(order),
             "lineItems": lambda info, **args: self._connection(
                 info, fulfillment_order.lines, args, lambda fo_line: self._fo_line_node(fo_line, order.currency)
             ),
@@ -1059,37 +1010,32 @@ class ShopifySimulator(SimServer):
 
     def _fo_line_node(self, fo_line: _FOLine, currency: str) -> dict[str, Any]:
         variant = self._variants.get(fo_line.line.variant_id) if fo_line.line.variant_id else None
+        price = _money_bag(fo_line.line.price, currency)
         return {
             "__typename": "FulfillmentOrderLineItem",
             "id": gid("FulfillmentOrderLineItem", fo_line.id),
             "sku": fo_line.line.sku or None,
-            "totalQuantity": fo_line.total,
-            "remainingQuantity": fo_line.remaining,
             "productTitle": fo_line.line.title,
             "variantTitle": fo_line.line.variant_title or None,
             "inventoryItemId": gid("InventoryItem", variant.item_id) if variant else None,
-            "originalUnitPriceSet": _money_bag(fo_line.line.price, currency),
-            "variant": (lambda info: self._variant_node(variant)) if variant else None,
-            "lineItem": lambda info: self._line_node(fo_line.line, currency),
+            "requiresShipping": True,
+            "totalQuantity": fo_line.total,
+            "remainingQuantity": fo_line.remaining,
+            "financialSummaries": [
+                {"quantity": fo_line.total, "originalUnitPriceSet": price, "approximateDiscountedUnitPriceSet": price}
+            ],
         }
 
-    def _fulfillment_node(self, fulfillment: _Fulfillment, currency: str) -> dict[str, Any]:
-        lines = [
-            {
-                "id": gid("FulfillmentLineItem", fo_line.id),
-                "quantity": quantity,
-                "lineItem": self._line_node(fo_line.line, currency),
-            }
-            for fo_line, quantity in fulfillment.lines
-        ]
+    def _fulfillment_node(self, fulfillment: _Fulfillment) -> dict[str, Any]:
         return {
             "__typename": "Fulfillment",
             "id": gid("Fulfillment", fulfillment.id),
+            "legacyResourceId": str(fulfillment.id),
             "name": fulfillment.name,
             "status": "SUCCESS",
             "createdAt": _iso(fulfillment.created),
-            "trackingInfo": lambda info, first=None: [dict(t) for t in fulfillment.tracking[:first]],
-            "fulfillmentLineItems": lambda info, **args: self._connection(info, lines, args),
+            "location": lambda info: self._location_node(fulfillment.location_id),
+            "trackingInfo": lambda info, first=None: [dict(row) for row in fulfillment.tracking[:first]],
         }
 
     # -- GraphQL: inventorySetQuantities ---------------------------------------------------------------------------
@@ -1152,10 +1098,17 @@ class ShopifySimulator(SimServer):
                 }
             )
         group = {
+            "id": gid("InventoryAdjustmentGroup", self._new_id()),
             "createdAt": _iso(self._stamp()),
             "reason": input["reason"],
             "referenceDocumentUri": input.get("referenceDocumentUri"),
-            "changes": rendered,
+            "changes": lambda info, inventoryItemIds=None, locationIds=None, quantityNames=None: [
+                change
+                for change in rendered
+                if (inventoryItemIds is None or change["item"]["id"] in inventoryItemIds)
+                and (locationIds is None or change["location"]["id"] in locationIds)
+                and (quantityNames is None or change["name"] in quantityNames)
+            ],
         }
         return {"inventoryAdjustmentGroup": group, "userErrors": []}
 
@@ -1225,6 +1178,7 @@ class ShopifySimulator(SimServer):
             tracking,
             [(fo_line, quantity) for _, fo_line, quantity in moves],
             bool(fulfillment.get("notifyCustomer") or False),
+            moves[0][0].location_id,
         )
         for fulfillment_order, fo_line, quantity in moves:
             fo_line.remaining -= quantity
@@ -1234,7 +1188,7 @@ class ShopifySimulator(SimServer):
             fulfillment_order.updated = record.created
         order.fulfillments.append(record)
         self._touch(order)
-        return {"fulfillment": self._fulfillment_node(record, order.currency), "userErrors": []}
+        return {"fulfillment": self._fulfillment_node(record), "userErrors": []}
 
     def _plan_fulfillment(
         self, groups: Sequence[Mapping[str, Any]]
@@ -1307,8 +1261,11 @@ class ShopifySimulator(SimServer):
             operation.status = "RUNNING"
         return self._bulk_node(operation)
 
-    def _current_bulk(self) -> dict[str, Any] | None:
-        return self._poll_bulk(max(self._bulk)) if self._bulk else None
+    def _bulk_operations(self, info: Info, query: str | None = None, **args: Any) -> dict[str, Any]:
+        """The bulk operations matching `query` (status, operation_type), oldest first; reading them here does not
+        move them on (only bulkOperation(id) and node(id) do)."""
+        found = self._search(list(self._bulk.values()), query, _bulk_fields)
+        return self._connection(info, found, args, self._bulk_node, key=lambda operation: (operation.id,))
 
     def _complete_bulk(self, operation: _BulkOperation) -> None:
         document = parse(operation.query)
@@ -1579,6 +1536,12 @@ def _image(url: str | None) -> dict[str, Any] | None:
     return {"url": url, "altText": None} if url else None
 
 
+def _media(url: str | None, product_id: int) -> dict[str, Any] | None:
+    if not url:
+        return None
+    return {"__typename": "MediaImage", "id": gid("MediaImage", product_id), "preview": {"image": _image(url)}}
+
+
 def _handle(title: str, number: int) -> str:
     slug = "".join(char if char.isalnum() else "-" for char in title.lower()).strip("-")
     return slug or f"product-{number}"
@@ -1674,12 +1637,17 @@ def _risk(level: str) -> dict[str, Any]:
     return {"recommendation": recommendation, "assessments": [{"riskLevel": level, "facts": []}]}
 
 
-def _shipping_line(line: Mapping[str, str], currency: str) -> dict[str, Any]:
+def _shipping_row(number: int, title: str, code: str) -> dict[str, str]:
+    return {"id": str(number), "title": title, "code": code, "price": "4.90"}
+
+
+def _shipping_line(line: Mapping[str, str]) -> dict[str, Any]:
     return {
+        "id": gid("ShippingLine", int(line["id"])),
         "title": line["title"],
         "code": line["code"],
         "source": "shopify",
-        "originalPriceSet": _money_bag(_money(line["price"]), currency),
+        "carrierIdentifier": None,
     }
 
 
@@ -1719,8 +1687,8 @@ def _order_fields(order: _Order) -> dict[str, Any]:
     }
 
 
-def _product_fields(product: _Product) -> dict[str, Any]:
-    return {"updated_at": product.updated, "created_at": product.created, "title": product.title, "id": product.id}
+def _bulk_fields(operation: _BulkOperation) -> dict[str, Any]:
+    return {"status": operation.status, "operation_type": "query", "id": operation.id}
 
 
 def _term_holds(term: SearchTerm, fields: Mapping[str, Any]) -> bool:

@@ -135,7 +135,10 @@ def _int(value: Any) -> int:
 
 
 # -- search syntax ------------------------------------------------------------------------------------------------
-_TERM = re.compile(r"""(?P<field>[a-z_]+):(?P<op>>=|<=|>|<|=)?(?P<value>'[^']*'|"[^"]*"|\S+)""")
+_TOKEN = re.compile(r"""\(|\)|[a-z_]+:(?:>=|<=|>|<|=)?(?:'[^']*'|"[^"]*"|[^\s()]+)|[^\s()]+""")
+_TERM = re.compile(r"""(?P<field>[a-z_]+):(?P<op>>=|<=|>|<|=)?(?P<value>.*)""", re.DOTALL)
+Fields = Mapping[str, Any]
+Predicate = Callable[[Fields], bool]
 
 
 @dataclass(frozen=True)
@@ -147,16 +150,54 @@ class SearchTerm:
     value: str
 
 
-def parse_search(query: str | None) -> list[SearchTerm]:
-    """The `field:value` terms of a Shopify search query; `AND` and free text are ignored (as Shopify ignores terms
-    it cannot read, returning everything they would have filtered)."""
-    terms = []
-    for match in _TERM.finditer(query or ""):
-        value = match["value"]
-        if value[:1] in "'\"" and value[-1:] == value[:1]:
-            value = value[1:-1]
-        terms.append(SearchTerm(match["field"], match["op"] or "=", value))
-    return terms
+def parse_search(query: str | None, term_holds: Callable[[SearchTerm, Fields], bool]) -> Predicate:
+    """A predicate for Shopify's search syntax: `field:value` terms, AND (also implicit), OR, NOT and parentheses.
+    Free text and unbalanced parentheses are ignored (Shopify ignores what it cannot read, filtering less)."""
+    tokens = _TOKEN.findall(query or "")
+    predicate, _ = _or(tokens, 0, term_holds)
+    return predicate
+
+
+def _or(tokens: list[str], at: int, holds: Callable[[SearchTerm, Fields], bool]) -> tuple[Predicate, int]:
+    options = []
+    predicate, at = _and(tokens, at, holds)
+    options.append(predicate)
+    while at < len(tokens) and tokens[at] == "OR":
+        predicate, at = _and(tokens, at + 1, holds)
+        options.append(predicate)
+    return (lambda fields: any(option(fields) for option in options)), at
+
+
+def _and(tokens: list[str], at: int, holds: Callable[[SearchTerm, Fields], bool]) -> tuple[Predicate, int]:
+    parts: list[Predicate] = []
+    while at < len(tokens) and tokens[at] not in ("OR", ")"):
+        if tokens[at] == "AND":
+            at += 1
+            continue
+        negate = tokens[at] == "NOT"
+        part, at = _primary(tokens, at + 1 if negate else at, holds)
+        parts.append(_negated(part) if negate else part)
+    return (lambda fields: all(part(fields) for part in parts)), at
+
+
+def _negated(inner: Predicate) -> Predicate:
+    return lambda fields: not inner(fields)
+
+
+def _primary(tokens: list[str], at: int, holds: Callable[[SearchTerm, Fields], bool]) -> tuple[Predicate, int]:
+    if at >= len(tokens):
+        return (lambda fields: True), at
+    if tokens[at] == "(":
+        inner, at = _or(tokens, at + 1, holds)
+        return inner, at + 1 if at < len(tokens) and tokens[at] == ")" else at
+    match = _TERM.fullmatch(tokens[at])
+    if match is None:
+        return (lambda fields: True), at + 1
+    value = match["value"]
+    if value[:1] in "'\"" and value[-1:] == value[:1] and len(value) > 1:
+        value = value[1:-1]
+    term = SearchTerm(match["field"], match["op"] or "=", value)
+    return (lambda fields: holds(term, fields)), at + 1
 
 
 def parse_search_time(value: str) -> datetime:
