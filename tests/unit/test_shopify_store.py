@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ogosync.errors import (
     ConcurrencyConflictError,
@@ -28,6 +30,7 @@ from ogosync.models import (
     StockToPublish,
     StoreOrder,
     StoreOrderState,
+    UnidentifiedOrder,
     UnreadableOrder,
 )
 from ogosync.stores.shopify.client import ShopifyClient
@@ -39,6 +42,11 @@ BASE = "https://demo.myshopify.com"
 LOCATION = "gid://shopify/Location/7"
 OTHER_LOCATION = "gid://shopify/Location/8"
 BULK_URL = "https://storage.example/bulk/result.jsonl"
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=8,
+)
 _OPERATION = re.compile(r"^\s*(?:query|mutation)\s+(\w+)")
 
 
@@ -585,3 +593,16 @@ def test_check_access_on_a_wrong_url_names_url_and_version() -> None:
 
     with pytest.raises(PlatformError, match=f"store URL .* API version {API_VERSION}"):
         store.check_access()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(node=st.one_of(st.just(_order(5)), json_values), id_kind=st.sampled_from(["legacy", "gid", "none"]))
+def test_any_record_in_the_order_list_comes_as_an_order_or_a_report(node: Any, id_kind: str) -> None:
+    if isinstance(node, dict) and id_kind != "none":
+        node = {**node, "id": "gid://shopify/Order/5"} if id_kind == "gid" else {**node, "legacyResourceId": 5}
+    shopify = FakeShopify()
+    shopify.order_pages = [[node]] if isinstance(node, dict) else [[]]
+
+    found = list(_store(shopify).orders_placed_since(datetime(2026, 11, 30, tzinfo=UTC)))
+
+    assert all(isinstance(order, StoreOrder | UnreadableOrder | UnidentifiedOrder) for order in found)
