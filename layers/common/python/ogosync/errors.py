@@ -88,3 +88,7 @@ class CaptureFailedError(RejectedByPlatformError):
 
 class OrderNotReadyError(PlatformError):
     """The store cannot take a shipment of the order yet (Centra: the order is not confirmed); retry later."""
+
+
+class ShipmentMismatchError(OgosyncError):
+    """myOGO shipped lines the store order does not have (or the store cannot show the order): refused, for a person."""
