@@ -162,6 +162,12 @@ class FakeShopify:
     def _OrderById(self, variables: dict[str, Any]) -> dict[str, Any]:
         return {"order": self.orders.get(variables["id"])}
 
+    def _OrderForShipment(self, variables: dict[str, Any]) -> dict[str, Any]:
+        order = self.orders.get(variables["id"])
+        return {
+            "order": None if order is None else {**order, "fulfillments": self.fulfillments.get(variables["id"], [])}
+        }
+
     def _OrderFulfillments(self, variables: dict[str, Any]) -> dict[str, Any]:
         order = self.orders.get(variables["id"])
         return {
@@ -366,7 +372,7 @@ def test_push_is_one_fulfillment_create_after_the_reads_right_after_before_write
         deadline=None,
     )
 
-    assert shopify.events == ["OrderById", "before_write", "FulfillmentCreate"]
+    assert shopify.events == ["OrderForShipment", "before_write", "FulfillmentCreate"]
     [(_, sent)] = [call for call in shopify.calls if call[0] == "FulfillmentCreate"]
     assert sent["fulfillment"] == {
         "lineItemsByFulfillmentOrder": [
@@ -379,6 +385,30 @@ def test_push_is_one_fulfillment_create_after_the_reads_right_after_before_write
         "trackingInfo": {"company": "Posti", "number": "JJFI1", "url": "https://track.example/1"},
     }
     assert shipped.shipment_id == "gid://shopify/Fulfillment/55" and shipped.shipped and shipped.tracking == "JJFI1"
+
+
+def test_a_push_finds_a_tracked_fulfillment_of_ours_and_writes_nothing(shopify: FakeShopify) -> None:
+    shopify.orders["gid://shopify/Order/1"] = _order(1)
+    shopify.fulfillments["gid://shopify/Order/1"] = [
+        {
+            "id": "gid://shopify/Fulfillment/3",
+            "status": "SUCCESS",
+            "location": {"id": LOCATION},
+            "trackingInfo": [{"number": "EARLIER"}],
+        },
+    ]
+    before: list[int] = []
+
+    found = _store(shopify).push_shipment(
+        "1",
+        [ShippedLine(code="SKU-1", quantity=2)],
+        _shipment("X"),
+        before_write=lambda: before.append(1),
+        deadline=None,
+    )
+
+    assert found.already_shipped and found.tracking == "EARLIER"
+    assert before == [] and "FulfillmentCreate" not in shopify.names()
 
 
 def test_nothing_is_written_when_the_claim_is_lost(shopify: FakeShopify) -> None:
