@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ogosync.errors import (
+    AuthenticationError,
     ConcurrencyConflictError,
     OrderNotReadyError,
     PlatformError,
@@ -636,3 +637,20 @@ def test_any_record_in_the_order_list_comes_as_an_order_or_a_report(node: Any, i
     found = list(_store(shopify).orders_placed_since(datetime(2026, 11, 30, tzinfo=UTC)))
 
     assert all(isinstance(order, StoreOrder | UnreadableOrder | UnidentifiedOrder) for order in found)
+
+
+def test_check_access_names_a_scope_the_app_lacks() -> None:
+    denied = {
+        "errors": [
+            {
+                "message": "Access denied for orders field. Required access: `read_orders` access scope.",
+                "extensions": {"code": "ACCESS_DENIED"},
+            }
+        ]
+    }
+    client = ShopifyClient(
+        BASE, access_token="t", transport=httpx.MockTransport(lambda r: httpx.Response(200, json=denied))
+    )
+
+    with pytest.raises(AuthenticationError, match="read_orders"):
+        ShopifyStore(client, ShopifyOptions(location_id="7")).check_access()
