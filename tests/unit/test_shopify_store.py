@@ -432,6 +432,8 @@ def test_nothing_is_written_when_the_claim_is_lost(shopify: FakeShopify) -> None
     ("order", "error"),
     [
         (_order(1, fulfillment_orders=[_fo("11", [("SKU-1", 2)], status="ON_HOLD")]), OrderNotReadyError),
+        (_order(1, fulfillment_orders=[_fo("11", [("SKU-1", 2)], status="SCHEDULED")]), OrderNotReadyError),
+        (_order(1, fulfillment_orders=[_fo("11", [("SKU-1", 2)], more=True)]), RejectedByPlatformError),
         (_order(1, cancelledAt="2026-11-30T11:00:00Z"), RejectedByPlatformError),
         (_order(1, fulfillment_orders=[_fo("11", [("OTHER", 2)])]), ShipmentMismatchError),
         (None, RejectedByPlatformError),
