@@ -287,6 +287,7 @@ class ShopifySimulator(SimServer):
         # The forum reports 2026-04 shops that neither require @idempotent nor replay a used key: False mimics that.
         self.enforce_idempotency = enforce_idempotency
         self.read_all_orders = read_all_orders
+        self.pagination_cap = PAGINATION_CAP  # objects one connection pages through; tests lower it
         self._clear_data()
         self._add_routes()
 
@@ -319,6 +320,7 @@ class ShopifySimulator(SimServer):
             "/_sim/locations": self.add_location,
             "/_sim/products": self.add_product,
             "/_sim/variants": self.add_variant,
+            "/_sim/variants/update": self.update_variant,
             "/_sim/stock": self.set_stock,
             "/_sim/orders": self.add_order,
             "/_sim/sell": self.sell,
@@ -803,7 +805,7 @@ class ShopifySimulator(SimServer):
                 raise GraphQLError("You must provide one of first or last.")
             if size > MAX_PAGE_SIZE:
                 raise GraphQLError(f"The first/last argument must be at most {MAX_PAGE_SIZE}.")
-            keyed = keyed[:PAGINATION_CAP]
+            keyed = keyed[: self.pagination_cap]
         if args.get("after"):
             after = decode_cursor(args["after"])
             keyed = [pair for pair in keyed if (pair[0] < after if reverse else pair[0] > after)]
