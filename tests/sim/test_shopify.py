@@ -297,6 +297,19 @@ def test_orders_are_searched_by_updated_at_strictly_and_paged_with_opaque_cursor
     assert "errors" in gql(http, query, after="not-a-cursor").json()
 
 
+def test_paging_stops_at_the_pagination_cap(shopify: ShopifySimulator, http: httpx.Client) -> None:
+    stocked_shop(shopify)
+    for _ in range(5):
+        shopify.add_order([{"sku": "TEE-S", "quantity": 1}])
+    shopify.pagination_cap = 3
+    query = (
+        "query($after: String) { orders(first: 2, after: $after) { nodes { id } pageInfo { hasNextPage endCursor } } }"
+    )
+    first = data(gql(http, query))["orders"]
+    second = data(gql(http, query, after=first["pageInfo"]["endCursor"]))["orders"]
+    assert (len(first["nodes"]), len(second["nodes"]), second["pageInfo"]["hasNextPage"]) == (2, 1, False)
+
+
 def test_a_page_is_at_most_250_and_first_or_last_is_required(http: httpx.Client) -> None:
     assert "250" in gql(http, "{ orders(first: 251) { nodes { id } } }").json()["errors"][0]["message"]
     assert "first or last" in gql(http, "{ orders { nodes { id } } }").json()["errors"][0]["message"]
@@ -636,7 +649,10 @@ def test_every_document_the_adapter_sends_runs_without_errors(shopify: ShopifySi
     shop = stocked_shop(shopify)
     warehouse = shop["warehouse"]["id"]
     order_id = shopify.add_order([{"sku": "TEE-S", "quantity": 2}], location_id=warehouse)["id"]
-    pages: dict[str, Any] = {"fulfillmentOrders": 2, "lineItems": 20}  # nested pages multiply the cost: 10 x 90 would cost > 1000
+    pages: dict[str, Any] = {
+        "fulfillmentOrders": 2,
+        "lineItems": 20,
+    }  # nested pages multiply the cost: 10 x 90 would cost > 1000
     answers = {
         "CHECK_ACCESS": data(gql(http, documents.CHECK_ACCESS, locationId=warehouse)),
         "SHOP_CURRENCY": data(gql(http, documents.SHOP_CURRENCY)),
