@@ -208,6 +208,14 @@ def test_a_throttled_burst_refuses_the_next_calls_then_lets_them_through(
     assert codes == ["THROTTLED", "THROTTLED", None]
 
 
+def test_the_cost_reads_page_sizes_from_variables_and_their_defaults(http: httpx.Client) -> None:
+    query = (
+        "query($n: Int = 7, $m: Int!) { orders(first: $n) { nodes { fulfillmentOrders(first: $m) { nodes { id } } } } }"
+    )
+    assert gql(http, query, m=3).json()["extensions"]["cost"]["requestedQueryCost"] == 2 + 7 * (1 + 2 + 3)
+    assert gql(http, query, n=1, m=3).json()["extensions"]["cost"]["requestedQueryCost"] == 2 + 1 * (1 + 2 + 3)
+
+
 def test_a_single_query_over_1000_points_is_refused(http: httpx.Client) -> None:
     body = gql(http, "{ orders(first: 250) { nodes { fulfillmentOrders(first: 10) { nodes { status } } } } }").json()
     assert body["errors"][0]["extensions"]["code"] == "MAX_COST_EXCEEDED"

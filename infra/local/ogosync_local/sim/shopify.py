@@ -30,11 +30,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from graphql import (
-    DocumentNode,
     GraphQLError,
     GraphQLResolveInfo,
     GraphQLSchema,
-    OperationDefinitionNode,
     StringValueNode,
     VariableNode,
     build_schema,
@@ -246,9 +244,7 @@ class _Call:
     """One GraphQL request on its way: what the resolvers need besides the data."""
 
     version: str
-    document: DocumentNode
-    operation: OperationDefinitionNode
-    bulk: bool = False
+    bulk: bool = False  # a bulk operation's query: connections need no first/last and have no cap
 
 
 class ShopifySimulator(SimServer):
@@ -734,7 +730,7 @@ class ShopifySimulator(SimServer):
             self.schema,
             document,
             self._root(),
-            _Call(version, document, operation),
+            _Call(version),
             variables,
             body.get("operationName"),
         )
@@ -1271,8 +1267,7 @@ class ShopifySimulator(SimServer):
 
     def _complete_bulk(self, operation: _BulkOperation) -> None:
         document = parse(operation.query)
-        call = _Call(API_VERSIONS[-1], document, operation_of(document, None), bulk=True)
-        result = execute_sync(self.schema, document, self._root(), call)
+        result = execute_sync(self.schema, document, self._root(), _Call(API_VERSIONS[-1], bulk=True))
         if result.errors or result.data is None:
             operation.status = "FAILED"
             return
