@@ -29,6 +29,7 @@ from ogosync.models import (
     WarehouseOrder,
     WarehouseOrderState,
 )
+from ogosync.stores.credentials import CentraCredentials
 
 _REOPENABLE = (BindingStatus.HELD, BindingStatus.SKIPPED, BindingStatus.FAILED)
 
@@ -38,6 +39,7 @@ class InMemoryState:
         self.integrations: dict[str, Integration] = {}
         self.cursors: dict[tuple[str, Flow], Cursor] = {}
         self.locks: dict[tuple[str, Flow], tuple[str, datetime]] = {}
+        self.deliveries: dict[tuple[str, str], datetime] = {}  # DELIVERY#: webhook delivery id -> kept until
         self.shipping: dict[str, dict[str, str]] = {}
         self.bindings: dict[tuple[str, str], OrderBinding] = {}
         self.held_markers: dict[tuple[str, str], datetime | None] = {}
@@ -71,6 +73,18 @@ class InMemoryState:
             self.cursors[(cursor.integration_id, cursor.flow)] = saved
             self.writes += 1
             return saved
+
+    def first_delivery(self, integration_id: str, delivery_id: str, now: datetime, keep_seconds: int) -> bool:
+        with self._lock:
+            kept = self.deliveries.get((integration_id, delivery_id))
+            if kept is not None and kept >= now:
+                return False
+            self.deliveries[(integration_id, delivery_id)] = now + timedelta(seconds=keep_seconds)
+            return True
+
+    def forget_delivery(self, integration_id: str, delivery_id: str) -> None:
+        with self._lock:
+            self.deliveries.pop((integration_id, delivery_id), None)
 
     def acquire_lock(self, integration_id: str, flow: Flow, owner: str, now: datetime, ttl_seconds: int) -> bool:
         with self._lock:
@@ -390,7 +404,7 @@ class FakeSecrets:
 
 def make_credentials(webhook_secret: str = "whsec-test", store_api_key: str = "centra-key-1") -> Credentials:
     return Credentials(
-        store_api_key=SecretStr(store_api_key),
+        store=CentraCredentials(api_key=SecretStr(store_api_key)),
         webhook_secret=SecretStr(webhook_secret),
         myogo_merchant_id="merchant-1",
         myogo_secret_token=SecretStr("myogo-secret-token-1"),

@@ -42,11 +42,9 @@ class FakeCatalog:
     def __init__(self, products: Sequence[StoreProduct] = ()) -> None:
         self.items = list(products)
         self.reads = 0
-        self.pricelists: list[str | None] = []
 
-    def products(self, pricelist: str | None) -> Iterator[StoreProduct]:
+    def products(self) -> Iterator[StoreProduct]:
         self.reads += 1
-        self.pricelists.append(pricelist)
         return iter(list(self.items))
 
     def close(self) -> None:

@@ -1,4 +1,4 @@
-"""The `ogosync` command: every step of setting up a Centra integration, and what happened since.
+"""The `ogosync` command: every step of setting up a store integration, and what happened since.
 
 It talks to the operator API: by default the local stack (`ogosync local up`); with --stack (and --profile,
 --region) a deployed one, signing each request with SigV4; or any --api-url. Every command has --help and --json.
@@ -21,7 +21,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 
 from ogosync.models import (
     BLOCKING_PROBLEMS,
-    CENTRA_PLUGIN_SETTINGS,
     Credentials,
     Flow,
     IntegrationSettings,
@@ -29,14 +28,16 @@ from ogosync.models import (
     ProductProblemKind,
     ProductState,
 )
+from ogosync.stores import registry
 from ogosync_cli import local, render
 from ogosync_cli.client import ApiError, OperatorClient
 from ogosync_cli.target import Target
 
-CREDENTIAL_FIELDS = tuple(Credentials.model_fields)
+CREDENTIAL_FIELDS = tuple(name for name in Credentials.model_fields if name != "store")  # the store's: per platform
 SECRET_FIELDS = frozenset(
     name for name, field in Credentials.model_fields.items() if "SecretStr" in str(field.annotation)
 )
+STORE_KEY_ALIASES = {"store_api_key": "api_key"}  # Centra credentials files from before platforms had their own
 ADDED_LATER = frozenset({"webhook_secret", "myogo_webhook_key"})  # may be left empty on create
 SETTINGS_HELP = ", ".join(IntegrationSettings.model_fields)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -173,7 +174,9 @@ def _integration_options(create: bool) -> Callable[[F], F]:
     def decorate(command: F) -> F:
         options = [
             click.option("--merchant-name", required=create, help="The merchant's name."),
-            click.option("--store-url", required=create, help="Centra: the Order API plugin's Base URL."),
+            click.option(
+                "--store-url", required=create, help="The store's API base URL (`ogosync integrations platforms`)."
+            ),
             click.option("--myogo-url", help="myOGO API base URL (default https://api.ogoship.com)."),
             click.option(
                 "--myogo-token-url", help="myOGO OAuth token URL (default https://my.ogoship.com/OAuth/Token)."
@@ -191,9 +194,18 @@ def _integration_options(create: bool) -> Callable[[F], F]:
                 f"scheduled runs off. Names: {SETTINGS_HELP}.",
             ),
             click.option(
+                "--option",
+                "store_options",
+                multiple=True,
+                metavar="NAME=VALUE",
+                help="An option of the store's platform (repeatable), e.g. --option location_id=123 for Shopify "
+                "(`ogosync integrations platforms` lists them).",
+            ),
+            click.option(
                 "--credentials-file",
                 type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                help=f"A JSON file with the credentials ({', '.join(CREDENTIAL_FIELDS)}).",
+                help=f"A JSON file with the credentials ({', '.join(CREDENTIAL_FIELDS)}, and the store platform's "
+                "own: `ogosync integrations platforms`).",
             ),
         ]
         for option in reversed(options):
@@ -216,18 +228,41 @@ def integrations_create(integration_id: str, platform: str, paused: bool, as_jso
     Credentials come from --credentials-file; any one missing there is asked for at a hidden prompt
     (webhook_secret may be left empty and added later with `integrations update --webhook-secret`).
     """
-    credentials = _read_credentials(options["credentials_file"])
+    credentials, store = _read_credentials(options["credentials_file"], Platform(platform))
     for name in CREDENTIAL_FIELDS:
         if name not in credentials and name != "myogo_webhook_key":  # that one comes with a myOGO webhook, later
             value = _ask(name, hidden=name in SECRET_FIELDS, default="" if name in ADDED_LATER else None)
             if value:
                 credentials[name] = value
+    for name, (secret, required) in _store_fields(Platform(platform)).items():
+        if name not in store and (value := _ask(f"store {name}", hidden=secret, default=None if required else "")):
+            store[name] = value
     body = _integration_body(options) | {"id": integration_id, "platform": platform, "paused": paused}
     with _spinner("checking the credentials with the store and myOGO", as_json):
-        created = session().api.call("POST", "/integrations", body=body | {"credentials": credentials})
+        created = session().api.call(
+            "POST",
+            "/integrations",
+            body=body | {"credentials": credentials | {"store": {"platform": platform, **store}}},
+        )
     render.emit(created, as_json, render.integration)
-    if not as_json and platform == Platform.CENTRA:
-        render.console().print(f"[yellow]Next, in Centra:[/yellow] {CENTRA_PLUGIN_SETTINGS}")
+    if not as_json:
+        setup = registry.adapter(Platform(platform)).setup_text
+        render.console().print(f"[yellow]Next, in the store:[/yellow] {setup}")
+
+
+@integrations_group.command("platforms")
+def integrations_platforms() -> None:
+    """The store platforms ogosync serves: each one's credentials, options and what to do in the store's admin."""
+    for platform in registry.supported():
+        adapter = registry.adapter(platform)
+        fields = ", ".join(
+            f"{name}{'' if required else ' (optional)'}" for name, (_, required) in _store_fields(platform).items()
+        )
+        render.console().print(f"[bold]{platform}[/bold]  credentials: {fields}")
+        for name, field in adapter.options_model.model_fields.items():
+            default = "required" if field.is_required() else f"default {field.get_default(call_default_factory=True)!r}"
+            render.console().print(f"  --option {name}=...  {field.description or ''} ({default})")
+        render.console().print(f"  {adapter.setup_text}\n")
 
 
 @integrations_group.command("update")
@@ -239,7 +274,11 @@ def integrations_create(integration_id: str, platform: str, paused: bool, as_jso
 def integrations_update(integration_id: str, ask_webhook_secret: bool, as_json: bool, **options: Any) -> None:
     """Change settings or rotate credentials (only what is given changes; a changed side is checked again)."""
     body = _integration_body(options)
-    credentials = _read_credentials(options["credentials_file"])
+    platform = Platform(session().api.call("GET", f"/integrations/{integration_id}")["platform"])
+    common, store = _read_credentials(options["credentials_file"], platform)
+    credentials: dict[str, Any] = dict(common)
+    if store:
+        credentials["store"] = {"platform": platform.value, **store}  # replaces the store's credentials whole
     if ask_webhook_secret:
         credentials["webhook_secret"] = _ask("webhook_secret", hidden=True, default=None)
     if credentials:
@@ -710,14 +749,16 @@ def _integration_body(options: dict[str, Any]) -> dict[str, Any]:
     }
     body = {field: options[option] for option, field in names.items() if options.get(option) is not None}
     if options.get("settings"):
-        body["settings"] = dict(_setting(text) for text in options["settings"])
+        body["settings"] = dict(_setting(text, "--set") for text in options["settings"])
+    if options.get("store_options"):
+        body["store_options"] = dict(_setting(text, "--option") for text in options["store_options"])
     return body
 
 
-def _setting(text: str) -> tuple[str, Any]:
+def _setting(text: str, option: str) -> tuple[str, Any]:
     name, separator, value = text.partition("=")
     if not separator or not name:
-        raise click.BadParameter(f"{text!r} is not NAME=VALUE", param_hint="--set")
+        raise click.BadParameter(f"{text!r} is not NAME=VALUE", param_hint=option)
     try:
         return name, json.loads(value)  # numbers, true/false, null
     except json.JSONDecodeError:
@@ -739,17 +780,33 @@ def _ask(name: str, *, hidden: bool, default: str | None) -> str:
     )
 
 
-def _read_credentials(path: Path | None) -> dict[str, str]:
+def _store_fields(platform: Platform) -> dict[str, tuple[bool, bool]]:
+    """The platform's own credential fields -> (secret?, required?)."""
+    fields = registry.adapter(platform).credentials_model.model_fields
+    return {
+        name: ("SecretStr" in str(field.annotation), field.is_required())
+        for name, field in fields.items()
+        if name != "platform"
+    }
+
+
+def _read_credentials(path: Path | None, platform: Platform) -> tuple[dict[str, str], dict[str, str]]:
+    """(the credentials common to every platform, the store platform's own ones given) from a JSON file."""
     if path is None:
-        return {}
+        return {}, {}
     try:
         values = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
         # Not the JSON error's text: it quotes the file's content.
         raise click.BadParameter(f"{path} is not a readable JSON file ({type(exc).__name__})") from None
-    if not isinstance(values, dict) or not set(values) <= set(CREDENTIAL_FIELDS):
-        raise click.BadParameter(f"{path} must be a JSON object with only: {', '.join(CREDENTIAL_FIELDS)}")
-    return {name: str(value) for name, value in values.items()}
+    store_fields = set(_store_fields(platform))
+    known = {*CREDENTIAL_FIELDS, *store_fields, *STORE_KEY_ALIASES}
+    if not isinstance(values, dict) or not set(values) <= known:
+        raise click.BadParameter(f"{path} must be a JSON object with only: {', '.join(sorted(known))}")
+    common = {name: str(value) for name, value in values.items() if name in CREDENTIAL_FIELDS}
+    store = {STORE_KEY_ALIASES.get(str(name), str(name)): str(value) for name, value in values.items()}
+    store = {name: value for name, value in store.items() if name not in common}
+    return common, store
 
 
 def _wait_for_run(api: OperatorClient, integration_id: str, flow: Flow, enqueued_at: str, timeout: int) -> Any:

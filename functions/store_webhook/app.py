@@ -1,4 +1,5 @@
-"""Store webhooks (POST /webhooks/<platform>/{integrationId}): verify, enqueue, answer 202 fast."""
+"""Store webhooks (POST /webhooks/{platform}/{integrationId}, one route for every platform): verify, enqueue,
+answer 202 fast."""
 
 from __future__ import annotations
 
@@ -19,10 +20,8 @@ logger = Logger()
 metrics = Metrics()
 
 
-def _platform(route_key: str) -> Platform | None:
-    # routeKey is "POST /webhooks/centra/{integrationId}": the platform is the third path segment.
-    segments = route_key.split(" ", 1)[-1].strip("/").split("/")
-    return next((platform for platform in Platform if segments[1:2] == [platform.value]), None)
+def _platform(name: str) -> Platform | None:
+    return next((platform for platform in Platform if platform.value == name), None)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
@@ -30,8 +29,9 @@ def _platform(route_key: str) -> Platform | None:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = HttpApiRequest.model_validate(event)
-    integration_id = (request.pathParameters or {}).get("integrationId", "")
-    platform = _platform(request.routeKey)
+    path = request.pathParameters or {}
+    integration_id = path.get("integrationId", "")
+    platform = _platform(path.get("platform", ""))
     try:
         if platform is None:
             raise WebhookRejectedError(404, "unknown_platform", "no webhook route for this platform")

@@ -13,7 +13,7 @@ import pytest
 from ogosync.http import RetryPolicy
 from ogosync.models import Flow, TrackingStatus
 from ogosync.state.table import key
-from ogosync.stores.centra import CentraStore
+from ogosync.stores.centra.client import CentraStore
 from ogosync_local.sim import FaultRule, sign_myogo_webhook
 from ogosync_local.stack import CentraSetup, LocalStack
 

@@ -12,8 +12,8 @@ import pytest
 from ogosync.errors import AlreadyExistsError, AuthenticationError, RejectedByPlatformError
 from ogosync.http import HttpClient, RetryPolicy
 from ogosync.models import StoreOrder, WarehouseCustomer, WarehouseOrder, WarehouseOrderLine
-from ogosync.stores.centra import PLATFORM as CENTRA
-from ogosync.stores.centra import CentraStore
+from ogosync.stores.centra.client import CentraStore
+from ogosync.stores.centra.mapping import PLATFORM as CENTRA
 from ogosync.warehouse.myogo import MyOgoAccount, MyOgoWarehouse
 from ogosync_local.sim import CentraSimulator, FaultConfig, FaultRule, ManualClock, MyOgoSimulator
 
@@ -115,7 +115,7 @@ def test_the_catalog_and_the_stock_list_are_read_whole_from_a_server_capping_its
     centra.page_cap = 3
     store = _store(centra, clock)
 
-    assert len(list(store.products(None))) == 7
+    assert len(list(store.products())) == 7
     assert sorted(row["sku"] for row in store._all_stock_rows()) == [f"P{number}" for number in range(7)]
 
 

@@ -150,7 +150,7 @@ def test_secrets_are_created_rotated_deleted_and_restored_when_the_id_comes_back
 
     writer.write(name, make_credentials(store_api_key="first"))
     writer.write(name, make_credentials(store_api_key="rotated"))
-    assert json.loads(client.get_secret_value(SecretId=name)["SecretString"])["store_api_key"] == "rotated"
+    assert json.loads(client.get_secret_value(SecretId=name)["SecretString"])["store"]["api_key"] == "rotated"
 
     writer.schedule_deletion(name, 7)
     writer.schedule_deletion(name, 7)  # a delete run again
@@ -163,8 +163,8 @@ def test_secrets_are_created_rotated_deleted_and_restored_when_the_id_comes_back
 
 def test_revealed_credentials_are_plain_text() -> None:
     credentials = make_credentials(store_api_key="plain-key-7")
-    assert credentials.revealed()["store_api_key"] == "plain-key-7"
-    assert isinstance(credentials.store_api_key, SecretStr) and "plain-key-7" not in repr(credentials)
+    assert credentials.revealed()["store"]["api_key"] == "plain-key-7"
+    assert isinstance(credentials.store.api_key, SecretStr) and "plain-key-7" not in repr(credentials)
 
 
 # ---- work queues --------------------------------------------------------------------------------

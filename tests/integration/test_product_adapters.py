@@ -10,7 +10,7 @@ import pytest
 
 from ogosync.errors import AlreadyExistsError
 from ogosync.models import WarehouseProduct
-from ogosync.stores.centra import CentraStore
+from ogosync.stores.centra.client import CentraStore
 from ogosync.warehouse.myogo import MyOgoAccount, MyOgoWarehouse
 from ogosync_local.sim import CentraSimulator, MyOgoSimulator
 
@@ -36,9 +36,9 @@ def test_the_centra_catalog_is_read_in_pages_with_the_named_pricelist() -> None:
                     {"id": 2, "pricelist": "Europe", "price": 29.9, "currency": "EUR"},
                 ]},
             )  # fmt: skip
-        store = CentraStore(sim.base_url, "k", ZoneInfo("Europe/Stockholm"), page_size=3)
+        store = CentraStore(sim.base_url, "k", ZoneInfo("Europe/Stockholm"), page_size=3, pricelist="Europe")
 
-        products = list(store.products("Europe"))
+        products = list(store.products())
 
         assert [product.sku for product in products] == [f"TSBLK{n}" for n in range(7)]
         assert {(product.price, product.currency) for product in products} == {(Decimal("29.9"), "EUR")}

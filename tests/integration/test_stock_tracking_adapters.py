@@ -19,7 +19,7 @@ from ogosync.models import (
     WarehouseOrderLine,
     order_content_hash,
 )
-from ogosync.stores.centra import CentraStore
+from ogosync.stores.centra.client import CentraStore
 from ogosync.warehouse import myogo
 from ogosync.warehouse.myogo import MyOgoAccount, MyOgoWarehouse
 from ogosync_local.sim import CentraSimulator, ManualClock, MyOgoSimulator

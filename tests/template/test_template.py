@@ -711,7 +711,7 @@ def test_schedule_role_may_only_invoke_the_scheduler(resources: Resources) -> No
 
 
 WEBHOOK_ROUTES = {
-    "StoreWebhookFunction": "/webhooks/centra/{integrationId}",
+    "StoreWebhookFunction": "/webhooks/{platform}/{integrationId}",
     "WarehouseWebhookFunction": "/webhooks/myogo/{integrationId}",
 }
 

@@ -21,7 +21,8 @@ from ogosync.errors import (
 )
 from ogosync.http import HttpClient, RetryPolicy
 from ogosync.models import HoldReason, ShipmentToPush, StoreOrder, StoreOrderState, UnreadableOrder
-from ogosync.stores.centra import CentraStore, centra_sku, parse_order, parse_product
+from ogosync.stores.centra.client import CentraStore
+from ogosync.stores.centra.mapping import centra_sku, parse_order, parse_product
 
 BASE = "http://centra.test/api/ogosync"
 API_KEY = "centra-secret-key-123"
@@ -666,7 +667,7 @@ def test_products_are_read_page_by_page_until_one_without_a_next_link(api: respx
         side_effect=[_product_page(1, 2, more=True), _product_page(3, 2, more=True), _product_page(5, 1, more=False)]
     )
 
-    products = list(_store(page_size=2).products(None))
+    products = list(_store(page_size=2).products())
 
     assert [product.store_ids["stockItemId"] for product in products] == ["1", "2", "3", "4", "5"]
     assert [call.request.url.params["page"] for call in route.calls] == ["1", "2", "3"]
@@ -679,7 +680,7 @@ def test_a_full_page_without_a_next_link_is_followed_until_an_empty_page(api: re
         side_effect=[_product_page(1, 2, more=False), httpx.Response(200, json={"status": "ok", "products": []})]
     )
 
-    assert len(list(_store(page_size=2).products(None))) == 2
+    assert len(list(_store(page_size=2).products())) == 2
     assert route.call_count == 2
 
 
@@ -706,7 +707,7 @@ def test_an_answer_without_a_products_list_is_a_platform_error(api: respx.MockRo
     api.get("/products").mock(return_value=httpx.Response(200, json={"status": "ok"}))
 
     with pytest.raises(PlatformError, match="products list"):
-        list(_store().products(None))
+        list(_store().products())
 
 
 def test_a_shipment_write_with_a_deadline_takes_no_retry_after_wait_past_it(api: respx.MockRouter) -> None:

@@ -12,7 +12,7 @@ from urllib.parse import quote, urlencode
 import pytest
 
 from ogosync.errors import WebhookRejectedError
-from ogosync.stores.centra_webhook import CentraWebhookVerifier
+from ogosync.stores.centra.webhook import CentraWebhookVerifier
 
 SECRET = "whsec-centra-1"
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

@@ -134,7 +134,7 @@ def test_create_checks_both_sides_then_keeps_the_credentials_only_in_the_secret(
     assert [check.calls for check in world.checks.values()] == [1, 1]
     assert all(check.closed for check in world.checks.values())
     stored = world.secrets.secrets["ogosync/acme-centra"]
-    assert stored.store_api_key.get_secret_value() == STORE_KEY
+    assert stored.store.api_key.get_secret_value() == STORE_KEY
     assert stored.webhook_secret.get_secret_value() == "", "no endpoint secret yet: webhooks are refused"
     assert world.state.integrations["acme-centra"] == integration
     assert STORE_KEY not in integration.model_dump_json()
@@ -245,9 +245,9 @@ def test_update_changes_only_the_settings_sent_and_checks_only_the_side_that_cha
 
     assert updated.settings == IntegrationSettings(stock_sync_minutes=15)
     assert (created.checks["store"].calls, created.checks["myogo"].calls) == (1, 0)
-    assert created.checked_with[0].store_api_key.get_secret_value() == "rotated-key"
+    assert created.checked_with[0].store.api_key.get_secret_value() == "rotated-key"
     stored = created.secrets.secrets["ogosync/acme-centra"]
-    assert stored.store_api_key.get_secret_value() == "rotated-key"
+    assert stored.store.api_key.get_secret_value() == "rotated-key"
     assert stored.myogo_secret_token.get_secret_value() == TOKEN
 
 
@@ -259,7 +259,7 @@ def test_a_rotation_the_store_refuses_changes_nothing(created: World) -> None:
         integrations.update_integration("acme-centra", patch, created.deps)
 
     assert created.state.integrations["acme-centra"].merchant_name == "Acme Apparel"
-    assert created.secrets.secrets["ogosync/acme-centra"].store_api_key.get_secret_value() == STORE_KEY
+    assert created.secrets.secrets["ogosync/acme-centra"].store.api_key.get_secret_value() == STORE_KEY
 
 
 def test_the_webhook_secret_alone_needs_no_check_and_null_clears_it(created: World) -> None:

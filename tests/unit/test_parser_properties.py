@@ -26,7 +26,8 @@ from ogosync.models import (
     WarehouseOrderState,
     WarehouseStockLevel,
 )
-from ogosync.stores.centra import CentraStore, parse_order
+from ogosync.stores.centra.client import CentraStore
+from ogosync.stores.centra.mapping import parse_order
 from ogosync.warehouse.myogo import parse_order_change, parse_order_state, parse_stock_level
 from tests.unit.test_centra_store import NOW, raw_order
 

@@ -269,7 +269,7 @@ def test_refresh_says_when_a_linked_product_is_gone_from_myogo(world: World) -> 
 
 
 def test_create_sends_the_payload_the_reference_describes(world: World) -> None:
-    world.with_settings(language_code="fi", pricelist="Europe")
+    world.with_settings(language_code="fi")
 
     world.create(["A1"])
 
@@ -278,7 +278,6 @@ def test_create_sends_the_payload_the_reference_describes(world: World) -> None:
     assert (sent.ean_code, sent.sales_price, sent.currency_code) == ("7350000000001", Decimal("29.90"), "EUR")
     assert (sent.info_url, sent.picture_url) == ("https://shop.example/p/A1", "https://cdn.example/1.jpg")
     assert sent.language_code == "fi"
-    assert world.store.pricelists == ["Europe"]
     binding = world.skus.get_sku_bindings(world.integration.id, ["A1"])["A1"]
     assert binding.store_ids == {"productId": "0", "stockItemId": "1"} and binding.myogo_id == "id-A1"
     assert (binding.ean, binding.synced_at) == ("7350000000001", T0)

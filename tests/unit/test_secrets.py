@@ -72,7 +72,7 @@ def test_valid_secret_gives_credentials(secretsmanager: Any, store: SecretsManag
     credentials = store.credentials(_integration())
 
     assert isinstance(credentials, Credentials)
-    assert credentials.store_api_key.get_secret_value() == "centra-key-VALUE-1"
+    assert credentials.store.api_key.get_secret_value() == "centra-key-VALUE-1"
     assert credentials.webhook_secret.get_secret_value() == "whsec-VALUE-2"
     assert credentials.myogo_merchant_id == "merchant-VALUE-3"
     assert credentials.myogo_secret_token.get_secret_value() == "token-VALUE-4"
@@ -87,7 +87,7 @@ def test_secret_is_cached(secretsmanager: Any, store: SecretsManagerStore) -> No
 
     secretsmanager.update_secret(SecretId=SECRET_NAME, SecretString=json.dumps(VALUES | {"store_api_key": "new"}))
 
-    assert store.credentials(_integration()).store_api_key.get_secret_value() == "centra-key-VALUE-1"
+    assert store.credentials(_integration()).store.api_key.get_secret_value() == "centra-key-VALUE-1"
 
 
 def test_secret_missing_fields_names_them_and_no_value(secretsmanager: Any, store: SecretsManagerStore) -> None:
@@ -120,7 +120,7 @@ def test_secret_with_wrong_types_and_unknown_fields_names_them_and_no_value(
         store.credentials(_integration())
 
     message = str(caught.value)
-    assert "store_api_key" in message
+    assert "store.centra.api_key" in message  # an old secret's store_api_key is read as Centra's api_key
     assert "myogo_client_secret" in message
     assert "api_key_typo" in message
     assert "987654321" not in message

@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ogosync.errors import (
     ConcurrencyConflictError,
@@ -28,6 +30,7 @@ from ogosync.models import (
     StockToPublish,
     StoreOrder,
     StoreOrderState,
+    UnidentifiedOrder,
     UnreadableOrder,
 )
 from ogosync.stores.shopify.client import ShopifyClient
@@ -39,6 +42,11 @@ BASE = "https://demo.myshopify.com"
 LOCATION = "gid://shopify/Location/7"
 OTHER_LOCATION = "gid://shopify/Location/8"
 BULK_URL = "https://storage.example/bulk/result.jsonl"
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=8,
+)
 _OPERATION = re.compile(r"^\s*(?:query|mutation)\s+(\w+)")
 
 
@@ -153,6 +161,12 @@ class FakeShopify:
 
     def _OrderById(self, variables: dict[str, Any]) -> dict[str, Any]:
         return {"order": self.orders.get(variables["id"])}
+
+    def _OrderForShipment(self, variables: dict[str, Any]) -> dict[str, Any]:
+        order = self.orders.get(variables["id"])
+        return {
+            "order": None if order is None else {**order, "fulfillments": self.fulfillments.get(variables["id"], [])}
+        }
 
     def _OrderFulfillments(self, variables: dict[str, Any]) -> dict[str, Any]:
         order = self.orders.get(variables["id"])
@@ -358,7 +372,7 @@ def test_push_is_one_fulfillment_create_after_the_reads_right_after_before_write
         deadline=None,
     )
 
-    assert shopify.events == ["OrderById", "before_write", "FulfillmentCreate"]
+    assert shopify.events == ["OrderForShipment", "before_write", "FulfillmentCreate"]
     [(_, sent)] = [call for call in shopify.calls if call[0] == "FulfillmentCreate"]
     assert sent["fulfillment"] == {
         "lineItemsByFulfillmentOrder": [
@@ -371,6 +385,30 @@ def test_push_is_one_fulfillment_create_after_the_reads_right_after_before_write
         "trackingInfo": {"company": "Posti", "number": "JJFI1", "url": "https://track.example/1"},
     }
     assert shipped.shipment_id == "gid://shopify/Fulfillment/55" and shipped.shipped and shipped.tracking == "JJFI1"
+
+
+def test_a_push_finds_a_tracked_fulfillment_of_ours_and_writes_nothing(shopify: FakeShopify) -> None:
+    shopify.orders["gid://shopify/Order/1"] = _order(1)
+    shopify.fulfillments["gid://shopify/Order/1"] = [
+        {
+            "id": "gid://shopify/Fulfillment/3",
+            "status": "SUCCESS",
+            "location": {"id": LOCATION},
+            "trackingInfo": [{"number": "EARLIER"}],
+        },
+    ]
+    before: list[int] = []
+
+    found = _store(shopify).push_shipment(
+        "1",
+        [ShippedLine(code="SKU-1", quantity=2)],
+        _shipment("X"),
+        before_write=lambda: before.append(1),
+        deadline=None,
+    )
+
+    assert found.already_shipped and found.tracking == "EARLIER"
+    assert before == [] and "FulfillmentCreate" not in shopify.names()
 
 
 def test_nothing_is_written_when_the_claim_is_lost(shopify: FakeShopify) -> None:
@@ -485,7 +523,7 @@ def test_orders_are_paged_by_updated_at_and_read_whole(shopify: FakeShopify) -> 
     assert [type(order).__name__ for order in found] == ["StoreOrder", "UnidentifiedOrder", "StoreOrder"]
     pages = [variables for name, variables in shopify.calls if name == "OrdersUpdatedSince"]
     assert pages[0]["query"] == "updated_at:>'2026-11-30T09:30:15Z'" and pages[1]["after"] == "1"
-    assert pages[1]["first"] == 50  # 100 points for 10 orders: 50 fit in one query of at most 1000
+    assert pages[1]["first"] == 47  # 100 points for 5 orders: 47 fit in 95% of one query's 1000
     assert shopify.names().count("OrderById") == 1  # the truncated one, read again alone
 
 
@@ -585,3 +623,16 @@ def test_check_access_on_a_wrong_url_names_url_and_version() -> None:
 
     with pytest.raises(PlatformError, match=f"store URL .* API version {API_VERSION}"):
         store.check_access()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(node=st.one_of(st.just(_order(5)), json_values), id_kind=st.sampled_from(["legacy", "gid", "none"]))
+def test_any_record_in_the_order_list_comes_as_an_order_or_a_report(node: Any, id_kind: str) -> None:
+    if isinstance(node, dict) and id_kind != "none":
+        node = {**node, "id": "gid://shopify/Order/5"} if id_kind == "gid" else {**node, "legacyResourceId": 5}
+    shopify = FakeShopify()
+    shopify.order_pages = [[node]] if isinstance(node, dict) else [[]]
+
+    found = list(_store(shopify).orders_placed_since(datetime(2026, 11, 30, tzinfo=UTC)))
+
+    assert all(isinstance(order, StoreOrder | UnreadableOrder | UnidentifiedOrder) for order in found)

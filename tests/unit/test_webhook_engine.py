@@ -8,15 +8,21 @@ from urllib.parse import quote
 import pytest
 from pydantic import BaseModel
 
-from ogosync.errors import WebhookRejectedError
+from ogosync.errors import ConfigurationError, WebhookRejectedError
 from ogosync.models import Credentials, Integration, IntegrationStatus, OrderImportJob, Platform
-from ogosync.stores.centra_webhook import CentraWebhookVerifier
+from ogosync.stores.centra.webhook import CentraWebhookVerifier
 from ogosync.sync.webhooks import MAX_BODY_BYTES, WebhookDeps, receive_store_webhook
 from tests.factories import T0, make_integration
 from tests.fakes import FakeQueue, FakeSecrets, InMemoryState, make_credentials
 from tests.webhooks import centra_delivery
 
 SECRET = "whsec-test"
+
+
+def _verifier(platform: Platform) -> CentraWebhookVerifier:
+    if platform is not Platform.CENTRA:
+        raise ConfigurationError(f"platform {platform} is not supported yet")
+    return CentraWebhookVerifier(300)
 
 
 @pytest.fixture
@@ -34,7 +40,8 @@ def deps() -> WebhookDeps:
         state=state,
         secrets=secrets,
         queue=FakeQueue(),
-        verifiers={Platform.CENTRA: CentraWebhookVerifier(300)},
+        verifier_for=_verifier,
+        deliveries=state,
         clock=lambda: T0,
     )
 

@@ -453,7 +453,7 @@ def _naive_products(integration_id: str, sample: int) -> None:
     integration = runtime.integration(integration_id)
     with runtime.product_deps(integration) as deps:
         products = []
-        for product in deps.store.products(integration.settings.pricelist):
+        for product in deps.store.products():
             products.append(product)
             if len(products) == sample:
                 break

@@ -41,7 +41,7 @@ from ogosync.state.dynamo import DynamoStateRepository
 from ogosync.state.stock import DynamoStockLedger
 from ogosync.state.table import key
 from ogosync.state.tracking import DynamoTrackingRepository
-from ogosync.stores.centra import CentraStore
+from ogosync.stores.centra.client import CentraStore
 from ogosync.warehouse.myogo import MyOgoWarehouse
 from ogosync_local.lambdas import DrainReport, LambdaContext, load_handler
 from ogosync_local.markdown import replace_section, table

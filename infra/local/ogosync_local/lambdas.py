@@ -248,15 +248,13 @@ class WebhookGateway(_LoopbackGateway):
             request.send_error(404)
             return
         body = request.rfile.read(int(request.headers.get("Content-Length") or 0))
-        event = api_gateway_event(
-            "POST",
-            request.path,
-            f"POST /webhooks/{parts[1]}/{{integrationId}}",
-            {"integrationId": parts[2]},
-            dict(request.headers.items()),
-            body,
-        )
-        answer = invoke(WEBHOOK_FUNCTIONS.get(parts[1], "store_webhook"), event)
+        function = WEBHOOK_FUNCTIONS.get(parts[1], "store_webhook")
+        if function == "store_webhook":  # the one route of every store platform, as in template.yaml
+            route, path = "POST /webhooks/{platform}/{integrationId}", {"platform": parts[1], "integrationId": parts[2]}
+        else:
+            route, path = f"POST /webhooks/{parts[1]}/{{integrationId}}", {"integrationId": parts[2]}
+        event = api_gateway_event("POST", request.path, route, path, dict(request.headers.items()), body)
+        answer = invoke(function, event)
         self.responses.append(answer["statusCode"])
         self._reply(request, answer)
 

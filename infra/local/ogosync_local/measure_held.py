@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from ogosync.aws import clients
 from ogosync.models import Flow, Hold, HoldReason, IntegrationSettings
-from ogosync.stores.centra import CentraStore
+from ogosync.stores.centra.client import CentraStore
 from ogosync.sync.stock import in_transit
 from ogosync.timeutil import utc_now
 from ogosync_local.measure_stock import DynamoCalls

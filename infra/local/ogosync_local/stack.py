@@ -31,7 +31,7 @@ from ogosync.state.skus import DynamoSkuBindings
 from ogosync.state.stock import DynamoStockLedger
 from ogosync.state.table import ClaimAttributes, epoch
 from ogosync.state.tracking import PUSH_CLAIM, DynamoTrackingRepository
-from ogosync.stores.centra import centra_sku
+from ogosync.stores.centra.mapping import centra_sku
 from ogosync.timeutil import utc_now
 from ogosync_local.aws import LocalAws, start_local_aws
 from ogosync_local.console import LocalConsole

@@ -6,7 +6,7 @@ import hashlib
 import json
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -18,10 +18,12 @@ from pydantic import (
     SecretStr,
     TypeAdapter,
     field_validator,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
 from ogosync import jsonwire
+from ogosync.stores.credentials import StoreCredentials
 
 INTEGRATION_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,62}$"
 MIN_PRODUCT_SYNC_MINUTES = 5  # a full product scan is heavy: not more often than this
@@ -65,17 +67,6 @@ def _valid_time_zone(name: str) -> str:
 
 
 TimeZoneName = Annotated[str, AfterValidator(_valid_time_zone)]
-
-
-# What the set-up must say about the Centra Order API plugin (operator webhook-info, CLI, README): the plugin's
-# settings cannot be read through the API, so ogosync can only warn from what its poll sees.
-CENTRA_PLUGIN_SETTINGS = (
-    "In the Order API plugin: 'Get orders with status' must include Pending, Confirmed and Processing (ogosync "
-    "sends those; Cancelled too if cancellations should be seen); turn 'Return waiting for payment / On hold "
-    "orders' on, so that such orders count against stock while they wait. An order the plugin hides when it is "
-    "placed reaches myOGO by the poll's late sweep, at most late_sweep_minutes + order_poll_minutes after it "
-    "becomes visible, if no webhook comes first; `ogosync status` warns when it sees that happen."
-)
 
 
 class IntegrationSettings(Model):
@@ -137,6 +128,10 @@ class Integration(Model):
     status: IntegrationStatus = IntegrationStatus.ACTIVE
     secret_name: str = Field(min_length=1)
     settings: IntegrationSettings = Field(default_factory=IntegrationSettings)
+    store_options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="the store platform's own settings, checked by its options model (stores/registry.py)",
+    )
     past_reference_prefixes: list[str] = Field(
         default_factory=list,
         max_length=40,
@@ -157,11 +152,14 @@ class Integration(Model):
 
 
 class Credentials(Model):
-    """The secret part of an integration, kept in Secrets Manager. SecretStr keeps values out of reprs and logs."""
+    """The secret part of an integration, kept in Secrets Manager. SecretStr keeps values out of reprs and logs.
+
+    `store` holds the store platform's own credentials (stores/credentials.py); `webhook_secret` is the secret the
+    store signs its webhooks with (Centra: the webhook plugin's Endpoint secret; Shopify: the app's client secret)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    store_api_key: SecretStr
+    store: StoreCredentials
     webhook_secret: SecretStr
     myogo_merchant_id: str
     myogo_secret_token: SecretStr
@@ -169,9 +167,26 @@ class Credentials(Model):
     myogo_client_secret: SecretStr
     myogo_webhook_key: SecretStr | None = None  # the key of the merchant's myOGO webhook, where one is registered
 
-    def revealed(self) -> dict[str, str]:
+    @model_validator(mode="before")
+    @classmethod
+    def _centra_key_of_old_secrets(cls, data: Any) -> Any:
+        """Secrets written before store credentials had a platform hold Centra's key as `store_api_key`."""
+        if isinstance(data, dict) and "store" not in data and "store_api_key" in data:
+            rest = {key: value for key, value in data.items() if key != "store_api_key"}
+            return rest | {"store": {"platform": "centra", "api_key": data["store_api_key"]}}
+        return data
+
+    def revealed(self) -> dict[str, Any]:
         """Every value in plain text: only for Secrets Manager and in-memory digests, never for logs or answers."""
-        return {name: value.get_secret_value() if isinstance(value, SecretStr) else value for name, value in self}
+        return {name: _revealed(value) for name, value in self}
+
+
+def _revealed(value: Any) -> Any:
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, BaseModel):
+        return {name: _revealed(item) for name, item in value}
+    return value
 
 
 # ---- orders -------------------------------------------------------------------------------------
@@ -770,6 +785,8 @@ class StoreShipment(Model):
     shipment_id: str
     shipped: bool
     tracking: str | None = None
+    was_open: bool = Field(default=False, description="the store had opened it itself; ogosync completed it")
+    already_shipped: bool = Field(default=False, description="the store had it shipped already: nothing written")
 
 
 class TrackingStatus(StrEnum):

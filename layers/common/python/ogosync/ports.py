@@ -6,7 +6,7 @@ webhooks are only hints that name orders to re-read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -30,6 +30,7 @@ from ogosync.models import (
     ProductRun,
     PublishedStock,
     ShipmentToPush,
+    ShippedLine,
     SkuBinding,
     StockBatchResult,
     StockRunState,
@@ -52,6 +53,7 @@ from ogosync.models import (
 )
 
 
+@runtime_checkable
 class StorePlatform(Protocol):
     """One merchant's online store."""
 
@@ -64,13 +66,22 @@ class StorePlatform(Protocol):
         """The order as the store has it now; None when the store does not return it."""
         ...
 
+    def check_access(self) -> None:
+        """One cheap authenticated call: AuthenticationError for refused credentials, else a PlatformError naming
+        what is wrong (an unknown location, an API version the store does not serve)."""
+        ...
+
+    def close(self) -> None: ...
+
 
 class WebhookHints(BaseModel):
     """What a verified webhook delivery says: which orders to re-read. Its content is never trusted further."""
 
     order_ids: list[str]
     ignored_events: int = 0
-    delivery_id: str | None = None
+    delivery_id: str | None = Field(
+        default=None, description="the platform's id of the event, the same on each redelivery: duplicates are dropped"
+    )
 
 
 class WebhookVerifier(Protocol):
@@ -178,6 +189,18 @@ class AftercareRepository(Protocol):
         ...
 
     def clear_waiting(self, integration_id: str, store_order_id: str) -> None: ...
+
+
+class DeliveryLog(Protocol):
+    """Store webhook deliveries already taken (items DELIVERY#<id>), so a redelivery enqueues nothing."""
+
+    def first_delivery(self, integration_id: str, delivery_id: str, now: datetime, keep_seconds: int) -> bool:
+        """Record the delivery id until now + keep_seconds; False when it is recorded already."""
+        ...
+
+    def forget_delivery(self, integration_id: str, delivery_id: str) -> None:
+        """Drop the record (the delivery's hints could not be enqueued, so its redelivery must be taken)."""
+        ...
 
 
 class SecretStore(Protocol):
@@ -340,8 +363,8 @@ class SkuBindingRepository(Protocol):
 class StoreCatalog(Protocol):
     """A store's products, for the product flow (the store is dominant for product information)."""
 
-    def products(self, pricelist: str | None) -> Iterator[StoreProduct]:
-        """Every sellable item (Centra: every size), priced from `pricelist` (the first price when None)."""
+    def products(self) -> Iterator[StoreProduct]:
+        """Every sellable item (Centra: every size; Shopify: every variant), priced as the platform's options say."""
         ...
 
     def close(self) -> None:
@@ -386,33 +409,47 @@ class StockStore(StorePlatform, Protocol):
 
     def publish_stock(self, items: Sequence[StockToPublish]) -> Iterator[StockBatchResult]:
         """Make each item sellable in the store at its quantity, in batches; each batch is yielded once the store
-        accepted it, so a failure (raised) leaves the earlier batches done and known."""
+        accepted it, so a failure (raised) leaves the earlier batches done and known. A store with a compare-and-swap
+        lists as `stale` the items it changed since they were read (a sale meanwhile): nothing is written for them,
+        and the engine recomputes them from a fresh read."""
         ...
 
 
 @runtime_checkable
 class ShipmentStore(StorePlatform, Protocol):
-    """A store that takes shipments (with tracking) from the warehouse."""
+    """A store that takes shipments (with tracking) from the warehouse. How the store makes one (Centra: complete an
+    open shipment or create one, capture first; Shopify: a fulfillment of the warehouse's fulfillment orders) is the
+    adapter's."""
 
-    def order_shipments(self, order_id: str) -> list[StoreShipment]:
-        """The order's shipments as the store has them now."""
+    def shipped_already(self, order_id: str) -> StoreShipment | None:
+        """What the store already has for the order: a shipment marked shipped (ours from an attempt that reached
+        the store before a crash, or the merchant's), else None."""
         ...
 
-    def create_shipment(
-        self, order_id: str, lines: Mapping[str, int], shipment: ShipmentToPush, deadline: datetime | None = None
+    def push_shipment(
+        self,
+        order_id: str,
+        lines: Sequence[ShippedLine],
+        shipment: ShipmentToPush,
+        *,
+        before_write: Callable[[], None],
+        deadline: datetime | None,
     ) -> StoreShipment:
-        """Create a shipment of these store lines (line id -> quantity), captured and marked shipped with tracking.
+        """Ship these myOGO lines with carrier, every tracking number and URL, in ONE store write, never repeated
+        on an unknown outcome. Reads first: when the store shows the order shipped already, that shipment comes
+        back with `already_shipped` and nothing is written. Else it calls before_write() (renews the caller's claim; it raises when
+        the claim is lost, and then nothing is written) right before the write. With a deadline, no attempt (nor a
+        wait before one) starts past it: TransientPlatformError instead.
 
-        Raises CaptureFailedError when the payment cannot be captured (nothing is shipped then). With a deadline,
-        no attempt (nor a wait before one) starts past it: TransientPlatformError instead."""
+        Raises CaptureFailedError (the payment could not be captured: nothing shipped, a person looks),
+        OrderNotReadyError (the store cannot take it yet), RejectedByPlatformError or ShipmentMismatchError
+        (refused: a person looks)."""
         ...
 
-    def complete_shipment(
-        self, order_id: str, shipment_id: str, shipment: ShipmentToPush, deadline: datetime | None = None
-    ) -> StoreShipment:
-        """Capture an open shipment of the order and mark it shipped with tracking. Raises CaptureFailedError.
-        A deadline as for create_shipment."""
-        ...
+
+StoreAdapter = StorePlatform
+"""What a platform's factory returns (stores/registry.py): at least the orders side; the catalog, stock and shipment
+sides where the platform has them (checked with isinstance, the Protocols above being runtime-checkable)."""
 
 
 @runtime_checkable

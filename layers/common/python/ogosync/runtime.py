@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from ogosync.aws.sqs import SqsJobQueue
     from ogosync.http import RetryPolicy
     from ogosync.operator.deps import OperatorDeps
-    from ogosync.ports import AccessCheck, JobQueue, StoreCatalog, WebhookVerifier
+    from ogosync.ports import AccessCheck, JobQueue, StoreAdapter, StoreCatalog, WebhookVerifier
     from ogosync.state.aftercare import DynamoAftercareRepository
     from ogosync.state.dynamo import DynamoStateRepository
     from ogosync.state.order_notes import DynamoOrderNotes
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from ogosync.state.skus import DynamoSkuBindings
     from ogosync.state.stock import DynamoStockLedger
     from ogosync.state.tracking import DynamoTrackingRepository
-    from ogosync.stores.centra import CentraStore
     from ogosync.sync.orders import OrderDeps
     from ogosync.sync.products import ProductDeps
     from ogosync.sync.stock import StockDeps
@@ -92,18 +91,19 @@ def flow_queues() -> dict[Flow, JobQueue]:
     }
 
 
-def webhook_verifiers() -> dict[Platform, WebhookVerifier]:
-    from ogosync.stores.centra_webhook import CentraWebhookVerifier
+def webhook_verifier(platform: Platform) -> WebhookVerifier:
+    from ogosync.stores import registry
 
-    window = int(os.environ.get("WEBHOOK_REPLAY_WINDOW_SECONDS", "300"))
-    return {Platform.CENTRA: CentraWebhookVerifier(replay_window_seconds=window)}
+    return registry.adapter(platform).build_verifier()
 
 
 @cache
 def webhook_deps() -> WebhookDeps:
     from ogosync.sync.webhooks import WebhookDeps
 
-    return WebhookDeps(state=state(), secrets=secrets(), queue=order_queue(), verifiers=webhook_verifiers())
+    return WebhookDeps(
+        state=state(), secrets=secrets(), queue=order_queue(), verifier_for=webhook_verifier, deliveries=state()
+    )
 
 
 def integration(integration_id: str) -> Integration:
@@ -113,13 +113,11 @@ def integration(integration_id: str) -> Integration:
     return found
 
 
-def store_for(integration: Integration, credentials: Credentials, *, retry: RetryPolicy | None = None) -> CentraStore:
-    from ogosync.stores.centra import CentraStore
+def store_for(integration: Integration, credentials: Credentials, *, retry: RetryPolicy | None = None) -> StoreAdapter:
+    """The integration's store, built by its platform's adapter (stores/registry.py)."""
+    from ogosync.stores import registry
 
-    if integration.platform is Platform.CENTRA:
-        api_key = credentials.store_api_key.get_secret_value()
-        return CentraStore(integration.store_base_url, api_key, integration.zone, retry=retry)
-    raise ConfigurationError(f"platform {integration.platform} is not supported yet")
+    return registry.adapter(integration.platform).build_store(integration, credentials, retry)
 
 
 def warehouse_for(

@@ -14,11 +14,12 @@ from typing import Any
 from ogosync.errors import (
     AuthenticationError,
     ConcurrencyConflictError,
+    ConfigurationError,
     PlatformError,
     ReferencePrefixTakenError,
     TransientPlatformError,
 )
-from ogosync.models import CENTRA_PLUGIN_SETTINGS, Credentials, Integration, IntegrationStatus
+from ogosync.models import Credentials, Integration, IntegrationStatus, Platform
 from ogosync.operator.deps import OperatorDeps
 from ogosync.operator.errors import OperatorError, conflict, validated
 from ogosync.operator.schemas import (
@@ -29,9 +30,10 @@ from ogosync.operator.schemas import (
     WebhookInfo,
 )
 from ogosync.ports import AccessCheck, WarehouseChoices
+from ogosync.stores import registry
 
 STORE, MYOGO = "store", "myogo"
-_STORE_FIELDS = frozenset({"store_base_url", "store_api_key"})
+_STORE_FIELDS = frozenset({"store_base_url", "store_api_key", "store", "store_options"})
 _MYOGO_FIELDS = frozenset(
     {
         "warehouse",  # checked against the account's list of warehouses
@@ -61,10 +63,13 @@ def get_integration(integration_id: str, deps: OperatorDeps) -> Integration:
 
 def create_integration(request: IntegrationCreate, deps: OperatorDeps) -> Integration:
     values = request.model_dump(exclude={"credentials", "paused"})
-    integration = validated(Integration, values | {"secret_name": deps.secret_prefix + request.id})
+    integration = _with_platform_checked(
+        validated(Integration, values | {"secret_name": deps.secret_prefix + request.id})
+    )
     if deps.state.get_integration(integration.id) is not None:
         raise _exists(integration.id)
     credentials = request.credentials.to_credentials()
+    _check_store_credentials(integration, credentials)
     check_access(integration, credentials, {STORE, MYOGO}, deps)
     # Claim the id first (paused, so nothing runs without credentials), then its reference prefixes on its myOGO
     # merchant, then write the secret, then go live.
@@ -92,8 +97,13 @@ def update_integration(integration_id: str, request: IntegrationPatch, deps: Ope
     if request.settings is not None:
         changed_settings = {name: getattr(request.settings, name) for name in request.settings.model_fields_set}
         changes["settings"] = current.settings.model_copy(update=changed_settings).model_dump()
+    if request.store_options is not None:  # option by option, as settings
+        changes["store_options"] = current.store_options | request.store_options
     updated = _remembering_past_prefix(current, validated(Integration, current.model_dump() | changes))
+    updated = _with_platform_checked(updated)
     credentials = _rotated(current, request.credentials, deps)
+    if credentials is not None:
+        _check_store_credentials(updated, credentials)
     touched = set(changes) | (request.credentials.model_fields_set if request.credentials else set())
     sides = {side for side, fields in ((STORE, _STORE_FIELDS), (MYOGO, _MYOGO_FIELDS)) if touched & fields}
     if sides:
@@ -105,6 +115,22 @@ def update_integration(integration_id: str, request: IntegrationPatch, deps: Ope
         deps.secret_writer.write(current.secret_name, credentials)
     deps.config.update_integration(current, updated)
     return updated
+
+
+def _with_platform_checked(integration: Integration) -> Integration:
+    """The integration, its platform served by an adapter and its store options that adapter's, with defaults."""
+    try:
+        options = registry.store_options(integration)
+    except ConfigurationError as exc:
+        field = "platform" if "not supported" in str(exc) else "store_options"
+        raise OperatorError(422, "invalid_request", str(exc), field) from None
+    return integration.model_copy(update={"store_options": options.model_dump(mode="json")})
+
+
+def _check_store_credentials(integration: Integration, credentials: Credentials) -> None:
+    if credentials.store.platform != integration.platform:
+        message = f"the store credentials are for {credentials.store.platform}, the integration is {integration.platform}"
+        raise OperatorError(422, "invalid_request", message, "credentials.store")
 
 
 def _remembering_past_prefix(current: Integration, updated: Integration) -> Integration:
@@ -167,11 +193,7 @@ def webhook_info(integration_id: str, deps: OperatorDeps) -> WebhookInfo:
         platform=integration.platform,
         url=url,
         secret_configured=configured,
-        instructions=(
-            "In Centra: System -> Stores -> your store -> + Plugin method -> Centra Webhook, Integration API mode. "
-            "Paste this URL and type an Endpoint secret; give ogosync the same secret as credentials.webhook_secret "
-            "(ogosync integrations update <id> --webhook-secret). " + CENTRA_PLUGIN_SETTINGS
-        ),
+        instructions=registry.adapter(integration.platform).setup_text,
     )
 
 
@@ -186,7 +208,10 @@ def check_access(integration: Integration, credentials: Credentials, sides: set[
         if failures:
             message = "; ".join(f"{side}: {reason}" for side, (_, reason) in failures.items())
             first_side, (first_refused, _) = next(iter(failures.items()))
-            raise OperatorError(422, "credentials_check_failed", message, _BLAME[(first_side, first_refused)])
+            blame = _BLAME[(first_side, first_refused)]
+            if blame == "credentials.store_api_key" and integration.platform is not Platform.CENTRA:
+                blame = "credentials.store"
+            raise OperatorError(422, "credentials_check_failed", message, blame)
         if MYOGO in checks:
             _check_warehouse(integration.warehouse, checks[MYOGO])
     finally:
@@ -232,6 +257,8 @@ def _rotated(current: Integration, patch: CredentialsPatch | None, deps: Operato
     changes = patch.model_dump(exclude_unset=True)
     if "webhook_secret" in changes and changes["webhook_secret"] is None:  # null clears it: webhooks are refused
         changes["webhook_secret"] = ""
+    if "store_api_key" in changes:  # Centra's shorthand
+        changes["store"] = {"platform": "centra", "api_key": changes.pop("store_api_key")}
     values = deps.secrets.credentials(current).model_dump() | changes
     return validated(Credentials, values, prefix="credentials.")
 

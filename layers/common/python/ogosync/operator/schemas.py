@@ -7,7 +7,7 @@ import difflib
 from collections.abc import Mapping
 from datetime import datetime
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -28,6 +28,7 @@ from ogosync.models import (
     WaitingShipment,
 )
 from ogosync.ports import QueueDepth
+from ogosync.stores.credentials import CentraCredentials, StoreCredentials
 
 
 def _base_url(url: str) -> str:
@@ -121,10 +122,19 @@ class ErrorBody(BaseModel):
 # ---- integrations -------------------------------------------------------------------------------
 
 
+_STORE_CREDENTIALS = (
+    "the store platform's credentials: {platform: centra, api_key}, {platform: shopify, client_id, client_secret} "
+    "or {platform: shopify, access_token}, {platform: woocommerce, consumer_key, consumer_secret}"
+)
+
+
 class CredentialsIn(Request):
     """The secrets of an integration. Kept in Secrets Manager, never returned."""
 
-    store_api_key: SecretText = Field(description="Centra: the Order API plugin's secret API key")
+    store: StoreCredentials | None = Field(default=None, description=_STORE_CREDENTIALS)
+    store_api_key: SecretText | None = Field(
+        default=None, description="Centra's Order API key alone: short for store = {platform: centra, api_key}"
+    )
     webhook_secret: Annotated[SecretStr, Field(max_length=1000)] | None = Field(
         default=None, description="the Endpoint secret typed in the store's webhook plugin; can be added later"
     )
@@ -136,9 +146,21 @@ class CredentialsIn(Request):
         default=None, description="the key of myOGO's OrderShipped webhook, where the merchant registered one"
     )
 
+    @model_validator(mode="after")
+    def _store_once(self) -> Self:
+        if (self.store is None) == (self.store_api_key is None):
+            raise PydanticCustomError(
+                "store_credentials",
+                "give the store's credentials as `store` (or Centra's key as `store_api_key`), once",
+            )
+        return self
+
+    def store_credentials(self) -> StoreCredentials:
+        return self.store or CentraCredentials(api_key=self.store_api_key or SecretStr(""))
+
     def to_credentials(self) -> Credentials:
         return Credentials(
-            store_api_key=self.store_api_key,
+            store=self.store_credentials(),
             webhook_secret=self.webhook_secret or SecretStr(""),
             myogo_merchant_id=self.myogo_merchant_id,
             myogo_secret_token=self.myogo_secret_token,
@@ -151,7 +173,8 @@ class CredentialsIn(Request):
 class CredentialsPatch(Request):
     """Credentials to rotate; the ones not sent stay as they are."""
 
-    store_api_key: SecretText | None = None
+    store: StoreCredentials | None = Field(default=None, description="replaces the store's credentials whole")
+    store_api_key: SecretText | None = Field(default=None, description="Centra: a new Order API key")
     webhook_secret: Annotated[SecretStr, Field(max_length=1000)] | None = None
     myogo_merchant_id: PlainText | None = None
     myogo_secret_token: SecretText | None = None
@@ -166,7 +189,14 @@ class IntegrationCreate(Request):
     id: str = Field(pattern=INTEGRATION_ID_PATTERN, description="lower case letters, digits and dashes")
     platform: Platform
     merchant_name: PlainText
-    store_base_url: BaseUrl = Field(description="Centra: the Order API plugin's Base URL")
+    store_base_url: BaseUrl = Field(
+        description="Centra: the Order API plugin's Base URL; Shopify: https://<shop>.myshopify.com"
+    )
+    store_options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="the platform's own settings (Shopify: location_id, paid_statuses, notify_customer); "
+        "`ogosync integrations platforms` lists them",
+    )
     myogo_base_url: BaseUrl = Integration.model_fields["myogo_base_url"].default
     myogo_token_url: Url = Integration.model_fields["myogo_token_url"].default
     warehouse: str = Field(min_length=1, max_length=20, description="the myOGO warehouse, e.g. TLL")
@@ -181,6 +211,7 @@ class IntegrationPatch(Request):
 
     merchant_name: PlainText | None = None
     store_base_url: BaseUrl | None = None
+    store_options: dict[str, Any] | None = Field(default=None, description="replaces the platform's options whole")
     myogo_base_url: BaseUrl | None = None
     myogo_token_url: Url | None = None
     warehouse: Annotated[str, Field(min_length=1, max_length=20)] | None = None

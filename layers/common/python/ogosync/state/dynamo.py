@@ -123,16 +123,34 @@ class DynamoStateRepository:
         return saved
 
     def acquire_lock(self, integration_id: str, flow: Flow, owner: str, now: datetime, ttl_seconds: int) -> bool:
+        # The owner may take its own lock again (and extend it): the operator API takes the product lock for a
+        # queued "Create product", and the worker that runs it takes it over.
+        item = key(integration_id, f"LOCK#{flow}") | encode({"owner": owner, "expires_at": epoch(now) + ttl_seconds})
+        return self._put_unless_live(item, now, owner)
+
+    def first_delivery(self, integration_id: str, delivery_id: str, now: datetime, keep_seconds: int) -> bool:
+        """Record a store webhook's delivery id until now + keep_seconds; False when it is recorded already (a
+        redelivery). The item expires by TTL."""
+        item = key(integration_id, f"DELIVERY#{delivery_id}") | encode({"expires_at": epoch(now) + keep_seconds})
+        return self._put_unless_live(item, now, None)
+
+    def forget_delivery(self, integration_id: str, delivery_id: str) -> None:
+        self._db.delete_item(TableName=self._name, Key=key(integration_id, f"DELIVERY#{delivery_id}"))
+
+    def _put_unless_live(self, item: Item, now: datetime, owner: str | None) -> bool:
+        """Write the item unless one with its key lives (its expires_at not passed) for someone other than `owner`."""
+        live = Expression()
+        condition = f"attribute_not_exists(pk) OR expires_at < {live.value(epoch(now))}"
+        if owner is not None:
+            condition += f" OR {live.name('owner')} = {live.value(owner)}"
+        request: dict[str, Any] = {"ExpressionAttributeNames": live.names} if live.names else {}
         try:
             self._db.put_item(
                 TableName=self._name,
-                Item=key(integration_id, f"LOCK#{flow}")
-                | encode({"owner": owner, "expires_at": epoch(now) + ttl_seconds}),
-                # The owner may take its own lock again (and extend it): the operator API takes the product lock
-                # for a queued "Create product", and the worker that runs it takes it over.
-                ConditionExpression="attribute_not_exists(pk) OR expires_at < :now OR #owner = :owner",
-                ExpressionAttributeNames={"#owner": "owner"},
-                ExpressionAttributeValues={":now": {"N": str(epoch(now))}, ":owner": {"S": owner}},
+                Item=item,
+                ConditionExpression=condition,
+                ExpressionAttributeValues=live.values,
+                **request,
             )
         except ClientError as exc:
             if is_condition_failure(exc):

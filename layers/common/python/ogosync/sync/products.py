@@ -167,7 +167,7 @@ class _Snapshot:
 
 
 def _snapshot(integration: Integration, deps: ProductDeps) -> _Snapshot:
-    products = list(deps.store.products(integration.settings.pricelist))
+    products = list(deps.store.products())
     return _Snapshot(
         catalog=build_catalog(integration, products),
         bindings={binding.sku: binding for binding in deps.skus.all_sku_bindings(integration.id)},

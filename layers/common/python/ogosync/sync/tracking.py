@@ -10,8 +10,9 @@ on its order binding; a SHIPPED one has its shipment pushed to the store once (d
   (nothing is written when it is no longer ours), and the store write keeps to a deadline of the claim's first
   lease end minus claim_margin_seconds, as the order flow does for myOGO (sync/orders.py has the arithmetic:
   120 s lease, 30 s margin; Centra's 429 waits of up to 30 s cannot carry a POST past it);
-- the order's shipments in the store are looked at before one is created, so a push that reached the store before
-  a crash (or a shipment the store opened itself) is recognised, not repeated;
+- what the store already has for the order is looked at before anything is pushed, so a push that reached the store
+  before a crash (or the merchant's own shipment) is recognised, not repeated; how a shipment is made (Centra: an
+  open shipment completed, or one created, capture first) is the store adapter's (ports.ShipmentStore);
 - a payment the store cannot capture ships nothing: recorded, reported loudly (a possible fraud) and left to a
   person, as is a shipment the store refuses;
 - a shipment the store cannot take yet (Centra: a Pending order, not confirmed) is kept, listed as waiting
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -38,6 +39,7 @@ from ogosync.errors import (
     OgosyncError,
     OrderNotReadyError,
     RejectedByPlatformError,
+    ShipmentMismatchError,
 )
 from ogosync.models import (
     MYOGO_CANCELLED,
@@ -48,11 +50,8 @@ from ogosync.models import (
     Integration,
     OrderTracking,
     ShipmentToPush,
-    ShippedLine,
-    StoreOrder,
     StoreShipment,
     TrackingStatus,
-    UnreadableOrder,
     UnreadableWarehouseRecord,
     WarehouseOrderChange,
 )
@@ -67,10 +66,6 @@ logger = Logger(service="ogosync", child=True)
 REPORT_LIMIT = 20
 STORE_WAIT_ALARM_HOURS = 48  # a shipment waiting this long for the store (an unconfirmed order) raises an alarm
 WAITING_RETRY_LIMIT = 50  # waiting shipments pushed again per poll, oldest first
-
-
-class ShipmentMismatchError(OgosyncError):
-    """myOGO shipped lines the store order does not have (or the store cannot show the order)."""
 
 
 class TrackingOutcome(StrEnum):
@@ -192,7 +187,7 @@ def push_shipment(
     token = deps.new_token()
     claimed_at = deps.clock()
     try:
-        deps.tracking.claim_push(integration.id, order_id, token, claimed_at, deps.claim_lease_seconds)
+        before = deps.tracking.claim_push(integration.id, order_id, token, claimed_at, deps.claim_lease_seconds)
     except ConcurrencyConflictError:
         return _current_outcome(integration, order_id, deps)
     renew = partial(deps.tracking.renew_push_claim, integration.id, order_id, token)
@@ -201,7 +196,8 @@ def push_shipment(
         carrier=change.shipping_code, tracking_numbers=change.tracking_numbers, tracking_url=change.tracking_url
     )
     try:
-        shipment, outcome = _push_to_store(order_id, change, pushed, lease, deps)
+        tried_before = before.tracking_status is not None
+        shipment, outcome = _push_to_store(order_id, change, pushed, lease, deps, tried_before=tried_before)
     except LeaseLostError:
         logger.warning(
             "push claim taken over before the store write: stopped without writing", extra={"order_id": order_id}
@@ -231,46 +227,25 @@ def push_shipment(
 
 
 def _push_to_store(
-    order_id: str, change: WarehouseOrderChange, pushed: ShipmentToPush, lease: Lease, deps: TrackingDeps
+    order_id: str,
+    change: WarehouseOrderChange,
+    pushed: ShipmentToPush,
+    lease: Lease,
+    deps: TrackingDeps,
+    *,
+    tried_before: bool,
 ) -> tuple[StoreShipment, TrackingOutcome]:
-    """Reads first; the store write only once our claim is renewed (LeaseLostError otherwise), before the deadline."""
-    deadline = lease.deadline(deps.claim_margin_seconds)
-    existing = deps.store.order_shipments(order_id)
-    shipped = next((shipment for shipment in existing if shipment.shipped), None)
-    if shipped is not None:
+    """After an earlier attempt whose outcome is unknown, what the store has first; the store write only once our
+    claim is renewed (the adapter calls lease.renew right before it: LeaseLostError, nothing written, when the claim
+    is gone), before the deadline. A first push costs no extra read: the adapter looks at the store itself and
+    answers `already_shipped` when the store (or the merchant) shipped it."""
+    if tried_before and (shipped := deps.store.shipped_already(order_id)) is not None:
         return shipped, TrackingOutcome.RECOVERED
-    opened = next((shipment for shipment in existing if not shipment.shipped), None)
-    if opened is not None:
-        lease.renew()
-        return deps.store.complete_shipment(order_id, opened.shipment_id, pushed, deadline), TrackingOutcome.COMPLETED
-    lines = store_lines(order_id, deps.store.get_order(order_id), change.lines)
-    lease.renew()
-    return deps.store.create_shipment(order_id, lines, pushed, deadline), TrackingOutcome.PUSHED
-
-
-def store_lines(
-    order_id: str, order: StoreOrder | UnreadableOrder | None, shipped: Sequence[ShippedLine]
-) -> dict[str, int]:
-    """The store's lines (line id -> quantity) of what myOGO shipped, matched by SKU."""
-    if not isinstance(order, StoreOrder):
-        raise ShipmentMismatchError(f"order {order_id} cannot be read from the store")
-    if not shipped:
-        raise ShipmentMismatchError(f"order {order_id}: myOGO lists no shipped lines")
-    free = {line.line_id: line.quantity for line in order.lines}
-    lines: Counter[str] = Counter()
-    missing = []
-    for item in shipped:
-        left = item.quantity
-        for line in order.lines:
-            take = min(left, free[line.line_id]) if line.sku == item.code else 0
-            free[line.line_id] -= take
-            lines[line.line_id] += take
-            left -= take
-        if left:
-            missing.append(f"{left} x {item.code}")
-    if missing:
-        raise ShipmentMismatchError(f"order {order_id}: myOGO shipped {', '.join(missing)} not in the store order")
-    return {line_id: quantity for line_id, quantity in lines.items() if quantity}
+    deadline = lease.deadline(deps.claim_margin_seconds)
+    shipment = deps.store.push_shipment(order_id, change.lines, pushed, before_write=lease.renew, deadline=deadline)
+    if shipment.already_shipped:
+        return shipment, TrackingOutcome.RECOVERED
+    return shipment, TrackingOutcome.COMPLETED if shipment.was_open else TrackingOutcome.PUSHED
 
 
 def _refused(

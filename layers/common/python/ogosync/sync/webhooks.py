@@ -7,14 +7,14 @@ A webhook is only a hint: the worker re-reads the order from the store, and the 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from ogosync.errors import WebhookRejectedError
+from ogosync.errors import ConfigurationError, WebhookRejectedError
 from ogosync.models import INTEGRATION_ID_PATTERN, IntegrationStatus, OrderImportJob, Platform
-from ogosync.ports import JobQueue, SecretStore, StateRepository, WebhookVerifier
+from ogosync.ports import DeliveryLog, JobQueue, SecretStore, StateRepository, WebhookVerifier
 from ogosync.timeutil import Clock, utc_now
 
 MAX_BODY_BYTES = 256 * 1024
@@ -25,6 +25,11 @@ class WebhookAck(BaseModel):
     accepted_orders: int
     ignored_events: int
     paused: bool = False
+    duplicate: bool = False  # the platform delivered this event before: nothing enqueued again
+
+
+# Shopify redelivers a failed webhook for up to 4 hours (docs/api/shopify.md, "Webhooks"): a delivery id is kept a day.
+DELIVERY_KEEP_SECONDS = 24 * 3600
 
 
 @dataclass
@@ -32,7 +37,8 @@ class WebhookDeps:
     state: StateRepository
     secrets: SecretStore
     queue: JobQueue
-    verifiers: Mapping[Platform, WebhookVerifier]
+    verifier_for: Callable[[Platform], WebhookVerifier]  # ConfigurationError for a platform without an adapter
+    deliveries: DeliveryLog
     clock: Clock = utc_now
 
 
@@ -42,16 +48,23 @@ def receive_store_webhook(
     if len(body) > MAX_BODY_BYTES:
         raise WebhookRejectedError(413, "body_too_large", f"body is over {MAX_BODY_BYTES} bytes")
     unknown = WebhookRejectedError(404, "unknown_integration", "no such integration for this platform")
-    verifier = deps.verifiers.get(platform)
-    if verifier is None or not re.fullmatch(INTEGRATION_ID_PATTERN, integration_id):
+    if not re.fullmatch(INTEGRATION_ID_PATTERN, integration_id):
         raise unknown
     integration = deps.state.get_integration(integration_id)
     if integration is None or integration.platform is not platform:
         raise unknown
+    try:
+        verifier = deps.verifier_for(platform)
+    except ConfigurationError:
+        raise unknown from None
     secret = deps.secrets.credentials(integration).webhook_secret.get_secret_value()
     if not secret:  # not configured yet: an empty HMAC key would let anyone sign
         raise WebhookRejectedError(401, "no_webhook_secret", "no webhook secret is configured for this integration")
     hints = verifier.verify(headers, body, secret, deps.clock())
+    if hints.delivery_id and not deps.deliveries.first_delivery(
+        integration_id, hints.delivery_id, deps.clock(), DELIVERY_KEEP_SECONDS
+    ):
+        return WebhookAck(integration_id=integration_id, accepted_orders=0, ignored_events=0, duplicate=True)
     if integration.status is IntegrationStatus.PAUSED:  # the poll catches up after resume
         return WebhookAck(
             integration_id=integration_id,
@@ -59,12 +72,16 @@ def receive_store_webhook(
             ignored_events=hints.ignored_events + len(hints.order_ids),
             paused=True,
         )
-    deps.queue.send(
-        [
-            OrderImportJob(integration_id=integration_id, order_id=order_id, source="webhook")
-            for order_id in hints.order_ids
-        ]
-    )
+    jobs = [
+        OrderImportJob(integration_id=integration_id, order_id=order_id, source="webhook")
+        for order_id in hints.order_ids
+    ]
+    try:
+        deps.queue.send(jobs)
+    except Exception:
+        if hints.delivery_id:  # the platform's retry of this delivery must not be taken for a duplicate
+            deps.deliveries.forget_delivery(integration_id, hints.delivery_id)
+        raise
     return WebhookAck(
         integration_id=integration_id, accepted_orders=len(hints.order_ids), ignored_events=hints.ignored_events
     )

@@ -85,6 +85,23 @@ query OrderById($id: ID!, $fulfillmentOrders: Int!, $lineItems: Int!) {
     + _ORDER_FIELDS
 )
 
+ORDER_FOR_SHIPMENT = (
+    """
+query OrderForShipment($id: ID!, $fulfillmentOrders: Int!, $lineItems: Int!) {
+  order(id: $id) {
+    ...OrderFields
+    fulfillments(first: 50) {
+      id
+      status
+      location { id }
+      trackingInfo(first: 20) { company number url }
+    }
+  }
+}
+"""
+    + _ORDER_FIELDS
+)
+
 ORDER_FULFILLMENTS = """
 query OrderFulfillments($id: ID!) {
   order(id: $id) {

@@ -65,11 +65,16 @@ logger = Logger(service="ogosync", child=True)
 STOCK_BATCH_SIZE = 250  # Shopify's limit on an input array (docs/api/shopify.md, "Limits")
 MAX_QUERY_COST = 1000.0  # a single query may not ask for more points
 ORDER_PAGE_LIMITS = (1, 50)  # orders per page, at least and at most
-FIRST_ORDER_PAGE = 10
-LIST_NESTED = {"fulfillmentOrders": 3, "lineItems": 20}  # per order in a listing: cheap pages
-SINGLE_NESTED = {"fulfillmentOrders": 10, "lineItems": 90}  # one order alone: ~920 points at most
+# A page's requested cost is about first x (cost of one order), an order's about fulfillmentOrders x (6 + 4 x
+# lineItems) + 10 (docs/api/shopify.md, "Cost and throttling"): a listing reads ~105 points an order, so a first
+# page of 5 fits under MAX_QUERY_COST and the next pages are sized by what it cost; an order whose nested pages do
+# not fit is read alone with larger ones (~840 points).
+FIRST_ORDER_PAGE = 5
+LIST_NESTED = {"fulfillmentOrders": 2, "lineItems": 10}
+SINGLE_NESTED = {"fulfillmentOrders": 4, "lineItems": 50}
+COST_MARGIN = 0.95  # of MAX_QUERY_COST a page is sized to ask for
 BULK_POLL_DELAYS_S = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)  # then 30 s per poll
-BULK_POLL_BUDGET_S = 600.0  # waiting longer fails the run; the next run awaits the same operation
+BULK_POLL_BUDGET_S = 300.0  # waiting longer fails the run; the next run awaits the same operation
 STOCK_ROUNDS = 3  # calls per batch when Shopify refuses some items of a call and applies none
 NOT_STOCKED_CODES = frozenset({"ITEM_NOT_STOCKED_AT_LOCATION", "INVALID_INVENTORY_ITEM"})
 STALE_CODE = "CHANGE_FROM_QUANTITY_STALE"
@@ -168,12 +173,12 @@ class ShopifyStore:
         except UnreadableRecordError as exc:
             return UnreadableOrder(order_id=order_id, problem=exc.detail)
 
-    def _order_raw(self, order_id: str, deadline: datetime | None = None) -> Mapping[str, Any] | None:
+    def _order_raw(self, order_id: str) -> Mapping[str, Any] | None:
         try:
             order_gid = gid("Order", order_id)
         except ValueError:
             return None
-        answer = self._client.execute(documents.ORDER_BY_ID, {"id": order_gid, **SINGLE_NESTED}, deadline=deadline)
+        answer = self._client.execute(documents.ORDER_BY_ID, {"id": order_gid, **SINGLE_NESTED})
         found = answer.data.get("order")
         return found if isinstance(found, Mapping) else None
 
@@ -329,6 +334,9 @@ class ShopifyStore:
         order = answer.data.get("order")
         if not isinstance(order, Mapping):
             raise RejectedByPlatformError(PLATFORM, f"order {order_id} does not exist")
+        return self._tracked_fulfillment(order)
+
+    def _tracked_fulfillment(self, order: Mapping[str, Any]) -> StoreShipment | None:
         for fulfillment in _list(order.get("fulfillments")):
             numbers = [str(row["number"]) for row in _list(fulfillment.get("trackingInfo")) if row.get("number")]
             at_ours = _mapping(fulfillment.get("location")).get("id") == self._location
@@ -347,9 +355,13 @@ class ShopifyStore:
         before_write: Callable[[], None],
         deadline: datetime | None,
     ) -> StoreShipment:
-        """One fulfillmentCreate of the fulfillment-order lines at our location that myOGO shipped."""
-        fulfillment_orders = self._fulfillment_orders(order_id, deadline)
-        store_lines, order_of_line = _open_lines(fulfillment_orders)
+        """One fulfillmentCreate of the fulfillment-order lines at our location that myOGO shipped, after one read
+        of the order: a tracked fulfillment of ours already there comes back as `already_shipped` instead."""
+        order = self._order_for_shipment(order_id, deadline)
+        shipped = self._tracked_fulfillment(order)
+        if shipped is not None:
+            return shipped.model_copy(update={"already_shipped": True})
+        store_lines, order_of_line = _open_lines(self._fulfillment_orders(order_id, order))
         chosen = match_lines(order_id, store_lines, lines)
         by_order: dict[str, list[dict[str, Any]]] = {}
         for line_id, quantity in chosen.items():
@@ -375,14 +387,19 @@ class ShopifyStore:
         numbers = [number for number in shipment.tracking_numbers if number]
         return StoreShipment(shipment_id=str(created["id"]), shipped=True, tracking=", ".join(numbers) or None)
 
-    def _fulfillment_orders(self, order_id: str, deadline: datetime | None) -> list[Mapping[str, Any]]:
-        """The order's fulfillment orders at our location; refusals for a cancelled order or one on hold."""
-        raw = self._order_raw(order_id, deadline)
-        if raw is None:
+    def _order_for_shipment(self, order_id: str, deadline: datetime | None) -> Mapping[str, Any]:
+        variables = {"id": self._order_gid(order_id), **SINGLE_NESTED}
+        answer = self._client.execute(documents.ORDER_FOR_SHIPMENT, variables, deadline=deadline)
+        order = answer.data.get("order")
+        if not isinstance(order, Mapping):
             raise RejectedByPlatformError(PLATFORM, f"order {order_id} does not exist")
-        if raw.get("cancelledAt"):
+        return order
+
+    def _fulfillment_orders(self, order_id: str, order: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        """The order's fulfillment orders at our location; refusals for a cancelled order or one on hold."""
+        if order.get("cancelledAt"):
             raise RejectedByPlatformError(PLATFORM, f"order {order_id} is cancelled in Shopify: nothing is fulfilled")
-        nested = _mapping(raw.get("fulfillmentOrders"))
+        nested = _mapping(order.get("fulfillmentOrders"))
         if _mapping(nested.get("pageInfo")).get("hasNextPage") is True:
             raise RejectedByPlatformError(PLATFORM, f"order {order_id} has more fulfillment orders than ogosync reads")
         ours = [fo for fo in _list(nested.get("nodes")) if _located(fo) == self._location]
@@ -446,7 +463,7 @@ def _page_size(requested_cost: float | None, first: int) -> int:
         return first
     per_order = requested_cost / first
     low, high = ORDER_PAGE_LIMITS
-    return max(low, min(high, int(MAX_QUERY_COST / per_order)))
+    return max(low, min(high, int(MAX_QUERY_COST * COST_MARGIN / per_order)))
 
 
 def _quantity_index(field: Any, count: int) -> int | None:
