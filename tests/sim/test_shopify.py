@@ -702,6 +702,10 @@ def test_every_document_the_adapter_sends_runs_without_errors(shopify: ShopifySi
     }
     answers["FULFILLMENT_CREATE"] = data(gql(http, documents.FULFILLMENT_CREATE, fulfillment=fulfillment))
     answers["ORDER_FULFILLMENTS"] = data(gql(http, documents.ORDER_FULFILLMENTS, id=order_id))
+    answers["ORDER_FOR_SHIPMENT"] = data(gql(http, documents.ORDER_FOR_SHIPMENT, id=order_id, **pages))
+    assert (
+        answers["ORDER_FOR_SHIPMENT"]["order"]["fulfillments"] == answers["ORDER_FULFILLMENTS"]["order"]["fulfillments"]
+    )
     shipped = answers["ORDER_FULFILLMENTS"]["order"]["fulfillments"]
     assert shipped[0]["location"] == {"id": warehouse} and shipped[0]["trackingInfo"][0]["number"] == "JJ1"
     assert answers["INVENTORY_SET_QUANTITIES"]["inventorySetQuantities"]["userErrors"] == []
