@@ -4,10 +4,12 @@ webhooks addressed to the stack's gateway, and a myOGO account (own or shared)."
 from __future__ import annotations
 
 import socket
+from collections import Counter
 
 import httpx
 import pytest
 
+from ogosync.models import Flow
 from ogosync_local.stack import LocalStack
 
 pytestmark = pytest.mark.e2e
@@ -40,3 +42,22 @@ def test_a_second_shop_can_share_a_myogo_account_and_the_stack_stops_its_shops()
         port = shopify.shopify.port
     with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port), timeout=1):
         pass
+
+
+def test_paid_shopify_orders_reach_myogo_once_through_signed_webhooks_and_the_poll(stack: LocalStack) -> None:
+    setup = stack.add_shopify_store("acme-shopify", shipping_map={"Standard": "POSTI"}, products={"LS-WHT-M": 20})
+    setup.shopify.add_product("Linen shirt", [{"sku": "LS-WHT-M", "stock": 20, "location_id": setup.location_id}])
+    paid = [
+        setup.shopify.add_order([{"sku": "LS-WHT-M", "quantity": 2}], location_id=setup.location_id) for _ in range(3)
+    ]
+    deliveries = setup.shopify.deliver_webhooks(duplicate_rate=1.0, reorder=True, seed=1)
+    assert {record.status for record in deliveries} == {202}  # signed with the app's secret: accepted
+    stack.run_order_workers()
+    stack.enqueue_flow(setup.integration.id, Flow.ORDERS)
+    stack.run_flow(Flow.ORDERS)
+    sent = stack.myogo.orders(setup.merchant_id)
+    assert Counter(order["reference"] for order in sent.values()) == Counter(
+        {order["legacyResourceId"]: 1 for order in paid}
+    )
+    line = next(iter(sent.values()))["orderLines"][0]
+    assert (line["code"], line["quantity"]) == ("LS-WHT-M", 2)

@@ -91,6 +91,18 @@ class ShopifyMerchant:
 
 
 @dataclass
+class ShopifySetup:
+    """One merchant with a Shopify shop on the local stack: the simulator, the integration (its store_options name
+    the warehouse location) and the secrets (test equipment only)."""
+
+    integration: Integration
+    shopify: ShopifySimulator
+    merchant_id: str
+    secret_values: dict[str, Any]
+    location_id: str
+
+
+@dataclass
 class CentraSetup:
     """One merchant on the local stack: its store simulator, integration and secrets (test equipment only)."""
 
@@ -118,6 +130,7 @@ class LocalStack:
         self.stores: dict[str, CentraSetup] = {}
         self.merchants: dict[str, CentraMerchant] = {}
         self.shopify_merchants: dict[str, ShopifyMerchant] = {}
+        self.shopify_stores: dict[str, ShopifySetup] = {}
         self._saved_env: dict[str, str] = {}
         self.console: LocalConsole | None = None
         self._awaiting_redelivery: defaultdict[str, list[str]] = defaultdict(list)  # failed receipts, by queue URL
@@ -287,29 +300,79 @@ class LocalStack:
         )
         for code, stock in (products or {}).items():
             self.myogo.add_product(merchant.merchant_id, code, stock=stock)
-        secret_name = self.aws.secret_name(integration_id)
-        self.aws.client("secretsmanager").create_secret(
-            Name=secret_name, SecretString=json.dumps(merchant.secret_values)
+        integration = self._put_integration(
+            Integration(
+                id=integration_id,
+                platform=Platform.CENTRA,
+                merchant_name=f"Merchant {integration_id}",
+                store_base_url=merchant.centra.base_url,
+                myogo_base_url=self.myogo.root_url,
+                myogo_token_url=self.myogo_token_url,
+                warehouse="TLL",
+                time_zone=time_zone,
+                secret_name=self.aws.secret_name(integration_id),
+                settings=settings or IntegrationSettings(order_poll_minutes=1),
+            ),
+            merchant.secret_values,
+            shipping_map,
         )
-        integration = Integration(
-            id=integration_id,
-            platform=Platform.CENTRA,
-            merchant_name=f"Merchant {integration_id}",
-            store_base_url=merchant.centra.base_url,
-            myogo_base_url=self.myogo.root_url,
-            myogo_token_url=self.myogo_token_url,
-            warehouse="TLL",
-            time_zone=time_zone,
-            secret_name=secret_name,
-            settings=settings or IntegrationSettings(order_poll_minutes=1),
+        setup = CentraSetup(integration, merchant.centra, merchant.merchant_id, merchant.secret_values)
+        self.stores[integration_id] = setup
+        return setup
+
+    def add_shopify_store(
+        self,
+        integration_id: str,
+        *,
+        shipping_map: Mapping[str, str],
+        products: Mapping[str, int] | None = None,
+        settings: IntegrationSettings | None = None,
+        myogo_account_of: str | None = None,
+    ) -> ShopifySetup:
+        """A merchant with a Shopify shop and a myOGO account, and the integration between them, written directly
+        (as add_centra_store): the warehouse is the shop's location "OGOship warehouse".
+
+        `products` are myOGO product codes with their stock; `shipping_map` maps shipping line titles to myOGO codes.
+        """
+        merchant = self.add_shopify_merchant(
+            integration_id, shipping_codes=set(shipping_map.values()), myogo_account_of=myogo_account_of
+        )
+        for code, stock in (products or {}).items():
+            self.myogo.add_product(merchant.merchant_id, code, stock=stock)
+        integration = self._put_integration(
+            Integration(
+                id=integration_id,
+                platform=Platform.SHOPIFY,
+                merchant_name=f"Merchant {integration_id}",
+                store_base_url=merchant.shopify.base_url,
+                store_options={"location_id": merchant.location_id},
+                myogo_base_url=self.myogo.root_url,
+                myogo_token_url=self.myogo_token_url,
+                warehouse="TLL",
+                time_zone="Europe/Helsinki",
+                secret_name=self.aws.secret_name(integration_id),
+                settings=settings or IntegrationSettings(order_poll_minutes=1),
+            ),
+            merchant.secret_values,
+            shipping_map,
+        )
+        setup = ShopifySetup(
+            integration, merchant.shopify, merchant.merchant_id, merchant.secret_values, merchant.location_id
+        )
+        self.shopify_stores[integration_id] = setup
+        return setup
+
+    def _put_integration(
+        self, integration: Integration, secret_values: Mapping[str, Any], shipping_map: Mapping[str, str]
+    ) -> Integration:
+        self.aws.client("secretsmanager").create_secret(
+            Name=integration.secret_name, SecretString=json.dumps(secret_values)
         )
         repo = self.state()
         repo.put_integration(integration)
         for method, code in shipping_map.items():
-            repo.put_shipping_mapping(integration_id, method, code)
-        setup = CentraSetup(integration, merchant.centra, merchant.merchant_id, merchant.secret_values)
-        self.stores[integration_id] = setup
-        return setup
+            repo.put_shipping_mapping(integration.id, method, code)
+        return integration
 
     @property
     def myogo_token_url(self) -> str:
