@@ -1,5 +1,5 @@
-"""The embedded local stack: moto (AWS), the Centra and myOGO simulators and a webhook gateway, all on loopback,
-with the environment set so that the real handlers run against them unchanged.
+"""The embedded local stack: moto (AWS), the Centra, Shopify and myOGO simulators and a webhook gateway, all on
+loopback, with the environment set so that the real handlers run against them unchanged.
 
 By default nothing here depends on how fast the machine is: the queues' visibility timeout and the claims' lease
 outlast any invocation, so no message comes back and no claim runs out by the clock. A redelivery happens when a
@@ -45,7 +45,7 @@ from ogosync_local.lambdas import (
     invoke,
     make_visible,
 )
-from ogosync_local.sim import CentraSimulator, MyOgoSimulator
+from ogosync_local.sim import CentraSimulator, MyOgoSimulator, ShopifySimulator
 
 MYOGO_CLIENT_ID = "123456"  # the demo application pair of the reference
 MYOGO_CLIENT_SECRET = "abcdef"  # the public demo pair of the reference
@@ -78,6 +78,31 @@ class CentraMerchant:
 
 
 @dataclass
+class ShopifyMerchant:
+    """A merchant's Shopify shop simulator (with a warehouse location) and myOGO account, before any integration
+    exists (test equipment). `secret_values` are the integration's secrets: the app's client id and secret (which
+    also signs the webhooks) and the myOGO ones."""
+
+    integration_id: str
+    shopify: ShopifySimulator
+    merchant_id: str
+    secret_values: dict[str, Any]
+    location_id: str
+
+
+@dataclass
+class ShopifySetup:
+    """One merchant with a Shopify shop on the local stack: the simulator, the integration (its store_options name
+    the warehouse location) and the secrets (test equipment only)."""
+
+    integration: Integration
+    shopify: ShopifySimulator
+    merchant_id: str
+    secret_values: dict[str, Any]
+    location_id: str
+
+
+@dataclass
 class CentraSetup:
     """One merchant on the local stack: its store simulator, integration and secrets (test equipment only)."""
 
@@ -104,6 +129,8 @@ class LocalStack:
         self._claim_lease_seconds = claim_lease_seconds
         self.stores: dict[str, CentraSetup] = {}
         self.merchants: dict[str, CentraMerchant] = {}
+        self.shopify_merchants: dict[str, ShopifyMerchant] = {}
+        self.shopify_stores: dict[str, ShopifySetup] = {}
         self._saved_env: dict[str, str] = {}
         self.console: LocalConsole | None = None
         self._awaiting_redelivery: defaultdict[str, list[str]] = defaultdict(list)  # failed receipts, by queue URL
@@ -141,6 +168,8 @@ class LocalStack:
             self.console.stop()
         for merchant in self.merchants.values():
             merchant.centra.stop()
+        for shop in self.shopify_merchants.values():
+            shop.shopify.stop()
         self.myogo.stop()
         self.gateway.stop()
         self.operator.stop()
@@ -215,6 +244,39 @@ class LocalStack:
         self.merchants[integration_id] = merchant
         return merchant
 
+    def add_shopify_merchant(
+        self, integration_id: str, *, shipping_codes: set[str], myogo_account_of: str | None = None
+    ) -> ShopifyMerchant:
+        """A Shopify shop (an app with client-credentials, webhooks to this integration id, a location for the
+        warehouse) and a myOGO account with these shipping codes, or the myOGO account of the merchant of
+        integration `myogo_account_of`."""
+        shared: CentraMerchant | ShopifyMerchant | None = None
+        if myogo_account_of:
+            shared = self.merchants.get(myogo_account_of) or self.shopify_merchants[myogo_account_of]
+        client_id, client_secret = secrets.token_hex(16), secrets.token_urlsafe(24)
+        merchant_id = shared.merchant_id if shared else f"M-{integration_id}"
+        myogo_token = shared.secret_values["myogo_secret_token"] if shared else secrets.token_urlsafe(24)
+        secret_values: dict[str, Any] = {
+            "store": {"platform": "shopify", "client_id": client_id, "client_secret": client_secret},
+            "webhook_secret": client_secret,
+            "myogo_merchant_id": merchant_id,
+            "myogo_secret_token": myogo_token,
+            "myogo_client_id": MYOGO_CLIENT_ID,
+            "myogo_client_secret": MYOGO_CLIENT_SECRET,
+        }
+        shopify = ShopifySimulator(
+            client_id=client_id,
+            client_secret=client_secret,
+            shop=f"ogosync-{integration_id}",
+            webhook_url=f"{self.gateway.base_url}/webhooks/shopify/{integration_id}",
+        ).start()
+        location = shopify.add_location("OGOship warehouse")
+        if shared is None:
+            self.myogo.add_merchant(merchant_id, myogo_token, shipping_codes)
+        merchant = ShopifyMerchant(integration_id, shopify, merchant_id, secret_values, location["id"])
+        self.shopify_merchants[integration_id] = merchant
+        return merchant
+
     def add_centra_store(
         self,
         integration_id: str,
@@ -238,29 +300,79 @@ class LocalStack:
         )
         for code, stock in (products or {}).items():
             self.myogo.add_product(merchant.merchant_id, code, stock=stock)
-        secret_name = self.aws.secret_name(integration_id)
-        self.aws.client("secretsmanager").create_secret(
-            Name=secret_name, SecretString=json.dumps(merchant.secret_values)
+        integration = self._put_integration(
+            Integration(
+                id=integration_id,
+                platform=Platform.CENTRA,
+                merchant_name=f"Merchant {integration_id}",
+                store_base_url=merchant.centra.base_url,
+                myogo_base_url=self.myogo.root_url,
+                myogo_token_url=self.myogo_token_url,
+                warehouse="TLL",
+                time_zone=time_zone,
+                secret_name=self.aws.secret_name(integration_id),
+                settings=settings or IntegrationSettings(order_poll_minutes=1),
+            ),
+            merchant.secret_values,
+            shipping_map,
         )
-        integration = Integration(
-            id=integration_id,
-            platform=Platform.CENTRA,
-            merchant_name=f"Merchant {integration_id}",
-            store_base_url=merchant.centra.base_url,
-            myogo_base_url=self.myogo.root_url,
-            myogo_token_url=self.myogo_token_url,
-            warehouse="TLL",
-            time_zone=time_zone,
-            secret_name=secret_name,
-            settings=settings or IntegrationSettings(order_poll_minutes=1),
+        setup = CentraSetup(integration, merchant.centra, merchant.merchant_id, merchant.secret_values)
+        self.stores[integration_id] = setup
+        return setup
+
+    def add_shopify_store(
+        self,
+        integration_id: str,
+        *,
+        shipping_map: Mapping[str, str],
+        products: Mapping[str, int] | None = None,
+        settings: IntegrationSettings | None = None,
+        myogo_account_of: str | None = None,
+    ) -> ShopifySetup:
+        """A merchant with a Shopify shop and a myOGO account, and the integration between them, written directly
+        (as add_centra_store): the warehouse is the shop's location "OGOship warehouse".
+
+        `products` are myOGO product codes with their stock; `shipping_map` maps shipping line titles to myOGO codes.
+        """
+        merchant = self.add_shopify_merchant(
+            integration_id, shipping_codes=set(shipping_map.values()), myogo_account_of=myogo_account_of
+        )
+        for code, stock in (products or {}).items():
+            self.myogo.add_product(merchant.merchant_id, code, stock=stock)
+        integration = self._put_integration(
+            Integration(
+                id=integration_id,
+                platform=Platform.SHOPIFY,
+                merchant_name=f"Merchant {integration_id}",
+                store_base_url=merchant.shopify.base_url,
+                store_options={"location_id": merchant.location_id},
+                myogo_base_url=self.myogo.root_url,
+                myogo_token_url=self.myogo_token_url,
+                warehouse="TLL",
+                time_zone="Europe/Helsinki",
+                secret_name=self.aws.secret_name(integration_id),
+                settings=settings or IntegrationSettings(order_poll_minutes=1),
+            ),
+            merchant.secret_values,
+            shipping_map,
+        )
+        setup = ShopifySetup(
+            integration, merchant.shopify, merchant.merchant_id, merchant.secret_values, merchant.location_id
+        )
+        self.shopify_stores[integration_id] = setup
+        return setup
+
+    def _put_integration(
+        self, integration: Integration, secret_values: Mapping[str, Any], shipping_map: Mapping[str, str]
+    ) -> Integration:
+        self.aws.client("secretsmanager").create_secret(
+            Name=integration.secret_name, SecretString=json.dumps(secret_values)
         )
         repo = self.state()
         repo.put_integration(integration)
         for method, code in shipping_map.items():
-            repo.put_shipping_mapping(integration_id, method, code)
-        setup = CentraSetup(integration, merchant.centra, merchant.merchant_id, merchant.secret_values)
-        self.stores[integration_id] = setup
-        return setup
+            repo.put_shipping_mapping(integration.id, method, code)
+        return integration
 
     @property
     def myogo_token_url(self) -> str:
