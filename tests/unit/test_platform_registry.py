@@ -35,7 +35,7 @@ def test_each_entry_is_its_platforms_own(platform: Platform) -> None:
 
 
 def test_a_platform_without_an_adapter_is_a_configuration_error_naming_the_supported_ones() -> None:
-    with pytest.raises(ConfigurationError, match="woocommerce is not supported yet .*centra"):
+    with pytest.raises(ConfigurationError, match=r"woocommerce is not supported yet .*centra"):
         registry.adapter(Platform.WOOCOMMERCE)
 
 

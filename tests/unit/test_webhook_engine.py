@@ -10,8 +10,8 @@ from pydantic import BaseModel
 
 from ogosync.errors import ConfigurationError, WebhookRejectedError
 from ogosync.models import Credentials, Integration, IntegrationStatus, OrderImportJob, Platform
-from ogosync.stores.centra.webhook import CentraWebhookVerifier
 from ogosync.ports import WebhookHints
+from ogosync.stores.centra.webhook import CentraWebhookVerifier
 from ogosync.sync.webhooks import MAX_BODY_BYTES, WebhookDeps, receive_store_webhook
 from tests.factories import T0, make_integration
 from tests.fakes import FakeQueue, FakeSecrets, InMemoryState, make_credentials
