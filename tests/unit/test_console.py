@@ -10,7 +10,7 @@ import pytest
 from ogosync.console.app import handle
 from ogosync.console.deps import ConsoleDeps, SignInRefused
 from ogosync.console.session import Identity, NewPasswordNeeded
-from ogosync.errors import AuthenticationError
+from ogosync.errors import AuthenticationError, PlatformError
 from ogosync.models import (
     BindingStatus,
     Flow,
@@ -30,7 +30,13 @@ from ogosync.operator.deps import OperatorDeps
 from tests.console_client import ConsoleClient
 from tests.factories import T0, make_integration
 from tests.fakes import FakeQueue, FakeStore, FakeWarehouse, InMemoryState
-from tests.fakes_operator import FakeAccessCheck, FakeSecretWriter, FakeWorkQueues, InMemoryIntegrationConfig
+from tests.fakes_operator import (
+    FakeAccessCheck,
+    FakeMyOgoAccount,
+    FakeSecretWriter,
+    FakeWorkQueues,
+    InMemoryIntegrationConfig,
+)
 from tests.fakes_product_page import InMemoryProductRuns
 from tests.fakes_stock import InMemoryStockLedger
 
@@ -337,6 +343,60 @@ def test_shipping_methods_are_listed_and_mapped_and_a_bad_code_is_refused(world:
     assert saved["statusCode"] == 303
     assert (spaced["statusCode"], foreign["statusCode"]) == (422, 404)
     assert world.state.shipping_map("acme-centra") == {"standard": "POSTI", "express": "POSTI-EXPRESS"}
+
+
+def test_shipping_methods_offer_myogos_codes_and_an_unlisted_code_is_refused(world: World) -> None:
+    myogo = FakeMyOgoAccount(frozenset({"POSTI", "DHL-EXPRESS"}))
+    world.deps.operator.warehouse = lambda _: myogo
+    world.state.put_shipping_mapping("acme-centra", "standard", "POSTI")
+    anna = world.client("anna")
+
+    page = anna.get("/integrations/acme-centra/shipping")["body"]
+    unknown = anna.post("/integrations/acme-centra/shipping", {"store_method": "express", "myogo_code": "NOPE"})
+    chosen = anna.post("/integrations/acme-centra/shipping", {"store_method": "express", "myogo_code": "DHL-EXPRESS"})
+
+    assert '<select name="myogo_code" required aria-label="myOGO code for standard">' in page
+    assert '<option value="DHL-EXPRESS">DHL-EXPRESS</option><option value="POSTI" selected>POSTI</option>' in page
+    assert 'type="text" name="myogo_code"' not in page
+    assert unknown["statusCode"] == 422 and "the codes are DHL-EXPRESS, POSTI" in unknown["body"]
+    assert chosen["statusCode"] == 303
+    assert world.state.shipping_map("acme-centra") == {"standard": "POSTI", "express": "DHL-EXPRESS"}
+
+
+def test_a_mapped_code_myogo_no_longer_enables_is_pointed_out(world: World) -> None:
+    world.deps.operator.warehouse = lambda _: FakeMyOgoAccount(frozenset({"POSTI"}))
+    world.state.put_shipping_mapping("acme-centra", "standard", "OLD-CODE")
+
+    page = world.client("anna").get("/integrations/acme-centra/shipping")["body"]
+
+    assert "OLD-CODE (not enabled in myOGO any more: choose another)" in page
+    assert '<option value="OLD-CODE"' not in page
+
+
+def test_without_myogos_list_a_code_is_typed_and_saved_unchecked(world: World) -> None:
+    world.deps.operator.warehouse = lambda _: FakeMyOgoAccount(None)
+    anna = world.client("anna")
+
+    page = anna.get("/integrations/acme-centra/shipping")["body"]
+    saved = anna.post("/integrations/acme-centra/shipping", {"store_method": "express", "myogo_code": "ANY-CODE"})
+
+    assert 'type="text" name="myogo_code"' in page and "<select" not in page
+    assert "myOGO offers no list of this merchant&#x27;s shipping codes" in page
+    assert saved["statusCode"] == 303 and world.state.shipping_map("acme-centra") == {"express": "ANY-CODE"}
+
+
+def test_when_myogo_cannot_list_its_codes_the_store_methods_still_show(world: World) -> None:
+    failing = FakeMyOgoAccount(frozenset({"POSTI"}), PlatformError("myogo", "HTTP 503"))
+    world.deps.operator.warehouse = lambda _: failing
+    world.state.put_shipping_mapping("acme-centra", "standard", "POSTI")
+    anna = world.client("anna")
+
+    page = anna.get("/integrations/acme-centra/shipping")
+    saved = anna.post("/integrations/acme-centra/shipping", {"store_method": "express", "myogo_code": "POSTI"})
+
+    assert page["statusCode"] == 200 and "myOGO&#x27;s shipping codes could not be read" in page["body"]
+    assert "standard" in page["body"]
+    assert saved["statusCode"] == 503 and world.state.shipping_map("acme-centra") == {"standard": "POSTI"}
 
 
 WIZARD = {

@@ -461,10 +461,7 @@ def _query(filters: ProductFilters, page: int) -> str:
 
 def shipping(session: Session, integration: Integration, methods: ShippingMethods, note: str | None) -> str:
     action = f"/integrations/{integration.id}/shipping"
-    known = sorted(
-        {method.myogo_code for method in methods.methods if method.myogo_code} | {methods.default_code or ""}
-    )
-    codes = el("datalist", {"id": "codes"}, [el("option", {"value": code}) for code in known if code])
+    offered = methods.myogo_codes
 
     def mapping_form(store_method: str, code: str | None) -> Markup:
         return el(
@@ -472,17 +469,7 @@ def shipping(session: Session, integration: Integration, methods: ShippingMethod
             {"method": "post", "action": action},
             csrf_field(session),
             el("input", {"type": "hidden", "name": "store_method", "value": store_method}),
-            el(
-                "input",
-                {
-                    "type": "text",
-                    "name": "myogo_code",
-                    "value": code or "",
-                    "list": "codes",
-                    "required": True,
-                    "aria-label": f"myOGO code for {store_method}",
-                },
-            ),
+            _code_choice(store_method, code, offered),
             " ",
             el("button", {"type": "submit"}, "Save"),
         )
@@ -491,12 +478,13 @@ def shipping(session: Session, integration: Integration, methods: ShippingMethod
         [
             method.store_method,
             str(method.orders_seen),
-            (method.myogo_code or "none: its orders are held") + (" (the default)" if method.by_default else ""),
+            _current_code(method.myogo_code, offered) + (" (the default)" if method.by_default else ""),
             mapping_form(method.store_method, None if method.by_default else method.myogo_code),
         ]
         for method in methods.methods
     ]
-    rows.append(["every other method (*)", "", methods.default_code or "none", mapping_form("*", methods.default_code)])
+    default = methods.default_code
+    rows.append(["every other method (*)", "", _current_code(default, offered, "none"), mapping_form("*", default)])
     content: list[object] = [
         el(
             "p",
@@ -506,10 +494,44 @@ def shipping(session: Session, integration: Integration, methods: ShippingMethod
         ),
         methods.store_error
         and el("div", {"class": "error"}, f"The store's orders could not be read: {methods.store_error}"),
-        codes,
+        _codes_note(methods),
         table(["Store method", "Orders seen", "myOGO code now", "Set the code"], rows, id="shipping"),
     ]
     return layout(f"Shipping methods of {integration.id}", session, *content, note=note)
+
+
+def _code_choice(store_method: str, code: str | None, offered: list[str] | None) -> Markup:
+    """A list of myOGO's codes when myOGO offers one (the server refuses any other code too); a text field else."""
+    label = f"myOGO code for {store_method}"
+    if offered is None:
+        attributes = {"type": "text", "name": "myogo_code", "value": code or "", "required": True, "aria-label": label}
+        return el("input", attributes)
+    options = [el("option", {"value": "", "disabled": True, "selected": code not in offered}, "choose a code")]
+    options += [el("option", {"value": each, "selected": each == code}, each) for each in offered]
+    return el("select", {"name": "myogo_code", "required": True, "aria-label": label}, options)
+
+
+def _current_code(code: str | None, offered: list[str] | None, missing: str = "none: its orders are held") -> str:
+    if code is None:
+        return missing
+    if offered is not None and code not in offered:
+        return f"{code} (not enabled in myOGO any more: choose another)"
+    return code
+
+
+def _codes_note(methods: ShippingMethods) -> Markup | None:
+    if methods.myogo_codes_error:
+        return el("div", {"class": "error"}, f"myOGO's shipping codes could not be read: {methods.myogo_codes_error}")
+    if methods.myogo_codes is None:
+        return el(
+            "p",
+            None,
+            "myOGO offers no list of this merchant's shipping codes: type each code as myOGO shows it; it is saved "
+            "without a check.",
+        )
+    if not methods.myogo_codes:
+        return el("div", {"class": "error"}, "myOGO enables no shipping method for this merchant: enable one there.")
+    return None
 
 
 def new_integration(session: Session, values: Mapping[str, str], merchant: str | None, error: str | None) -> str:
