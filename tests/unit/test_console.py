@@ -4,6 +4,7 @@ order pages and actions."""
 from __future__ import annotations
 
 from datetime import timedelta
+from html import escape
 
 import pytest
 
@@ -45,6 +46,14 @@ USERS = {
     "olga": ("operator-pw", Identity(username="olga", operator=True)),
     "anna": ("anna-pw", Identity(username="anna", operator=False, merchant="Acme Apparel")),
     "bert": ("bert-pw", Identity(username="bert", operator=False, merchant="Bolt Bikes")),
+}
+
+DNS = {  # what the fake resolver answers; a name missing here is not found
+    "acme.centra.example": ["93.184.216.34"],
+    "api.ogoship.com": ["2606:4700::6810:1"],
+    "my.ogoship.com": ["104.16.1.1"],
+    "metadata.attacker.example": ["93.184.216.35", "169.254.169.254"],
+    "intranet.attacker.example": ["10.1.2.3"],
 }
 
 
@@ -89,7 +98,11 @@ class World:
             clock=lambda: T0 + timedelta(hours=3),
         )
         self.deps = ConsoleDeps(
-            operator=operator, product_runs=self.product_runs, sign_in=FakeSignIn(), session_key=b"k" * 32
+            operator=operator,
+            product_runs=self.product_runs,
+            sign_in=FakeSignIn(),
+            session_key=b"k" * 32,
+            resolve=lambda host: DNS.get(host, []),
         )
 
     def client(self, username: str | None = None) -> ConsoleClient:
@@ -443,6 +456,50 @@ def test_the_wizard_saves_nothing_when_a_side_refuses_the_credentials(world: Wor
     assert answer["statusCode"] == 422 and "store: the credentials were refused" in answer["body"]
     assert "centra-secret-key-1" not in answer["body"] and 'value="acme-second"' in answer["body"]
     assert world.state.get_integration("acme-second") is None
+
+
+@pytest.mark.parametrize(
+    ("field", "url", "words"),
+    [
+        ("store_base_url", "http://acme.centra.example/api/order", "must begin with https://"),
+        ("store_base_url", "https://169.254.169.254/latest/meta-data", "private or local address (169.254.169.254)"),
+        ("store_base_url", "https://[::ffff:169.254.169.254]/api", "private or local address"),
+        ("store_base_url", "https://127.0.0.1:9001/2018-06-01/runtime", "private or local address (127.0.0.1)"),
+        ("store_base_url", "https://metadata.attacker.example/api", "private or local address (169.254.169.254)"),
+        ("myogo_base_url", "https://intranet.attacker.example", "private or local address (10.1.2.3)"),
+        ("myogo_token_url", "https://[fd00::1]/OAuth/Token", "private or local address (fd00::1)"),
+        ("myogo_base_url", "https://nowhere.example", "is not found"),
+        ("store_base_url", "http://127.0.0.1:8080/api/order", "must begin with https://"),
+    ],
+)
+def test_the_wizard_calls_no_url_but_https_to_a_public_host(world: World, field: str, url: str, words: str) -> None:
+    checks = {"store": FakeAccessCheck(), "myogo": FakeAccessCheck()}
+    world.deps.operator.access_checks = lambda *_: checks
+    anna = world.client("anna")
+
+    answer = anna.post("/integrations/new", WIZARD | {field: url})
+
+    assert answer["statusCode"] == 422 and f"(field: {field})" in answer["body"]
+    assert escape(words, quote=True) in answer["body"]
+    assert [check.calls for check in checks.values()] == [0, 0]  # refused before anything was called
+    assert world.state.get_integration("acme-second") is None
+
+
+def test_only_the_local_stack_may_call_plain_http_on_loopback(world: World) -> None:
+    world.deps.secure_cookies = False  # how the local stack (http on loopback) marks itself
+    anna = world.client("anna")
+    loopback = {
+        "store_base_url": "http://127.0.0.1:8080/api/order",
+        "myogo_base_url": "http://127.0.0.1:8081",
+        "myogo_token_url": "http://localhost:8081/OAuth/Token",
+    }
+    world.deps.resolve = lambda host: {"localhost": ["127.0.0.1", "::1"]}.get(host, [])
+
+    private = anna.post("/integrations/new", WIZARD | loopback | {"myogo_base_url": "http://10.0.0.5"})
+    created = anna.post("/integrations/new", WIZARD | loopback)
+
+    assert private["statusCode"] == 422 and "(field: myogo_base_url)" in private["body"]
+    assert created["statusCode"] == 303 and world.state.get_integration("acme-second") is not None
 
 
 def test_the_stock_page_shows_the_last_run_and_what_was_published(world: World) -> None:

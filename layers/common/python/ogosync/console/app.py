@@ -285,6 +285,7 @@ def _create_integration(ctx: Context) -> Answer:
     kept = setup.kept_values(ctx.request.form)
     try:
         request = setup.parse(ctx.request.form, merchant)
+        setup.check_urls(request, local_stack=ctx.deps.local_stack, resolve=ctx.deps.resolve)
         created = integrations.create_integration(request, ctx.deps.operator)
     except setup.SetupRefused as exc:
         return Answer(422, pages.new_integration(ctx.session, kept, merchant, _with_field(exc.message, exc.field)))

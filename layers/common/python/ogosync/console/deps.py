@@ -8,6 +8,7 @@ from typing import Protocol
 from ogosync.console.session import Identity, NewPasswordNeeded
 from ogosync.errors import OgosyncError
 from ogosync.operator.deps import OperatorDeps
+from ogosync.operator.urls import Resolver, resolve_host
 from ogosync.ports import ProductRunRepository, StockLedger
 
 
@@ -34,3 +35,10 @@ class ConsoleDeps:
     session_key: bytes
     secure_cookies: bool = True  # False only on http loopback (ogosync local up)
     stock_ledger: StockLedger | None = None  # what the stock flow last published; None: the stock page says so
+    resolve: Resolver = resolve_host  # a host name's addresses, to refuse URLs of private networks
+
+    @property
+    def local_stack(self) -> bool:
+        """The local stack marks itself by serving the console over http on loopback (CONSOLE_SECURE_COOKIES=false):
+        only there may a typed URL be plain http to loopback, where its simulators listen."""
+        return not self.secure_cookies
