@@ -10,7 +10,7 @@ import pytest
 
 from ogosync.console.app import handle
 from ogosync.console.deps import ConsoleDeps, SignInRefused
-from ogosync.console.session import Identity, NewPasswordNeeded
+from ogosync.console.session import Identity, NewPasswordNeeded, decode
 from ogosync.errors import AuthenticationError, PlatformError
 from ogosync.models import (
     BindingStatus,
@@ -36,6 +36,7 @@ from tests.fakes_operator import (
     FakeMyOgoAccount,
     FakeSecretWriter,
     FakeWorkQueues,
+    InMemoryConsoleSessions,
     InMemoryIntegrationConfig,
 )
 from tests.fakes_product_page import InMemoryProductRuns
@@ -60,6 +61,9 @@ DNS = {  # what the fake resolver answers; a name missing here is not found
 class FakeSignIn:
     """The users above; "ivan" is invited (temporary password "temp-pw") and must choose a password first."""
 
+    def __init__(self) -> None:
+        self.signed_out: list[str] = []  # the users whose identity-provider tokens were revoked
+
     def sign_in(self, username: str, password: str) -> Identity | NewPasswordNeeded:
         if (username, password) == ("ivan", "temp-pw"):
             return NewPasswordNeeded(username="ivan", challenge="cognito-session-1")
@@ -73,6 +77,9 @@ class FakeSignIn:
             raise SignInRefused("the new password is not accepted: too short")
         return Identity(username=challenge.username, operator=False, merchant="Acme Apparel")
 
+    def sign_out(self, username: str) -> None:
+        self.signed_out.append(username)
+
 
 class World:
     def __init__(self) -> None:
@@ -83,6 +90,8 @@ class World:
         self.products_queue = FakeQueue()
         self.secrets = FakeSecretWriter()
         self.product_runs = InMemoryProductRuns()
+        self.sign_in = FakeSignIn()
+        self.sessions = InMemoryConsoleSessions()
         operator = OperatorDeps(
             state=self.state,
             config=InMemoryIntegrationConfig(self.state),
@@ -100,8 +109,9 @@ class World:
         self.deps = ConsoleDeps(
             operator=operator,
             product_runs=self.product_runs,
-            sign_in=FakeSignIn(),
+            sign_in=self.sign_in,
             session_key=b"k" * 32,
+            sessions=self.sessions,
             resolve=lambda host: DNS.get(host, []),
         )
 
@@ -154,6 +164,42 @@ def test_a_forged_or_altered_cookie_is_an_anonymous_visitor(world: World) -> Non
     client.cookie = f"{payload[:-2]}xx.{signature}"
 
     assert client.get("/")["statusCode"] == 303
+
+
+def test_signing_out_ends_the_session_for_good_and_clears_the_cookie(world: World) -> None:
+    anna = world.client("anna")
+    kept = anna.cookie  # a copy of the cookie, as a thief or a shared computer would keep it
+    other_device = world.client("anna")
+
+    signed_out = anna.post("/sign-out")
+    anna.cookie = kept
+    replayed = anna.get("/")
+    replayed_action = anna.request("POST", "/integrations/acme-centra/pause", {"csrf": _csrf_of(world, kept)})
+
+    assert (signed_out["statusCode"], signed_out["headers"]["Location"]) == (303, "/sign-in")
+    assert (
+        signed_out["headers"]["Set-Cookie"].startswith("ogosync_session=;")
+        and "Max-Age=0" in signed_out["headers"]["Set-Cookie"]
+    )
+    assert (replayed["statusCode"], replayed["headers"]["Location"]) == (303, "/sign-in")
+    assert replayed_action["statusCode"] == 303 and replayed_action["headers"]["Location"] == "/sign-in"
+    acme = world.state.get_integration("acme-centra")
+    assert acme is not None and acme.status == "active"
+    assert world.sign_in.signed_out == ["anna"]
+    assert other_device.get("/")["statusCode"] == 200  # the console's other session of the user stays
+
+
+def test_a_signed_in_cookie_without_a_live_session_opens_nothing(world: World) -> None:
+    olga = world.client("olga")
+    world.sessions.sessions.clear()  # e.g. a cookie made before sessions were kept, or its item expired
+
+    assert olga.get("/status")["statusCode"] == 303
+
+
+def _csrf_of(world: World, cookie: str | None) -> str:
+    session = decode((cookie or "").split("=", 1)[1], world.deps.session_key, world.deps.operator.clock())
+    assert session is not None
+    return session.csrf
 
 
 def test_a_merchant_sees_only_its_integrations_and_is_refused_on_anothers_pages_and_actions(world: World) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,12 @@ from ogosync.console.session import (
     Identity,
     NewPasswordNeeded,
     Session,
+    cleared_cookie,
     csrf_matches,
     decode,
     encode,
     new_session,
+    session_hash,
     set_cookie,
 )
 from ogosync.console.web import Answer, Request, parse, redirect
@@ -77,6 +80,7 @@ class Context:
     session: Session
     deps: ConsoleDeps
     new_session: bool = False
+    clear_cookie: bool = False
 
     @property
     def note(self) -> str | None:
@@ -149,12 +153,19 @@ def _signed_in(ctx: Context, identity: Identity) -> Answer:
     # A new session (and CSRF token) on sign-in: a token seen before signing in is worth nothing after.
     ctx.session = new_session(identity, ctx.deps.operator.clock())
     ctx.new_session = True
+    if ctx.session.sid is not None:
+        ctx.deps.sessions.start_session(session_hash(ctx.session.sid), identity.username, ctx.session.expires)
     return redirect("/")
 
 
 def _sign_out(ctx: Context) -> Answer:
-    ctx.session = new_session(None, ctx.deps.operator.clock())
-    ctx.new_session = True
+    """The session ends for good (its state item), then Cognito revokes the user's tokens; the cookie is cleared."""
+    identity, sid = ctx.session.identity, ctx.session.sid
+    if sid is not None:
+        ctx.deps.sessions.end_session(session_hash(sid), ctx.deps.operator.clock())
+    if identity is not None:
+        ctx.deps.sign_in.sign_out(identity.username)
+    ctx.clear_cookie = True
     return redirect("/sign-in")
 
 
@@ -418,11 +429,21 @@ def handle(event: Mapping[str, Any], deps: ConsoleDeps) -> dict[str, Any]:
     request = parse(event)
     now = deps.operator.clock()
     session = decode(request.cookies.get(COOKIE_NAME, ""), deps.session_key, now)
-    ctx = Context(request, session or new_session(None, now), deps, new_session=session is None)
+    fresh = session is None
+    if session is not None and session.identity is not None and not _live(session, deps, now):
+        # Signed out (or from before sessions had an id): a visitor again, with the same CSRF token.
+        session, fresh = session.model_copy(update={"identity": None, "sid": None}), True
+    ctx = Context(request, session or new_session(None, now), deps, new_session=fresh)
     answer = _answer(ctx)
-    if ctx.new_session:
+    if ctx.clear_cookie:
+        answer.headers["Set-Cookie"] = cleared_cookie(secure=deps.secure_cookies)
+    elif ctx.new_session:
         answer.headers["Set-Cookie"] = set_cookie(encode(ctx.session, deps.session_key), secure=deps.secure_cookies)
     return answer.to_event()
+
+
+def _live(session: Session, deps: ConsoleDeps, now: datetime) -> bool:
+    return session.sid is not None and deps.sessions.session_active(session_hash(session.sid), now)
 
 
 def _answer(ctx: Context) -> Answer:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from ogosync.console.session import Identity, NewPasswordNeeded
@@ -26,6 +27,21 @@ class SignIn(Protocol):
         """The identity once the new password is accepted; SignInRefused (with the reason) otherwise."""
         ...
 
+    def sign_out(self, username: str) -> None:
+        """Revoke every token the identity provider issued to the user (their refresh tokens included); a failure
+        is logged, never raised: the console's own session is ended before this is called."""
+        ...
+
+
+class ConsoleSessions(Protocol):
+    """The signed-in sessions (by the hash of their id): live from sign-in until signed out or expired."""
+
+    def start_session(self, session_hash: str, username: str, expires: datetime) -> None: ...
+
+    def session_active(self, session_hash: str, now: datetime) -> bool: ...
+
+    def end_session(self, session_hash: str, now: datetime) -> None: ...
+
 
 @dataclass
 class ConsoleDeps:
@@ -33,6 +49,7 @@ class ConsoleDeps:
     product_runs: ProductRunRepository
     sign_in: SignIn
     session_key: bytes
+    sessions: ConsoleSessions
     secure_cookies: bool = True  # False only on http loopback (ogosync local up)
     stock_ledger: StockLedger | None = None  # what the stock flow last published; None: the stock page says so
     resolve: Resolver = resolve_host  # a host name's addresses, to refuse URLs of private networks
