@@ -26,6 +26,7 @@ from ogosync.models import (
     ProductRow,
     ProductState,
     PublishedStock,
+    StockRunState,
 )
 from ogosync.operator.deps import OperatorDeps
 from tests.console_client import ConsoleClient
@@ -548,34 +549,59 @@ def test_only_the_local_stack_may_call_plain_http_on_loopback(world: World) -> N
     assert created["statusCode"] == 303 and world.state.get_integration("acme-second") is not None
 
 
-def test_the_stock_page_shows_the_last_run_and_what_was_published(world: World) -> None:
-    ledger = InMemoryStockLedger()
-    world.deps.stock_ledger = ledger
-    entry = PublishedStock(
+def _published(sku: str, quantity: int) -> PublishedStock:
+    return PublishedStock(
         integration_id="acme-centra",
-        sku="TS100BLKM",
-        quantity=7,
-        available=8,
+        sku=sku,
+        quantity=quantity,
+        available=quantity + 1,
         in_transit=1,
-        store_quantity=9,
+        store_quantity=quantity + 2,
         published_at=T0,
     )
-    ledger.record_published([entry, entry.model_copy(update={"sku": "HD200GRYS", "quantity": 2})])
+
+
+def test_the_stock_page_shows_the_last_run_what_was_published_and_the_problem_skus(world: World) -> None:
+    ledger = InMemoryStockLedger()
+    world.deps.stock_ledger = ledger
+    ledger.record_published([_published("TS100BLKM", 7), _published("HD200GRYS", 2)])
+    ledger.save_run_state(
+        StockRunState(integration_id="acme-centra", unbound_skus=["ONLY-IN-MYOGO", SCRIPT], refused_skus=["BUNDLE-1"])
+    )
     cursor = world.state.get_cursor("acme-centra", Flow.STOCK)
     world.state.save_cursor(
-        cursor.model_copy(
-            update={"last_run_ended": T0, "last_counts": {"written": 2, "not_in_store": 3, "not_written": 1}}
-        )
+        cursor.model_copy(update={"last_run_ended": T0, "last_counts": {"written": 2, "not_written": 1}})
     )
     anna, bert = world.client("anna"), world.client("bert")
 
     page = anna.get("/integrations/acme-centra/stock")["body"]
     searched = anna.get("/integrations/acme-centra/stock?q=hd200")["body"]
 
-    assert "TS100BLKM" in page and "HD200GRYS" in page and "2 SKUs published" in page
-    assert "<td>SKUs myOGO has and the store does not</td><td>3</td>" in page
-    assert "HD200GRYS" in searched and "TS100BLKM" not in searched
+    assert "TS100BLKM" in page and "HD200GRYS" in page and "2 SKUs published, page 1 of 1" in page
+    assert "<h2>SKUs myOGO has and the store does not (2)</h2>" in page
+    assert '<table id="stock-unbound">' in page and "<td>ONLY-IN-MYOGO</td>" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and SCRIPT not in page
+    assert "<h2>SKUs refused by the store (1)</h2>" in page and "<td>BUNDLE-1</td>" in page
+    assert "HD200GRYS" in searched and "TS100BLKM" not in searched and "ONLY-IN-MYOGO" not in searched
     assert bert.get("/integrations/acme-centra/stock")["statusCode"] == 404
+
+
+def test_the_published_values_are_paged(world: World) -> None:
+    ledger = InMemoryStockLedger()
+    world.deps.stock_ledger = ledger
+    ledger.record_published([_published(f"SKU-{n:03d}", n) for n in range(250)])
+    anna = world.client("anna")
+
+    first = anna.get("/integrations/acme-centra/stock")["body"]
+    third = anna.get("/integrations/acme-centra/stock?page=3")["body"]
+    searched = anna.get("/integrations/acme-centra/stock?q=SKU-24&page=1")["body"]
+    bad = anna.get("/integrations/acme-centra/stock?page=0")
+
+    assert "250 SKUs published, page 1 of 3" in first and "<td>SKU-099</td>" in first and "SKU-100" not in first
+    assert 'href="/integrations/acme-centra/stock?page=2"' in first
+    assert "<td>SKU-200</td>" in third and "<td>SKU-249</td>" in third and "SKU-199" not in third
+    assert "10 SKUs published, page 1 of 1" in searched
+    assert bad["statusCode"] == 422
 
 
 def test_an_invited_user_chooses_a_password_at_the_first_sign_in(world: World) -> None:

@@ -46,7 +46,7 @@ _ORDER = rf"(?P<order_id>{_ORDER_ID})"
 _QUEUE = r"(?P<queue>[a-z][a-z-]{1,40})"
 DEAD_LETTERS_SHOWN = 100
 PRODUCTS_PER_PAGE = 50
-STOCK_ROWS_SHOWN = 500
+STOCK_PER_PAGE = 100
 MAX_PICKED = 2000  # what the operator API's create takes at once
 NOTES = {  # what a finished action says on the page it returns to; fixed words, never text from the request
     "paused": "Paused: no flow of this integration runs until it is resumed.",
@@ -335,12 +335,26 @@ def _webhook_secret(ctx: Context, integration_id: str) -> Answer:
 def _stock(ctx: Context, integration_id: str) -> Answer:
     integration = ctx.integration(integration_id)
     search = ctx.request.query.get("q", "").strip()[:100]
+    page_number = _page_number(ctx.request.query.get("page", "1"))
     ledger = ctx.deps.stock_ledger
     published = [] if ledger is None else sorted(ledger.all_published(integration.id).values(), key=lambda p: p.sku)
-    matching = [entry for entry in published if search.lower() in entry.sku.lower()]
-    cursor = ctx.deps.operator.state.get_cursor(integration.id, Flow.STOCK)
-    page = pages.stock(ctx.session, integration, cursor, matching[:STOCK_ROWS_SHOWN], len(matching), search)
-    return Answer(200, page)
+    run_state = None if ledger is None else ledger.run_state(integration.id)
+
+    def matching(skus: list[str]) -> list[str]:
+        return [sku for sku in skus if search.lower() in sku.lower()]
+
+    found = [entry for entry in published if search.lower() in entry.sku.lower()]
+    view = pages.StockView(
+        cursor=ctx.deps.operator.state.get_cursor(integration.id, Flow.STOCK),
+        published=found[(page_number - 1) * STOCK_PER_PAGE : page_number * STOCK_PER_PAGE],
+        matching=len(found),
+        page=page_number,
+        pages=max(1, -(-len(found) // STOCK_PER_PAGE)),
+        search=search,
+        unbound=None if run_state is None else matching(run_state.unbound_skus),
+        refused=None if run_state is None else matching(run_state.refused_skus),
+    )
+    return Answer(200, pages.stock(ctx.session, integration, view))
 
 
 def _status(ctx: Context) -> Answer:

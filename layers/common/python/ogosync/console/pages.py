@@ -4,6 +4,7 @@ models they get (Integration, the operator schemas) have no field that holds one
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -30,6 +31,7 @@ from ogosync.operator.schemas import (
     WebhookInfo,
 )
 from ogosync.ports import DeadLetter, QueueDepth
+from ogosync.sync.stock import PROBLEMS_KEPT
 
 
 def layout(
@@ -572,29 +574,38 @@ def webhook(session: Session, info: WebhookInfo, note: str | None) -> str:
     )
 
 
-def stock(
-    session: Session,
-    integration: Integration,
-    cursor: Cursor,
-    published: list[PublishedStock],
-    matching: int,
-    search: str,
-) -> str:
+@dataclass
+class StockView:
+    """What the stock page shows: the last run, one page of the values published, and the SKUs with a problem
+    (None: no stock ledger in this deployment)."""
+
+    cursor: Cursor
+    published: list[PublishedStock]
+    matching: int
+    page: int
+    pages: int
+    search: str
+    unbound: list[str] | None
+    refused: list[str] | None
+
+
+def stock(session: Session, integration: Integration, view: StockView) -> str:
+    base = f"/integrations/{integration.id}/stock"
+    cursor = view.cursor
     counts = cursor.last_counts
     ended = cursor.last_run_ended.strftime("%Y-%m-%d %H:%M UTC") if cursor.last_run_ended else "never"
     summary = [
         ["Last stock run ended", ended],
         ["SKUs written to the store in the last run", str(counts.get("written", 0))],
-        ["SKUs myOGO has and the store does not", str(counts.get("not_in_store", 0) + counts.get("unbound", 0))],
-        ["SKUs the store did not take (to be tried again)", str(counts.get("not_written", 0))],
+        ["SKUs the store did not take in the last run (tried again)", str(counts.get("not_written", 0))],
     ]
     if cursor.last_error:
         summary.append(["Last error", cursor.last_error])
     search_form = el(
         "form",
-        {"method": "get", "action": f"/integrations/{integration.id}/stock"},
+        {"method": "get", "action": base},
         el("label", {"for": "q"}, "SKU "),
-        el("input", {"type": "text", "id": "q", "name": "q", "value": search}),
+        el("input", {"type": "text", "id": "q", "name": "q", "value": view.search}),
         " ",
         el("button", {"type": "submit"}, "Show"),
     )
@@ -607,21 +618,48 @@ def stock(
             str(entry.store_quantity),
             entry.published_at.strftime("%Y-%m-%d %H:%M"),
         ]
-        for entry in published
+        for entry in view.published
     ]
     headers = ["SKU", "Published (sellable)", "myOGO available", "In transit", "Store stock set", "Published at (UTC)"]
+    query = {"q": view.search} if view.search else {}
+    pager = [
+        el("a", {"href": f"{base}?{urlencode(query | {'page': str(page)})}"}, str(page))
+        if page != view.page
+        else el("b", None, str(page))
+        for page in range(1, view.pages + 1)
+    ][:50]
     return layout(
         f"Stock of {integration.id}",
         session,
         table(["", ""], summary, id="stock-run"),
         search_form,
-        el(
-            "p",
-            None,
-            f"{matching} SKUs published" + (f", the first {len(published)} shown" if matching > len(published) else ""),
-        ),
+        el("h2", None, "Last values published"),
+        el("p", None, f"{view.matching} SKUs published, page {view.page} of {view.pages}"),
+        el("p", {"class": "pager"}, [[link, " "] for link in pager]) if view.pages > 1 else None,
         table(headers, rows, id="stock"),
+        _problem_skus(
+            "SKUs myOGO has and the store does not",
+            "No store item is linked to these myOGO SKUs, so their stock goes nowhere: create or link them on the "
+            "Products page.",
+            view.unbound,
+            "stock-unbound",
+        ),
+        _problem_skus(
+            "SKUs refused by the store",
+            "The store refused their stock: it has no such item, or the item is a bundle. Tried again whenever "
+            "myOGO's stock of them changes.",
+            view.refused,
+            "stock-refused",
+        ),
     )
+
+
+def _problem_skus(title: str, meaning: str, skus: list[str] | None, table_id: str) -> list[object]:
+    if skus is None:
+        return [el("h2", None, title), el("p", None, "Not known in this deployment.")]
+    bound = f" (at most {PROBLEMS_KEPT} are kept)" if len(skus) >= PROBLEMS_KEPT else ""
+    listed = table(["SKU"], [[sku] for sku in skus], id=table_id) if skus else el("p", None, "None.")
+    return [el("h2", None, f"{title} ({len(skus)}{bound})"), el("p", None, meaning), listed]
 
 
 def error_page(session: Session, status_code: int, message: str) -> str:
