@@ -47,14 +47,21 @@ def check_outbound_url(url: str, *, local_stack: bool, resolve: Resolver = resol
         raise UrlRefused(f"{url!r} must begin with https:// (the credentials must not travel unencrypted)")
     for address in addresses:
         if not _public(address):
-            raise UrlRefused(f"{host!r} is a private or local address ({address}): give the service's public address")
+            where = "is" if _literal(host) is not None else f"has the address {address}:"
+            raise UrlRefused(f"{host!r} {where} a private or local address: give the service's public address")
+
+
+def _literal(host: str) -> IpAddress | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
 
 
 def _addresses(host: str, resolve: Resolver) -> list[IpAddress]:
-    try:
-        return [ipaddress.ip_address(host.strip("[]"))]
-    except ValueError:
-        pass
+    literal = _literal(host)
+    if literal is not None:
+        return [literal]
     found: list[IpAddress] = []
     for text in resolve(host):
         try:
