@@ -639,8 +639,8 @@ def stock(session: Session, integration: Integration, view: StockView) -> str:
         table(headers, rows, id="stock"),
         _problem_skus(
             "SKUs myOGO has and the store does not",
-            "No store item is linked to these myOGO SKUs, so their stock goes nowhere: create or link them on the "
-            "Products page.",
+            "No store item is linked to these myOGO SKUs, so their stock goes nowhere: the store has no such item, "
+            "or it is not linked yet (on the Products page: 'in myOGO, not linked').",
             view.unbound,
             "stock-unbound",
         ),
