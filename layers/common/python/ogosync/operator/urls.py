@@ -27,15 +27,18 @@ def resolve_host(host: str) -> list[str]:
     """Every address the name has (an empty list when it has none)."""
     try:
         found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError):
+    except (OSError, ValueError):  # not found, or not a name at all (a NUL, a label too long)
         return []
     return sorted({str(info[4][0]) for info in found})
 
 
 def check_outbound_url(url: str, *, local_stack: bool, resolve: Resolver = resolve_host) -> None:
     """Raise UrlRefused unless `url` is https to a public host (or, on the local stack, http(s) to loopback)."""
-    parts = urlsplit(url)
-    host = parts.hostname
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed [ of an IPv6 address
+        raise UrlRefused(f"{url!r} is not a web address: it must begin with https://") from None
     if parts.scheme not in ("https", "http") or not host:
         raise UrlRefused(f"{url!r} is not a web address: it must begin with https://")
     addresses = _addresses(host, resolve)
