@@ -55,4 +55,4 @@ def test_any_text_passes_or_is_refused_in_words(url: str) -> None:
         check_outbound_url(url, local_stack=False, resolve=lambda host: ["93.184.216.34"])
     except UrlRefused as exc:
         refusal = exc
-    assert refusal is None or "address" in str(refusal) or "host" in str(refusal)
+    assert refusal is None or str(refusal).strip()  # in words; any other exception fails the test
