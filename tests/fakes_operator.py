@@ -206,3 +206,23 @@ class InMemoryOrderNotes:
     def notes(self, integration_id: str, store_order_id: str) -> list[OrderNote]:
         mine = [n for n in self.added if (n.integration_id, n.store_order_id) == (integration_id, store_order_id)]
         return sorted(mine, key=lambda note: note.at)
+
+
+class InMemoryConsoleSessions:
+    """The console's signed-in sessions (same contract as DynamoConsoleSessions, see
+    tests/integration/test_console_sessions_contract.py): hash -> (user name, end, signed out)."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[str, tuple[str, datetime, bool]] = {}
+
+    def start_session(self, session_hash: str, username: str, expires: datetime) -> None:
+        self.sessions[session_hash] = (username, expires, False)
+
+    def session_active(self, session_hash: str, now: datetime) -> bool:
+        found = self.sessions.get(session_hash)
+        return found is not None and not found[2] and found[1] > now
+
+    def end_session(self, session_hash: str, now: datetime) -> None:
+        if session_hash in self.sessions:
+            username, expires, _ = self.sessions[session_hash]
+            self.sessions[session_hash] = (username, expires, True)

@@ -7,6 +7,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from ogosync.aws.cognito import CognitoSignIn
@@ -41,7 +42,7 @@ def test_operators_and_merchants_get_their_roles_and_others_are_refused(pool: tu
     _user(client, pool_id, "olga", operator=True)
     _user(client, pool_id, "anna", "Acme Apparel")
     _user(client, pool_id, "nobody")
-    sign_in = CognitoSignIn(client, client_id)
+    sign_in = CognitoSignIn(client, client_id, pool_id)
 
     assert sign_in.sign_in("olga", "Pass-word-1!") == Identity(username="olga", operator=True)
     assert sign_in.sign_in("anna", "Pass-word-1!") == Identity(username="anna", operator=False, merchant="Acme Apparel")
@@ -63,7 +64,7 @@ def test_an_invited_user_sets_a_new_password_then_signs_in_with_it(pool: tuple[A
         TemporaryPassword="Temp-pass-word-1",
         MessageAction="SUPPRESS",
     )
-    sign_in = CognitoSignIn(client, client_id)
+    sign_in = CognitoSignIn(client, client_id, pool_id)
 
     challenge = sign_in.sign_in("ivan", "Temp-pass-word-1")
     assert isinstance(challenge, NewPasswordNeeded) and challenge.username == "ivan"
@@ -71,3 +72,31 @@ def test_an_invited_user_sets_a_new_password_then_signs_in_with_it(pool: tuple[A
 
     assert identity == Identity(username="ivan", operator=False, merchant="Acme Apparel")
     assert sign_in.sign_in("ivan", "Own-pass-word-22") == identity
+
+
+def test_signing_out_revokes_the_refresh_tokens_cognito_issued_to_the_user(pool: tuple[Any, str, str]) -> None:
+    client, pool_id, client_id = pool
+    _user(client, pool_id, "anna", "Acme Apparel")
+    tokens = client.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "anna", "PASSWORD": "Pass-word-1!"},
+    )["AuthenticationResult"]
+    refresh = {"REFRESH_TOKEN": tokens["RefreshToken"]}
+    assert client.initiate_auth(ClientId=client_id, AuthFlow="REFRESH_TOKEN_AUTH", AuthParameters=refresh)
+
+    CognitoSignIn(client, client_id, pool_id).sign_out("anna")
+
+    with pytest.raises(ClientError, match="NotAuthorized"):
+        client.initiate_auth(ClientId=client_id, AuthFlow="REFRESH_TOKEN_AUTH", AuthParameters=refresh)
+
+
+def test_a_failed_sign_out_at_cognito_is_logged_not_raised(
+    pool: tuple[Any, str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    client, pool_id, client_id = pool
+
+    CognitoSignIn(client, client_id, pool_id).sign_out("ghost")  # Cognito answers UserNotFoundException
+
+    (record,) = [record for record in caplog.records if "Cognito did not sign the user out" in record.getMessage()]
+    assert record.levelname == "WARNING" and record.error == "UserNotFoundException"

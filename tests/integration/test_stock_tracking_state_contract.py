@@ -23,6 +23,7 @@ from ogosync.ports import StateRepository, StockLedger, TrackingRepository
 from ogosync.state.dynamo import DynamoStateRepository
 from ogosync.state.stock import DynamoStockLedger
 from ogosync.state.tracking import DynamoTrackingRepository
+from ogosync.sync.stock import PROBLEMS_KEPT
 from tests.factories import T0
 from tests.fakes import InMemoryState
 from tests.fakes_stock import InMemoryStockLedger
@@ -109,6 +110,16 @@ def test_the_run_state_starts_empty_and_keeps_what_was_saved_apart_from_the_ledg
 
     assert ledger.run_state(iid) == saved
     assert list(ledger.all_published(iid)) == ["SKU-1"]
+
+
+def test_the_run_state_keeps_the_unbound_and_refused_skus_at_their_bound(ledger: StockLedger, iid: str) -> None:
+    skus = [f"SKU-{n:05d}-{'X' * 40}" for n in range(PROBLEMS_KEPT)]  # the bound, with long SKUs: one item holds it
+    saved = StockRunState(integration_id=iid, unbound_skus=skus, refused_skus=skus)
+
+    ledger.save_run_state(saved)
+    ledger.save_run_state(saved.model_copy(update={"refused_skus": []}))
+
+    assert ledger.run_state(iid) == saved.model_copy(update={"refused_skus": []})
 
 
 # ---- tracking ---------------------------------------------------------------------------------

@@ -660,6 +660,7 @@ def test_roles_use_no_managed_policies(resources: Resources) -> None:
             "ConsoleFunction",
             pairs(CONSOLE_STATE_ACTIONS, TABLE_ARN, TABLE_INDEXES_ARN)
             | pairs(["secretsmanager:GetSecretValue"], SECRETS_ARN, {"Ref": "ConsoleSessionKey"})
+            | pairs(["cognito-idp:AdminUserGlobalSignOut"], {"Fn::GetAtt": ["ConsoleUserPool", "Arn"]})
             | pairs(
                 ["sqs:SendMessage", "sqs:GetQueueAttributes"],
                 *({"Fn::GetAtt": [queue, "Arn"]} for queue in WORK_QUEUES),
@@ -967,6 +968,7 @@ def test_console_has_its_own_api_and_function_without_an_authoriser(resources: R
             assert "security" not in operation, "the console checks its own signed session"
     assert env(resources, "ConsoleFunction")["CONSOLE_USER_POOL_CLIENT_ID"] == {"Ref": "ConsoleUserPoolClient"}
     assert env(resources, "ConsoleFunction")["CONSOLE_SESSION_KEY_SECRET"] == {"Ref": "ConsoleSessionKey"}
+    assert env(resources, "ConsoleFunction")["CONSOLE_USER_POOL_ID"] == {"Ref": "ConsoleUserPool"}
 
 
 def test_console_users_are_invited_and_sign_in_with_a_password_to_a_client_without_secret(resources: Resources) -> None:

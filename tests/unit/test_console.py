@@ -4,13 +4,14 @@ order pages and actions."""
 from __future__ import annotations
 
 from datetime import timedelta
+from html import escape
 
 import pytest
 
 from ogosync.console.app import handle
 from ogosync.console.deps import ConsoleDeps, SignInRefused
-from ogosync.console.session import Identity, NewPasswordNeeded
-from ogosync.errors import AuthenticationError
+from ogosync.console.session import Identity, NewPasswordNeeded, decode
+from ogosync.errors import AuthenticationError, PlatformError
 from ogosync.models import (
     BindingStatus,
     Flow,
@@ -25,12 +26,20 @@ from ogosync.models import (
     ProductRow,
     ProductState,
     PublishedStock,
+    StockRunState,
 )
 from ogosync.operator.deps import OperatorDeps
 from tests.console_client import ConsoleClient
 from tests.factories import T0, make_integration
 from tests.fakes import FakeQueue, FakeStore, FakeWarehouse, InMemoryState
-from tests.fakes_operator import FakeAccessCheck, FakeSecretWriter, FakeWorkQueues, InMemoryIntegrationConfig
+from tests.fakes_operator import (
+    FakeAccessCheck,
+    FakeMyOgoAccount,
+    FakeSecretWriter,
+    FakeWorkQueues,
+    InMemoryConsoleSessions,
+    InMemoryIntegrationConfig,
+)
 from tests.fakes_product_page import InMemoryProductRuns
 from tests.fakes_stock import InMemoryStockLedger
 
@@ -41,9 +50,20 @@ USERS = {
     "bert": ("bert-pw", Identity(username="bert", operator=False, merchant="Bolt Bikes")),
 }
 
+DNS = {  # what the fake resolver answers; a name missing here is not found
+    "acme.centra.example": ["93.184.216.34"],
+    "api.ogoship.com": ["2606:4700::6810:1"],
+    "my.ogoship.com": ["104.16.1.1"],
+    "metadata.attacker.example": ["93.184.216.35", "169.254.169.254"],
+    "intranet.attacker.example": ["10.1.2.3"],
+}
+
 
 class FakeSignIn:
     """The users above; "ivan" is invited (temporary password "temp-pw") and must choose a password first."""
+
+    def __init__(self) -> None:
+        self.signed_out: list[str] = []  # the users whose identity-provider tokens were revoked
 
     def sign_in(self, username: str, password: str) -> Identity | NewPasswordNeeded:
         if (username, password) == ("ivan", "temp-pw"):
@@ -58,6 +78,9 @@ class FakeSignIn:
             raise SignInRefused("the new password is not accepted: too short")
         return Identity(username=challenge.username, operator=False, merchant="Acme Apparel")
 
+    def sign_out(self, username: str) -> None:
+        self.signed_out.append(username)
+
 
 class World:
     def __init__(self) -> None:
@@ -68,6 +91,8 @@ class World:
         self.products_queue = FakeQueue()
         self.secrets = FakeSecretWriter()
         self.product_runs = InMemoryProductRuns()
+        self.sign_in = FakeSignIn()
+        self.sessions = InMemoryConsoleSessions()
         operator = OperatorDeps(
             state=self.state,
             config=InMemoryIntegrationConfig(self.state),
@@ -83,7 +108,12 @@ class World:
             clock=lambda: T0 + timedelta(hours=3),
         )
         self.deps = ConsoleDeps(
-            operator=operator, product_runs=self.product_runs, sign_in=FakeSignIn(), session_key=b"k" * 32
+            operator=operator,
+            product_runs=self.product_runs,
+            sign_in=self.sign_in,
+            session_key=b"k" * 32,
+            sessions=self.sessions,
+            resolve=lambda host: DNS.get(host, []),
         )
 
     def client(self, username: str | None = None) -> ConsoleClient:
@@ -135,6 +165,42 @@ def test_a_forged_or_altered_cookie_is_an_anonymous_visitor(world: World) -> Non
     client.cookie = f"{payload[:-2]}xx.{signature}"
 
     assert client.get("/")["statusCode"] == 303
+
+
+def test_signing_out_ends_the_session_for_good_and_clears_the_cookie(world: World) -> None:
+    anna = world.client("anna")
+    kept = anna.cookie  # a copy of the cookie, as a thief or a shared computer would keep it
+    other_device = world.client("anna")
+
+    signed_out = anna.post("/sign-out")
+    anna.cookie = kept
+    replayed = anna.get("/")
+    replayed_action = anna.request("POST", "/integrations/acme-centra/pause", {"csrf": _csrf_of(world, kept)})
+
+    assert (signed_out["statusCode"], signed_out["headers"]["Location"]) == (303, "/sign-in")
+    assert (
+        signed_out["headers"]["Set-Cookie"].startswith("ogosync_session=;")
+        and "Max-Age=0" in signed_out["headers"]["Set-Cookie"]
+    )
+    assert (replayed["statusCode"], replayed["headers"]["Location"]) == (303, "/sign-in")
+    assert replayed_action["statusCode"] == 303 and replayed_action["headers"]["Location"] == "/sign-in"
+    acme = world.state.get_integration("acme-centra")
+    assert acme is not None and acme.status == "active"
+    assert world.sign_in.signed_out == ["anna"]
+    assert other_device.get("/")["statusCode"] == 200  # the console's other session of the user stays
+
+
+def test_a_signed_in_cookie_without_a_live_session_opens_nothing(world: World) -> None:
+    olga = world.client("olga")
+    world.sessions.sessions.clear()  # e.g. a cookie made before sessions were kept, or its item expired
+
+    assert olga.get("/status")["statusCode"] == 303
+
+
+def _csrf_of(world: World, cookie: str | None) -> str:
+    session = decode((cookie or "").split("=", 1)[1], world.deps.session_key, world.deps.operator.clock())
+    assert session is not None
+    return session.csrf
 
 
 def test_a_merchant_sees_only_its_integrations_and_is_refused_on_anothers_pages_and_actions(world: World) -> None:
@@ -339,6 +405,60 @@ def test_shipping_methods_are_listed_and_mapped_and_a_bad_code_is_refused(world:
     assert world.state.shipping_map("acme-centra") == {"standard": "POSTI", "express": "POSTI-EXPRESS"}
 
 
+def test_shipping_methods_offer_myogos_codes_and_an_unlisted_code_is_refused(world: World) -> None:
+    myogo = FakeMyOgoAccount(frozenset({"POSTI", "DHL-EXPRESS"}))
+    world.deps.operator.warehouse = lambda _: myogo
+    world.state.put_shipping_mapping("acme-centra", "standard", "POSTI")
+    anna = world.client("anna")
+
+    page = anna.get("/integrations/acme-centra/shipping")["body"]
+    unknown = anna.post("/integrations/acme-centra/shipping", {"store_method": "express", "myogo_code": "NOPE"})
+    chosen = anna.post("/integrations/acme-centra/shipping", {"store_method": "express", "myogo_code": "DHL-EXPRESS"})
+
+    assert '<select name="myogo_code" required aria-label="myOGO code for standard">' in page
+    assert '<option value="DHL-EXPRESS">DHL-EXPRESS</option><option value="POSTI" selected>POSTI</option>' in page
+    assert 'type="text" name="myogo_code"' not in page
+    assert unknown["statusCode"] == 422 and "the codes are DHL-EXPRESS, POSTI" in unknown["body"]
+    assert chosen["statusCode"] == 303
+    assert world.state.shipping_map("acme-centra") == {"standard": "POSTI", "express": "DHL-EXPRESS"}
+
+
+def test_a_mapped_code_myogo_no_longer_enables_is_pointed_out(world: World) -> None:
+    world.deps.operator.warehouse = lambda _: FakeMyOgoAccount(frozenset({"POSTI"}))
+    world.state.put_shipping_mapping("acme-centra", "standard", "OLD-CODE")
+
+    page = world.client("anna").get("/integrations/acme-centra/shipping")["body"]
+
+    assert "OLD-CODE (not enabled in myOGO any more: choose another)" in page
+    assert '<option value="OLD-CODE"' not in page
+
+
+def test_without_myogos_list_a_code_is_typed_and_saved_unchecked(world: World) -> None:
+    world.deps.operator.warehouse = lambda _: FakeMyOgoAccount(None)
+    anna = world.client("anna")
+
+    page = anna.get("/integrations/acme-centra/shipping")["body"]
+    saved = anna.post("/integrations/acme-centra/shipping", {"store_method": "express", "myogo_code": "ANY-CODE"})
+
+    assert 'type="text" name="myogo_code"' in page and "<select" not in page
+    assert "myOGO offers no list of this merchant&#x27;s shipping codes" in page
+    assert saved["statusCode"] == 303 and world.state.shipping_map("acme-centra") == {"express": "ANY-CODE"}
+
+
+def test_when_myogo_cannot_list_its_codes_the_store_methods_still_show(world: World) -> None:
+    failing = FakeMyOgoAccount(frozenset({"POSTI"}), PlatformError("myogo", "HTTP 503"))
+    world.deps.operator.warehouse = lambda _: failing
+    world.state.put_shipping_mapping("acme-centra", "standard", "POSTI")
+    anna = world.client("anna")
+
+    page = anna.get("/integrations/acme-centra/shipping")
+    saved = anna.post("/integrations/acme-centra/shipping", {"store_method": "express", "myogo_code": "POSTI"})
+
+    assert page["statusCode"] == 200 and "myOGO&#x27;s shipping codes could not be read" in page["body"]
+    assert "standard" in page["body"]
+    assert saved["statusCode"] == 503 and world.state.shipping_map("acme-centra") == {"standard": "POSTI"}
+
+
 WIZARD = {
     "id": "acme-second",
     "store_base_url": "https://acme.centra.example/api/order/",
@@ -385,34 +505,107 @@ def test_the_wizard_saves_nothing_when_a_side_refuses_the_credentials(world: Wor
     assert world.state.get_integration("acme-second") is None
 
 
-def test_the_stock_page_shows_the_last_run_and_what_was_published(world: World) -> None:
-    ledger = InMemoryStockLedger()
-    world.deps.stock_ledger = ledger
-    entry = PublishedStock(
+@pytest.mark.parametrize(
+    ("field", "url", "words"),
+    [
+        ("store_base_url", "http://acme.centra.example/api/order", "must begin with https://"),
+        (
+            "store_base_url",
+            "https://169.254.169.254/latest/meta-data",
+            "'169.254.169.254' is a private or local address",
+        ),
+        ("store_base_url", "https://[::ffff:169.254.169.254]/api", "is a private or local address"),
+        ("store_base_url", "https://127.0.0.1:9001/2018-06-01/runtime", "'127.0.0.1' is a private or local"),
+        ("store_base_url", "https://metadata.attacker.example/api", "has the address 169.254.169.254: a private"),
+        ("myogo_base_url", "https://intranet.attacker.example", "has the address 10.1.2.3: a private"),
+        ("myogo_token_url", "https://[fd00::1]/OAuth/Token", "'fd00::1' is a private or local"),
+        ("myogo_base_url", "https://nowhere.example", "is not found"),
+        ("store_base_url", "http://127.0.0.1:8080/api/order", "must begin with https://"),
+    ],
+)
+def test_the_wizard_calls_no_url_but_https_to_a_public_host(world: World, field: str, url: str, words: str) -> None:
+    checks = {"store": FakeAccessCheck(), "myogo": FakeAccessCheck()}
+    world.deps.operator.access_checks = lambda *_: checks
+    anna = world.client("anna")
+
+    answer = anna.post("/integrations/new", WIZARD | {field: url})
+
+    assert answer["statusCode"] == 422 and f"(field: {field})" in answer["body"]
+    assert escape(words, quote=True) in answer["body"]
+    assert [check.calls for check in checks.values()] == [0, 0]  # refused before anything was called
+    assert world.state.get_integration("acme-second") is None
+
+
+def test_only_the_local_stack_may_call_plain_http_on_loopback(world: World) -> None:
+    world.deps.secure_cookies = False  # how the local stack (http on loopback) marks itself
+    anna = world.client("anna")
+    loopback = {
+        "store_base_url": "http://127.0.0.1:8080/api/order",
+        "myogo_base_url": "http://127.0.0.1:8081",
+        "myogo_token_url": "http://localhost:8081/OAuth/Token",
+    }
+    world.deps.resolve = lambda host: {"localhost": ["127.0.0.1", "::1"]}.get(host, [])
+
+    private = anna.post("/integrations/new", WIZARD | loopback | {"myogo_base_url": "http://10.0.0.5"})
+    created = anna.post("/integrations/new", WIZARD | loopback)
+
+    assert private["statusCode"] == 422 and "(field: myogo_base_url)" in private["body"]
+    assert created["statusCode"] == 303 and world.state.get_integration("acme-second") is not None
+
+
+def _published(sku: str, quantity: int) -> PublishedStock:
+    return PublishedStock(
         integration_id="acme-centra",
-        sku="TS100BLKM",
-        quantity=7,
-        available=8,
+        sku=sku,
+        quantity=quantity,
+        available=quantity + 1,
         in_transit=1,
-        store_quantity=9,
+        store_quantity=quantity + 2,
         published_at=T0,
     )
-    ledger.record_published([entry, entry.model_copy(update={"sku": "HD200GRYS", "quantity": 2})])
+
+
+def test_the_stock_page_shows_the_last_run_what_was_published_and_the_problem_skus(world: World) -> None:
+    ledger = InMemoryStockLedger()
+    world.deps.stock_ledger = ledger
+    ledger.record_published([_published("TS100BLKM", 7), _published("HD200GRYS", 2)])
+    ledger.save_run_state(
+        StockRunState(integration_id="acme-centra", unbound_skus=["ONLY-IN-MYOGO", SCRIPT], refused_skus=["BUNDLE-1"])
+    )
     cursor = world.state.get_cursor("acme-centra", Flow.STOCK)
     world.state.save_cursor(
-        cursor.model_copy(
-            update={"last_run_ended": T0, "last_counts": {"written": 2, "not_in_store": 3, "not_written": 1}}
-        )
+        cursor.model_copy(update={"last_run_ended": T0, "last_counts": {"written": 2, "not_written": 1}})
     )
     anna, bert = world.client("anna"), world.client("bert")
 
     page = anna.get("/integrations/acme-centra/stock")["body"]
     searched = anna.get("/integrations/acme-centra/stock?q=hd200")["body"]
 
-    assert "TS100BLKM" in page and "HD200GRYS" in page and "2 SKUs published" in page
-    assert "<td>SKUs myOGO has and the store does not</td><td>3</td>" in page
-    assert "HD200GRYS" in searched and "TS100BLKM" not in searched
+    assert "TS100BLKM" in page and "HD200GRYS" in page and "2 SKUs published, page 1 of 1" in page
+    assert "<h2>SKUs myOGO has and the store does not (2)</h2>" in page
+    assert '<table id="stock-unbound">' in page and "<td>ONLY-IN-MYOGO</td>" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and SCRIPT not in page
+    assert "<h2>SKUs refused by the store (1)</h2>" in page and "<td>BUNDLE-1</td>" in page
+    assert "HD200GRYS" in searched and "TS100BLKM" not in searched and "ONLY-IN-MYOGO" not in searched
     assert bert.get("/integrations/acme-centra/stock")["statusCode"] == 404
+
+
+def test_the_published_values_are_paged(world: World) -> None:
+    ledger = InMemoryStockLedger()
+    world.deps.stock_ledger = ledger
+    ledger.record_published([_published(f"SKU-{n:03d}", n) for n in range(250)])
+    anna = world.client("anna")
+
+    first = anna.get("/integrations/acme-centra/stock")["body"]
+    third = anna.get("/integrations/acme-centra/stock?page=3")["body"]
+    searched = anna.get("/integrations/acme-centra/stock?q=SKU-24&page=1")["body"]
+    bad = anna.get("/integrations/acme-centra/stock?page=0")
+
+    assert "250 SKUs published, page 1 of 3" in first and "<td>SKU-099</td>" in first and "SKU-100" not in first
+    assert 'href="/integrations/acme-centra/stock?page=2"' in first
+    assert "<td>SKU-200</td>" in third and "<td>SKU-249</td>" in third and "SKU-199" not in third
+    assert "10 SKUs published, page 1 of 1" in searched
+    assert bad["statusCode"] == 422
 
 
 def test_an_invited_user_chooses_a_password_at_the_first_sign_in(world: World) -> None:

@@ -22,7 +22,7 @@ from ogosync.models import (
     WarehouseOrderState,
 )
 from ogosync.sync.orders import FUTURE_SKEW
-from ogosync.sync.stock import StockDeps, StockRunResult, full_run_due, sync_stock
+from ogosync.sync.stock import PROBLEMS_KEPT, StockDeps, StockRunResult, full_run_due, sync_stock
 from tests.factories import T0, make_integration, make_order
 from tests.fakes import InMemorySkuBindings, InMemoryState
 from tests.fakes_stock import FakeStockStore, FakeStockWarehouse, InMemoryStockLedger
@@ -269,6 +269,44 @@ def test_a_bound_sku_the_store_does_not_have_is_reported_and_not_recorded(world:
     assert (result.not_in_store, result.counts["not_in_store"]) == ([CAP], 1)
     assert CAP not in world.ledger.published(world.integration.id, [CAP])
     assert world.state.get_cursor(world.integration.id, Flow.STOCK).watermark == newest  # reported, not retried
+
+
+def test_the_run_state_keeps_which_skus_are_unbound_or_refused_until_that_changes(world: World) -> None:
+    world.store.unknown = {CAP}
+    for code, available in ((TEE, 5), (CAP, 7), ("ONLY-IN-MYOGO", 3), ("ALSO-ONLY", 1)):
+        world.stock(code, available, minutes_ago=30)
+    world.run()  # the first run: a full reconciliation
+    first = world.ledger.run_state(world.integration.id)
+
+    world.clock.tick()
+    world.stock(TEE, 4)
+    world.run()  # reads TEE only: what it did not read is kept
+    kept = world.ledger.run_state(world.integration.id)
+
+    world.store.unknown = set()
+    world.deps.skus.put_sku_bindings([SkuBinding(integration_id=world.integration.id, sku="ONLY-IN-MYOGO")])
+    world.clock.tick()
+    world.stock(CAP, 6)
+    world.stock("ONLY-IN-MYOGO", 2)
+    world.run()  # CAP written now, ONLY-IN-MYOGO linked now
+    mended = world.ledger.run_state(world.integration.id)
+
+    assert (first.unbound_skus, first.refused_skus) == (["ALSO-ONLY", "ONLY-IN-MYOGO"], [CAP])
+    assert (kept.unbound_skus, kept.refused_skus) == (["ALSO-ONLY", "ONLY-IN-MYOGO"], [CAP])
+    assert (mended.unbound_skus, mended.refused_skus) == (["ALSO-ONLY"], [])
+
+
+def test_a_reconciliation_replaces_the_kept_problems_and_keeps_them_bounded(world: World) -> None:
+    stale = StockRunState(integration_id=world.integration.id, unbound_skus=["GONE-FROM-MYOGO"], refused_skus=["OLD"])
+    world.ledger.save_run_state(stale)
+    for number in range(PROBLEMS_KEPT + 5):
+        world.stock(f"X{number:05d}", 1, minutes_ago=30)
+
+    world.run()
+
+    kept = world.ledger.run_state(world.integration.id)
+    assert len(kept.unbound_skus) == PROBLEMS_KEPT and kept.unbound_skus[0] == "X00000"
+    assert "GONE-FROM-MYOGO" not in kept.unbound_skus and kept.refused_skus == []
 
 
 def test_stock_comes_back_when_an_order_waiting_for_payment_is_cancelled(world: World) -> None:

@@ -45,6 +45,7 @@ class LocalConsole:
     def environment(self) -> dict[str, str]:
         return {
             "CONSOLE_USER_POOL_CLIENT_ID": self._client_id,
+            "CONSOLE_USER_POOL_ID": self._pool_id,
             "CONSOLE_SESSION_KEY_SECRET": self._key_name,
             "CONSOLE_SECURE_COOKIES": "false",
         }

@@ -697,6 +697,16 @@ class StockRunState(Model):
     in_transit_skus: list[str] = Field(
         default_factory=list, description="SKUs last published with an in-transit subtraction: re-checked next run"
     )
+    unbound_skus: list[str] = Field(
+        default_factory=list,
+        description="myOGO SKUs no store item is linked to, as the last complete reconciliation found them and the "
+        "changes read since (sorted; bounded, see ogosync.sync.stock.PROBLEMS_KEPT)",
+    )
+    refused_skus: list[str] = Field(
+        default_factory=list,
+        description="linked SKUs whose stock the store refused (it has no such item, or it is a bundle) until a write "
+        "of theirs is accepted (sorted; bounded, see ogosync.sync.stock.PROBLEMS_KEPT)",
+    )
 
 
 class ShippedLine(Model):

@@ -13,11 +13,13 @@ import base64
 import json
 from typing import Any
 
+from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from ogosync.console.deps import SignInRefused
 from ogosync.console.session import Identity, NewPasswordNeeded
 
+logger = Logger(service="ogosync", child=True)
 OPERATORS_GROUP = "operators"
 MERCHANT_ATTRIBUTE = "custom:merchant"
 _REFUSALS = {
@@ -29,9 +31,10 @@ _REFUSALS = {
 
 
 class CognitoSignIn:
-    def __init__(self, client: Any, client_id: str) -> None:
+    def __init__(self, client: Any, client_id: str, user_pool_id: str) -> None:
         self._client = client
         self._client_id = client_id
+        self._user_pool_id = user_pool_id
 
     def sign_in(self, username: str, password: str) -> Identity | NewPasswordNeeded:
         try:
@@ -68,6 +71,22 @@ class CognitoSignIn:
         if "AuthenticationResult" not in answer:
             raise SignInRefused(f"this user must first complete {answer.get('ChallengeName', 'a challenge')}")
         return identity_of(_claims(answer["AuthenticationResult"]["IdToken"]))
+
+    def sign_out(self, username: str) -> None:
+        """AdminUserGlobalSignOut: Cognito revokes every refresh token it issued to the user (and their access
+        tokens), so that nothing issued at this session's sign-in outlives it. The console keeps no Cognito token
+        (the ID token is read once at sign-in), hence the admin call by user name rather than GlobalSignOut or
+        RevokeToken, which need a token. It signs the user out of Cognito on every device: the console's other
+        sessions of the user are its own and stay.
+        https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_AdminUserGlobalSignOut.html
+        """
+        try:
+            self._client.admin_user_global_sign_out(UserPoolId=self._user_pool_id, Username=username)
+        except ClientError as exc:
+            logger.warning(
+                "Cognito did not sign the user out; the console's session is ended all the same",
+                extra={"error": exc.response["Error"]["Code"]},
+            )
 
 
 def identity_of(claims: dict[str, Any]) -> Identity:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,12 @@ from ogosync.console.session import (
     Identity,
     NewPasswordNeeded,
     Session,
+    cleared_cookie,
     csrf_matches,
     decode,
     encode,
     new_session,
+    session_hash,
     set_cookie,
 )
 from ogosync.console.web import Answer, Request, parse, redirect
@@ -43,7 +46,7 @@ _ORDER = rf"(?P<order_id>{_ORDER_ID})"
 _QUEUE = r"(?P<queue>[a-z][a-z-]{1,40})"
 DEAD_LETTERS_SHOWN = 100
 PRODUCTS_PER_PAGE = 50
-STOCK_ROWS_SHOWN = 500
+STOCK_PER_PAGE = 100
 MAX_PICKED = 2000  # what the operator API's create takes at once
 NOTES = {  # what a finished action says on the page it returns to; fixed words, never text from the request
     "paused": "Paused: no flow of this integration runs until it is resumed.",
@@ -77,6 +80,7 @@ class Context:
     session: Session
     deps: ConsoleDeps
     new_session: bool = False
+    clear_cookie: bool = False
 
     @property
     def note(self) -> str | None:
@@ -149,12 +153,19 @@ def _signed_in(ctx: Context, identity: Identity) -> Answer:
     # A new session (and CSRF token) on sign-in: a token seen before signing in is worth nothing after.
     ctx.session = new_session(identity, ctx.deps.operator.clock())
     ctx.new_session = True
+    if ctx.session.sid is not None:
+        ctx.deps.sessions.start_session(session_hash(ctx.session.sid), identity.username, ctx.session.expires)
     return redirect("/")
 
 
 def _sign_out(ctx: Context) -> Answer:
-    ctx.session = new_session(None, ctx.deps.operator.clock())
-    ctx.new_session = True
+    """The session ends for good (its state item), then Cognito revokes the user's tokens; the cookie is cleared."""
+    identity, sid = ctx.session.identity, ctx.session.sid
+    if sid is not None:
+        ctx.deps.sessions.end_session(session_hash(sid), ctx.deps.operator.clock())
+    if identity is not None:
+        ctx.deps.sign_in.sign_out(identity.username)
+    ctx.clear_cookie = True
     return redirect("/sign-in")
 
 
@@ -285,6 +296,7 @@ def _create_integration(ctx: Context) -> Answer:
     kept = setup.kept_values(ctx.request.form)
     try:
         request = setup.parse(ctx.request.form, merchant)
+        setup.check_urls(request, local_stack=ctx.deps.local_stack, resolve=ctx.deps.resolve)
         created = integrations.create_integration(request, ctx.deps.operator)
     except setup.SetupRefused as exc:
         return Answer(422, pages.new_integration(ctx.session, kept, merchant, _with_field(exc.message, exc.field)))
@@ -323,12 +335,26 @@ def _webhook_secret(ctx: Context, integration_id: str) -> Answer:
 def _stock(ctx: Context, integration_id: str) -> Answer:
     integration = ctx.integration(integration_id)
     search = ctx.request.query.get("q", "").strip()[:100]
+    page_number = _page_number(ctx.request.query.get("page", "1"))
     ledger = ctx.deps.stock_ledger
     published = [] if ledger is None else sorted(ledger.all_published(integration.id).values(), key=lambda p: p.sku)
-    matching = [entry for entry in published if search.lower() in entry.sku.lower()]
-    cursor = ctx.deps.operator.state.get_cursor(integration.id, Flow.STOCK)
-    page = pages.stock(ctx.session, integration, cursor, matching[:STOCK_ROWS_SHOWN], len(matching), search)
-    return Answer(200, page)
+    run_state = None if ledger is None else ledger.run_state(integration.id)
+
+    def matching(skus: list[str]) -> list[str]:
+        return [sku for sku in skus if search.lower() in sku.lower()]
+
+    found = [entry for entry in published if search.lower() in entry.sku.lower()]
+    view = pages.StockView(
+        cursor=ctx.deps.operator.state.get_cursor(integration.id, Flow.STOCK),
+        published=found[(page_number - 1) * STOCK_PER_PAGE : page_number * STOCK_PER_PAGE],
+        matching=len(found),
+        page=page_number,
+        pages=max(1, -(-len(found) // STOCK_PER_PAGE)),
+        search=search,
+        unbound=None if run_state is None else matching(run_state.unbound_skus),
+        refused=None if run_state is None else matching(run_state.refused_skus),
+    )
+    return Answer(200, pages.stock(ctx.session, integration, view))
 
 
 def _status(ctx: Context) -> Answer:
@@ -417,11 +443,21 @@ def handle(event: Mapping[str, Any], deps: ConsoleDeps) -> dict[str, Any]:
     request = parse(event)
     now = deps.operator.clock()
     session = decode(request.cookies.get(COOKIE_NAME, ""), deps.session_key, now)
-    ctx = Context(request, session or new_session(None, now), deps, new_session=session is None)
+    fresh = session is None
+    if session is not None and session.identity is not None and not _live(session, deps, now):
+        # Signed out (or from before sessions had an id): a visitor again, with the same CSRF token.
+        session, fresh = session.model_copy(update={"identity": None, "sid": None}), True
+    ctx = Context(request, session or new_session(None, now), deps, new_session=fresh)
     answer = _answer(ctx)
-    if ctx.new_session:
+    if ctx.clear_cookie:
+        answer.headers["Set-Cookie"] = cleared_cookie(secure=deps.secure_cookies)
+    elif ctx.new_session:
         answer.headers["Set-Cookie"] = set_cookie(encode(ctx.session, deps.session_key), secure=deps.secure_cookies)
     return answer.to_event()
+
+
+def _live(session: Session, deps: ConsoleDeps, now: datetime) -> bool:
+    return session.sid is not None and deps.sessions.session_active(session_hash(session.sid), now)
 
 
 def _answer(ctx: Context) -> Answer:

@@ -4,6 +4,7 @@ models they get (Integration, the operator schemas) have no field that holds one
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -30,6 +31,7 @@ from ogosync.operator.schemas import (
     WebhookInfo,
 )
 from ogosync.ports import DeadLetter, QueueDepth
+from ogosync.sync.stock import PROBLEMS_KEPT
 
 
 def layout(
@@ -461,10 +463,7 @@ def _query(filters: ProductFilters, page: int) -> str:
 
 def shipping(session: Session, integration: Integration, methods: ShippingMethods, note: str | None) -> str:
     action = f"/integrations/{integration.id}/shipping"
-    known = sorted(
-        {method.myogo_code for method in methods.methods if method.myogo_code} | {methods.default_code or ""}
-    )
-    codes = el("datalist", {"id": "codes"}, [el("option", {"value": code}) for code in known if code])
+    offered = methods.myogo_codes
 
     def mapping_form(store_method: str, code: str | None) -> Markup:
         return el(
@@ -472,17 +471,7 @@ def shipping(session: Session, integration: Integration, methods: ShippingMethod
             {"method": "post", "action": action},
             csrf_field(session),
             el("input", {"type": "hidden", "name": "store_method", "value": store_method}),
-            el(
-                "input",
-                {
-                    "type": "text",
-                    "name": "myogo_code",
-                    "value": code or "",
-                    "list": "codes",
-                    "required": True,
-                    "aria-label": f"myOGO code for {store_method}",
-                },
-            ),
+            _code_choice(store_method, code, offered),
             " ",
             el("button", {"type": "submit"}, "Save"),
         )
@@ -491,12 +480,13 @@ def shipping(session: Session, integration: Integration, methods: ShippingMethod
         [
             method.store_method,
             str(method.orders_seen),
-            (method.myogo_code or "none: its orders are held") + (" (the default)" if method.by_default else ""),
+            _current_code(method.myogo_code, offered) + (" (the default)" if method.by_default else ""),
             mapping_form(method.store_method, None if method.by_default else method.myogo_code),
         ]
         for method in methods.methods
     ]
-    rows.append(["every other method (*)", "", methods.default_code or "none", mapping_form("*", methods.default_code)])
+    default = methods.default_code
+    rows.append(["every other method (*)", "", _current_code(default, offered, "none"), mapping_form("*", default)])
     content: list[object] = [
         el(
             "p",
@@ -506,10 +496,44 @@ def shipping(session: Session, integration: Integration, methods: ShippingMethod
         ),
         methods.store_error
         and el("div", {"class": "error"}, f"The store's orders could not be read: {methods.store_error}"),
-        codes,
+        _codes_note(methods),
         table(["Store method", "Orders seen", "myOGO code now", "Set the code"], rows, id="shipping"),
     ]
     return layout(f"Shipping methods of {integration.id}", session, *content, note=note)
+
+
+def _code_choice(store_method: str, code: str | None, offered: list[str] | None) -> Markup:
+    """A list of myOGO's codes when myOGO offers one (the server refuses any other code too); a text field else."""
+    label = f"myOGO code for {store_method}"
+    if offered is None:
+        attributes = {"type": "text", "name": "myogo_code", "value": code or "", "required": True, "aria-label": label}
+        return el("input", attributes)
+    options = [el("option", {"value": "", "disabled": True, "selected": code not in offered}, "choose a code")]
+    options += [el("option", {"value": each, "selected": each == code}, each) for each in offered]
+    return el("select", {"name": "myogo_code", "required": True, "aria-label": label}, options)
+
+
+def _current_code(code: str | None, offered: list[str] | None, missing: str = "none: its orders are held") -> str:
+    if code is None:
+        return missing
+    if offered is not None and code not in offered:
+        return f"{code} (not enabled in myOGO any more: choose another)"
+    return code
+
+
+def _codes_note(methods: ShippingMethods) -> Markup | None:
+    if methods.myogo_codes_error:
+        return el("div", {"class": "error"}, f"myOGO's shipping codes could not be read: {methods.myogo_codes_error}")
+    if methods.myogo_codes is None:
+        return el(
+            "p",
+            None,
+            "myOGO offers no list of this merchant's shipping codes: type each code as myOGO shows it; it is saved "
+            "without a check.",
+        )
+    if not methods.myogo_codes:
+        return el("div", {"class": "error"}, "myOGO enables no shipping method for this merchant: enable one there.")
+    return None
 
 
 def new_integration(session: Session, values: Mapping[str, str], merchant: str | None, error: str | None) -> str:
@@ -550,29 +574,38 @@ def webhook(session: Session, info: WebhookInfo, note: str | None) -> str:
     )
 
 
-def stock(
-    session: Session,
-    integration: Integration,
-    cursor: Cursor,
-    published: list[PublishedStock],
-    matching: int,
-    search: str,
-) -> str:
+@dataclass
+class StockView:
+    """What the stock page shows: the last run, one page of the values published, and the SKUs with a problem
+    (None: no stock ledger in this deployment)."""
+
+    cursor: Cursor
+    published: list[PublishedStock]
+    matching: int
+    page: int
+    pages: int
+    search: str
+    unbound: list[str] | None
+    refused: list[str] | None
+
+
+def stock(session: Session, integration: Integration, view: StockView) -> str:
+    base = f"/integrations/{integration.id}/stock"
+    cursor = view.cursor
     counts = cursor.last_counts
     ended = cursor.last_run_ended.strftime("%Y-%m-%d %H:%M UTC") if cursor.last_run_ended else "never"
     summary = [
         ["Last stock run ended", ended],
         ["SKUs written to the store in the last run", str(counts.get("written", 0))],
-        ["SKUs myOGO has and the store does not", str(counts.get("not_in_store", 0) + counts.get("unbound", 0))],
-        ["SKUs the store did not take (to be tried again)", str(counts.get("not_written", 0))],
+        ["SKUs the store did not take in the last run (tried again)", str(counts.get("not_written", 0))],
     ]
     if cursor.last_error:
         summary.append(["Last error", cursor.last_error])
     search_form = el(
         "form",
-        {"method": "get", "action": f"/integrations/{integration.id}/stock"},
+        {"method": "get", "action": base},
         el("label", {"for": "q"}, "SKU "),
-        el("input", {"type": "text", "id": "q", "name": "q", "value": search}),
+        el("input", {"type": "text", "id": "q", "name": "q", "value": view.search}),
         " ",
         el("button", {"type": "submit"}, "Show"),
     )
@@ -585,21 +618,48 @@ def stock(
             str(entry.store_quantity),
             entry.published_at.strftime("%Y-%m-%d %H:%M"),
         ]
-        for entry in published
+        for entry in view.published
     ]
     headers = ["SKU", "Published (sellable)", "myOGO available", "In transit", "Store stock set", "Published at (UTC)"]
+    query = {"q": view.search} if view.search else {}
+    pager = [
+        el("a", {"href": f"{base}?{urlencode(query | {'page': str(page)})}"}, str(page))
+        if page != view.page
+        else el("b", None, str(page))
+        for page in range(1, view.pages + 1)
+    ][:50]
     return layout(
         f"Stock of {integration.id}",
         session,
         table(["", ""], summary, id="stock-run"),
         search_form,
-        el(
-            "p",
-            None,
-            f"{matching} SKUs published" + (f", the first {len(published)} shown" if matching > len(published) else ""),
-        ),
+        el("h2", None, "Last values published"),
+        el("p", None, f"{view.matching} SKUs published, page {view.page} of {view.pages}"),
+        el("p", {"class": "pager"}, [[link, " "] for link in pager]) if view.pages > 1 else None,
         table(headers, rows, id="stock"),
+        _problem_skus(
+            "SKUs myOGO has and the store does not",
+            "No store item is linked to these myOGO SKUs, so their stock goes nowhere: the store has no such item, "
+            "or it is not linked yet (on the Products page: 'in myOGO, not linked').",
+            view.unbound,
+            "stock-unbound",
+        ),
+        _problem_skus(
+            "SKUs refused by the store",
+            "The store refused their stock: it has no such item, or the item is a bundle. Tried again whenever "
+            "myOGO's stock of them changes.",
+            view.refused,
+            "stock-refused",
+        ),
     )
+
+
+def _problem_skus(title: str, meaning: str, skus: list[str] | None, table_id: str) -> list[object]:
+    if skus is None:
+        return [el("h2", None, title), el("p", None, "Not known in this deployment.")]
+    bound = f" (at most {PROBLEMS_KEPT} are kept)" if len(skus) >= PROBLEMS_KEPT else ""
+    listed = table(["SKU"], [[sku] for sku in skus], id=table_id) if skus else el("p", None, "None.")
+    return [el("h2", None, f"{title} ({len(skus)}{bound})"), el("p", None, meaning), listed]
 
 
 def error_page(session: Session, status_code: int, message: str) -> str:

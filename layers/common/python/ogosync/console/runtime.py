@@ -13,6 +13,7 @@ from ogosync import runtime
 from ogosync.aws import clients
 from ogosync.aws.cognito import CognitoSignIn
 from ogosync.console.deps import ConsoleDeps
+from ogosync.state.console_sessions import DynamoConsoleSessions
 
 
 @cache
@@ -22,8 +23,11 @@ def console_deps() -> ConsoleDeps:
         operator=runtime.operator_deps(),
         product_runs=runtime.product_runs(),
         stock_ledger=runtime.stock_ledger(),
-        sign_in=CognitoSignIn(boto3.client("cognito-idp"), os.environ["CONSOLE_USER_POOL_CLIENT_ID"]),
+        sign_in=CognitoSignIn(
+            boto3.client("cognito-idp"), os.environ["CONSOLE_USER_POOL_CLIENT_ID"], os.environ["CONSOLE_USER_POOL_ID"]
+        ),
         session_key=key.encode(),
+        sessions=DynamoConsoleSessions(clients.dynamodb(), os.environ["OGOSYNC_TABLE"]),
         # Browsers keep Secure cookies from http://127.0.0.1 only in some versions: loopback turns it off.
         secure_cookies=os.environ.get("CONSOLE_SECURE_COOKIES", "true") != "false",
     )

@@ -1,6 +1,8 @@
 """The console's session: a cookie signed with HMAC-SHA256 that carries who signed in, their role, and the CSRF token
 every form must echo. Nothing secret is in it (it is signed, not encrypted): the user name, the merchant and a random
-token. A visitor who has not signed in gets a session too, so that the sign-in form has a CSRF token."""
+token. A visitor who has not signed in gets a session too, so that the sign-in form has a CSRF token. A signed-in
+session also carries a random id whose state item (ogosync.state.console_sessions) must be live: signing out ends
+it, so a copy of the cookie is worth nothing afterwards."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import json
 import secrets
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 COOKIE_NAME = "ogosync_session"
 SESSION_HOURS = 8
@@ -35,13 +37,22 @@ class NewPasswordNeeded(BaseModel):
 
 class Session(BaseModel):
     identity: Identity | None = None
+    sid: str | None = Field(default=None, description="a signed-in session's random id; its state item ends it")
     csrf: str
     expires: datetime
     new_password: NewPasswordNeeded | None = None
 
 
 def new_session(identity: Identity | None, now: datetime) -> Session:
-    return Session(identity=identity, csrf=secrets.token_urlsafe(24), expires=now + timedelta(hours=SESSION_HOURS))
+    sid = None if identity is None else secrets.token_urlsafe(32)
+    return Session(
+        identity=identity, sid=sid, csrf=secrets.token_urlsafe(24), expires=now + timedelta(hours=SESSION_HOURS)
+    )
+
+
+def session_hash(sid: str) -> str:
+    """What the state table keeps of a session id: its hash, so that a reader of the table learns no live id."""
+    return hashlib.sha256(sid.encode()).hexdigest()
 
 
 def encode(session: Session, key: bytes) -> str:
@@ -68,6 +79,14 @@ def set_cookie(value: str, *, secure: bool) -> str:
     if secure:
         attributes.append("Secure")
     return "; ".join([f"{COOKIE_NAME}={value}", *attributes])
+
+
+def cleared_cookie(*, secure: bool) -> str:
+    """The cookie emptied and expired: the browser forgets the session."""
+    attributes = ["Path=/", "HttpOnly", "SameSite=Lax", "Max-Age=0"]
+    if secure:
+        attributes.append("Secure")
+    return "; ".join([f"{COOKIE_NAME}=", *attributes])
 
 
 def csrf_matches(session: Session, token: str | None) -> bool:

@@ -18,6 +18,7 @@ from ogosync.console.session import Session
 from ogosync.models import IntegrationSettings
 from ogosync.operator.errors import describe
 from ogosync.operator.schemas import IntegrationCreate
+from ogosync.operator.urls import Resolver, UrlRefused, check_outbound_url
 
 SECRET_FIELDS = ("store_api_key", "myogo_secret_token", "myogo_client_secret", "webhook_secret")
 CREDENTIAL_FIELDS = (
@@ -81,6 +82,15 @@ def parse(form: Mapping[str, str], merchant: str | None) -> IntegrationCreate:
     except ValidationError as exc:
         field, message = describe(exc.errors())
         raise SetupRefused(message, field) from None
+
+
+def check_urls(request: IntegrationCreate, *, local_stack: bool, resolve: Resolver) -> None:
+    """The credential check calls these URLs: each must be one the service may call (ogosync.operator.urls)."""
+    for field in ("store_base_url", "myogo_base_url", "myogo_token_url"):
+        try:
+            check_outbound_url(getattr(request, field), local_stack=local_stack, resolve=resolve)
+        except UrlRefused as exc:
+            raise SetupRefused(str(exc), field) from None
 
 
 def form(session: Session, values: Mapping[str, str], merchant: str | None) -> Markup:

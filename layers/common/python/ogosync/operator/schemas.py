@@ -254,6 +254,10 @@ class ShippingMethods(BaseModel):
     methods: list[ShippingMethod]
     orders_read: int
     store_error: str | None = Field(default=None, description="why the store's recent orders could not be read")
+    myogo_codes: list[str] | None = Field(
+        default=None, description="the shipping codes myOGO enables for this merchant; None: no list to choose from"
+    )
+    myogo_codes_error: str | None = Field(default=None, description="why myOGO's list could not be read")
 
 
 class ShippingMappingIn(Request):

@@ -31,6 +31,7 @@ def shipping_methods(integration_id: str, deps: OperatorDeps) -> ShippingMethods
                 seen[order.shipping_method] += 1
     except PlatformError as exc:
         store_error = str(exc)
+    codes, codes_error = _listed_codes(integration, deps)
     default = mapping.get(DEFAULT_SHIPPING_KEY)
     names = sorted(set(seen) | set(mapping) - {DEFAULT_SHIPPING_KEY}, key=lambda name: (-seen[name], name))
     return ShippingMethods(
@@ -47,7 +48,18 @@ def shipping_methods(integration_id: str, deps: OperatorDeps) -> ShippingMethods
         ],
         orders_read=read,
         store_error=store_error,
+        myogo_codes=None if codes is None else sorted(codes),
+        myogo_codes_error=codes_error,
     )
+
+
+def _listed_codes(integration: Integration, deps: OperatorDeps) -> tuple[frozenset[str] | None, str | None]:
+    """myOGO's shipping codes to choose from, or why there are none: a myOGO outage leaves the store's methods
+    readable (saving a mapping then waits for myOGO, which must check the code)."""
+    try:
+        return _shipping_codes(integration, deps), None
+    except OperatorError as exc:
+        return None, exc.message
 
 
 def set_shipping_mapping(integration_id: str, request: ShippingMappingIn, deps: OperatorDeps) -> ShippingMapping:

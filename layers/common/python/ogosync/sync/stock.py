@@ -47,6 +47,7 @@ logger = Logger(service="ogosync", child=True)
 
 REPORT_LIMIT = 20  # codes listed per kind of problem in a run's result (the counts are complete)
 STALE_RETRIES = 2  # recomputations per run of SKUs the store changed between our read and our write
+PROBLEMS_KEPT = 1000  # SKUs kept per kind of problem in the run state (one item of at most 400 KB)
 
 
 @dataclass
@@ -73,6 +74,8 @@ class StockRunResult:
     watermark: datetime | None = None
     future_dated: list[str] = field(default_factory=list)  # changed in myOGO "after now": the watermark stops at now
     failure: OgosyncError | None = None  # the store write that stopped the run (what came before is recorded)
+    written_skus: set[str] = field(default_factory=set)  # every SKU whose write the store accepted
+    refused_skus: set[str] = field(default_factory=set)  # every SKU whose write the store refused (not_in_store)
 
 
 # ---- what is in transit ------------------------------------------------------------------------
@@ -170,7 +173,9 @@ def _run(integration: Integration, deps: StockDeps, cursor: Cursor, started: dat
         started,
     )
     result.future_dated = future_dated({code: level.modified for code, level in changed.items()}, started)
-    deps.ledger.save_run_state(_next_run_state(run_state, full, started, transit.units, result.failure))
+    unbound = {code for code in levels if code not in bindings}
+    problems = _kept_problems(run_state, full and result.failure is None, set(levels), unbound, result)
+    deps.ledger.save_run_state(_next_run_state(run_state, full, started, transit.units, result.failure, problems))
     result.counts.update(
         levels=len(changed),
         rechecked=len(levels) - len(changed),
@@ -331,6 +336,8 @@ def _publish(
             done.update(write.sku for write in batch.written)
             done.update(batch.not_found)
             stale.update(batch.stale)
+            result.written_skus.update(write.sku for write in batch.written)
+            result.refused_skus.update(batch.not_found)
             result.counts["written"] += len(batch.written)
             result.counts["not_in_store"] += len(batch.not_found)
             result.not_in_store.extend(batch.not_found[: REPORT_LIMIT - len(result.not_in_store)])
@@ -340,18 +347,35 @@ def _publish(
     return done, stale
 
 
+def _kept_problems(
+    previous: StockRunState, complete: bool, read: set[str], unbound: set[str], result: StockRunResult
+) -> dict[str, list[str]]:
+    """The SKUs myOGO has and no store item is linked to, and those the store refused, for the stock page. A
+    completed reconciliation read everything: its findings replace the lists. Any other run changes only what it
+    read: a SKU read again is unbound or not as it is now, and a refused one leaves the list once a write of it is
+    accepted (or it is no longer linked)."""
+    if complete:
+        kept_unbound, kept_refused = unbound, result.refused_skus
+    else:
+        kept_unbound = (set(previous.unbound_skus) - read) | unbound
+        kept_refused = (set(previous.refused_skus) - result.written_skus - unbound) | result.refused_skus
+    return {"unbound_skus": sorted(kept_unbound)[:PROBLEMS_KEPT], "refused_skus": sorted(kept_refused)[:PROBLEMS_KEPT]}
+
+
 def _next_run_state(
     previous: StockRunState,
     full: bool,
     started: datetime,
     transit: Iterable[str],
     failure: OgosyncError | None,
+    problems: Mapping[str, list[str]],
 ) -> StockRunState:
     in_transit_skus = set(transit) | (set(previous.in_transit_skus) if failure else set())
     if not full:
-        return previous.model_copy(update={"in_transit_skus": sorted(in_transit_skus)})
+        return previous.model_copy(update={"in_transit_skus": sorted(in_transit_skus), **problems})
     return previous.model_copy(
         update={
+            **problems,
             "in_transit_skus": sorted(in_transit_skus),
             "last_full_run": previous.last_full_run if failure else started,
             "full_run_started": (previous.full_run_started or started) if failure else None,
