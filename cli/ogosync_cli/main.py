@@ -217,7 +217,12 @@ def _integration_options(create: bool) -> Callable[[F], F]:
 
 @integrations_group.command("create")
 @click.argument("integration_id")
-@click.option("--platform", type=click.Choice(registry.supported()), default="centra", show_default=True)
+@click.option(
+    "--platform",
+    type=click.Choice([platform.value for platform in registry.supported()]),
+    default="centra",
+    show_default=True,
+)
 @_integration_options(create=True)
 @click.option("--paused", is_flag=True, help="Create it paused: nothing syncs until `integrations resume`.")
 @json_option
