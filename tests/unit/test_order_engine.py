@@ -251,6 +251,17 @@ def test_an_order_the_store_ships_from_another_location_is_skipped_and_holds_no_
     assert units_in_transit(elsewhere) == Counter()
 
 
+def test_an_order_waiting_for_payment_is_held_even_when_its_adapter_flags_it_only_by_state(world) -> None:  # type: ignore[no-untyped-def]
+    integration, deps, _ = world
+    deps.store.put(make_order("1004", state=StoreOrderState.AWAITING_PAYMENT))
+
+    result = import_order_by_id(integration, "1004", deps)
+
+    assert result.outcome is ImportOutcome.HELD and deps.warehouse.creates == 0
+    binding = deps.state.get_order_binding(integration.id, "1004")
+    assert binding is not None and [hold.reason for hold in binding.holds] == [HoldReason.AWAITING_PAYMENT]
+
+
 def test_an_order_myogo_refuses_is_held_with_myogos_message(world) -> None:  # type: ignore[no-untyped-def]
     integration, deps, _ = world
     deps.store.put(make_order("1001"))

@@ -143,6 +143,15 @@ def _skip_reason(order: StoreOrder) -> str | None:
     return None
 
 
+def _payment_holds(order: StoreOrder) -> list[Hold]:
+    """An order waiting for payment is held whatever its adapter said (one adapter flags it with a hold of its
+    own words, another only by its state)."""
+    waiting = order.state is StoreOrderState.AWAITING_PAYMENT
+    if not waiting or any(hold.reason is HoldReason.AWAITING_PAYMENT for hold in order.holds):
+        return []
+    return [Hold(reason=HoldReason.AWAITING_PAYMENT, detail="the store has not taken the payment yet")]
+
+
 def _address_holds(order: StoreOrder) -> list[Hold]:
     address = order.customer
     missing = [name for name in ("name", "address1", "city", "country_code") if not getattr(address, name)]
@@ -197,7 +206,7 @@ def order_holds(
 ) -> list[Hold]:
     """Every reason to keep a paid order back, store-side flags first. myOGO is asked about SKUs only when
     nothing else holds the order, so held orders cost no warehouse calls on every re-check."""
-    holds = list(order.holds) + _address_holds(order) + _line_holds(order)
+    holds = list(order.holds) + _payment_holds(order) + _address_holds(order) + _line_holds(order)
     if shipping_code_for(order, shipping_map) is None:
         method = order.shipping_method or "(none)"
         holds.append(Hold(reason=HoldReason.UNMAPPED_SHIPPING_METHOD, detail=f"no myOGO shipping code for {method!r}"))
