@@ -9,7 +9,7 @@ from collections import Counter
 import httpx
 import pytest
 
-from ogosync.models import Flow
+from ogosync.models import Flow, IntegrationSettings
 from ogosync_local.stack import LocalStack
 
 pytestmark = pytest.mark.e2e
@@ -61,3 +61,31 @@ def test_paid_shopify_orders_reach_myogo_once_through_signed_webhooks_and_the_po
     )
     line = next(iter(sent.values()))["orderLines"][0]
     assert (line["code"], line["quantity"]) == ("LS-WHT-M", 2)
+
+
+def test_a_sale_between_the_stock_read_and_write_is_not_overwritten_and_the_next_run_recomputes(
+    stack: LocalStack,
+) -> None:
+    settings = IntegrationSettings(order_poll_minutes=1, create_new_products=True)
+    setup = stack.add_shopify_store("acme-shopify", shipping_map={"Standard": "POSTI"}, settings=settings)
+    shop, warehouse = setup.shopify, setup.location_id
+    shop.add_product(
+        "Linen shirt",
+        [{"sku": sku, "stock": 20, "location_id": warehouse} for sku in ("LS-WHT-M", "LS-WHT-L")],
+    )
+    stack.enqueue_flow(setup.integration.id, Flow.PRODUCTS)
+    stack.run_flow(Flow.PRODUCTS)  # creates and binds both variants in myOGO
+    for sku in ("LS-WHT-M", "LS-WHT-L"):
+        stack.myogo.set_stock(setup.merchant_id, sku, 10)
+    shop.add_order([{"sku": "LS-WHT-M", "quantity": 2}], location_id=warehouse)
+    shop.sell("LS-WHT-M", 1, location_id=warehouse, before_next_stock_write=True)
+
+    def stock_run() -> tuple[int, int]:
+        stack.enqueue_flow(setup.integration.id, Flow.STOCK)
+        stack.run_flow(Flow.STOCK)
+        return shop.inventory("LS-WHT-M", warehouse)["available"], shop.inventory("LS-WHT-L", warehouse)["available"]
+
+    assert stock_run() == (17, 10)  # the stale compare-and-swap wrote nothing over the sale
+    assert stock_run() == (7, 10)  # 10 in myOGO minus 3 in unshipped orders
+    writes = shop.operation_calls["InventorySetQuantities"]
+    assert stock_run() == (7, 10) and shop.operation_calls["InventorySetQuantities"] == writes
