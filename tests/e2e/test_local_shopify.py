@@ -89,3 +89,25 @@ def test_a_sale_between_the_stock_read_and_write_is_not_overwritten_and_the_next
     assert stock_run() == (7, 10)  # 10 in myOGO minus 3 in unshipped orders
     writes = shop.operation_calls["InventorySetQuantities"]
     assert stock_run() == (7, 10) and shop.operation_calls["InventorySetQuantities"] == writes
+
+
+def test_a_shipped_order_gets_one_fulfillment_with_its_tracking_in_shopify(stack: LocalStack) -> None:
+    setup = stack.add_shopify_store("acme-shopify", shipping_map={"Standard": "POSTI"}, products={"LS-WHT-M": 20})
+    shop, warehouse = setup.shopify, setup.location_id
+    shop.add_product("Linen shirt", [{"sku": "LS-WHT-M", "stock": 20, "location_id": warehouse}])
+    order = shop.add_order([{"sku": "LS-WHT-M", "quantity": 2}], location_id=warehouse)
+    stack.enqueue_flow(setup.integration.id, Flow.ORDERS)
+    stack.run_flow(Flow.ORDERS)
+    stack.myogo.advance(2)  # the warehouse collects and ships it
+    for _ in range(2):  # the scheduled poll twice: the second finds it pushed
+        stack.enqueue_flow(setup.integration.id, Flow.TRACKING)
+        stack.run_flow(Flow.TRACKING)
+    shipped = stack.myogo.orders(setup.merchant_id)[order["legacyResourceId"]]
+    (fulfillment,) = shop.fulfillments(order["id"])
+    assert [(row["number"], row["url"]) for row in fulfillment["trackingInfo"]] == [
+        (shipped["trackingNumber"], shipped["trackingUrl"])
+    ]
+    assert fulfillment["notifyCustomer"] is True  # the integration's notify_customer default
+    assert [(line["sku"], line["quantity"]) for line in fulfillment["lineItems"]] == [("LS-WHT-M", 2)]
+    assert shop.order(order["id"])["fulfillmentOrders"][0]["status"] == "CLOSED"
+    assert shop.inventory("LS-WHT-M", warehouse) == {"available": 18, "committed": 0, "on_hand": 18}
