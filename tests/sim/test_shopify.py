@@ -586,7 +586,7 @@ def test_webhooks_are_signed_with_the_client_secret_and_carry_shopify_headers(
         expected = base64.b64encode(hmac.new(CLIENT_SECRET.encode(), request.body, hashlib.sha256).digest()).decode()
         assert request.headers["X-Shopify-Hmac-Sha256"] == expected == sign_shopify_webhook(CLIENT_SECRET, request.body)
         assert request.headers["X-Shopify-Shop-Domain"] == "ogosync-demo.myshopify.com"
-        assert request.headers["X-Shopify-API-Version"] and request.headers["X-Shopify-Triggered-At"]
+        assert request.headers["X-Shopify-API-Version"] == "2026-04" and request.headers["X-Shopify-Triggered-At"]
         assert json.loads(request.body)["admin_graphql_api_id"] == order_id
     assert len({request.headers["X-Shopify-Event-Id"] for request in receiver.received}) == 3
 

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
+from importlib import resources
 from typing import Any, TypeVar
 
 from graphql import (
@@ -56,7 +56,6 @@ from ogosync_local.sim.shopify_query import (
 )
 from ogosync_local.sim.webhooks import DeliveryRecord, post_webhook
 
-SCHEMA_PATH = Path(__file__).resolve().parents[4] / "layers/common/python/ogosync/stores/shopify/schema.graphql"
 API_VERSIONS = ("2026-01", "2026-04", "2026-07", "2026-10")  # the supported stable versions, oldest first
 MANDATORY_CAS_VERSION = "2026-04"  # changeFromQuantity and @idempotent required at runtime from here
 TOKEN_LIFETIME_S = 86_399
@@ -83,6 +82,11 @@ Info = GraphQLResolveInfo["_Call"]
 def sign_shopify_webhook(secret: str, body: bytes) -> str:
     """The `X-Shopify-Hmac-Sha256` value: base64 of HMAC-SHA256(app client secret, raw body)."""
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def adapter_sdl() -> str:
+    """The adapter's SDL subset, ogosync/stores/shopify/schema.graphql (found through the package)."""
+    return resources.files("ogosync.stores.shopify").joinpath("schema.graphql").read_text()
 
 
 def gid(kind: str, number: int) -> str:
@@ -259,7 +263,8 @@ class ShopifySimulator(SimServer):
         shop: str = "ogosync-demo",
         webhook_url: str | None = None,
         webhook_topics: Iterable[str] = DEFAULT_TOPICS,
-        schema_path: Path = SCHEMA_PATH,
+        sdl: str | None = None,
+        webhook_api_version: str = MANDATORY_CAS_VERSION,
         bucket_size: float = 1000.0,
         restore_rate: float = 50.0,
         throttle_status: int = 200,
@@ -276,7 +281,8 @@ class ShopifySimulator(SimServer):
         self.shop_name = shop
         self.webhook_url = webhook_url
         self.webhook_topics = frozenset(webhook_topics)
-        self.schema: GraphQLSchema = build_schema(schema_path.read_text())
+        self.schema: GraphQLSchema = build_schema(sdl or adapter_sdl())
+        self.webhook_api_version = webhook_api_version  # the version the app's subscriptions were made with
         self.bucket_size = bucket_size
         self.restore_rate = restore_rate
         self.throttle_status = throttle_status  # what a THROTTLED answer's HTTP status is: 200 or 429
@@ -686,7 +692,7 @@ class ShopifySimulator(SimServer):
             "X-Shopify-Topic": event.topic,
             "X-Shopify-Hmac-Sha256": sign_shopify_webhook(self.client_secret, event.body),
             "X-Shopify-Shop-Domain": self.shop_domain,
-            "X-Shopify-API-Version": API_VERSIONS[-1],
+            "X-Shopify-API-Version": self.webhook_api_version,
             "X-Shopify-Webhook-Id": str(uuid.uuid4()),
             "X-Shopify-Event-Id": event.event_id,
             "X-Shopify-Triggered-At": event.triggered_at,
