@@ -328,7 +328,10 @@ def test_orders_older_than_60_days_are_hidden_without_read_all_orders(
 ) -> None:
     stocked_shop(shopify)
     old = shopify.add_order([{"sku": "TEE-S", "quantity": 1}], created_at=clock() - timedelta(days=61))["id"]
-    recent = shopify.add_order([{"sku": "TEE-S", "quantity": 1}], created_at=clock() - timedelta(days=59))["id"]
+    recent_at = (clock() - timedelta(days=59)).isoformat()
+    recent = httpx.post(
+        f"{shopify.root_url}/_sim/orders", json={"lines": [{"sku": "TEE-S", "quantity": 1}], "created_at": recent_at}
+    ).json()["id"]
     listed = data(gql(http, "{ orders(first: 10) { nodes { id } } }"))["orders"]["nodes"]
     assert [node["id"] for node in listed] == [recent]
     assert data(gql(http, ORDER, id=old))["order"] is None

@@ -485,16 +485,16 @@ class ShopifySimulator(SimServer):
         shipping_title: str = "Standard",
         shipping_code: str = "STANDARD",
         currency: str = "EUR",
-        created_at: datetime | None = None,
+        created_at: datetime | str | None = None,
     ) -> dict[str, Any]:
         """Place an order and queue `orders/create` (never `orders/paid`: an app-created paid order fires none).
 
         Each line: {"sku": ..., "quantity": n} (price and titles from the catalog) or with "price"/"title" for a
         line without a variant; "location_id" per line overrides `location_id` (one fulfillment order per location).
         Placing moves available -> committed at the line's location. `hold_reason` (a FulfillmentHoldReason) puts
-        the fulfillment orders ON_HOLD. `created_at` backdates the order (the 60-day window).
+        the fulfillment orders ON_HOLD. `created_at` (aware, or ISO 8601 text) backdates it (the 60-day window).
         """
-        when = _seconds(created_at) if created_at else self._stamp()
+        when = _seconds(_aware(created_at)) if created_at else self._stamp()
         order = _Order(
             id=self._new_id(),
             name=f"#{self._next_order_number}",
@@ -1516,6 +1516,13 @@ def _served_version(asked: str) -> str:
     """The version that answers: the asked one if supported, else the next supported one after it (falling
     forward), else the newest."""
     return next((version for version in API_VERSIONS if version >= asked), API_VERSIONS[-1])
+
+
+def _aware(when: datetime | str) -> datetime:
+    parsed = datetime.fromisoformat(when.replace("Z", "+00:00")) if isinstance(when, str) else when
+    if parsed.tzinfo is None:
+        raise ValueError("created_at must have a time zone")
+    return parsed
 
 
 def _seconds(when: datetime) -> datetime:
