@@ -12,6 +12,7 @@ from ogosync.models import (
     StockBatchResult,
     StockRunState,
     StockToPublish,
+    StoreOrder,
     StoreStockWrite,
     UnreadableWarehouseRecord,
     WarehouseStockLevel,
@@ -55,6 +56,9 @@ class FakeStockStore(FakeStore):
         self.unknown: set[str] = set()
         self.batches: list[list[tuple[str, int]]] = []
         self.fail_on_batch: int | None = None
+        # A store with a compare-and-swap (Shopify's): a sale placed after the engine read what is in transit, and
+        # before its write, makes the write of that SKU come back stale. Each entry is (SKU, the sale's order).
+        self.sales_before_write: list[tuple[str, StoreOrder]] = []
 
     @property
     def writes(self) -> list[tuple[str, int]]:
@@ -65,8 +69,9 @@ class FakeStockStore(FakeStore):
             if self.fail_on_batch == start // self.batch_size + 1:
                 raise OgosyncError("store answered 503")
             batch = items[start : start + self.batch_size]
-            known = [item for item in batch if item.binding.sku not in self.unknown]
-            self.batches.append([(item.binding.sku, item.quantity) for item in batch])
+            stale = self._sold_meanwhile({item.binding.sku for item in batch})
+            known = [item for item in batch if item.binding.sku not in self.unknown | stale]
+            self.batches.append([(item.binding.sku, item.quantity) for item in known])
             for item in known:
                 self.sellable[item.binding.sku] = item.quantity
             yield StockBatchResult(
@@ -79,7 +84,20 @@ class FakeStockStore(FakeStore):
                     for item in known
                 ],
                 not_found=sorted(item.binding.sku for item in batch if item.binding.sku in self.unknown),
+                stale=sorted(stale),
             )
+
+    def _sold_meanwhile(self, skus: set[str]) -> set[str]:
+        first = {}  # one sale per SKU and write
+        for sku, order in self.sales_before_write:
+            if sku in skus:
+                first.setdefault(sku, order)
+        sold = list(first.items())
+        for sku, order in sold:
+            self.sales_before_write.remove((sku, order))
+            self.put(order)
+            self.sellable[sku] = self.sellable.get(sku, 0) - 1
+        return {sku for sku, _ in sold}
 
 
 class FakeStockWarehouse:

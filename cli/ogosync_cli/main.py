@@ -217,7 +217,7 @@ def _integration_options(create: bool) -> Callable[[F], F]:
 
 @integrations_group.command("create")
 @click.argument("integration_id")
-@click.option("--platform", type=click.Choice([p.value for p in Platform]), default="centra", show_default=True)
+@click.option("--platform", type=click.Choice(registry.supported()), default="centra", show_default=True)
 @_integration_options(create=True)
 @click.option("--paused", is_flag=True, help="Create it paused: nothing syncs until `integrations resume`.")
 @json_option
@@ -274,11 +274,13 @@ def integrations_platforms() -> None:
 def integrations_update(integration_id: str, ask_webhook_secret: bool, as_json: bool, **options: Any) -> None:
     """Change settings or rotate credentials (only what is given changes; a changed side is checked again)."""
     body = _integration_body(options)
-    platform = Platform(session().api.call("GET", f"/integrations/{integration_id}")["platform"])
-    common, store = _read_credentials(options["credentials_file"], platform)
-    credentials: dict[str, Any] = dict(common)
-    if store:
-        credentials["store"] = {"platform": platform.value, **store}  # replaces the store's credentials whole
+    credentials: dict[str, Any] = {}
+    if options["credentials_file"] is not None:
+        platform = Platform(session().api.call("GET", f"/integrations/{integration_id}")["platform"])
+        common, store = _read_credentials(options["credentials_file"], platform)
+        credentials |= common
+        if store:
+            credentials["store"] = {"platform": platform.value, **store}  # replaces the store's credentials whole
     if ask_webhook_secret:
         credentials["webhook_secret"] = _ask("webhook_secret", hidden=True, default=None)
     if credentials:

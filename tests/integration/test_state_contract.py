@@ -13,7 +13,7 @@ import pytest
 
 from ogosync.errors import ConcurrencyConflictError
 from ogosync.models import BindingStatus, Flow, Hold, HoldReason, SkuBinding, WarehouseOrderState
-from ogosync.ports import SkuBindingRepository, StateRepository
+from ogosync.ports import DeliveryLog, SkuBindingRepository, StateRepository
 from ogosync.state.dynamo import DynamoStateRepository
 from ogosync.state.skus import DynamoSkuBindings
 from tests.factories import T0, make_integration
@@ -287,3 +287,16 @@ def test_sku_bindings_are_written_and_read_in_batches_per_integration(skus: SkuB
     assert found["TS100BLK000"].content_hash == "changed"
     assert found["TS100BLK129"] == bindings[129]
     assert skus.all_sku_bindings(iid + "-other") == []
+
+
+def test_a_webhook_delivery_is_taken_once_until_it_expires_or_is_forgotten(repo: StateRepository, iid: str) -> None:
+    deliveries: DeliveryLog = repo  # type: ignore[assignment]
+
+    first = deliveries.first_delivery(iid, "event-1", T0, 60)
+    again = deliveries.first_delivery(iid, "event-1", T0 + timedelta(seconds=59), 60)
+    other = deliveries.first_delivery(iid, "event-2", T0, 60)
+    expired = deliveries.first_delivery(iid, "event-1", T0 + timedelta(seconds=61), 60)
+    deliveries.forget_delivery(iid, "event-2")
+    retried = deliveries.first_delivery(iid, "event-2", T0 + timedelta(seconds=1), 60)
+
+    assert (first, again, other, expired, retried) == (True, False, True, True, True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -18,7 +19,14 @@ from ogosync.models import (
     UnidentifiedOrder,
     UnreadableOrder,
 )
-from ogosync.sync.orders import ImportOutcome, OrderDeps, import_order_by_id, next_watermark, poll_orders
+from ogosync.sync.orders import (
+    ImportOutcome,
+    OrderDeps,
+    import_order_by_id,
+    next_watermark,
+    poll_orders,
+    units_in_transit,
+)
 from tests.factories import T0, make_integration, make_order
 from tests.fakes import FakeStore, FakeWarehouse, InMemorySkuBindings, InMemoryState
 
@@ -228,6 +236,19 @@ def test_cancelled_and_fulfilled_orders_are_skipped(world) -> None:  # type: ign
 
     assert outcomes == {ImportOutcome.SKIPPED}
     assert deps.warehouse.creates == 0
+
+
+def test_an_order_the_store_ships_from_another_location_is_skipped_and_holds_no_stock(world) -> None:  # type: ignore[no-untyped-def]
+    integration, deps, _ = world
+    elsewhere = make_order("1003", state=StoreOrderState.NOT_FOR_WAREHOUSE)
+    deps.store.put(elsewhere)
+
+    result = import_order_by_id(integration, "1003", deps)
+
+    assert result.outcome is ImportOutcome.SKIPPED and deps.warehouse.creates == 0
+    binding = deps.state.get_order_binding(integration.id, "1003")
+    assert binding is not None and "another location" in (binding.skip_reason or "")
+    assert units_in_transit(elsewhere) == Counter()
 
 
 def test_an_order_myogo_refuses_is_held_with_myogos_message(world) -> None:  # type: ignore[no-untyped-def]

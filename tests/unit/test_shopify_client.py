@@ -10,13 +10,16 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from ogosync.errors import AuthenticationError, RejectedByPlatformError, TransientPlatformError
+from ogosync.errors import AuthenticationError, PlatformError, RejectedByPlatformError, TransientPlatformError
 from ogosync.http import RetryPolicy
 from ogosync.stores.shopify.client import (
     GRAPHQL_PATH,
     MAX_THROTTLE_WAIT_S,
     THROTTLE_RETRIES,
+    Answer,
     ShopifyClient,
     rejected,
     user_errors,
@@ -267,3 +270,33 @@ def test_user_errors_are_a_rejection_naming_code_and_message() -> None:
     errors = user_errors({"userErrors": [{"code": "INVALID", "field": ["x"], "message": "bad x"}, "junk"]})
 
     assert str(rejected("someMutation", errors)) == "shopify: someMutation refused: INVALID: bad x"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=10),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=10,
+)
+answer_bodies = st.one_of(
+    json_values,
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "data": json_values,
+            "errors": json_values,
+            "extensions": st.fixed_dictionaries({}, optional={"cost": json_values}),
+        },
+    ),
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=answer_bodies, status=st.sampled_from([200, 400, 401, 403, 404, 429, 500]))
+def test_any_answer_gives_data_or_our_error(body: Any, status: int) -> None:
+    clock = Clock()
+    client = _client(lambda request: httpx.Response(status, json=body), clock, [])
+    try:
+        outcome: object = client.execute(QUERY)
+    except PlatformError as error:
+        outcome = error
+    assert isinstance(outcome, Answer | PlatformError)

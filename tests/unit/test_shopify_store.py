@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ogosync.errors import (
+    AuthenticationError,
     ConcurrencyConflictError,
     OrderNotReadyError,
     PlatformError,
@@ -27,9 +28,12 @@ from ogosync.models import (
     ShipmentToPush,
     ShippedLine,
     SkuBinding,
+    StockBatchResult,
     StockToPublish,
     StoreOrder,
     StoreOrderState,
+    StoreProduct,
+    StoreShipment,
     UnidentifiedOrder,
     UnreadableOrder,
 )
@@ -428,6 +432,8 @@ def test_nothing_is_written_when_the_claim_is_lost(shopify: FakeShopify) -> None
     ("order", "error"),
     [
         (_order(1, fulfillment_orders=[_fo("11", [("SKU-1", 2)], status="ON_HOLD")]), OrderNotReadyError),
+        (_order(1, fulfillment_orders=[_fo("11", [("SKU-1", 2)], status="SCHEDULED")]), OrderNotReadyError),
+        (_order(1, fulfillment_orders=[_fo("11", [("SKU-1", 2)], more=True)]), RejectedByPlatformError),
         (_order(1, cancelledAt="2026-11-30T11:00:00Z"), RejectedByPlatformError),
         (_order(1, fulfillment_orders=[_fo("11", [("OTHER", 2)])]), ShipmentMismatchError),
         (None, RejectedByPlatformError),
@@ -636,3 +642,99 @@ def test_any_record_in_the_order_list_comes_as_an_order_or_a_report(node: Any, i
     found = list(_store(shopify).orders_placed_since(datetime(2026, 11, 30, tzinfo=UTC)))
 
     assert all(isinstance(order, StoreOrder | UnreadableOrder | UnidentifiedOrder) for order in found)
+
+
+def test_check_access_names_a_scope_the_app_lacks() -> None:
+    denied = {
+        "errors": [
+            {
+                "message": "Access denied for orders field. Required access: `read_orders` access scope.",
+                "extensions": {"code": "ACCESS_DENIED"},
+            }
+        ]
+    }
+    client = ShopifyClient(
+        BASE, access_token="t", transport=httpx.MockTransport(lambda r: httpx.Response(200, json=denied))
+    )
+
+    with pytest.raises(AuthenticationError, match="read_orders"):
+        ShopifyStore(client, ShopifyOptions(location_id="7")).check_access()
+
+
+FIELD_NAMES = [
+    "order", "orders", "nodes", "shop", "location", "bulkOperation", "bulkOperations", "bulkOperationRunQuery",
+    "inventorySetQuantities", "fulfillmentCreate", "id", "status", "url", "isActive", "fulfillments", "trackingInfo",
+    "number", "inventoryLevel", "quantities", "name", "quantity", "userErrors", "code", "field", "message",
+    "inventoryAdjustmentGroup", "fulfillment", "fulfillmentOrders", "lineItems", "remainingQuantity", "sku",
+    "assignedLocation", "cancelledAt", "pageInfo", "hasNextPage", "query", "currencyCode",
+]  # fmt: skip
+shopify_like = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-2, 300)
+    | st.sampled_from(
+        [
+            "available",
+            "COMPLETED",
+            "RUNNING",
+            "FAILED",
+            "ON_HOLD",
+            "OPEN",
+            "CHANGE_FROM_QUANTITY_STALE",
+            LOCATION,
+            "gid://shopify/InventoryItem/1",
+            "quantities",
+            "0",
+            "A",
+            BULK_URL,
+        ]
+    ),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(FIELD_NAMES), inner, max_size=5),
+    max_leaves=14,
+)
+
+
+def _all(results: object, kind: type) -> bool:
+    return isinstance(results, list) and all(isinstance(result, kind) for result in results)
+
+
+STORE_CALLS: dict[str, tuple[Callable[[ShopifyStore], object], Callable[[object], bool]]] = {
+    "check_access": (lambda store: store.check_access(), lambda result: result is None),
+    "get_order": (
+        lambda store: store.get_order("1"),
+        lambda result: result is None or isinstance(result, StoreOrder | UnreadableOrder),
+    ),
+    "products": (lambda store: list(store.products()), lambda result: _all(result, StoreProduct)),
+    "publish_stock": (
+        lambda store: list(store.publish_stock([_item("A", 1, "gid://shopify/InventoryItem/1")])),
+        lambda result: _all(result, StockBatchResult),
+    ),
+    "shipped_already": (
+        lambda store: store.shipped_already("1"),
+        lambda result: result is None or isinstance(result, StoreShipment),
+    ),
+    "push_shipment": (
+        lambda store: store.push_shipment(
+            "1", [ShippedLine(code="A", quantity=1)], _shipment("X"), before_write=lambda: None, deadline=None
+        ),
+        lambda result: isinstance(result, StoreShipment),
+    ),
+}
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(call=st.sampled_from(sorted(STORE_CALLS)), data=shopify_like, file=st.text(max_size=40))
+def test_any_answer_to_any_call_gives_a_result_or_our_error(call: str, data: Any, file: str) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, text=file)
+        return httpx.Response(200, json={"data": data})
+
+    client = ShopifyClient(BASE, access_token="t", transport=httpx.MockTransport(answer), retry=RetryPolicy(attempts=1))
+    store = ShopifyStore(client, ShopifyOptions(location_id="7"), sleep=lambda seconds: None)
+    run, expected = STORE_CALLS[call]
+    try:
+        outcome = run(store)
+    except (PlatformError, ShipmentMismatchError):
+        return
+    assert expected(outcome)

@@ -345,3 +345,33 @@ def test_a_myogo_change_dated_in_the_future_does_not_carry_the_stock_watermark_a
     cursor = world.state.get_cursor(world.integration.id, Flow.STOCK)
     assert cursor.watermark is not None and cursor.watermark <= world.clock.now + FUTURE_SKEW
     assert (result.counts["future_dated"], cursor.future_dated) == (1, [TEE])
+
+
+def test_a_sale_between_the_read_and_the_write_is_not_overwritten_the_value_is_recomputed(world: World) -> None:
+    _reconciled(world)
+    world.stock(TEE, 8)  # a delivery reached the warehouse
+    sale = make_order("2001", placed_at=world.clock.now - timedelta(seconds=1), skus=(TEE,))
+    world.store.sales_before_write.append((TEE, sale))
+
+    result = world.run()
+
+    assert world.store.sellable[TEE] == 7  # myOGO's 8 less the order sold meanwhile, not 8 over the sale
+    assert world.store.writes == [(TEE, 7)]
+    assert (result.counts["stale_recomputed"], result.counts["stale"]) == (1, 0)
+    assert world.ledger.published(world.integration.id, [TEE])[TEE].in_transit == 1
+
+
+def test_a_sku_the_store_keeps_changing_is_left_for_the_next_run_and_holds_the_watermark(world: World) -> None:
+    _reconciled(world)
+    changed = world.stock(TEE, 8)
+    for n in range(3):  # a sale before each of the three writes of this run
+        world.store.sales_before_write.append(
+            (TEE, make_order(f"300{n}", placed_at=world.clock.now - timedelta(seconds=1), skus=(TEE,)))
+        )
+
+    result = world.run()
+
+    assert (result.counts["stale"], result.stale) == (1, [TEE])
+    assert world.store.writes == []  # never written over a sale
+    watermark = world.state.get_cursor(world.integration.id, Flow.STOCK).watermark
+    assert watermark is not None and watermark < changed  # the next run reads the change again

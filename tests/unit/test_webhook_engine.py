@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from ogosync.errors import ConfigurationError, WebhookRejectedError
 from ogosync.models import Credentials, Integration, IntegrationStatus, OrderImportJob, Platform
+from ogosync.ports import WebhookHints
 from ogosync.stores.centra.webhook import CentraWebhookVerifier
 from ogosync.sync.webhooks import MAX_BODY_BYTES, WebhookDeps, receive_store_webhook
 from tests.factories import T0, make_integration
@@ -147,3 +148,52 @@ def test_an_integration_without_an_endpoint_secret_refuses_every_delivery(deps: 
     refused = _refusal(deps, "no-secret-yet", headers, body)
 
     assert (refused.status, refused.reason) == (401, "no_webhook_secret")
+
+
+def test_a_redelivered_event_is_acknowledged_and_enqueued_once(deps: WebhookDeps) -> None:
+    hinted = WebhookHints(order_ids=["1001"], delivery_id="event-7")
+    deps.verifier_for = lambda platform: _Hinting(hinted)
+    headers, body = centra_delivery(_events(1001), SECRET, T0)
+
+    first = receive_store_webhook(Platform.CENTRA, "acme-centra", headers, body, deps)
+    again = receive_store_webhook(Platform.CENTRA, "acme-centra", headers, body, deps)
+
+    assert (first.accepted_orders, first.duplicate) == (1, False)
+    assert (again.accepted_orders, again.duplicate) == (0, True)
+    assert len(deps.queue.jobs) == 1  # type: ignore[attr-defined]
+
+
+def test_a_delivery_that_could_not_be_enqueued_is_taken_when_it_comes_again(deps: WebhookDeps) -> None:
+    deps.verifier_for = lambda platform: _Hinting(WebhookHints(order_ids=["1001"], delivery_id="event-8"))
+    headers, body = centra_delivery(_events(1001), SECRET, T0)
+    queue = deps.queue
+    deps.queue = _BrokenQueue()
+
+    with pytest.raises(RuntimeError):
+        receive_store_webhook(Platform.CENTRA, "acme-centra", headers, body, deps)
+    deps.queue = queue
+    retried = receive_store_webhook(Platform.CENTRA, "acme-centra", headers, body, deps)
+
+    assert (retried.accepted_orders, retried.duplicate) == (1, False)
+
+
+def test_a_platform_without_an_adapter_is_an_unknown_integration(deps: WebhookDeps) -> None:
+    deps.state.put_integration(make_integration("woo-shop", platform=Platform.WOOCOMMERCE))
+    headers, body = centra_delivery(_events(1001), SECRET, T0)
+
+    refused = _refusal(deps, "woo-shop", headers, body, Platform.WOOCOMMERCE)
+
+    assert (refused.status, refused.reason) == (404, "unknown_integration")
+
+
+class _Hinting:
+    def __init__(self, hints: WebhookHints) -> None:
+        self.hints = hints
+
+    def verify(self, headers: object, body: bytes, secret: str, now: object) -> WebhookHints:
+        return self.hints
+
+
+class _BrokenQueue:
+    def send(self, jobs: Sequence[BaseModel]) -> None:
+        raise RuntimeError("SQS is down")

@@ -437,9 +437,9 @@ class ShipmentStore(StorePlatform, Protocol):
     ) -> StoreShipment:
         """Ship these myOGO lines with carrier, every tracking number and URL, in ONE store write, never repeated
         on an unknown outcome. Reads first: when the store shows the order shipped already, that shipment comes
-        back with `already_shipped` and nothing is written. Else it calls before_write() (renews the caller's claim; it raises when
-        the claim is lost, and then nothing is written) right before the write. With a deadline, no attempt (nor a
-        wait before one) starts past it: TransientPlatformError instead.
+        back with `already_shipped` and nothing is written. Else it calls before_write() (renews the caller's
+        claim; it raises when the claim is lost, and then nothing is written) right before the write. With a
+        deadline, no attempt (nor a wait before one) starts past it: TransientPlatformError instead.
 
         Raises CaptureFailedError (the payment could not be captured: nothing shipped, a person looks),
         OrderNotReadyError (the store cannot take it yet), RejectedByPlatformError or ShipmentMismatchError

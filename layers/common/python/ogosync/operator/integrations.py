@@ -129,7 +129,8 @@ def _with_platform_checked(integration: Integration) -> Integration:
 
 def _check_store_credentials(integration: Integration, credentials: Credentials) -> None:
     if credentials.store.platform != integration.platform:
-        message = f"the store credentials are for {credentials.store.platform}, the integration is {integration.platform}"
+        given, wanted = credentials.store.platform, integration.platform
+        message = f"the store credentials are for {given}, the integration is {wanted}"
         raise OperatorError(422, "invalid_request", message, "credentials.store")
 
 

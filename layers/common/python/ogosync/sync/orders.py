@@ -138,6 +138,8 @@ def _skip_reason(order: StoreOrder) -> str | None:
         return "cancelled in the store before transfer"
     if order.state is StoreOrderState.FULFILLED:
         return "already fulfilled in the store"
+    if order.state is StoreOrderState.NOT_FOR_WAREHOUSE:
+        return "the store ships it from another location, not from this warehouse"
     return None
 
 

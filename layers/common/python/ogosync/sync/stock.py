@@ -46,6 +46,7 @@ from ogosync.timeutil import Clock, utc_now
 logger = Logger(service="ogosync", child=True)
 
 REPORT_LIMIT = 20  # codes listed per kind of problem in a run's result (the counts are complete)
+STALE_RETRIES = 2  # recomputations per run of SKUs the store changed between our read and our write
 
 
 @dataclass
@@ -67,6 +68,7 @@ class StockRunResult:
     unbound: list[str] = field(default_factory=list)  # changed in myOGO, but no store item is bound to it
     not_in_store: list[str] = field(default_factory=list)  # bound, but the store has no such item
     oversold: list[str] = field(default_factory=list)  # the store sold more than myOGO has: published as 0
+    stale: list[str] = field(default_factory=list)  # still changed by the store at each try: left for the next run
     unreadable: list[str] = field(default_factory=list)  # myOGO stock rows that cannot be read, with the problem
     watermark: datetime | None = None
     future_dated: list[str] = field(default_factory=list)  # changed in myOGO "after now": the watermark stops at now
@@ -158,7 +160,8 @@ def _run(integration: Integration, deps: StockDeps, cursor: Cursor, started: dat
     levels = changed | _rechecked_levels(deps, set(transit.units) | set(run_state.in_transit_skus), changed, full)
     bindings = _bindings(integration, deps, levels, full)
     items, entries = _to_publish(integration, deps, run_state, levels, bindings, transit.units, started, result)
-    written = _publish(deps, items, entries, result)
+    written, stale = _publish(deps, items, entries, result)
+    written |= _recompute_stale(integration, deps, run_state, stale, bindings, levels, result)
     unfinished = [levels[item.binding.sku].modified for item in items if item.binding.sku not in written]
     result.watermark = next_watermark(
         cursor.watermark,
@@ -228,8 +231,10 @@ def _to_publish(
     transit: Counter[str],
     now: datetime,
     result: StockRunResult,
+    force: bool = False,
 ) -> tuple[list[StockToPublish], dict[str, PublishedStock]]:
-    """The items to write, oldest myOGO change first, and the ledger entry each will get once written."""
+    """The items to write, oldest myOGO change first, and the ledger entry each will get once written; `force`
+    writes even what the ledger says was published (the store changed it since)."""
     unbound = sorted(code for code in levels if code not in bindings)
     result.counts["unbound"] = len(unbound)
     result.unbound = unbound[:REPORT_LIMIT]
@@ -244,7 +249,7 @@ def _to_publish(
             if len(result.oversold) < REPORT_LIMIT:
                 result.oversold.append(level.code)
         quantity = max(0, wanted)
-        if _already_published(previous.get(level.code), quantity, run_state):
+        if not force and _already_published(previous.get(level.code), quantity, run_state):
             result.counts["unchanged"] += 1
             continue
         items.append(StockToPublish(binding=bindings[level.code], quantity=quantity))
@@ -276,14 +281,45 @@ def _already_published(previous: PublishedStock | None, quantity: int, run_state
     return resuming is None or previous.published_at >= resuming  # a reconciliation rewrites what it has not yet
 
 
+def _recompute_stale(
+    integration: Integration,
+    deps: StockDeps,
+    run_state: StockRunState,
+    stale: set[str],
+    bindings: Mapping[str, SkuBinding],
+    levels: dict[str, WarehouseStockLevel],
+    result: StockRunResult,
+) -> set[str]:
+    """SKUs a store's compare-and-swap refused (a sale between our read and our write): what is in transit and
+    myOGO's stock are read again and the value recomputed and written, forced (the ledger may already hold it),
+    at most STALE_RETRIES times; what stays stale is left for the next run (the watermark does not pass it)."""
+    done: set[str] = set()
+    for _ in range(STALE_RETRIES):
+        if not stale or result.failure is not None:
+            break
+        result.counts["stale_recomputed"] += len(stale)
+        now = deps.clock()
+        transit = in_transit(integration, deps.state, deps.store, now)
+        fresh = {code: level for code in sorted(stale) if (level := deps.warehouse.stock_level(code)) is not None}
+        levels.update(fresh)
+        items, entries = _to_publish(integration, deps, run_state, fresh, bindings, transit.units, now, result, True)
+        written, stale = _publish(deps, items, entries, result)
+        done |= written
+    result.counts["stale"] = len(stale)
+    result.stale = sorted(stale)[:REPORT_LIMIT]
+    return done
+
+
 def _publish(
     deps: StockDeps, items: list[StockToPublish], entries: Mapping[str, PublishedStock], result: StockRunResult
-) -> set[str]:
+) -> tuple[set[str], set[str]]:
     """Write to the store; record each accepted batch in the ledger. Returns the SKUs done (written or not in the
-    store). A failure stops the run: it is kept in the result, and the SKUs not done stay for the next run."""
+    store) and the ones the store changed meanwhile (stale: not written). A failure stops the run: it is kept in
+    the result, and the SKUs not done stay for the next run."""
     done: set[str] = set()
+    stale: set[str] = set()
     if not items:
-        return done
+        return done, stale
     try:
         for batch in deps.store.publish_stock(items):
             deps.ledger.record_published(
@@ -294,13 +330,14 @@ def _publish(
             )
             done.update(write.sku for write in batch.written)
             done.update(batch.not_found)
+            stale.update(batch.stale)
             result.counts["written"] += len(batch.written)
             result.counts["not_in_store"] += len(batch.not_found)
             result.not_in_store.extend(batch.not_found[: REPORT_LIMIT - len(result.not_in_store)])
     except OgosyncError as exc:
         result.failure = exc
         result.counts["not_written"] = len(items) - len(done)
-    return done
+    return done, stale
 
 
 def _next_run_state(

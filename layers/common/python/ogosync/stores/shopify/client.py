@@ -82,21 +82,20 @@ class TokenSource:
             raise ValueError("give either an access token, or a client id and secret")
         self._http = http
         self._fixed = access_token
-        self._client = (client_id, client_secret) if access_token is None else None
+        self._client_form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret}
         self._clock = clock
         self._token: str | None = None
         self._renew_at: datetime | None = None
 
     @property
     def renewable(self) -> bool:
-        return self._client is not None
+        return self._fixed is None
 
     def token(self, deadline: datetime | None = None) -> str:
         if self._fixed is not None:
             return self._fixed
         if self._token is None or (self._renew_at is not None and self._clock() >= self._renew_at):
-            self._grant(deadline)
-        assert self._token is not None
+            self._token = self._grant(deadline)
         return self._token
 
     def renew(self, deadline: datetime | None = None) -> str:
@@ -104,10 +103,9 @@ class TokenSource:
         self._token = None
         return self.token(deadline)
 
-    def _grant(self, deadline: datetime | None) -> None:
-        assert self._client is not None
-        client_id, client_secret = self._client
-        form = {"grant_type": "client_credentials", "client_id": client_id or "", "client_secret": client_secret or ""}
+    def _grant(self, deadline: datetime | None) -> str:
+        """A token from the client-credentials grant; its renewal time is noted."""
+        form = {key: value or "" for key, value in self._client_form.items()}
         response = self._http.request(
             "POST", TOKEN_PATH, data=form, idempotent=True, ok_statuses=frozenset({400, 401, 403}), deadline=deadline
         )
@@ -120,8 +118,8 @@ class TokenSource:
             raise PlatformError(PLATFORM, "the client-credentials grant answered without an access_token")
         lifetime = body.get("expires_in")
         seconds = float(lifetime) if isinstance(lifetime, int | float) and not isinstance(lifetime, bool) else None
-        self._token = token
         self._renew_at = None if seconds is None else self._clock() + timedelta(seconds=seconds) - TOKEN_RENEWAL_MARGIN
+        return token
 
 
 class ShopifyClient:

@@ -51,10 +51,14 @@ fragment OrderFields on Order {
 }
 """
 
+# The shop and the location, plus one cheap read of each kind the adapter makes, so that a scope the app lacks is
+# named at set-up (Shopify answers ACCESS_DENIED for the field) rather than on the first poll.
 CHECK_ACCESS = """
 query CheckAccess($locationId: ID!) {
   shop { id name myshopifyDomain }
   location(id: $locationId) { id name isActive }
+  orders(first: 1) { nodes { id fulfillmentOrders(first: 1) { nodes { id } } } }
+  productVariants(first: 1) { nodes { id inventoryItem { inventoryLevel(locationId: $locationId) { id } } } }
 }
 """
 

@@ -53,6 +53,7 @@ from ogosync.stores.shopify.mapping import (
     OrderContext,
     TruncatedOrderError,
     gid,
+    is_truncated,
     order_id_of,
     parse_order,
     parse_variant,
@@ -80,6 +81,7 @@ NOT_STOCKED_CODES = frozenset({"ITEM_NOT_STOCKED_AT_LOCATION", "INVALID_INVENTOR
 STALE_CODE = "CHANGE_FROM_QUANTITY_STALE"
 FAILED_FULFILLMENTS = frozenset({"CANCELLED", "ERROR", "FAILURE"})
 FULFILLABLE = frozenset({"OPEN", "IN_PROGRESS"})
+NOT_READY = frozenset({"ON_HOLD", "SCHEDULED"})  # fulfillment orders Shopify takes no fulfillment of until released
 
 
 class ShopifyStore:
@@ -396,15 +398,22 @@ class ShopifyStore:
         return order
 
     def _fulfillment_orders(self, order_id: str, order: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-        """The order's fulfillment orders at our location; refusals for a cancelled order or one on hold."""
+        """The order's fulfillment orders at our location; refusals for a cancelled order, one too large to read
+        whole, or one on hold or scheduled at our location."""
         if order.get("cancelledAt"):
             raise RejectedByPlatformError(PLATFORM, f"order {order_id} is cancelled in Shopify: nothing is fulfilled")
-        nested = _mapping(order.get("fulfillmentOrders"))
-        if _mapping(nested.get("pageInfo")).get("hasNextPage") is True:
-            raise RejectedByPlatformError(PLATFORM, f"order {order_id} has more fulfillment orders than ogosync reads")
-        ours = [fo for fo in _list(nested.get("nodes")) if _located(fo) == self._location]
-        if any(fo.get("status") == "ON_HOLD" for fo in ours):
-            raise OrderNotReadyError(PLATFORM, f"order {order_id} is on hold in Shopify at the warehouse's location")
+        if is_truncated(order):
+            raise RejectedByPlatformError(
+                PLATFORM, f"order {order_id} has more fulfillment orders or lines than ogosync reads"
+            )
+        ours = [
+            fo for fo in _list(_mapping(order.get("fulfillmentOrders")).get("nodes")) if _located(fo) == self._location
+        ]
+        waiting = sorted({str(fo.get("status")) for fo in ours if fo.get("status") in NOT_READY})
+        if waiting:
+            raise OrderNotReadyError(
+                PLATFORM, f"order {order_id} is {' and '.join(waiting)} in Shopify at the warehouse's location"
+            )
         return ours
 
     def _order_gid(self, order_id: str) -> str:
