@@ -85,8 +85,9 @@ def test_a_sale_between_the_stock_read_and_write_is_not_overwritten_and_the_next
         stack.run_flow(Flow.STOCK)
         return shop.inventory("LS-WHT-M", warehouse)["available"], shop.inventory("LS-WHT-L", warehouse)["available"]
 
-    assert stock_run() == (17, 10)  # the stale compare-and-swap wrote nothing over the sale
-    assert stock_run() == (7, 10)  # 10 in myOGO minus 3 in unshipped orders
+    stock_run()
+    assert shop.inventory_refusals == {"CHANGE_FROM_QUANTITY_STALE": 1}  # the write over the sale was refused
+    assert stock_run() == (7, 10)  # re-read: 10 in myOGO minus 3 in unshipped orders (the refused write was 8)
     writes = shop.operation_calls["InventorySetQuantities"]
     assert stock_run() == (7, 10) and shop.operation_calls["InventorySetQuantities"] == writes
 

@@ -382,6 +382,7 @@ def test_a_sale_between_read_and_write_makes_the_swap_stale_and_nothing_is_writt
     assert [error["code"] for error in errors] == ["CHANGE_FROM_QUANTITY_STALE"]
     assert errors[0]["field"] == ["input", "quantities", "0", "changeFromQuantity"]
     assert shopify.inventory("TEE-S", warehouse) == {"available": 8, "committed": 2, "on_hand": 10}
+    assert shopify.inventory_refusals == {"CHANGE_FROM_QUANTITY_STALE": 1}
 
 
 def test_the_same_idempotency_key_returns_the_first_result_without_writing_again(

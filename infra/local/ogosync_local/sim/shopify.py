@@ -311,6 +311,7 @@ class ShopifySimulator(SimServer):
         self.operation_calls: collections.Counter[str] = collections.Counter()
         self.operation_cost: collections.Counter[str] = collections.Counter()
         self.inventory_call_sizes: list[int] = []
+        self.inventory_refusals: collections.Counter[str] = collections.Counter()  # userError codes, per row
         self.default_location_id = self._new_id()
         self._locations[self.default_location_id] = "Shop location"
 
@@ -372,6 +373,7 @@ class ShopifySimulator(SimServer):
             "operationCalls": dict(self.operation_calls),
             "operationCost": dict(self.operation_cost),
             "inventoryCallSizes": list(self.inventory_call_sizes),
+            "inventoryRefusals": dict(self.inventory_refusals),
             "throttleStatus": self._bucket.status(),
         }
 
@@ -1068,6 +1070,7 @@ class ShopifySimulator(SimServer):
         self.inventory_call_sizes.append(len(quantities))
         self._run_pending_sales()
         result = self._set_quantities(input, quantities)
+        self.inventory_refusals.update(error["code"] for error in result["userErrors"])
         if key is not None:
             self._idempotent[key] = (fingerprint, copy.deepcopy(result))
         return result
