@@ -9,7 +9,7 @@ from collections import Counter
 import httpx
 import pytest
 
-from ogosync.models import Flow
+from ogosync.models import Flow, IntegrationSettings
 from ogosync_local.stack import LocalStack
 
 pytestmark = pytest.mark.e2e
@@ -61,3 +61,54 @@ def test_paid_shopify_orders_reach_myogo_once_through_signed_webhooks_and_the_po
     )
     line = next(iter(sent.values()))["orderLines"][0]
     assert (line["code"], line["quantity"]) == ("LS-WHT-M", 2)
+
+
+def test_a_sale_between_the_stock_read_and_write_is_not_overwritten_and_the_next_run_recomputes(
+    stack: LocalStack,
+) -> None:
+    settings = IntegrationSettings(order_poll_minutes=1, create_new_products=True)
+    setup = stack.add_shopify_store("acme-shopify", shipping_map={"Standard": "POSTI"}, settings=settings)
+    shop, warehouse = setup.shopify, setup.location_id
+    shop.add_product(
+        "Linen shirt",
+        [{"sku": sku, "stock": 20, "location_id": warehouse} for sku in ("LS-WHT-M", "LS-WHT-L")],
+    )
+    stack.enqueue_flow(setup.integration.id, Flow.PRODUCTS)
+    stack.run_flow(Flow.PRODUCTS)  # creates and binds both variants in myOGO
+    for sku in ("LS-WHT-M", "LS-WHT-L"):
+        stack.myogo.set_stock(setup.merchant_id, sku, 10)
+    shop.add_order([{"sku": "LS-WHT-M", "quantity": 2}], location_id=warehouse)
+    shop.sell("LS-WHT-M", 1, location_id=warehouse, before_next_stock_write=True)
+
+    def stock_run() -> tuple[int, int]:
+        stack.enqueue_flow(setup.integration.id, Flow.STOCK)
+        stack.run_flow(Flow.STOCK)
+        return shop.inventory("LS-WHT-M", warehouse)["available"], shop.inventory("LS-WHT-L", warehouse)["available"]
+
+    stock_run()
+    assert shop.inventory_refusals == {"CHANGE_FROM_QUANTITY_STALE": 1}  # the write over the sale was refused
+    assert stock_run() == (7, 10)  # re-read: 10 in myOGO minus 3 in unshipped orders (the refused write was 8)
+    writes = shop.operation_calls["InventorySetQuantities"]
+    assert stock_run() == (7, 10) and shop.operation_calls["InventorySetQuantities"] == writes
+
+
+def test_a_shipped_order_gets_one_fulfillment_with_its_tracking_in_shopify(stack: LocalStack) -> None:
+    setup = stack.add_shopify_store("acme-shopify", shipping_map={"Standard": "POSTI"}, products={"LS-WHT-M": 20})
+    shop, warehouse = setup.shopify, setup.location_id
+    shop.add_product("Linen shirt", [{"sku": "LS-WHT-M", "stock": 20, "location_id": warehouse}])
+    order = shop.add_order([{"sku": "LS-WHT-M", "quantity": 2}], location_id=warehouse)
+    stack.enqueue_flow(setup.integration.id, Flow.ORDERS)
+    stack.run_flow(Flow.ORDERS)
+    stack.myogo.advance(2)  # the warehouse collects and ships it
+    for _ in range(2):  # the scheduled poll twice: the second finds it pushed
+        stack.enqueue_flow(setup.integration.id, Flow.TRACKING)
+        stack.run_flow(Flow.TRACKING)
+    shipped = stack.myogo.orders(setup.merchant_id)[order["legacyResourceId"]]
+    (fulfillment,) = shop.fulfillments(order["id"])
+    assert [(row["number"], row["url"]) for row in fulfillment["trackingInfo"]] == [
+        (shipped["trackingNumber"], shipped["trackingUrl"])
+    ]
+    assert fulfillment["notifyCustomer"] is True  # the integration's notify_customer default
+    assert [(line["sku"], line["quantity"]) for line in fulfillment["lineItems"]] == [("LS-WHT-M", 2)]
+    assert shop.order(order["id"])["fulfillmentOrders"][0]["status"] == "CLOSED"
+    assert shop.inventory("LS-WHT-M", warehouse) == {"available": 18, "committed": 0, "on_hand": 18}

@@ -328,7 +328,10 @@ def test_orders_older_than_60_days_are_hidden_without_read_all_orders(
 ) -> None:
     stocked_shop(shopify)
     old = shopify.add_order([{"sku": "TEE-S", "quantity": 1}], created_at=clock() - timedelta(days=61))["id"]
-    recent = shopify.add_order([{"sku": "TEE-S", "quantity": 1}], created_at=clock() - timedelta(days=59))["id"]
+    recent_at = (clock() - timedelta(days=59)).isoformat()
+    recent = httpx.post(
+        f"{shopify.root_url}/_sim/orders", json={"lines": [{"sku": "TEE-S", "quantity": 1}], "created_at": recent_at}
+    ).json()["id"]
     listed = data(gql(http, "{ orders(first: 10) { nodes { id } } }"))["orders"]["nodes"]
     assert [node["id"] for node in listed] == [recent]
     assert data(gql(http, ORDER, id=old))["order"] is None
@@ -379,6 +382,7 @@ def test_a_sale_between_read_and_write_makes_the_swap_stale_and_nothing_is_writt
     assert [error["code"] for error in errors] == ["CHANGE_FROM_QUANTITY_STALE"]
     assert errors[0]["field"] == ["input", "quantities", "0", "changeFromQuantity"]
     assert shopify.inventory("TEE-S", warehouse) == {"available": 8, "committed": 2, "on_hand": 10}
+    assert shopify.inventory_refusals == {"CHANGE_FROM_QUANTITY_STALE": 1}
 
 
 def test_the_same_idempotency_key_returns_the_first_result_without_writing_again(
@@ -586,7 +590,7 @@ def test_webhooks_are_signed_with_the_client_secret_and_carry_shopify_headers(
         expected = base64.b64encode(hmac.new(CLIENT_SECRET.encode(), request.body, hashlib.sha256).digest()).decode()
         assert request.headers["X-Shopify-Hmac-Sha256"] == expected == sign_shopify_webhook(CLIENT_SECRET, request.body)
         assert request.headers["X-Shopify-Shop-Domain"] == "ogosync-demo.myshopify.com"
-        assert request.headers["X-Shopify-API-Version"] and request.headers["X-Shopify-Triggered-At"]
+        assert request.headers["X-Shopify-API-Version"] == "2026-04" and request.headers["X-Shopify-Triggered-At"]
         assert json.loads(request.body)["admin_graphql_api_id"] == order_id
     assert len({request.headers["X-Shopify-Event-Id"] for request in receiver.received}) == 3
 

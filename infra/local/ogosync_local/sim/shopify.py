@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
+from importlib import resources
 from typing import Any, TypeVar
 
 from graphql import (
@@ -56,7 +56,6 @@ from ogosync_local.sim.shopify_query import (
 )
 from ogosync_local.sim.webhooks import DeliveryRecord, post_webhook
 
-SCHEMA_PATH = Path(__file__).resolve().parents[4] / "layers/common/python/ogosync/stores/shopify/schema.graphql"
 API_VERSIONS = ("2026-01", "2026-04", "2026-07", "2026-10")  # the supported stable versions, oldest first
 MANDATORY_CAS_VERSION = "2026-04"  # changeFromQuantity and @idempotent required at runtime from here
 TOKEN_LIFETIME_S = 86_399
@@ -83,6 +82,11 @@ Info = GraphQLResolveInfo["_Call"]
 def sign_shopify_webhook(secret: str, body: bytes) -> str:
     """The `X-Shopify-Hmac-Sha256` value: base64 of HMAC-SHA256(app client secret, raw body)."""
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def adapter_sdl() -> str:
+    """The adapter's SDL subset, ogosync/stores/shopify/schema.graphql (found through the package)."""
+    return resources.files("ogosync.stores.shopify").joinpath("schema.graphql").read_text()
 
 
 def gid(kind: str, number: int) -> str:
@@ -259,7 +263,8 @@ class ShopifySimulator(SimServer):
         shop: str = "ogosync-demo",
         webhook_url: str | None = None,
         webhook_topics: Iterable[str] = DEFAULT_TOPICS,
-        schema_path: Path = SCHEMA_PATH,
+        sdl: str | None = None,
+        webhook_api_version: str = MANDATORY_CAS_VERSION,
         bucket_size: float = 1000.0,
         restore_rate: float = 50.0,
         throttle_status: int = 200,
@@ -276,7 +281,8 @@ class ShopifySimulator(SimServer):
         self.shop_name = shop
         self.webhook_url = webhook_url
         self.webhook_topics = frozenset(webhook_topics)
-        self.schema: GraphQLSchema = build_schema(schema_path.read_text())
+        self.schema: GraphQLSchema = build_schema(sdl or adapter_sdl())
+        self.webhook_api_version = webhook_api_version  # the version the app's subscriptions were made with
         self.bucket_size = bucket_size
         self.restore_rate = restore_rate
         self.throttle_status = throttle_status  # what a THROTTLED answer's HTTP status is: 200 or 429
@@ -305,6 +311,7 @@ class ShopifySimulator(SimServer):
         self.operation_calls: collections.Counter[str] = collections.Counter()
         self.operation_cost: collections.Counter[str] = collections.Counter()
         self.inventory_call_sizes: list[int] = []
+        self.inventory_refusals: collections.Counter[str] = collections.Counter()  # userError codes, per row
         self.default_location_id = self._new_id()
         self._locations[self.default_location_id] = "Shop location"
 
@@ -366,6 +373,7 @@ class ShopifySimulator(SimServer):
             "operationCalls": dict(self.operation_calls),
             "operationCost": dict(self.operation_cost),
             "inventoryCallSizes": list(self.inventory_call_sizes),
+            "inventoryRefusals": dict(self.inventory_refusals),
             "throttleStatus": self._bucket.status(),
         }
 
@@ -479,16 +487,16 @@ class ShopifySimulator(SimServer):
         shipping_title: str = "Standard",
         shipping_code: str = "STANDARD",
         currency: str = "EUR",
-        created_at: datetime | None = None,
+        created_at: datetime | str | None = None,
     ) -> dict[str, Any]:
         """Place an order and queue `orders/create` (never `orders/paid`: an app-created paid order fires none).
 
         Each line: {"sku": ..., "quantity": n} (price and titles from the catalog) or with "price"/"title" for a
         line without a variant; "location_id" per line overrides `location_id` (one fulfillment order per location).
         Placing moves available -> committed at the line's location. `hold_reason` (a FulfillmentHoldReason) puts
-        the fulfillment orders ON_HOLD. `created_at` backdates the order (the 60-day window).
+        the fulfillment orders ON_HOLD. `created_at` (aware, or ISO 8601 text) backdates it (the 60-day window).
         """
-        when = _seconds(created_at) if created_at else self._stamp()
+        when = _seconds(_aware(created_at)) if created_at else self._stamp()
         order = _Order(
             id=self._new_id(),
             name=f"#{self._next_order_number}",
@@ -686,7 +694,7 @@ class ShopifySimulator(SimServer):
             "X-Shopify-Topic": event.topic,
             "X-Shopify-Hmac-Sha256": sign_shopify_webhook(self.client_secret, event.body),
             "X-Shopify-Shop-Domain": self.shop_domain,
-            "X-Shopify-API-Version": API_VERSIONS[-1],
+            "X-Shopify-API-Version": self.webhook_api_version,
             "X-Shopify-Webhook-Id": str(uuid.uuid4()),
             "X-Shopify-Event-Id": event.event_id,
             "X-Shopify-Triggered-At": event.triggered_at,
@@ -1062,6 +1070,7 @@ class ShopifySimulator(SimServer):
         self.inventory_call_sizes.append(len(quantities))
         self._run_pending_sales()
         result = self._set_quantities(input, quantities)
+        self.inventory_refusals.update(error["code"] for error in result["userErrors"])
         if key is not None:
             self._idempotent[key] = (fingerprint, copy.deepcopy(result))
         return result
@@ -1510,6 +1519,13 @@ def _served_version(asked: str) -> str:
     """The version that answers: the asked one if supported, else the next supported one after it (falling
     forward), else the newest."""
     return next((version for version in API_VERSIONS if version >= asked), API_VERSIONS[-1])
+
+
+def _aware(when: datetime | str) -> datetime:
+    parsed = datetime.fromisoformat(when.replace("Z", "+00:00")) if isinstance(when, str) else when
+    if parsed.tzinfo is None:
+        raise ValueError("created_at must have a time zone")
+    return parsed
 
 
 def _seconds(when: datetime) -> datetime:
