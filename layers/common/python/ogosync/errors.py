@@ -88,3 +88,8 @@ class CaptureFailedError(RejectedByPlatformError):
 
 class OrderNotReadyError(PlatformError):
     """The store cannot take a shipment of the order yet (Centra: the order is not confirmed); retry later."""
+
+
+class NotDeliveredError(OgosyncError):
+    """A notice's channel (SES, the merchant's webhook) answered that it did not take the message: it was certainly
+    not delivered, so it may be sent again."""
