@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 
 from aws_lambda_powertools import Logger
+from pydantic import SecretStr
 
 from ogosync.errors import NotDeliveredError, OgosyncError
 from ogosync.models import Integration, IntegrationStatus, Notice, NoticeChannel, NoticeKind
@@ -36,6 +37,7 @@ from ogosync.ports import (
     SecretStore,
     StateRepository,
 )
+from ogosync.sync.notices import REDACTED
 from ogosync.timeutil import Clock, utc_now
 
 logger = Logger(service="ogosync", child=True)
@@ -47,6 +49,7 @@ TITLES = {
     NoticeKind.CREDENTIALS_REFUSED: "credentials stopped working",
 }
 DIGEST_SKUS = 20  # refused SKUs named in a digest; the count says how many there are
+MIN_WITHHELD = 4  # a credential shorter than this is not looked for (it would match ordinary words)
 
 
 @dataclass
@@ -71,6 +74,28 @@ class Message:
     subject: str
     text: str
     body: Mapping[str, object]
+
+    def without(self, values: Iterable[str]) -> Message:
+        """The message with each of `values` (the integration's credentials) taken out wherever it appears: a
+        platform's reason could quote one, and no pattern can tell a short secret from a SKU."""
+        hidden = sorted({value for value in values if len(value) >= MIN_WITHHELD}, key=len, reverse=True)
+
+        def clean(text: str) -> str:
+            for value in hidden:
+                text = text.replace(value, REDACTED)
+            return text
+
+        def clean_json(value: object) -> object:
+            if isinstance(value, str):
+                return clean(value)
+            if isinstance(value, Mapping):
+                return {name: clean_json(item) for name, item in value.items()}
+            if isinstance(value, list):
+                return [clean_json(item) for item in value]
+            return value
+
+        body = {name: clean_json(value) for name, value in self.body.items()}
+        return Message(subject=clean(self.subject), text=clean(self.text), body=body)
 
 
 @dataclass
@@ -103,22 +128,29 @@ def run_notify(deps: NotifyDeps) -> NotifyResult:
 
 
 def channel_routes(integration: Integration, deps: NotifyDeps, result: NotifyResult) -> dict[NoticeChannel, Route]:
-    """The integration's configured channels. A webhook without its signing secret is not used: nothing unsigned
-    leaves ogosync."""
+    """The integration's configured channels, each sending a message with the integration's credentials taken out.
+    A webhook without its signing secret is not used: nothing unsigned leaves ogosync."""
     settings = integration.settings
+    if not (settings.notify_email or settings.notify_webhook_url):
+        return {}
+    credentials = deps.secrets.credentials(integration)
+    withheld = [value.get_secret_value() for _, value in credentials if isinstance(value, SecretStr)]
     routes: dict[NoticeChannel, Route] = {}
     if settings.notify_email:
         email = settings.notify_email
         routes[NoticeChannel.EMAIL] = lambda message: deps.mailer.send(email, message.subject, message.text)
-    if settings.notify_webhook_url:
-        secret = deps.secrets.credentials(integration).notify_webhook_secret
-        if secret is None:
-            result.counts["webhook_without_secret"] += 1
-            logger.warning("notice webhook set but no notify_webhook_secret: not used", extra={"id": integration.id})
-        else:
-            url, key = settings.notify_webhook_url, secret.get_secret_value()
-            routes[NoticeChannel.WEBHOOK] = lambda message: deps.webhook.post(url, key, _json(message.body))
-    return routes
+    secret = credentials.notify_webhook_secret
+    if settings.notify_webhook_url and secret is None:
+        result.counts["webhook_without_secret"] += 1
+        logger.warning("notice webhook set but no notify_webhook_secret: not used", extra={"id": integration.id})
+    elif settings.notify_webhook_url and secret is not None:
+        url, key = settings.notify_webhook_url, secret.get_secret_value()
+        routes[NoticeChannel.WEBHOOK] = lambda message: deps.webhook.post(url, key, _json(message.body))
+    return {channel: partial(_withholding, route, withheld) for channel, route in routes.items()}
+
+
+def _withholding(route: Route, withheld: Sequence[str], message: Message) -> None:
+    route(message.without(withheld))
 
 
 def send_pending(
