@@ -157,6 +157,17 @@ def test_a_webhook_without_its_signing_secret_is_never_used() -> None:
     assert result.counts["webhook_without_secret"] == 1 and world.notices.pending(10) == []
 
 
+def test_without_a_sender_address_the_stack_sends_no_email_and_the_webhook_still_gets_its_notices() -> None:
+    world = _world()
+    world.deps.mailer = None
+    world.held("1001", NIGHT)
+
+    result = run_notify(world.deps)
+
+    assert (result.counts["email_without_sender"], result.counts["sent_webhook"]) == (1, 1)
+    assert world.notices.pending(10) == []
+
+
 def test_an_integration_without_channels_has_its_notices_closed_unsent() -> None:
     world = _world(notify_email=None, notify_webhook_url=None)
     world.held("1001", NIGHT)

@@ -276,13 +276,14 @@ def notify_deps() -> NotifyDeps:
     from ogosync.sync.notify import NotifyDeps
     from ogosync.webhook_out import SignedWebhook
 
+    sender = os.environ.get("NOTIFY_SENDER")  # the stack's NotifySender; empty: no e-mail, webhooks only
     return NotifyDeps(
         state=state(),
         notices=notices(),
         secrets=secrets(),
         refusals=product_refusals(),
         aftercare=aftercare_state(),
-        mailer=SesMailer(clients.ses(), _env("NOTIFY_SENDER")),
+        mailer=SesMailer(clients.ses(), sender) if sender else None,
         webhook=SignedWebhook(),
     )
 

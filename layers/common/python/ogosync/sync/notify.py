@@ -59,7 +59,7 @@ class NotifyDeps:
     secrets: SecretStore
     refusals: ProductRefusalRepository
     aftercare: AftercareRepository
-    mailer: Mailer
+    mailer: Mailer | None  # None: the stack has no sender address, so no e-mail
     webhook: NoticeWebhook
     clock: Clock = utc_now
     batch: int = 500  # notices per run; the rest wait for the next one
@@ -136,9 +136,13 @@ def channel_routes(integration: Integration, deps: NotifyDeps, result: NotifyRes
     credentials = deps.secrets.credentials(integration)
     withheld = [value.get_secret_value() for _, value in credentials if isinstance(value, SecretStr)]
     routes: dict[NoticeChannel, Route] = {}
-    if settings.notify_email:
+    mailer = deps.mailer
+    if settings.notify_email and mailer is None:
+        result.counts["email_without_sender"] += 1
+        logger.warning("notify_email set but the stack has no NotifySender: no e-mail", extra={"id": integration.id})
+    elif settings.notify_email and mailer is not None:
         email = settings.notify_email
-        routes[NoticeChannel.EMAIL] = lambda message: deps.mailer.send(email, message.subject, message.text)
+        routes[NoticeChannel.EMAIL] = lambda message: mailer.send(email, message.subject, message.text)
     secret = credentials.notify_webhook_secret
     if settings.notify_webhook_url and secret is None:
         result.counts["webhook_without_secret"] += 1
