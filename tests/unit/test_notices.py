@@ -7,7 +7,15 @@ from datetime import datetime, timedelta
 import pytest
 
 from ogosync.errors import AuthenticationError, TransientPlatformError
-from ogosync.models import IntegrationSettings, NoticeKind, WarehouseOrderChange, WarehouseOrderState
+from ogosync.models import (
+    Hold,
+    HoldReason,
+    IntegrationSettings,
+    NoticeKind,
+    WarehouseOrderChange,
+    WarehouseOrderState,
+)
+from ogosync.sync import notices as events
 from ogosync.sync.notices import redact, telling_refused_credentials
 from ogosync.sync.orders import OrderDeps, import_order_by_id, poll_orders
 from ogosync.sync.products import ProductDeps, sync_products
@@ -148,6 +156,24 @@ def test_refused_credentials_in_any_run_are_recorded_once_a_day_per_side_and_sti
         (NoticeKind.CREDENTIALS_REFUSED, "myogo#2026-03-02"),
     ]
     assert all("m-1" not in notice.summary for notice in notices.pending(10))  # the platform's words are left out
+
+
+def test_any_order_id_or_sku_a_store_sends_gives_one_stable_notice_of_bounded_size() -> None:
+    integration, huge = make_integration(), "9" * 5000
+    notices = InMemoryNotices()
+    built = [
+        events.order_held(integration, huge, [Hold(reason=HoldReason.MISSING_SKU, detail=huge)], T0),
+        events.product_refused(integration, huge, "h" * 64, huge, T0),
+        events.capture_failed(integration, huge, T0),
+    ]
+
+    assert all(notices.record(notice) for notice in built)
+    assert not any(notices.record(notice) for notice in [events.capture_failed(integration, huge, T0)])
+    assert all(len(notice.subject) <= 200 and len(notice.summary) <= 500 for notice in built)
+    assert (
+        events.capture_failed(integration, huge, T0).subject
+        != events.capture_failed(integration, huge + "1", T0).subject
+    )
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ Uncertain: what a platform puts in its messages; the redaction is a net, the tex
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -20,6 +21,8 @@ from ogosync.ports import Notices
 from ogosync.timeutil import Clock
 
 DETAIL_LIMIT = 240
+NAME_LIMIT = 80  # an order id or a SKU as a message shows it
+SUBJECT_LIMIT = 200  # the key part of an event (the item's sort key holds at most 1,024 bytes)
 REDACTED = "[…]"
 _EMAIL = re.compile(r"\S+@\S+")
 _URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
@@ -31,13 +34,22 @@ def redact(text: str, limit: int = DETAIL_LIMIT) -> str:
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
 
 
+def subject(*parts: str) -> str:
+    """The event's key: its parts as they are when short, else a head of them and a digest of the whole, so that
+    any order id or SKU a store sends gives one stable key."""
+    text = "#".join(parts)
+    if len(text) <= SUBJECT_LIMIT:
+        return text
+    return f"{text[: SUBJECT_LIMIT - 17]}#{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+
+
 def order_held(integration: Integration, order_id: str, holds: Sequence[Hold], at: datetime) -> Notice:
     reasons = "; ".join(f"{hold.reason}: {hold.detail}" for hold in holds)
     return Notice(
         integration_id=integration.id,
         kind=NoticeKind.ORDER_HELD,
-        subject=order_id,
-        summary=f"Order {order_id} is held and not sent to the warehouse: {redact(reasons)}",
+        subject=subject(order_id),
+        summary=f"Order {redact(order_id, NAME_LIMIT)} is held and not sent to the warehouse: {redact(reasons)}",
         at=at,
     )
 
@@ -47,8 +59,8 @@ def product_refused(integration: Integration, sku: str, content_hash: str, messa
     return Notice(
         integration_id=integration.id,
         kind=NoticeKind.PRODUCT_REFUSED,
-        subject=f"{sku}#{content_hash[:16]}",
-        summary=f"Product {sku} was refused by myOGO: {redact(message)}",
+        subject=subject(sku, content_hash[:16]),
+        summary=f"Product {redact(sku, NAME_LIMIT)} was refused by myOGO: {redact(message)}",
         at=at,
     )
 
@@ -57,10 +69,10 @@ def capture_failed(integration: Integration, order_id: str, at: datetime) -> Not
     return Notice(
         integration_id=integration.id,
         kind=NoticeKind.CAPTURE_FAILED,
-        subject=order_id,
+        subject=subject(order_id),
         summary=(
-            f"Order {order_id} was shipped by the warehouse, but the store could not capture its payment, so the "
-            "store has no shipment for it (a possible fraud): please look at it in the store."
+            f"Order {redact(order_id, NAME_LIMIT)} was shipped by the warehouse, but the store could not capture "
+            "its payment, so the store has no shipment for it (a possible fraud): please look at it in the store."
         ),
         at=at,
     )
@@ -75,7 +87,7 @@ def credentials_refused(integration: Integration, party: str, status: int | None
     return Notice(
         integration_id=integration.id,
         kind=NoticeKind.CREDENTIALS_REFUSED,
-        subject=f"{party}#{day}",
+        subject=subject(party, day),
         summary=f"The credentials for {side} were refused{answer}: no work for this side is done until they are "
         "renewed in ogosync.",
         at=at,
