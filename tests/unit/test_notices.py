@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ogosync.errors import AuthenticationError, TransientPlatformError
 from ogosync.models import (
@@ -16,7 +18,7 @@ from ogosync.models import (
     WarehouseOrderState,
 )
 from ogosync.sync import notices as events
-from ogosync.sync.notices import redact, telling_refused_credentials
+from ogosync.sync.notices import REDACTED_PATTERNS, redact, telling_refused_credentials
 from ogosync.sync.orders import OrderDeps, import_order_by_id, poll_orders
 from ogosync.sync.products import ProductDeps, sync_products
 from ogosync.sync.tracking import TrackingDeps, poll_tracking
@@ -193,3 +195,13 @@ def test_redact_takes_out_addresses_urls_and_tokens(text: str) -> None:
 def test_redact_keeps_what_a_merchant_reads_and_cuts_long_text() -> None:
     assert redact("no myOGO shipping code for 'drone'") == "no myOGO shipping code for 'drone'"
     assert len(redact("word " * 200)) == 240
+
+
+@given(st.text(), st.integers(min_value=2, max_value=500))
+def test_whatever_a_platform_says_its_redacted_words_hold_no_address_url_or_token_and_keep_to_the_limit(
+    text: str, limit: int
+) -> None:
+    cleaned = redact(text, limit)
+
+    assert len(cleaned) <= limit
+    assert [pattern.pattern for pattern in REDACTED_PATTERNS if pattern.search(cleaned)] == []

@@ -29,6 +29,9 @@ _URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
 _TOKEN = re.compile(r"[A-Za-z0-9_+/=.-]{24,}")  # keys, tokens, hashes: nothing a merchant reads is this long
 
 
+REDACTED_PATTERNS = (_EMAIL, _URL, _TOKEN)
+
+
 def redact(text: str, limit: int = DETAIL_LIMIT) -> str:
     cleaned = _TOKEN.sub(REDACTED, _URL.sub(REDACTED, _EMAIL.sub(REDACTED, " ".join(text.split()))))
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
