@@ -16,6 +16,7 @@ class InMemoryNotices:
     def __init__(self) -> None:
         self.items: dict[tuple[str, str, str], Notice] = {}
         self.open: set[tuple[str, str, str]] = set()
+        self.position: dict[tuple[str, str, str], datetime] = {}
         self.digests: dict[tuple[str, str], datetime] = {}
 
     @staticmethod
@@ -27,10 +28,11 @@ class InMemoryNotices:
             return False
         self.items[self._key(notice)] = notice.model_copy(update={"sent": {}})
         self.open.add(self._key(notice))
+        self.position[self._key(notice)] = notice.at
         return True
 
     def pending(self, limit: int) -> list[Notice]:
-        waiting = sorted((self.items[k] for k in self.open), key=lambda n: (n.at, n.notice_id))
+        waiting = sorted((self.items[k] for k in self.open), key=lambda n: (self.position[self._key(n)], n.notice_id))
         return [notice.model_copy(deep=True) for notice in waiting[:limit]]
 
     def claim_send(self, notice: Notice, channel: NoticeChannel, now: datetime) -> bool:
@@ -44,6 +46,9 @@ class InMemoryNotices:
         stored = self.items.get(self._key(notice))
         if stored is not None and stored.sent.get(channel) == claimed_at:
             del stored.sent[channel]
+            stored.failures += 1
+            self.open.add(self._key(notice))
+            self.position[self._key(notice)] = claimed_at
 
     def close(self, notice: Notice) -> None:
         self.open.discard(self._key(notice))

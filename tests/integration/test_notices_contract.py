@@ -80,6 +80,25 @@ def test_a_channel_is_claimed_once_released_only_by_its_claimer_and_closed_for_g
     assert _mine(notices, iid) == []
 
 
+def test_a_released_send_counts_a_failure_and_puts_the_notice_behind_the_others(notices: Notices, iid: str) -> None:
+    first, second = _notice(iid, "1001"), _notice(iid, "1002", minutes=1)
+    notices.record(first)
+    notices.record(second)
+    notices.claim_send(first, NoticeChannel.EMAIL, T0 + timedelta(minutes=5))
+
+    notices.release_send(first, NoticeChannel.EMAIL, T0 + timedelta(minutes=5))
+
+    assert [(n.subject, n.failures, n.sent) for n in _mine(notices, iid)] == [("1002", 0, {}), ("1001", 1, {})]
+    notices.claim_send(first, NoticeChannel.EMAIL, T0 + timedelta(minutes=10))
+    notices.claim_send(first, NoticeChannel.WEBHOOK, T0 + timedelta(minutes=10))
+    notices.close(first)  # a second worker closed it while this one's e-mail was refused
+    notices.release_send(first, NoticeChannel.EMAIL, T0 + timedelta(minutes=10))
+    assert [(n.subject, n.failures, set(n.sent)) for n in _mine(notices, iid)] == [
+        ("1002", 0, set()),
+        ("1001", 2, {NoticeChannel.WEBHOOK}),
+    ]
+
+
 def test_a_notice_never_recorded_cannot_be_claimed_and_closing_it_writes_nothing(notices: Notices, iid: str) -> None:
     ghost = _notice(iid, "never")
     assert not notices.claim_send(ghost, NoticeChannel.EMAIL, T0)

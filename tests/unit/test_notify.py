@@ -176,13 +176,33 @@ def test_an_integration_without_channels_has_its_notices_closed_unsent() -> None
     assert world.notices.pending(10) == [] and world.mailer.sent == []
 
 
-def test_a_notice_failing_for_a_day_is_given_up() -> None:
+def test_a_notice_refused_again_and_again_is_given_up_and_never_holds_the_others_back() -> None:
     world = _world(notify_webhook_url=None)
-    world.held("1001", NIGHT - timedelta(hours=25))
-    world.mailer.refuse = 1
+    world.deps.give_up_failures, world.deps.batch = 3, 1
+    world.held("1001", NIGHT)
+    world.held("1002", NIGHT + timedelta(seconds=1))
 
-    assert run_notify(world.deps).counts["given_up"] == 1
-    assert world.mailer.sent == [] and world.notices.pending(10) == []
+    class RefusingOrder1001(FakeMailer):
+        def send(self, to: str, subject: str, text: str) -> None:
+            if "1001" in text:
+                raise NotDeliveredError("SES refused it (fake)")
+            super().send(to, subject, text)
+
+    world.deps.mailer = world.mailer = RefusingOrder1001()
+    runs = []
+    for _ in range(5):  # every 5 minutes
+        world.clock.now += timedelta(minutes=5)
+        runs.append(run_notify(world.deps))
+
+    assert [(run.counts["not_delivered"], run.counts["sent_email"], run.counts["given_up"]) for run in runs] == [
+        (1, 0, 0),  # 1001 refused: it goes behind 1002
+        (0, 1, 0),  # 1002 sent
+        (1, 0, 0),
+        (1, 0, 0),  # the third refusal
+        (0, 0, 1),
+    ]
+    assert [text.split(" is held")[0] for _, _, text in world.mailer.sent] == ["Order 1002"]
+    assert world.notices.pending(10) == []
 
 
 def test_the_digest_goes_once_in_the_local_morning_with_what_is_still_open() -> None:
@@ -194,7 +214,7 @@ def test_the_digest_goes_once_in_the_local_morning_with_what_is_still_open() -> 
     )
     world.refusals.put_product_refusal(refusal)
     world.aftercare.mark_waiting(world.integration.id, "0999", "0999", NIGHT - timedelta(hours=5))
-    night = run_notify(world.deps)  # the night: the notices only (1001's, a day old, is given up)
+    night = run_notify(world.deps)  # the night: the notices only
     notices_sent = len(world.mailer.sent)
 
     world.clock.now = MORNING
@@ -204,7 +224,7 @@ def test_the_digest_goes_once_in_the_local_morning_with_what_is_still_open() -> 
     world.clock.now = MORNING + timedelta(days=1)
     next_day = run_notify(world.deps)
 
-    assert (night.counts["given_up"], notices_sent) == (1, 1)
+    assert (night.counts["sent_email"], notices_sent) == (2, 2)
     assert (morning.counts["digest_email"], morning.counts["digest_webhook"]) == (1, 1)
     assert later.counts["digest_email"] == 0 and next_day.counts["digest_email"] == 1
     _, subject, text = world.mailer.sent[notices_sent]

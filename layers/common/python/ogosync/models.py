@@ -440,6 +440,7 @@ class Notice(Model):
     sent: dict[NoticeChannel, AwareDatetime] = Field(
         default_factory=dict, description="per channel, when its send was claimed (at most once)"
     )
+    failures: int = Field(default=0, description="sends a channel refused (each one is tried again later)")
 
     @property
     def notice_id(self) -> str:

@@ -342,7 +342,8 @@ class Notices(Protocol):
         ...
 
     def release_send(self, notice: Notice, channel: NoticeChannel, claimed_at: datetime) -> None:
-        """Undo this caller's claim after a send that certainly did not happen, so a later run sends it."""
+        """Undo this caller's claim after a send that certainly did not happen, so a later run sends it: one more
+        failure, and the notice goes behind the ones pending since `claimed_at` (a broken channel starves none)."""
         ...
 
     def close(self, notice: Notice) -> None:

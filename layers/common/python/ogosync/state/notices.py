@@ -5,7 +5,8 @@ A notice is put on condition that its key is absent, so a retried job or a secon
 twice. While it has something left to send it carries gsi1pk = NOTICE (the sparse index), so the notify function
 finds the pending ones across the fleet with one Query; closing it removes those attributes and keeps the item
 until its TTL (`RETENTION`, longer than any held order is re-checked), so the same event is not recorded anew.
-Each channel's send is claimed with its own conditional attribute `sent_<channel>` (at most once).
+Each channel's send is claimed with its own conditional attribute `sent_<channel>` (at most once); a release after
+a refused send counts a failure and moves the notice behind the others in the index.
 Uncertain: the index is eventually consistent, so a notice recorded a moment ago may be missing from `pending`
 until the next run; the conditional claims make a stale read harmless.
 """
@@ -34,6 +35,11 @@ def notice_sort_key(notice: Notice) -> str:
     return f"{PREFIX}{notice.kind}#{notice.subject}"
 
 
+def _position(moment: datetime, notice: Notice) -> str:
+    """Where the notice stands in the pending index: by when it was recorded, or last refused."""
+    return f"{moment.isoformat()}#{notice.notice_id}"
+
+
 def _sent_attribute(channel: NoticeChannel) -> str:
     return f"sent_{channel}"
 
@@ -47,7 +53,7 @@ class DynamoNotices:
     def record(self, notice: Notice) -> bool:
         values = model_values(notice)
         values.pop("sent", None)
-        index = {"gsi1pk": PENDING, "gsi1sk": f"{notice.at.isoformat()}#{notice.notice_id}"}
+        index = {"gsi1pk": PENDING, "gsi1sk": _position(notice.at, notice)}
         item = (
             key(notice.integration_id, notice_sort_key(notice))
             | encode(values | index)
@@ -90,10 +96,15 @@ class DynamoNotices:
             self._client.update_item(
                 TableName=self._name,
                 Key=key(notice.integration_id, notice_sort_key(notice)),
-                UpdateExpression="REMOVE #sent",
+                UpdateExpression="REMOVE #sent SET gsi1pk = :pending, gsi1sk = :behind ADD failures :one",
                 ConditionExpression="#sent = :claimed",
                 ExpressionAttributeNames={"#sent": _sent_attribute(channel)},
-                ExpressionAttributeValues={":claimed": {"S": claimed_at.isoformat()}},
+                ExpressionAttributeValues={
+                    ":claimed": {"S": claimed_at.isoformat()},
+                    ":pending": {"S": PENDING},
+                    ":behind": {"S": _position(claimed_at, notice)},
+                    ":one": {"N": "1"},
+                },
             )
         except ClientError as exc:
             if not is_condition_failure(exc):  # not ours any more: leave it to its owner

@@ -7,7 +7,8 @@ that it took nothing (NotDeliveredError: SES refused it, the webhook answered no
 claim is released and a later run sends it again. When the answer is unknown (a timeout after the request left, the
 function dying mid-send) the claim stays and the notice is not sent again: SES has no idempotency key, so "at
 least once" would mean duplicate e-mails, and the daily digest lists every open item anyway. A webhook receiver can
-also deduplicate by the notice's `id`. A notice whose sends keep failing is given up after `give_up_after`.
+also deduplicate by the notice's `id`. A refused notice goes behind the others (a broken channel delays no other
+merchant's notices) and is given up after `give_up_failures` refusals (a day of runs).
 
 The digest is claimed once per integration and local day (`Notices.claim_digest`) in the hour `digest_hour`; a day
 whose whole hour passed without a run (an outage) has no digest. Uncertain: the pending list is read from an
@@ -63,7 +64,7 @@ class NotifyDeps:
     webhook: NoticeWebhook
     clock: Clock = utc_now
     batch: int = 500  # notices per run; the rest wait for the next one
-    give_up_after: timedelta = timedelta(hours=24)
+    give_up_failures: int = 288  # refused sends before a notice is given up: a day of runs every 5 minutes
     digest_hour: int = 8  # local hour of the daily digest
 
 
@@ -166,7 +167,7 @@ def send_pending(
     for notice in deps.notices.pending(deps.batch):
         integration = integrations.get(notice.integration_id)
         routes = routes_of(integration) if integration is not None else {}
-        if integration is None or deps.clock() - notice.at > deps.give_up_after:
+        if integration is None or notice.failures >= deps.give_up_failures:
             result.counts["given_up" if routes else "no_channel"] += 1
             deps.notices.close(notice)
             continue
