@@ -30,4 +30,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, i
     )
     not_delivered = counts["not_delivered"] + counts["digest_not_delivered"] + counts["given_up"]
     metrics.add_metric(name=NOT_DELIVERED_METRIC, unit=MetricUnit.Count, value=not_delivered)
+    result.raise_if_unknown()  # NotifyErrorsAlarm: a send whose outcome is unknown is not repeated
     return dict(counts)

@@ -102,7 +102,12 @@ class Message:
 @dataclass
 class NotifyResult:
     counts: Counter[str] = field(default_factory=Counter)
-    unexpected: int = 0  # sends whose outcome is unknown (left claimed): raised after the run
+    unexpected: int = 0  # sends whose outcome is unknown (left claimed)
+
+    def raise_if_unknown(self) -> None:
+        """After the run's metrics are out: an error (the Errors alarm) when a send's outcome is unknown."""
+        if self.unexpected:
+            raise OgosyncError(f"{self.unexpected} notice sends ended with an unknown outcome (left claimed)")
 
 
 Route = Callable[[Message], None]
@@ -110,7 +115,7 @@ Route = Callable[[Message], None]
 
 def run_notify(deps: NotifyDeps) -> NotifyResult:
     """One scheduled run: the pending notices, then the digests due this hour. A send whose outcome is unknown
-    does not stop the others; the run raises at its end (the Errors alarm) when there was one."""
+    does not stop the others; it is counted in `unexpected` (NotifyResult.raise_if_unknown)."""
     result = NotifyResult()
     integrations = {integration.id: integration for integration in deps.state.list_integrations()}
     routes: dict[str, dict[NoticeChannel, Route]] = {}
@@ -122,9 +127,7 @@ def run_notify(deps: NotifyDeps) -> NotifyResult:
 
     send_pending(integrations, routes_of, deps, result)
     send_digests(integrations.values(), routes_of, deps, result)
-    logger.info("notify run done", extra={"counts": dict(result.counts)})
-    if result.unexpected:
-        raise OgosyncError(f"{result.unexpected} notice sends ended with an unknown outcome (left claimed)")
+    logger.info("notify run done", extra={"counts": dict(result.counts), "unknown": result.unexpected})
     return result
 
 
