@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from ogosync.models import Flow, IntegrationSettings
+from ogosync.models import Flow, IntegrationSettings, OrderImportJob
 from ogosync.timeutil import utc_now
 from ogosync_local.stack import LocalStack
 
@@ -59,3 +59,28 @@ def test_a_held_order_gives_one_message_and_one_digest_line_however_often_the_ru
     assert [run.get("digest_email", 0) for run in runs] == [1, 0, 0]
     secrets = [value for value in setup.secret_values.values() if len(value) > 8]
     assert [value for value in secrets for email in emails if value in email["body"]] == []
+
+
+def test_credentials_the_store_stopped_taking_are_told_once_whichever_flows_meet_them(stack: LocalStack) -> None:
+    settings = IntegrationSettings(order_poll_minutes=1, notify_email=MERCHANT_EMAIL)
+    setup = stack.add_centra_store("acme-centra", shipping_map={"standard": "POSTI"}, settings=settings)
+    old_key = setup.secret_values["store_api_key"]
+    setup.centra.api_key = "rotated-without-telling-ogosync"  # every call of ours now gets 401
+
+    hint = OrderImportJob(integration_id=setup.integration.id, order_id="1001", source="webhook")
+    stack.aws.client("sqs").send_message(
+        QueueUrl=stack.aws.queue_urls["OrderQueue"], MessageBody=hint.model_dump_json()
+    )
+    failed = 0
+    for _ in range(2):  # the poll, and its retry
+        stack.enqueue_flow(setup.integration.id, Flow.ORDERS)
+        failed += stack.run_flow(Flow.ORDERS).failed
+    failed += stack.run_order_workers().failed  # an order a webhook named
+    runs = [stack.run_notify() for _ in range(2)]
+
+    assert failed == 3  # each job fails as before (the queue retries it), the notice aside
+    (email,) = stack.aws.sent_emails()
+    assert "credentials stopped working" in email["subject"]
+    assert "The credentials for the store (centra) were refused (HTTP 401)" in email["body"]
+    assert old_key not in email["body"] and setup.centra.api_key not in email["body"]
+    assert [run.get("sent_email", 0) for run in runs] == [1, 0]

@@ -396,11 +396,13 @@ def reset() -> None:
         tracking_state,
         aftercare_state,
         order_notes,
+        notices,
+        notify_deps,
         tracking_queue,
         warehouse_webhook_deps,
         operator_deps,
     ):
         cached.cache_clear()
-    for client in (clients.dynamodb, clients.sqs, clients.secretsmanager):
+    for client in (clients.dynamodb, clients.sqs, clients.secretsmanager, clients.ses):
         client.cache_clear()
     _order_deps.clear()
