@@ -12,8 +12,9 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from ogosync.errors import NotDeliveredError, OgosyncError
+from ogosync.errors import ConfigurationError, NotDeliveredError, OgosyncError
 from ogosync.models import (
+    Credentials,
     Hold,
     HoldReason,
     Integration,
@@ -169,6 +170,27 @@ def test_without_a_sender_address_the_stack_sends_no_email_and_the_webhook_still
 
     assert (result.counts["email_without_sender"], result.counts["sent_webhook"]) == (1, 1)
     assert world.notices.pending(10) == []
+
+
+def test_an_integration_whose_credentials_cannot_be_read_keeps_its_notices_and_stops_no_other() -> None:
+    world = _world()
+    other = make_integration("other-shop", settings=IntegrationSettings(notify_email="ops@other.example"))
+    world.state.put_integration(other)
+    world.held("1001", NIGHT)  # acme-centra's: its secret is missing below
+    world.notices.record(events.capture_failed(other, "2002", NIGHT + timedelta(seconds=1)))
+
+    class Unreadable(FakeSecrets):
+        def credentials(self, integration: Integration) -> Credentials:
+            if integration.id == "acme-centra":
+                raise ConfigurationError("credentials of integration acme-centra cannot be read")
+            return super().credentials(integration)
+
+    world.deps.secrets = Unreadable({other.secret_name: make_credentials()})
+    result = run_notify(world.deps)
+
+    assert result.counts["channels_unreadable"] == 1 and result.counts["sent_email"] == 1
+    assert [(to, text.split(" was")[0]) for to, _, text in world.mailer.sent] == [("ops@other.example", "Order 2002")]
+    assert [notice.subject for notice in world.notices.pending(10)] == ["1001"]  # waits for a later run
 
 
 def test_an_integration_without_channels_has_its_notices_closed_unsent() -> None:

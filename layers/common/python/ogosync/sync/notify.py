@@ -118,11 +118,17 @@ def run_notify(deps: NotifyDeps) -> NotifyResult:
     does not stop the others; it is counted in `unexpected` (NotifyResult.raise_if_unknown)."""
     result = NotifyResult()
     integrations = {integration.id: integration for integration in deps.state.list_integrations()}
-    routes: dict[str, dict[NoticeChannel, Route]] = {}
+    routes: dict[str, dict[NoticeChannel, Route] | None] = {}
 
-    def routes_of(integration: Integration) -> dict[NoticeChannel, Route]:
+    def routes_of(integration: Integration) -> dict[NoticeChannel, Route] | None:
+        """None while the integration's credentials cannot be read: its notices wait, the others go on."""
         if integration.id not in routes:
-            routes[integration.id] = channel_routes(integration, deps, result)
+            try:
+                routes[integration.id] = channel_routes(integration, deps, result)
+            except OgosyncError as exc:
+                routes[integration.id] = None
+                result.counts["channels_unreadable"] += 1
+                logger.warning("notice channels unreadable: left for a later run", extra={"reason": str(exc)})
         return routes[integration.id]
 
     send_pending(integrations, routes_of, deps, result)
@@ -161,15 +167,17 @@ def _withholding(route: Route, withheld: Sequence[str], message: Message) -> Non
     route(message.without(withheld))
 
 
+RoutesOf = Callable[[Integration], dict[NoticeChannel, Route] | None]
+
+
 def send_pending(
-    integrations: Mapping[str, Integration],
-    routes_of: Callable[[Integration], dict[NoticeChannel, Route]],
-    deps: NotifyDeps,
-    result: NotifyResult,
+    integrations: Mapping[str, Integration], routes_of: RoutesOf, deps: NotifyDeps, result: NotifyResult
 ) -> None:
     for notice in deps.notices.pending(deps.batch):
         integration = integrations.get(notice.integration_id)
         routes = routes_of(integration) if integration is not None else {}
+        if routes is None:
+            continue
         if integration is None or notice.failures >= deps.give_up_failures:
             result.counts["given_up" if routes else "no_channel"] += 1
             deps.notices.close(notice)
@@ -206,10 +214,7 @@ def _send_once(
 
 
 def send_digests(
-    integrations: Iterable[Integration],
-    routes_of: Callable[[Integration], dict[NoticeChannel, Route]],
-    deps: NotifyDeps,
-    result: NotifyResult,
+    integrations: Iterable[Integration], routes_of: RoutesOf, deps: NotifyDeps, result: NotifyResult
 ) -> None:
     now = deps.clock()
     for integration in integrations:
@@ -231,6 +236,9 @@ def send_digests(
             except NotDeliveredError as exc:  # the next day's digest tells it again
                 result.counts["digest_not_delivered"] += 1
                 logger.warning("digest not delivered", extra={"id": integration.id, "reason": str(exc)})
+            except Exception:
+                result.unexpected += 1
+                logger.exception("digest send ended with an unknown outcome", extra={"id": integration.id})
             else:
                 result.counts[f"digest_{channel}"] += 1
 
