@@ -39,6 +39,7 @@ SECRET_FIELDS = frozenset(
 )
 STORE_KEY_ALIASES = {"store_api_key": "api_key"}  # Centra credentials files from before platforms had their own
 ADDED_LATER = frozenset({"webhook_secret", "myogo_webhook_key"})  # may be left empty on create
+NOT_ASKED_ON_CREATE = frozenset({"myogo_webhook_key", "notify_webhook_secret"})  # they come with a webhook, later
 SETTINGS_HELP = ", ".join(IntegrationSettings.model_fields)
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -235,7 +236,7 @@ def integrations_create(integration_id: str, platform: str, paused: bool, as_jso
     """
     credentials, store = _read_credentials(options["credentials_file"], Platform(platform))
     for name in CREDENTIAL_FIELDS:
-        if name not in credentials and name != "myogo_webhook_key":  # that one comes with a myOGO webhook, later
+        if name not in credentials and name not in NOT_ASKED_ON_CREATE:
             value = _ask(name, hidden=name in SECRET_FIELDS, default="" if name in ADDED_LATER else None)
             if value:
                 credentials[name] = value
@@ -274,11 +275,24 @@ def integrations_platforms() -> None:
 @click.argument("integration_id")
 @_integration_options(create=False)
 @click.option("--webhook-secret", "ask_webhook_secret", is_flag=True, help="Type the webhook's endpoint secret.")
+@click.option("--notify-email", help="Where the merchant's notices and daily digest go by e-mail ('' for none).")
+@click.option("--notify-webhook-url", help="An https:// URL that gets each notice as signed JSON ('' for none).")
+@click.option(
+    "--notify-webhook-secret",
+    "ask_notify_secret",
+    is_flag=True,
+    help="Type the key the notice webhook is signed with (give the merchant the same key).",
+)
 @json_option
 @api_errors
-def integrations_update(integration_id: str, ask_webhook_secret: bool, as_json: bool, **options: Any) -> None:
+def integrations_update(
+    integration_id: str, ask_webhook_secret: bool, ask_notify_secret: bool, as_json: bool, **options: Any
+) -> None:
     """Change settings or rotate credentials (only what is given changes; a changed side is checked again)."""
     body = _integration_body(options)
+    for option in ("notify_email", "notify_webhook_url"):
+        if options.get(option) is not None:
+            body.setdefault("settings", {})[option] = options[option] or None  # '' switches the channel off
     credentials: dict[str, Any] = {}
     if options["credentials_file"] is not None:
         platform = Platform(session().api.call("GET", f"/integrations/{integration_id}")["platform"])
@@ -288,6 +302,8 @@ def integrations_update(integration_id: str, ask_webhook_secret: bool, as_json: 
             credentials["store"] = {"platform": platform.value, **store}  # replaces the store's credentials whole
     if ask_webhook_secret:
         credentials["webhook_secret"] = _ask("webhook_secret", hidden=True, default=None)
+    if ask_notify_secret:
+        credentials["notify_webhook_secret"] = _ask("notify_webhook_secret", hidden=True, default=None)
     if credentials:
         body["credentials"] = credentials
     updated = session().api.call("PATCH", f"/integrations/{integration_id}", body=body)

@@ -32,7 +32,20 @@ PRODUCT_FUNCTIONS = ("ProductSyncFunction",)
 STOCK_TRACKING_FUNCTIONS = ("StockSyncFunction", "TrackingSyncFunction", "WarehouseWebhookFunction")
 OPERATOR_FUNCTIONS = ("OperatorApiFunction",)
 CONSOLE_FUNCTIONS = ("ConsoleFunction",)
-FUNCTIONS = ORDER_FUNCTIONS + PRODUCT_FUNCTIONS + STOCK_TRACKING_FUNCTIONS + OPERATOR_FUNCTIONS + CONSOLE_FUNCTIONS
+NOTIFY_FUNCTIONS = ("NotifyFunction",)
+FUNCTIONS = (
+    ORDER_FUNCTIONS
+    + PRODUCT_FUNCTIONS
+    + STOCK_TRACKING_FUNCTIONS
+    + OPERATOR_FUNCTIONS
+    + CONSOLE_FUNCTIONS
+    + NOTIFY_FUNCTIONS
+)
+SCHEDULED = {
+    "SchedulerFunction": ("rate(1 minute)", "SchedulerDLQ"),
+    "NotifyFunction": ("rate(5 minutes)", "NotifyDLQ"),
+}
+THROTTLES_ALARMS = ("FunctionThrottlesAlarm", "MoreFunctionThrottlesAlarm")
 SECRETS_ARN = {
     "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}"
     ":secret:ogosync/${AWS::StackName}/*"
@@ -114,8 +127,19 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def when_true(value: Any) -> Any:
+    """A statement under Fn::If [condition, statement, AWS::NoValue], as deployed when the condition holds."""
+    if isinstance(value, dict) and set(value) == {"Fn::If"}:
+        return value["Fn::If"][1]
+    return value
+
+
 def statements(role: dict[str, Any]) -> list[dict[str, Any]]:
-    return [st for policy in props(role).get("Policies", []) for st in as_list(policy["PolicyDocument"]["Statement"])]
+    return [
+        when_true(st)
+        for policy in props(role).get("Policies", [])
+        for st in as_list(policy["PolicyDocument"]["Statement"])
+    ]
 
 
 def all_policy_statements(resources: Resources) -> list[tuple[str, dict[str, Any]]]:
@@ -262,6 +286,7 @@ def test_function_runtime_architecture_tracing_layers(resources: Resources, func
         ("WarehouseWebhookFunction", 10, 256),
         ("OperatorApiFunction", 29, 512),
         ("ConsoleFunction", 29, 512),
+        ("NotifyFunction", 120, 256),
     ],
 )
 def test_function_timeout_and_memory(resources: Resources, function_id: str, timeout: int, memory: int) -> None:
@@ -384,6 +409,7 @@ def test_contract_env_vars_are_set_on_the_right_functions(resources: Resources, 
                 "WEBHOOK_BASE_URL": {"Fn::Sub": "https://${WebhookApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"},
             },
         ),
+        ("NotifyFunction", {"OGOSYNC_TABLE": {"Ref": "StateTable"}, "NOTIFY_SENDER": {"Ref": "NotifySender"}}),
     ],
 )
 def test_env_var_values(resources: Resources, function_id: str, expected: dict[str, Any]) -> None:
@@ -473,12 +499,23 @@ def test_queues_encrypted_and_dlqs_keep_messages_14_days(resources: Resources) -
             assert props(queue)["MessageRetentionPeriod"] == FOURTEEN_DAYS, lid
 
 
+def schedule_of(resources: Resources, function_id: str) -> dict[str, Any]:
+    (schedule,) = [
+        s
+        for s in of_type(resources, "AWS::Scheduler::Schedule").values()
+        if getatt(props(s)["Target"]["Arn"]) == (function_id, "Arn")
+    ]
+    return schedule
+
+
 def test_schedules_have_dead_letter_config_and_retry_policy(resources: Resources) -> None:
     schedules = of_type(resources, "AWS::Scheduler::Schedule")
-    assert schedules, "SchedulerFunction has no schedule"
+    assert len(schedules) == len(SCHEDULED)
     for lid, schedule in schedules.items():
         target = props(schedule)["Target"]
-        assert getatt(target.get("DeadLetterConfig", {}).get("Arn")) == ("SchedulerDLQ", "Arn"), lid
+        function_id, _ = getatt(target["Arn"]) or ("", "")
+        dlq = SCHEDULED[function_id][1]
+        assert getatt(target.get("DeadLetterConfig", {}).get("Arn")) == (dlq, "Arn"), lid
         assert target.get("RetryPolicy") == {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 120}, lid
         assert "Name" not in props(schedule), f"{lid}: a fixed schedule name clashes between stacks"
     for rule in of_type(resources, "AWS::Events::Rule").values():
@@ -487,14 +524,14 @@ def test_schedules_have_dead_letter_config_and_retry_policy(resources: Resources
             assert "RetryPolicy" in target
 
 
-def test_scheduler_function_schedule_and_async_dlq(resources: Resources) -> None:
-    (schedule,) = of_type(resources, "AWS::Scheduler::Schedule").values()
-    assert props(schedule)["ScheduleExpression"] == "rate(1 minute)"
-    assert getatt(props(schedule)["Target"]["Arn"]) == ("SchedulerFunction", "Arn")
-    assert getatt(props(resources["SchedulerFunction"])["DeadLetterConfig"]["TargetArn"]) == ("SchedulerDLQ", "Arn")
-    assert ("sqs:SendMessage", json.dumps({"Fn::GetAtt": ["SchedulerDLQ", "Arn"]})) in grants(
-        role_of(resources, "SchedulerFunction")
-    ), "Lambda sends failed async events with the function's role"
+@pytest.mark.parametrize("function_id", sorted(SCHEDULED))
+def test_scheduled_function_schedule_and_async_dlq(resources: Resources, function_id: str) -> None:
+    rate, dlq = SCHEDULED[function_id]
+    assert props(schedule_of(resources, function_id))["ScheduleExpression"] == rate
+    assert getatt(props(resources[function_id])["DeadLetterConfig"]["TargetArn"]) == (dlq, "Arn")
+    assert ("sqs:SendMessage", json.dumps({"Fn::GetAtt": [dlq, "Arn"]})) in grants(role_of(resources, function_id)), (
+        "Lambda sends failed async events with the function's role"
+    )
 
 
 # ---------------------------------------------------------------- table
@@ -550,6 +587,17 @@ def test_roles_use_no_managed_policies(resources: Resources) -> None:
     for lid, role in of_type(resources, "AWS::IAM::Role").items():
         assert not props(role).get("ManagedPolicyArns"), lid
     assert not of_type(resources, "AWS::IAM::ManagedPolicy")
+
+
+NOTIFY_SENDER_IDENTITIES = (
+    {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${NotifySender}"},
+    {
+        "Fn::Sub": [
+            "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${Domain}",
+            {"Domain": {"Fn::Select": [1, {"Fn::Split": ["@", {"Ref": "NotifySender"}]}]}},
+        ]
+    },
+)
 
 
 @pytest.mark.parametrize(
@@ -670,6 +718,14 @@ def test_roles_use_no_managed_policies(resources: Resources) -> None:
                 *({"Fn::GetAtt": [dlq, "Arn"]} for dlq in WORK_QUEUES.values()),
             ),
         ),
+        (
+            "NotifyFunction",
+            pairs(["dynamodb:Query"], {"Fn::Sub": "${StateTable.Arn}/index/gsi1"})
+            | pairs(["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:BatchGetItem"], TABLE_ARN)
+            | pairs(["secretsmanager:GetSecretValue"], SECRETS_ARN)
+            | pairs(["sqs:SendMessage"], {"Fn::GetAtt": ["NotifyDLQ", "Arn"]})
+            | pairs(["ses:SendEmail"], *NOTIFY_SENDER_IDENTITIES),
+        ),
     ],
 )
 def test_function_role_grants_exactly(resources: Resources, function_id: str, expected: set[tuple[str, str]]) -> None:
@@ -699,13 +755,13 @@ def test_secrets_are_scoped_to_the_ogosync_prefix(resources: Resources) -> None:
             assert as_list(st["Resource"]) == [SECRETS_ARN]
 
 
-def test_schedule_role_may_only_invoke_the_scheduler(resources: Resources) -> None:
-    (schedule,) = of_type(resources, "AWS::Scheduler::Schedule").values()
-    role_id = getatt(props(schedule)["Target"]["RoleArn"])
+@pytest.mark.parametrize("function_id", sorted(SCHEDULED))
+def test_a_schedule_role_may_only_invoke_its_function(resources: Resources, function_id: str) -> None:
+    role_id = getatt(props(schedule_of(resources, function_id))["Target"]["RoleArn"])
     assert role_id is not None
     assert grants(resources[role_id[0]]) == pairs(
-        ["lambda:InvokeFunction"], {"Fn::GetAtt": ["SchedulerFunction", "Arn"]}
-    ) | pairs(["sqs:SendMessage"], {"Fn::GetAtt": ["SchedulerDLQ", "Arn"]})
+        ["lambda:InvokeFunction"], {"Fn::GetAtt": [function_id, "Arn"]}
+    ) | pairs(["sqs:SendMessage"], {"Fn::GetAtt": [SCHEDULED[function_id][1], "Arn"]})
 
 
 # ---------------------------------------------------------------- HTTP API
@@ -871,19 +927,44 @@ def test_an_overdue_flow_raises_an_alarm_on_the_metric_the_scheduler_emits(resou
 
 
 def test_throttling_of_any_function_of_the_stack_raises_an_alarm(resources: Resources) -> None:
-    alarm = props(resources["FunctionThrottlesAlarm"])
-    queries = alarm["Metrics"]
-    metrics = [q["MetricStat"] for q in queries if "MetricStat" in q]
-    assert all(not q["ReturnData"] for q in queries if "MetricStat" in q)
-    assert {(m["Metric"]["Namespace"], m["Metric"]["MetricName"], m["Stat"]) for m in metrics} == {
-        ("AWS/Lambda", "Throttles", "Sum")
-    }
-    throttled = sorted(ref(d["Value"]) or "" for m in metrics for d in m["Metric"]["Dimensions"])
-    assert throttled == sorted(of_type(resources, "AWS::Lambda::Function"))  # every function of the stack
-    assert len(metrics) <= 10  # the most metrics one alarm may take
-    (total,) = [q for q in queries if q.get("ReturnData", True)]
-    assert total["Expression"] == "SUM(METRICS())"
-    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+    throttled = []
+    for alarm_id in THROTTLES_ALARMS:
+        alarm = props(resources[alarm_id])
+        queries = alarm["Metrics"]
+        metrics = [q["MetricStat"] for q in queries if "MetricStat" in q]
+        assert all(not q["ReturnData"] for q in queries if "MetricStat" in q)
+        assert {(m["Metric"]["Namespace"], m["Metric"]["MetricName"], m["Stat"]) for m in metrics} == {
+            ("AWS/Lambda", "Throttles", "Sum")
+        }
+        throttled += [ref(d["Value"]) or "" for m in metrics for d in m["Metric"]["Dimensions"]]
+        assert len(metrics) <= 10  # the most metrics one alarm may take
+        (total,) = [q for q in queries if q.get("ReturnData", True)]
+        assert total["Expression"] == "SUM(METRICS())"
+        assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+        assert notifies_topic(alarm)
+    assert sorted(throttled) == sorted(of_type(resources, "AWS::Lambda::Function"))  # each function, once
+
+
+def test_notices_are_sent_by_ses_only_from_the_configured_sender(cfn: dict[str, Any], resources: Resources) -> None:
+    (ses,) = [st for st in statements(role_of(resources, "NotifyFunction")) if st["Action"] == "ses:SendEmail"]
+    assert ses["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "NotifySender"}}}
+    (conditional,) = [
+        st
+        for policy in props(role_of(resources, "NotifyFunction"))["Policies"]
+        for st in policy["PolicyDocument"]["Statement"]
+        if "Fn::If" in st
+    ]
+    assert conditional["Fn::If"][0] == "HasNotifySender" and conditional["Fn::If"][2] == {"Ref": "AWS::NoValue"}
+    assert cfn["Conditions"]["HasNotifySender"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "NotifySender"}, ""]}]}
+
+
+def test_undelivered_notices_raise_an_alarm_on_the_metric_the_notify_function_emits(resources: Resources) -> None:
+    alarm = props(resources["NoticesNotDeliveredAlarm"])
+    source = (REPO_ROOT / "functions/notify/app.py").read_text(encoding="utf-8")
+    assert (alarm["Namespace"], alarm["MetricName"]) == (STACK_NAMESPACE, "NoticesNotDelivered")
+    assert 'NOT_DELIVERED_METRIC = "NoticesNotDelivered"' in source, "the metric the notify function emits"
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "ogosync"}]
+    assert (alarm["Statistic"], alarm["Threshold"], alarm["ComparisonOperator"]) == ("Sum", 0, "GreaterThanThreshold")
     assert notifies_topic(alarm)
 
 
@@ -918,6 +999,7 @@ def test_parameters(cfn: dict[str, Any]) -> None:
     assert params["LogRetentionDays"]["Default"] == 30
     assert params["AlarmEmail"]["Default"] == ""
     assert params["WebhookReplayWindowSeconds"]["Default"] == 300
+    assert params["NotifySender"]["Default"] == ""  # no e-mail: notices go to webhooks only
     assert (params["XRayTracing"]["Default"], params["XRayTracing"]["AllowedValues"]) == (
         "Active",
         ["Active", "PassThrough"],

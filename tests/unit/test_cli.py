@@ -243,6 +243,33 @@ def test_a_credential_can_be_piped_without_a_terminal(api: dict[tuple[str, str],
     assert sent == [{"credentials": {"webhook_secret": "s3cr3t"}}]
 
 
+def test_update_sets_the_notice_channels_and_takes_the_webhook_key_at_a_prompt(
+    api: dict[tuple[str, str], Answer],
+) -> None:
+    sent: list[Any] = []
+
+    def update(request: httpx.Request) -> dict[str, Any]:
+        sent.append(json.loads(request.content))
+        return {"id": "acme-centra"}
+
+    api[("PATCH", "/integrations/acme-centra")] = update
+    channels = ["--notify-email", "ops@acme.example", "--notify-webhook-url", "https://hooks.acme.example/n"]
+
+    on = ogosync(
+        "integrations", "update", "acme-centra", *channels, "--notify-webhook-secret", "--json", input="k" * 32
+    )
+    off = ogosync("integrations", "update", "acme-centra", "--notify-email", "", "--json")
+
+    assert (on.exit_code, off.exit_code) == (0, 0), on.output + off.output
+    assert sent == [
+        {
+            "settings": {"notify_email": "ops@acme.example", "notify_webhook_url": "https://hooks.acme.example/n"},
+            "credentials": {"notify_webhook_secret": "k" * 32},
+        },
+        {"settings": {"notify_email": None}},
+    ]
+
+
 # ---- status at 80 columns -------------------------------------------------------------------------
 
 

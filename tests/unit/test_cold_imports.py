@@ -27,6 +27,13 @@ OTHER_FLOWS = {
     "order_import": ("ogosync.sync.products", "ogosync.sync.stock", "ogosync.sync.tracking", "ogosync.operator.api"),
     "stock_sync": ("ogosync.sync.products", "ogosync.sync.tracking", "ogosync.operator.api"),
     "tracking_sync": ("ogosync.sync.products", "ogosync.sync.stock", "ogosync.operator.api"),
+    "notify": (
+        "httpx",
+        "ogosync.sync.orders",
+        "ogosync.stores.centra",
+        "ogosync.warehouse.myogo",
+        "ogosync.operator.api",
+    ),
 }
 
 

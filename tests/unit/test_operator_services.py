@@ -290,6 +290,37 @@ def test_an_empty_myogo_webhook_key_is_refused_at_set_up_and_null_removes_it(cre
     assert created.secrets.secrets["ogosync/acme-centra"].myogo_webhook_key is None
 
 
+def test_the_notice_channels_are_settings_and_their_signing_key_a_credential_set_without_any_check(
+    created: World,
+) -> None:
+    with pytest.raises(ValidationError, match="notify_webhook_url"):
+        IntegrationPatch.model_validate({"settings": {"notify_webhook_url": "http://plain.example/hook"}})
+    with pytest.raises(ValidationError, match="notify_webhook_secret"):
+        IntegrationPatch.model_validate({"credentials": {"notify_webhook_secret": "short"}})
+    patch = IntegrationPatch.model_validate(
+        {
+            "settings": {"notify_email": "ops@acme.example", "notify_webhook_url": "https://hooks.acme.example/n"},
+            "credentials": {"notify_webhook_secret": "k" * 32},
+        }
+    )
+
+    updated = integrations.update_integration("acme-centra", patch, created.deps)
+
+    assert (updated.settings.notify_email, updated.settings.notify_webhook_url) == (
+        "ops@acme.example",
+        "https://hooks.acme.example/n",
+    )
+    key = created.secrets.secrets["ogosync/acme-centra"].notify_webhook_secret
+    assert key is not None and key.get_secret_value() == "k" * 32
+    assert created.checked_with == []  # no store or myOGO call for a notice channel
+    off = IntegrationPatch.model_validate(
+        {"settings": {"notify_email": None}, "credentials": {"notify_webhook_secret": None}}
+    )
+    integrations.update_integration("acme-centra", off, created.deps)
+    assert created.state.integrations["acme-centra"].settings.notify_email is None
+    assert created.secrets.secrets["ogosync/acme-centra"].notify_webhook_secret is None
+
+
 def test_an_update_that_makes_the_integration_invalid_names_the_field(created: World) -> None:
     # Past the request's own check (as a stored integration could be): the model of the whole refuses it too.
     patch = IntegrationPatch.model_construct(time_zone="Nowhere/Zone")

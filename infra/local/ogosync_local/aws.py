@@ -3,11 +3,13 @@ so local runs and tests use the same keys, indexes and redrive limits as the dep
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +50,18 @@ class LocalAws:
 
     def secret_name(self, integration_id: str) -> str:
         return f"{self.secret_prefix}{integration_id}"
+
+    @property
+    def notify_sender(self) -> str:
+        """The stack's NotifySender: an address verified in SES (moto), unique to the stack."""
+        return f"notices-{self.suffix}@ogosync.local"
+
+    def sent_emails(self) -> list[dict[str, Any]]:
+        """The e-mails SES took from this stack's sender (moto's record of them: source, destinations, subject,
+        body), in the order they were sent."""
+        with urllib.request.urlopen(f"{self.endpoint}/moto-api/data.json", timeout=30) as answer:  # noqa: S310
+            models = json.load(answer)
+        return [message for message in models["ses"]["Message"] if message["source"] == self.notify_sender]
 
     _server: ThreadedMotoServer | MotoProcess | None = None
 
@@ -94,6 +108,7 @@ def start_local_aws(
     template = load_template(template_path)
     create_state_table(local.client("dynamodb"), local.table_name, template)
     _create_queues(local, _resources(template, "AWS::SQS::Queue"), visibility_timeout_s)
+    local.client("ses").verify_email_identity(EmailAddress=local.notify_sender)  # as NotifySender is verified
     return local
 
 

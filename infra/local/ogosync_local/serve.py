@@ -2,7 +2,8 @@
 
 `ogosync local up` starts it in the background. It serves the operator API, the web console and the webhook receiver
 on loopback,
-runs the workers the way Lambda would (the queues drained every second, the scheduler every minute), and writes
+runs the workers the way Lambda would (the queues drained every second, the scheduler and the notify function every
+minute: notices go to SES on moto), and writes
 DIR/local.json with its URLs, which the CLI reads by default. With a sample (the default) it also starts a simulated
 Centra store and a simulated Shopify shop, each with products, orders and a myOGO account, and writes their
 credentials to files only its owner can read, so that a person can set the integrations up with the CLI, step by
@@ -163,6 +164,7 @@ def _pump(stack: LocalStack, stop: threading.Event, tick_s: float) -> None:
     while not stop.is_set():
         if time.monotonic() >= next_schedule:
             stack.run_scheduler()
+            stack.run_notify()  # every 5 minutes when deployed; each minute here (its sends are claimed once)
             next_schedule += SCHEDULER_EVERY_S
         for flow in Flow:
             stack.run_flow(flow)

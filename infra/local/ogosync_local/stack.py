@@ -203,6 +203,7 @@ class LocalStack:
             "ORDER_CLAIM_MARGIN_SECONDS": str(self._claim_lease_seconds / 4),
             "WEBHOOK_BASE_URL": self.gateway.base_url,
             "INTEGRATION_SECRET_PREFIX": self.aws.secret_prefix,
+            "NOTIFY_SENDER": self.aws.notify_sender,
             "POWERTOOLS_SERVICE_NAME": "ogosync",
             "POWERTOOLS_METRICS_NAMESPACE": "ogosync",
             "POWERTOOLS_TRACE_DISABLED": "true",
@@ -447,6 +448,11 @@ class LocalStack:
 
     def run_scheduler(self) -> dict[str, Any]:
         answer: dict[str, Any] = invoke("scheduler", {})
+        return answer
+
+    def run_notify(self) -> dict[str, int]:
+        """One run of the notify function (its schedule's tick): new notices sent, the digests due this hour."""
+        answer: dict[str, int] = invoke("notify", {})
         return answer
 
     @contextmanager

@@ -92,3 +92,8 @@ class OrderNotReadyError(PlatformError):
 
 class ShipmentMismatchError(OgosyncError):
     """myOGO shipped lines the store order does not have (or the store cannot show the order): refused, for a person."""
+
+
+class NotDeliveredError(OgosyncError):
+    """A notice's channel (SES, the merchant's webhook) answered that it did not take the message: it was certainly
+    not delivered, so it may be sent again."""

@@ -7,6 +7,7 @@ Each job imports its engine when it runs, so a function's cold start loads only 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from ogosync import runtime
 from ogosync.errors import OgosyncError
 from ogosync.models import (
     FlowJob,
+    Integration,
     IntegrationStatus,
     OrderImportJob,
     Platform,
@@ -25,8 +27,10 @@ from ogosync.models import (
     ProductRunResult,
     TrackingHintJob,
 )
+from ogosync.timeutil import utc_now
 
 if TYPE_CHECKING:
+    from ogosync.sync.notify import NotifyResult
     from ogosync.sync.orders import ImportResult, PollResult
     from ogosync.sync.schedule import Tick
     from ogosync.sync.stock import StockRunResult
@@ -39,6 +43,13 @@ logger = Logger(service="ogosync", child=True)
 
 class RetryLaterError(OgosyncError):
     """The job cannot finish now (another worker holds the order); the queue will redeliver it."""
+
+
+def _telling_refused_credentials(integration: Integration) -> AbstractContextManager[None]:
+    """Credentials a platform refused in any flow become a notice for the merchant (sync/notices.py)."""
+    from ogosync.sync.notices import telling_refused_credentials
+
+    return telling_refused_credentials(integration, runtime.notices(), utc_now)
 
 
 def store_webhook(platform: Platform, integration_id: str, headers: Mapping[str, str], body: bytes) -> WebhookAck:
@@ -55,7 +66,8 @@ def order_import(job: OrderImportJob) -> ImportResult | None:
     if integration.status is IntegrationStatus.PAUSED:
         logger.info("integration paused, order left to the poll", extra={"integration_id": integration.id})
         return None
-    result = import_order_by_id(integration, job.order_id, runtime.order_deps(integration))
+    with _telling_refused_credentials(integration):
+        result = import_order_by_id(integration, job.order_id, runtime.order_deps(integration))
     if result.outcome is ImportOutcome.BUSY:
         raise RetryLaterError(f"order {job.order_id} of {job.integration_id} is being sent by another worker")
     return result
@@ -67,7 +79,8 @@ def order_poll(job: FlowJob, owner: str) -> PollResult | None:
     integration = runtime.integration(job.integration_id)
     if integration.status is IntegrationStatus.PAUSED:
         return None
-    return poll_orders(integration, runtime.order_deps(integration), owner)
+    with _telling_refused_credentials(integration):
+        return poll_orders(integration, runtime.order_deps(integration), owner)
 
 
 def schedule(now: datetime) -> Tick:
@@ -88,11 +101,11 @@ def product_sync(job: FlowJob | ProductActionJob, owner: str) -> ProductRunResul
 
     integration = runtime.integration(job.integration_id)
     if isinstance(job, ProductActionJob):
-        with runtime.product_deps(integration) as deps:
+        with _telling_refused_credentials(integration), runtime.product_deps(integration) as deps:
             return run_product_action(integration, job, ProductPageDeps(deps, runtime.product_runs()))
     if integration.status is IntegrationStatus.PAUSED:
         return None
-    with runtime.product_deps(integration) as deps:
+    with _telling_refused_credentials(integration), runtime.product_deps(integration) as deps:
         return sync_products(integration, deps, owner)
 
 
@@ -106,7 +119,8 @@ def stock_sync(job: FlowJob, owner: str) -> StockRunResult | None:
     integration = runtime.integration(job.integration_id)
     if integration.status is IntegrationStatus.PAUSED:
         return None
-    return sync_stock(integration, runtime.stock_deps(integration), owner)
+    with _telling_refused_credentials(integration):
+        return sync_stock(integration, runtime.stock_deps(integration), owner)
 
 
 def tracking_poll(job: FlowJob, owner: str) -> TrackingRunResult | None:
@@ -115,7 +129,8 @@ def tracking_poll(job: FlowJob, owner: str) -> TrackingRunResult | None:
     integration = runtime.integration(job.integration_id)
     if integration.status is IntegrationStatus.PAUSED:
         return None
-    return poll_tracking(integration, runtime.tracking_deps(integration), owner)
+    with _telling_refused_credentials(integration):
+        return poll_tracking(integration, runtime.tracking_deps(integration), owner)
 
 
 def tracking_hint(job: TrackingHintJob) -> TrackingOutcome | None:
@@ -130,7 +145,8 @@ def tracking_hint(job: TrackingHintJob) -> TrackingOutcome | None:
     integration = runtime.integration(job.integration_id)
     if integration.status is IntegrationStatus.PAUSED:
         return None
-    outcome = handle_tracking_hint(integration, job.reference, runtime.tracking_deps(integration))
+    with _telling_refused_credentials(integration):
+        outcome = handle_tracking_hint(integration, job.reference, runtime.tracking_deps(integration))
     if outcome is TrackingOutcome.BUSY:
         logger.info("another worker is pushing this order; hint acknowledged", extra={"reference": job.reference})
     return outcome
@@ -140,6 +156,16 @@ def warehouse_webhook(integration_id: str, headers: Mapping[str, str], body: byt
     from ogosync.sync.warehouse_webhook import receive_warehouse_webhook
 
     return receive_warehouse_webhook(integration_id, headers, body, runtime.warehouse_webhook_deps())
+
+
+# ---- notices (the merchant is told) -------------------------------------------------------------
+
+
+def notify() -> NotifyResult:
+    """The notify function's run: pending notices sent once, the digests due this hour."""
+    from ogosync.sync.notify import run_notify
+
+    return run_notify(runtime.notify_deps())
 
 
 # ---- operator API -------------------------------------------------------------------------------

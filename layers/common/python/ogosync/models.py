@@ -103,6 +103,18 @@ class IntegrationSettings(Model):
     reference_prefix: str = Field(default="", max_length=20, pattern=r"^[A-Za-z0-9_-]*$")
     send_as_test_orders: bool = False
     language_code: str = Field(default="en", pattern=r"^[a-z]{2}$")
+    notify_email: str | None = Field(
+        default=None,
+        max_length=254,
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        description="where the merchant's notices and daily digest go by e-mail (none: no e-mail)",
+    )
+    notify_webhook_url: str | None = Field(
+        default=None,
+        max_length=2000,
+        pattern=r"^https://\S+$",
+        description="an HTTPS URL that receives each notice as signed JSON (credentials.notify_webhook_secret)",
+    )
 
     @field_validator("product_sync_minutes")
     @classmethod
@@ -166,6 +178,7 @@ class Credentials(Model):
     myogo_client_id: str
     myogo_client_secret: SecretStr
     myogo_webhook_key: SecretStr | None = None  # the key of the merchant's myOGO webhook, where one is registered
+    notify_webhook_secret: SecretStr | None = None  # the HMAC key of the merchant's notice webhook (sync/notify.py)
 
     @model_validator(mode="before")
     @classmethod
@@ -415,6 +428,39 @@ class OrderNote(Model):
     at: AwareDatetime
     where: str = Field(description="store, ogosync or myogo")
     event: str
+
+
+class NoticeKind(StrEnum):
+    """What a merchant is told about (sync/notices.py records them, sync/notify.py sends them)."""
+
+    ORDER_HELD = "order_held"
+    PRODUCT_REFUSED = "product_refused"
+    CAPTURE_FAILED = "capture_failed"
+    CREDENTIALS_REFUSED = "credentials_refused"
+
+
+class NoticeChannel(StrEnum):
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+
+
+class Notice(Model):
+    """One event a merchant hears about once (item NOTICE#<kind>#<subject>): recorded by the flow where it happened,
+    sent by the notify function. `summary` is ogosync's own short text about it, never a secret or an address."""
+
+    integration_id: str
+    kind: NoticeKind
+    subject: str = Field(min_length=1, max_length=300, description="the order id, the SKU, or the side and day")
+    summary: str = Field(max_length=500)
+    at: AwareDatetime
+    sent: dict[NoticeChannel, AwareDatetime] = Field(
+        default_factory=dict, description="per channel, when its send was claimed (at most once)"
+    )
+    failures: int = Field(default=0, description="sends a channel refused (each one is tried again later)")
+
+    @property
+    def notice_id(self) -> str:
+        return f"{self.integration_id}/{self.kind}/{self.subject}"
 
 
 class Cursor(Model):

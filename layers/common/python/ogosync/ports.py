@@ -20,6 +20,8 @@ from ogosync.models import (
     Flow,
     Hold,
     Integration,
+    Notice,
+    NoticeChannel,
     OpenOrder,
     OrderBinding,
     OrderNote,
@@ -344,6 +346,48 @@ class OrderNotes(Protocol):
 
     def notes(self, integration_id: str, store_order_id: str) -> list[OrderNote]:
         """The order's notes, oldest first."""
+        ...
+
+
+class Notices(Protocol):
+    """What a merchant is told about (NOTICE# items): each event recorded once, each channel's send claimed once."""
+
+    def record(self, notice: Notice) -> bool:
+        """Record the event unless it is recorded already (a conditional put on integration, kind and subject);
+        True when this call recorded it."""
+        ...
+
+    def pending(self, limit: int) -> list[Notice]:
+        """Notices not yet closed, across the fleet, oldest first (at most `limit`)."""
+        ...
+
+    def claim_send(self, notice: Notice, channel: NoticeChannel, now: datetime) -> bool:
+        """Mark the channel's send as taken before it happens; False when it was taken already (nothing written)."""
+        ...
+
+    def release_send(self, notice: Notice, channel: NoticeChannel, claimed_at: datetime) -> None:
+        """Undo this caller's claim after a send that certainly did not happen, so a later run sends it: one more
+        failure, and the notice goes behind the ones pending since `claimed_at` (a broken channel starves none)."""
+        ...
+
+    def close(self, notice: Notice) -> None:
+        """Nothing more to send for it: it leaves the pending list (the item stays, so it is never recorded again)."""
+        ...
+
+    def claim_digest(self, integration_id: str, day: str, now: datetime) -> bool:
+        """Take the integration's digest of `day` (its local date); False when it was taken already."""
+        ...
+
+
+class Mailer(Protocol):
+    def send(self, to: str, subject: str, text: str) -> None:
+        """Send one e-mail; NotDeliveredError when it certainly was not sent."""
+        ...
+
+
+class NoticeWebhook(Protocol):
+    def post(self, url: str, secret: str, body: bytes) -> None:
+        """POST one signed JSON body; NotDeliveredError when it certainly was not accepted."""
         ...
 
 

@@ -28,12 +28,14 @@ if TYPE_CHECKING:
     from ogosync.ports import AccessCheck, JobQueue, StoreAdapter, StoreCatalog, WebhookVerifier
     from ogosync.state.aftercare import DynamoAftercareRepository
     from ogosync.state.dynamo import DynamoStateRepository
+    from ogosync.state.notices import DynamoNotices
     from ogosync.state.order_notes import DynamoOrderNotes
     from ogosync.state.product_refusals import DynamoProductRefusals
     from ogosync.state.product_runs import DynamoProductRuns
     from ogosync.state.skus import DynamoSkuBindings
     from ogosync.state.stock import DynamoStockLedger
     from ogosync.state.tracking import DynamoTrackingRepository
+    from ogosync.sync.notify import NotifyDeps
     from ogosync.sync.orders import OrderDeps
     from ogosync.sync.products import ProductDeps
     from ogosync.sync.stock import StockDeps
@@ -165,6 +167,7 @@ def order_deps(integration: Integration) -> OrderDeps:
             sku_bindings=sku_bindings(),
             aftercare=aftercare_state(),
             notes=order_notes(),
+            notices=notices(),
         )
     return _order_deps[key]
 
@@ -206,7 +209,12 @@ def product_deps(integration: Integration) -> Iterator[ProductDeps]:
     warehouse = warehouse_for(integration, credentials)
     try:
         yield ProductDeps(
-            state=state(), store=store, warehouse=warehouse, skus=sku_bindings(), refusals=product_refusals()
+            state=state(),
+            store=store,
+            warehouse=warehouse,
+            skus=sku_bindings(),
+            refusals=product_refusals(),
+            notices=notices(),
         )
     finally:
         warehouse.close()
@@ -253,6 +261,32 @@ def order_notes() -> DynamoOrderNotes:
 
 
 @cache
+def notices() -> DynamoNotices:
+    """What merchants are told about: recorded by every flow, sent by the notify function."""
+    from ogosync.state.notices import DynamoNotices
+
+    return DynamoNotices(clients.dynamodb(), _env("OGOSYNC_TABLE"))
+
+
+@cache
+def notify_deps() -> NotifyDeps:
+    from ogosync.aws.ses import SesMailer
+    from ogosync.sync.notify import NotifyDeps
+    from ogosync.webhook_out import SignedWebhook
+
+    sender = os.environ.get("NOTIFY_SENDER")  # the stack's NotifySender; empty: no e-mail, webhooks only
+    return NotifyDeps(
+        state=state(),
+        notices=notices(),
+        secrets=secrets(),
+        refusals=product_refusals(),
+        aftercare=aftercare_state(),
+        mailer=SesMailer(clients.ses(), sender) if sender else None,
+        webhook=SignedWebhook(),
+    )
+
+
+@cache
 def tracking_queue() -> SqsJobQueue:
     from ogosync.aws.sqs import SqsJobQueue
 
@@ -286,6 +320,7 @@ def tracking_deps(integration: Integration) -> TrackingDeps:
         claim_lease_seconds=int(os.environ.get("TRACKING_CLAIM_LEASE_SECONDS", "120")),
         claim_margin_seconds=float(os.environ.get("TRACKING_CLAIM_MARGIN_SECONDS", "30")),
         aftercare=aftercare_state(),
+        notices=notices(),
     )
 
 
@@ -359,11 +394,13 @@ def reset() -> None:
         tracking_state,
         aftercare_state,
         order_notes,
+        notices,
+        notify_deps,
         tracking_queue,
         warehouse_webhook_deps,
         operator_deps,
     ):
         cached.cache_clear()
-    for client in (clients.dynamodb, clients.sqs, clients.secretsmanager):
+    for client in (clients.dynamodb, clients.sqs, clients.secretsmanager, clients.ses):
         client.cache_clear()
     _order_deps.clear()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
@@ -34,3 +34,8 @@ def sqs() -> SQSClient:
 @cache
 def secretsmanager() -> SecretsManagerClient:
     return boto3.client("secretsmanager", config=_CONFIG)
+
+
+@cache
+def ses() -> Any:  # no boto3 stubs for SES in the dev dependencies: aws/ses.py keeps to two calls
+    return boto3.client("ses", config=_CONFIG)

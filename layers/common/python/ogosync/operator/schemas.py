@@ -63,6 +63,7 @@ def _known_time_zone(name: str) -> str:
 
 SecretText = Annotated[SecretStr, Field(min_length=1, max_length=1000)]
 PlainText = Annotated[str, Field(min_length=1, max_length=200)]
+NoticeKey = Annotated[SecretStr, Field(min_length=16, max_length=1000)]  # an HMAC key worth the name
 Url = Annotated[str, Field(pattern=r"^https?://\S+$", max_length=500)]
 BaseUrl = Annotated[Url, AfterValidator(_base_url)]
 TimeZone = Annotated[
@@ -145,6 +146,9 @@ class CredentialsIn(Request):
     myogo_webhook_key: SecretText | None = Field(  # never empty: an empty HMAC key would let anyone sign
         default=None, description="the key of myOGO's OrderShipped webhook, where the merchant registered one"
     )
+    notify_webhook_secret: NoticeKey | None = Field(
+        default=None, description="the key ogosync signs the merchant's notice webhook with (the merchant gets it too)"
+    )
 
     @model_validator(mode="after")
     def _store_once(self) -> Self:
@@ -167,6 +171,7 @@ class CredentialsIn(Request):
             myogo_client_id=self.myogo_client_id,
             myogo_client_secret=self.myogo_client_secret,
             myogo_webhook_key=self.myogo_webhook_key,
+            notify_webhook_secret=self.notify_webhook_secret,
         )
 
 
@@ -181,6 +186,9 @@ class CredentialsPatch(Request):
     myogo_client_id: PlainText | None = None
     myogo_client_secret: SecretText | None = None
     myogo_webhook_key: SecretText | None = Field(default=None, description="null removes it: myOGO webhooks refused")
+    notify_webhook_secret: NoticeKey | None = Field(
+        default=None, description="null removes it: the notice webhook is then not used"
+    )
 
 
 class IntegrationCreate(Request):

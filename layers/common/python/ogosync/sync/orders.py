@@ -76,12 +76,14 @@ from ogosync.models import (
 from ogosync.ports import (
     AftercareRepository,
     AftercareWarehouse,
+    Notices,
     OrderNotes,
     SkuBindingRepository,
     StateRepository,
     StorePlatform,
     Warehouse,
 )
+from ogosync.sync import notices
 from ogosync.sync.aftercare import AftercareDeps, care_for_listed, run_aftercare
 from ogosync.sync.lease import Lease, LeaseLostError, check_margin
 from ogosync.sync.runs import RunRecord, locked_run
@@ -125,6 +127,7 @@ class OrderDeps:
     sku_bindings: SkuBindingRepository | None = None  # codes bound by the product flow are known to myOGO
     aftercare: AftercareRepository | None = None  # with a warehouse that can cancel/update: sync/aftercare.py
     notes: OrderNotes | None = None  # a new hold and its reasons, for the order's timeline
+    notices: Notices | None = None  # a new hold, for the merchant (sync/notices.py)
 
     def __post_init__(self) -> None:
         check_margin(self.claim_lease_seconds, self.claim_margin_seconds)
@@ -343,10 +346,15 @@ def import_order(
 def _note_new_hold(
     integration: Integration, before: OrderBinding | None, result: ImportResult, deps: OrderDeps
 ) -> None:
-    """A note for the timeline when the order is held anew or for other reasons (not at each recheck)."""
-    if deps.notes is None or result.outcome is not ImportOutcome.HELD:
+    """A note for the timeline, and a notice for the merchant, when the order is held anew or for other reasons
+    (not at each recheck). The notice is kept once per order (its key), the notes at each change of reasons."""
+    if result.outcome is not ImportOutcome.HELD:
         return
     if before is not None and before.status is BindingStatus.HELD and before.holds == list(result.holds):
+        return
+    if deps.notices is not None:
+        deps.notices.record(notices.order_held(integration, result.order_id, result.holds, deps.clock()))
+    if deps.notes is None:
         return
     reasons = "; ".join(hold.detail for hold in result.holds)
     deps.notes.add_note(

@@ -44,12 +44,14 @@ from ogosync.models import (
     WarehouseProductState,
 )
 from ogosync.ports import (
+    Notices,
     ProductRefusalRepository,
     SkuBindingRepository,
     StateRepository,
     StoreCatalog,
     WarehouseCatalog,
 )
+from ogosync.sync import notices
 from ogosync.sync.runs import RunRecord, failure_record, locked_run
 from ogosync.timeutil import Clock, utc_now
 
@@ -70,6 +72,7 @@ class ProductDeps:
     clock: Clock = utc_now
     lock_ttl_seconds: int = 960  # longer than the product functions' timeout (900 s)
     run_budget_seconds: float = 780  # no transfer starts later than this into a run; the next run does the rest
+    notices: Notices | None = None  # a refusal, for the merchant (sync/notices.py)
 
 
 # ---- the catalog: what the store has, as myOGO would get it -------------------------------------
@@ -507,6 +510,11 @@ def _refuse(run: _Run, unit: _Work, message: str) -> None:
         refused_at=run.deps.clock(),
     )
     run.deps.refusals.put_product_refusal(refusal)
+    if run.deps.notices is not None:
+        notice = notices.product_refused(
+            run.integration, refusal.sku, refusal.content_hash, message, refusal.refused_at
+        )
+        run.deps.notices.record(notice)
     run.refusals[refusal.sku] = refusal
     run.count(TransferOutcome.REFUSED.value)
     run.result.transfers.append(ProductTransfer(sku=refusal.sku, outcome=TransferOutcome.REFUSED, detail=message))

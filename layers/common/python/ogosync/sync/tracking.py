@@ -55,7 +55,15 @@ from ogosync.models import (
     UnreadableWarehouseRecord,
     WarehouseOrderChange,
 )
-from ogosync.ports import AftercareRepository, ShipmentStore, StateRepository, TrackingRepository, TrackingWarehouse
+from ogosync.ports import (
+    AftercareRepository,
+    Notices,
+    ShipmentStore,
+    StateRepository,
+    TrackingRepository,
+    TrackingWarehouse,
+)
+from ogosync.sync import notices
 from ogosync.sync.lease import Lease, LeaseLostError, check_margin
 from ogosync.sync.orders import future_dated, next_watermark
 from ogosync.sync.runs import RunRecord, locked_run
@@ -109,6 +117,7 @@ class TrackingDeps:
     lock_ttl_seconds: int = 330
     new_token: Callable[[], str] = field(default=lambda: uuid.uuid4().hex)
     aftercare: AftercareRepository | None = None  # the list of shipments waiting for the store (WAITSTORE#)
+    notices: Notices | None = None  # a failed capture, for the merchant (sync/notices.py)
 
     def __post_init__(self) -> None:
         check_margin(self.claim_lease_seconds, self.claim_margin_seconds)
@@ -257,6 +266,8 @@ def _refused(
     deps: TrackingDeps,
 ) -> TrackingOutcome:
     deps.tracking.mark_push_failed(integration.id, order_id, token, status, str(error), deps.clock())
+    if status is TrackingStatus.CAPTURE_FAILED and deps.notices is not None:
+        deps.notices.record(notices.capture_failed(integration, order_id, deps.clock()))
     return _REFUSED[status]
 
 
