@@ -1,0 +1,282 @@
+"""Call budgets: how many calls a fleet of containers may make to one API, and the port the HTTP client takes.
+
+`CallBudget` is what an adapter's HttpClient asks before each attempt. Two implementations:
+- `ogosync.http.RateLimiter`: a token bucket in one container's memory (ten containers, ten times the rate);
+- `SharedRateLimiter`: a token bucket kept in a shared store (`TokenBuckets`; on DynamoDB: state/rate_limits.py),
+  so the rate holds for every container of the deployment together.
+
+The shared bucket is a reservation bucket (the generic cell rate algorithm written with tokens): a worker takes
+tokens with one conditional write even when the bucket is empty, the bucket's count going negative, and then
+sleeps until their turn (`Reservation.wait_s`). Waiting workers therefore never poll the table; a lost race
+(another worker wrote first) gives the stored bucket back in the same call, and the next attempt starts from it.
+
+To keep the writes per call low, a busy container takes tokens in a lease (up to `max_lease` at once) and spends
+them locally for at most `lease_seconds`; a lease that runs out while still valid makes the next one twice as big,
+an expired one sizes the next to what was used, so a quiet caller takes one token a write and wastes none.
+
+Worst case (docs/benchmarks.md, "Limits that hold across containers"): in any window of W seconds the fleet sends
+at most burst + rate x (W + lease_seconds) calls, and at most burst + rate x W + (tokens left unspent in the
+containers' leases when the window opens, at most containers x (max_lease - 1)). The bucket's time is the
+containers' wall clocks (NTP-synced on Lambda): a clock ahead by d seconds may add rate x d more. Uncertain: the
+real ceilings of the APIs; the rates are ours (docs/api/centra.md and docs/api/myogo.md, "Rate limits").
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from ogosync.errors import ConcurrencyConflictError, ConfigurationError, TransientPlatformError
+
+MYOGO = "myogo"
+MYOGO_SHARED_KEY = "myogo:shared"
+MAX_LOST_RACES = 8  # writes one lease may lose to other workers before the call fails as transient
+_PRECISION = 6  # decimals kept of tokens and times: the stored bucket is exactly the one computed
+
+
+class CallBudget(Protocol):
+    """Blocks until one more call may be made (or raises TransientPlatformError: the call is not to be sent now)."""
+
+    def acquire(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class BucketRule:
+    """One shared bucket: its key (e.g. `centra:<integration id>`, `myogo:<merchant id>`, `myogo:shared`), its
+    steady rate and the burst it allows after a quiet spell."""
+
+    key: str
+    rate_per_s: float
+    burst: int
+
+    def __post_init__(self) -> None:
+        if self.rate_per_s <= 0 or self.burst < 1:
+            raise ValueError(f"bucket {self.key}: the rate must be positive and the burst at least 1")
+
+
+@dataclass(frozen=True)
+class BucketState:
+    """A bucket as stored: `tokens` (negative while reservations wait their turn) at `updated` (epoch seconds),
+    and `version`, which every write increments (the condition of the next)."""
+
+    tokens: float
+    updated: float
+    version: int
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """The bucket after taking tokens, and how long from now until they may be spent."""
+
+    state: BucketState
+    wait_s: float
+
+
+class BucketChangedError(ConcurrencyConflictError):
+    """Another worker wrote the bucket first; `current` is what it holds now (None: no bucket stored)."""
+
+    def __init__(self, key: str, current: BucketState | None) -> None:
+        super().__init__(f"rate bucket {key} changed under us")
+        self.current = current
+
+
+class TokenBuckets(Protocol):
+    """Buckets in a store every container shares."""
+
+    def read(self, key: str) -> BucketState | None:
+        """The stored bucket (None: none stored, which counts as full)."""
+        ...
+
+    def replace(self, key: str, expected: BucketState | None, new: BucketState) -> None:
+        """Store `new` if the bucket is still `expected` (same version; None: none stored); otherwise raise
+        BucketChangedError with the stored bucket, read in the same call, and write nothing."""
+        ...
+
+
+def reserve(bucket: BucketState | None, rule: BucketRule, count: int, now: float) -> Reservation:
+    """Take `count` tokens at `now` from `bucket` (None: a full one): refill by the time passed (a clock behind
+    the bucket's counts as the bucket's time), cap at the burst, subtract, and wait until the count is back at 0."""
+    base = bucket or BucketState(tokens=float(rule.burst), updated=now, version=0)
+    start = max(now, base.updated)
+    available = min(float(rule.burst), base.tokens + (start - base.updated) * rule.rate_per_s)
+    left = round(available - count, _PRECISION)
+    wait = (start - now) + max(0.0, -left / rule.rate_per_s)
+    return Reservation(BucketState(left, round(start, _PRECISION), base.version + 1), wait)
+
+
+@dataclass
+class _Lease:
+    left: int = 0
+    used: int = 0
+    valid_until: float = float("-inf")
+
+
+class SharedRateLimiter:
+    """A CallBudget over a shared bucket: one per container and key (see the module docstring).
+
+    `max_queue_s` bounds how far ahead a worker reserves; beyond it, it sleeps without writing until its turn
+    could come. `max_wait_s` bounds all the waiting of one call: a call that would wait longer, or whose lease
+    lost MAX_LOST_RACES writes in a row, raises TransientPlatformError (nothing sent; the job is retried)."""
+
+    def __init__(
+        self,
+        buckets: TokenBuckets,
+        rule: BucketRule,
+        *,
+        platform: str,
+        max_lease: int = 5,
+        lease_seconds: float = 0.5,
+        max_queue_s: float = 2.0,
+        max_wait_s: float = 20.0,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        if not 1 <= max_lease <= rule.burst:
+            raise ValueError(f"bucket {rule.key}: a lease is 1 to burst ({rule.burst}) tokens")
+        self.rule = rule
+        self._buckets = buckets
+        self._platform = platform
+        self._max_lease = max_lease
+        self._lease_seconds = lease_seconds
+        self._max_queue_s = max_queue_s
+        self._max_wait_s = max_wait_s
+        self._clock = clock
+        self._sleep = sleep
+        self._jitter = jitter
+        self._lock = threading.Lock()
+        self._lease = _Lease()
+        self._bucket: BucketState | None = None
+        self._bucket_read = False
+
+    def acquire(self) -> None:
+        with self._lock:
+            lease = self._lease
+            if lease.left > 0 and self._clock() < lease.valid_until:
+                lease.left -= 1
+                lease.used += 1
+                return
+            size = self._next_lease_size()
+            slot = self._take(size)
+            self._lease = _Lease(left=size - 1, used=1, valid_until=slot + self._lease_seconds)
+
+    def _next_lease_size(self) -> int:
+        """Twice the last lease when it ran out while still valid (a busy caller), else what it used."""
+        lease = self._lease
+        ran_out_early = self._clock() < lease.valid_until
+        wanted = 2 * lease.used if ran_out_early else lease.used
+        return max(1, min(self._max_lease, wanted))
+
+    def _take(self, count: int) -> float:
+        """Reserve `count` tokens in the shared bucket, wait for their turn, and return when it began."""
+        if not self._bucket_read:
+            self._bucket = self._buckets.read(self.rule.key)
+            self._bucket_read = True
+        waited = 0.0
+        lost = 0
+        while True:
+            now = self._clock()
+            reservation = reserve(self._bucket, self.rule, count, now)
+            if reservation.wait_s > self._max_queue_s:
+                pause = (reservation.wait_s - self._max_queue_s) * (1 + 0.1 * self._jitter())
+                waited = self._wait(waited, pause, reservation.wait_s)
+                continue
+            try:
+                self._buckets.replace(self.rule.key, self._bucket, reservation.state)
+            except BucketChangedError as exc:
+                self._bucket = exc.current
+                lost += 1
+                if lost >= MAX_LOST_RACES:
+                    raise TransientPlatformError(
+                        self._platform, f"not sent: the rate bucket {self.rule.key} lost {lost} writes in a row"
+                    ) from exc
+                continue
+            self._bucket = reservation.state
+            if reservation.wait_s > 0:
+                self._sleep(reservation.wait_s)
+            return now + reservation.wait_s
+
+    def _wait(self, waited: float, pause: float, turn_in_s: float) -> float:
+        if waited + pause > self._max_wait_s:
+            raise TransientPlatformError(
+                self._platform,
+                f"not sent: the rate bucket {self.rule.key} is spent for the next {turn_in_s:.1f} s",
+            )
+        self._sleep(pause)
+        return waited + pause
+
+
+class AllBudgets:
+    """A CallBudget that takes one call from each of several budgets, in order (e.g. a myOGO merchant's bucket,
+    then the deployment's): a call is made only when every one allows it."""
+
+    def __init__(self, budgets: Sequence[CallBudget]) -> None:
+        self._budgets = tuple(budgets)
+
+    def acquire(self) -> None:
+        for budget in self._budgets:
+            budget.acquire()
+
+
+@dataclass(frozen=True)
+class RateSettings:
+    """The rates ogosync keeps to (calls a second; each bucket's burst is twice its rate). Optional env:
+    CENTRA_RATE_PER_S (10: a Centra store, per integration), MYOGO_MERCHANT_RATE_PER_S (10: one myOGO merchant
+    account), MYOGO_SHARED_RATE_PER_S (100: the whole deployment's calls to myOGO). None is documented by the
+    APIs' owners for these endpoints: docs/api/centra.md and docs/api/myogo.md, "Rate limits"."""
+
+    store_rate_per_s: float = 10.0
+    myogo_merchant_rate_per_s: float = 10.0
+    myogo_shared_rate_per_s: float = 100.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> RateSettings:
+        defaults = cls()
+        return cls(
+            store_rate_per_s=_rate(environ, "CENTRA_RATE_PER_S", defaults.store_rate_per_s),
+            myogo_merchant_rate_per_s=_rate(environ, "MYOGO_MERCHANT_RATE_PER_S", defaults.myogo_merchant_rate_per_s),
+            myogo_shared_rate_per_s=_rate(environ, "MYOGO_SHARED_RATE_PER_S", defaults.myogo_shared_rate_per_s),
+        )
+
+
+def _rate(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        rate = float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number of calls a second, not {raw!r}") from None
+    if not 0 < rate < float("inf"):
+        raise ConfigurationError(f"{name} must be a positive number of calls a second, not {raw!r}")
+    return rate
+
+
+def rule(key: str, rate_per_s: float) -> BucketRule:
+    """A bucket of `rate_per_s` with a burst of two seconds' calls."""
+    return BucketRule(key, rate_per_s, max(1, math.ceil(2 * rate_per_s)))
+
+
+def store_budget(buckets: TokenBuckets, platform: str, integration_id: str, settings: RateSettings) -> CallBudget:
+    """One store's budget: bucket `<platform>:<integration id>`."""
+    return SharedRateLimiter(
+        buckets, rule(f"{platform}:{integration_id}", settings.store_rate_per_s), platform=platform
+    )
+
+
+def myogo_shared_budget(buckets: TokenBuckets, settings: RateSettings) -> CallBudget:
+    """The deployment's budget for myOGO (bucket `myogo:shared`): one per container, shared by its integrations."""
+    return SharedRateLimiter(buckets, rule(MYOGO_SHARED_KEY, settings.myogo_shared_rate_per_s), platform=MYOGO)
+
+
+def myogo_budget(buckets: TokenBuckets, merchant_id: str, shared: CallBudget, settings: RateSettings) -> CallBudget:
+    """A myOGO merchant account's budget (bucket `myogo:<merchant id>`), then the deployment's."""
+    merchant = SharedRateLimiter(
+        buckets, rule(f"{MYOGO}:{merchant_id}", settings.myogo_merchant_rate_per_s), platform=MYOGO
+    )
+    return AllBudgets([merchant, shared])
