@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from ogosync.ratelimit import BucketChangedError, BucketRule, BucketState, TokenBuckets, reserve
+from ogosync.ratelimit import BucketChangedError, BucketRule, SharedRateLimiter, TokenBuckets
 from ogosync.state.rate_limits import IDLE_TTL_SECONDS, DynamoTokenBuckets, bucket_key
 from tests.fakes_ratelimit import InMemoryTokenBuckets
 from tests.integration.tables import state_table
@@ -36,25 +36,38 @@ def key() -> str:
 
 def test_a_bucket_is_absent_until_written_and_reads_back_exactly_as_written(buckets: TokenBuckets, key: str) -> None:
     assert buckets.read(key) is None
-    first = BucketState(tokens=-2.5, updated=T0, version=1)
 
-    buckets.replace(key, None, first)
+    buckets.restart(key, T0, T0 + 0.1)
 
-    assert buckets.read(key) == first
+    assert buckets.read(key) == T0 + 0.1
 
 
-def test_a_write_on_a_stale_bucket_writes_nothing_and_returns_the_stored_one(buckets: TokenBuckets, key: str) -> None:
-    first = BucketState(tokens=4.0, updated=T0, version=1)
-    buckets.replace(key, None, first)
-    second = BucketState(tokens=3.0, updated=T0 + 0.1, version=2)
-    buckets.replace(key, first, second)
+def test_a_busy_bucket_is_added_to_and_a_full_one_restarted(buckets: TokenBuckets, key: str) -> None:
+    buckets.restart(key, T0, T0 + 0.1)
 
-    for stale in (None, first):
-        with pytest.raises(BucketChangedError) as lost:
-            buckets.replace(key, stale, BucketState(tokens=0.0, updated=T0 + 0.2, version=9))
-        assert lost.value.current == second
+    assert buckets.extend(key, T0, 0.25, T0 + 1) == pytest.approx(T0 + 0.35, abs=1e-6)
+    assert buckets.extend(key, T0 + 0.3, 0.25, T0 + 1) == pytest.approx(T0 + 0.6, abs=1e-6)
+    buckets.restart(key, T0 + 5, T0 + 5.1)  # full again by then
+    assert buckets.read(key) == pytest.approx(T0 + 5.1, abs=1e-6)
 
-    assert buckets.read(key) == second
+
+def test_a_write_on_a_bucket_not_as_assumed_writes_nothing_and_returns_the_stored_value(
+    buckets: TokenBuckets, key: str
+) -> None:
+    with pytest.raises(BucketChangedError) as absent:
+        buckets.extend(key, T0, 0.1, T0 + 1)
+    assert absent.value.full_at is None
+    buckets.restart(key, T0, T0 + 0.5)
+
+    with pytest.raises(BucketChangedError) as not_full:
+        buckets.restart(key, T0 + 0.2, T0 + 0.3)
+    with pytest.raises(BucketChangedError) as queue_full:
+        buckets.extend(key, T0, 0.1, T0 + 0.4)
+    with pytest.raises(BucketChangedError) as full:
+        buckets.extend(key, T0 + 0.5, 0.1, T0 + 2)
+
+    assert not_full.value.full_at == queue_full.value.full_at == full.value.full_at == pytest.approx(T0 + 0.5)
+    assert buckets.read(key) == pytest.approx(T0 + 0.5)
 
 
 @pytest.fixture(params=ATOMIC_BACKENDS)
@@ -65,28 +78,19 @@ def atomic_buckets(request: pytest.FixtureRequest) -> TokenBuckets:
     return DynamoTokenBuckets(table.client, table.name)
 
 
-def test_concurrent_workers_each_get_a_slot_of_their_own(atomic_buckets: TokenBuckets, key: str) -> None:
-    """Four workers take ten tokens each at one instant: the first `burst` go now, every other waits its own turn,
-    one token's time after the one before: never two on one slot, never more than the bucket holds."""
-    buckets = atomic_buckets
+def test_concurrent_workers_each_get_a_turn_of_their_own(atomic_buckets: TokenBuckets, key: str) -> None:
+    """Four workers (limiters with one-token leases) take ten tokens each at one instant: the first `burst` go
+    now, every other waits its own turn, one token's time after the one before: never two on one turn, never more
+    than the bucket holds."""
     rule = BucketRule(key, rate_per_s=10.0, burst=5)
     waits: list[float] = []
-    lock = threading.Lock()
 
     def worker() -> None:
-        bucket = buckets.read(key)
+        limiter = SharedRateLimiter(
+            atomic_buckets, rule, platform="centra", max_lease=1, max_queue_s=10, clock=lambda: T0, sleep=waits.append
+        )
         for _ in range(10):
-            while True:
-                reservation = reserve(bucket, rule, 1, T0)
-                try:
-                    buckets.replace(key, bucket, reservation.state)
-                except BucketChangedError as exc:
-                    bucket = exc.current
-                    continue
-                bucket = reservation.state
-                with lock:
-                    waits.append(reservation.wait_s)
-                break
+            limiter.acquire()
 
     threads = [threading.Thread(target=worker) for _ in range(4)]
     for thread in threads:
@@ -94,9 +98,9 @@ def test_concurrent_workers_each_get_a_slot_of_their_own(atomic_buckets: TokenBu
     for thread in threads:
         thread.join()
 
-    assert sorted(waits) == pytest.approx([0.0] * 5 + [turn / 10 for turn in range(1, 36)])
-    stored = buckets.read(key)
-    assert stored is not None and stored.version == 40 and stored.tokens == pytest.approx(-35)
+    turns = sorted(waits)
+    assert len(turns) == 35 and turns == pytest.approx([turn / 10 for turn in range(1, 36)], abs=1e-5)
+    assert atomic_buckets.read(key) == pytest.approx(T0 + 40 / rule.rate_per_s, abs=1e-5)
 
 
 @pytest.mark.parametrize("backend", ["moto", "dynamodb-local"])
@@ -104,7 +108,7 @@ def test_a_bucket_item_is_in_its_own_partition_and_expires_a_day_after_its_last_
     request: pytest.FixtureRequest, backend: str, key: str
 ) -> None:
     table = state_table(request, backend)
-    DynamoTokenBuckets(table.client, table.name).replace(key, None, BucketState(tokens=1.0, updated=T0, version=1))
+    DynamoTokenBuckets(table.client, table.name).restart(key, T0, T0 + 0.1)
 
     item = table.client.get_item(TableName=table.name, Key=bucket_key(key))["Item"]
 

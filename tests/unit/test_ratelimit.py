@@ -1,5 +1,5 @@
 """The shared call budget (ogosync.ratelimit) over the in-memory buckets, on a fake clock: the fleet's bound, the
-writes a call costs, and the bounds on waiting."""
+writes a call costs, the races, and the bounds on waiting."""
 
 from __future__ import annotations
 
@@ -17,13 +17,11 @@ from ogosync.ratelimit import (
     AllBudgets,
     BucketChangedError,
     BucketRule,
-    BucketState,
     RateSettings,
     SharedRateLimiter,
     TokenBuckets,
     myogo_budget,
     myogo_shared_budget,
-    reserve,
     rule,
     store_budget,
 )
@@ -59,33 +57,6 @@ def _limiter(buckets: TokenBuckets, clock: FakeClock, **options: float) -> Share
 def _most_in_any_window(times: Sequence[float], window: float) -> int:
     ordered = sorted(times)
     return max(bisect.bisect_left(ordered, start + window) - i for i, start in enumerate(ordered))
-
-
-# ---- the bucket's arithmetic ------------------------------------------------------------------------------
-
-
-def test_a_missing_bucket_is_full_and_a_reservation_beyond_it_waits_its_turn() -> None:
-    first = reserve(None, RULE, 5, T0)
-    assert first.state == BucketState(tokens=0.0, updated=T0, version=1) and first.wait_s == 0
-
-    second = reserve(first.state, RULE, 2, T0)
-    assert second.state.tokens == -2 and second.wait_s == pytest.approx(0.2)
-
-
-def test_a_bucket_refills_with_time_up_to_its_burst() -> None:
-    empty = BucketState(tokens=-3.0, updated=T0, version=4)
-
-    assert reserve(empty, RULE, 1, T0 + 0.5).state.tokens == pytest.approx(1.0)
-    assert reserve(empty, RULE, 1, T0 + 3600).state == BucketState(tokens=4.0, updated=T0 + 3600, version=5)
-
-
-def test_a_clock_behind_the_bucket_neither_refills_it_nor_moves_its_time_back() -> None:
-    bucket = BucketState(tokens=0.0, updated=T0, version=1)
-
-    behind = reserve(bucket, RULE, 1, T0 - 2)
-
-    assert behind.state.updated == T0 and behind.state.tokens == -1
-    assert behind.wait_s == pytest.approx(2.1)  # until the bucket's own time, then one token's time
 
 
 # ---- many containers, one bucket ---------------------------------------------------------------------------
@@ -130,10 +101,11 @@ def test_a_busy_container_pays_one_write_per_lease_and_a_quiet_one_wastes_no_tok
     quiet = _limiter(quiet_buckets, clock, max_lease=4, lease_seconds=1.0)
     for _ in range(10):
         quiet.acquire()
+        last = clock.now
         clock.now += 60
 
     assert quiet_buckets.writes == 10
-    assert quiet_buckets.buckets[RULE.key].tokens == RULE.burst - 1  # each lease one token: none taken unused
+    assert quiet_buckets.full_at[RULE.key] == pytest.approx(last + 1 / RULE.rate_per_s)  # one token a lease
 
 
 def test_tokens_left_in_an_expired_lease_are_not_spent() -> None:
@@ -151,32 +123,39 @@ def test_tokens_left_in_an_expired_lease_are_not_spent() -> None:
     assert buckets.writes == writes + 1
 
 
-def test_a_lost_race_starts_again_from_the_bucket_the_winner_wrote() -> None:
+def test_workers_with_a_stale_view_add_to_a_busy_bucket_without_losing_and_race_only_at_a_full_one() -> None:
     clock = FakeClock()
     buckets = InMemoryTokenBuckets()
     mine = _limiter(buckets, clock)
     other = _limiter(buckets, clock)
-    mine.acquire()  # mine now believes 4 tokens are left
+    mine.acquire()  # mine's view: one token taken
     for _ in range(4):
         other.acquire()
 
-    mine.acquire()  # the bucket is empty: one token's time
+    mine.acquire()  # the bucket is empty: mine adds to it all the same, and waits one token's time
+
+    assert buckets.lost_writes == 0
+    assert clock.slept == pytest.approx([1 / RULE.rate_per_s])
+
+    clock.now += 60  # full again, in both views
+    mine.acquire()
+    other.acquire()  # finds mine's write: one lost race, then added to the bucket
 
     assert buckets.lost_writes == 1
-    assert clock.slept == pytest.approx([1 / RULE.rate_per_s])  # leases of one token: the fifth waits one
+    assert buckets.full_at[RULE.key] == pytest.approx(clock.now + 2 / RULE.rate_per_s)
 
 
 def test_a_full_queue_is_waited_out_without_writes_and_a_wait_too_long_sends_nothing() -> None:
     clock = FakeClock()
     buckets = InMemoryTokenBuckets()
-    buckets.buckets[RULE.key] = BucketState(tokens=-30.0, updated=T0, version=7)  # 3 s of reservations ahead
+    buckets.full_at[RULE.key] = T0 + 0.5 + 3  # 3 s of reservations beyond the burst
     patient = _limiter(buckets, clock, max_queue_s=2.0, max_wait_s=20.0)
 
     patient.acquire()
 
-    assert buckets.writes == 1 and clock.slept == pytest.approx([1.1, 2.0])  # to 2 s of queue, then its turn
+    assert buckets.writes == 1 and clock.slept == pytest.approx([1.1, 2.0])  # room in the queue, then its turn
 
-    buckets.buckets[RULE.key] = BucketState(tokens=-1000.0, updated=clock.now, version=9)  # 100 s ahead
+    buckets.full_at[RULE.key] = clock.now + 100
     impatient = _limiter(buckets, clock, max_queue_s=2.0, max_wait_s=20.0)
     with pytest.raises(TransientPlatformError, match="spent for the next"):
         impatient.acquire()
@@ -184,17 +163,20 @@ def test_a_full_queue_is_waited_out_without_writes_and_a_wait_too_long_sends_not
 
 
 class _AlwaysChanged:
-    """A table where another worker always wrote first."""
+    """A table where every write finds the bucket gone (as if deleted under it each time)."""
 
     def __init__(self) -> None:
         self.writes = 0
 
-    def read(self, key: str) -> BucketState | None:
+    def read(self, key: str) -> float | None:
         return None
 
-    def replace(self, key: str, expected: BucketState | None, new: BucketState) -> None:
+    def restart(self, key: str, now: float, full_at: float) -> None:
         self.writes += 1
-        raise BucketChangedError(key, BucketState(tokens=5.0, updated=T0, version=self.writes))
+        raise BucketChangedError(key, None)
+
+    def extend(self, key: str, now: float, seconds: float, latest: float) -> float:
+        raise AssertionError("never called: the bucket is never seen busy")
 
 
 def test_a_lease_that_keeps_losing_races_fails_the_call_as_transient_after_a_bounded_number_of_writes() -> None:
@@ -224,10 +206,11 @@ def test_a_myogo_call_takes_from_its_merchant_bucket_and_from_the_deployment_buc
     one.acquire()
     two.acquire()
 
-    versions = {key: bucket.version for key, bucket in buckets.buckets.items()}
-    assert versions == {"myogo:M-1": 1, "myogo:M-2": 1, "myogo:shared": 2}  # one write each, two in the shared
+    assert set(buckets.full_at) == {"myogo:M-1", "myogo:M-2", "myogo:shared"}
+    assert buckets.writes == 4  # one in each merchant's bucket, two in the deployment's
     store_budget(buckets, "centra", "shop-9", settings).acquire()
-    assert buckets.buckets["centra:shop-9"].tokens <= rule("centra:shop-9", settings.store_rate_per_s).burst - 1
+    assert "centra:shop-9" in buckets.full_at and buckets.writes == 5
+    assert rule("centra:shop-9", 10.0) == BucketRule("centra:shop-9", 10.0, 20)  # a burst of two seconds' calls
 
 
 def test_rates_come_from_the_environment_and_a_bad_one_is_a_clear_error() -> None:

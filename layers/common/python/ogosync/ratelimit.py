@@ -5,10 +5,13 @@
 - `SharedRateLimiter`: a token bucket kept in a shared store (`TokenBuckets`; on DynamoDB: state/rate_limits.py),
   so the rate holds for every container of the deployment together.
 
-The shared bucket is a reservation bucket (the generic cell rate algorithm written with tokens): a worker takes
-tokens with one conditional write even when the bucket is empty, the bucket's count going negative, and then
-sleeps until their turn (`Reservation.wait_s`). Waiting workers therefore never poll the table; a lost race
-(another worker wrote first) gives the stored bucket back in the same call, and the next attempt starts from it.
+The shared bucket is kept as one number, the time at which it is full again (`full_at`, epoch seconds; the
+generic cell rate algorithm): at `now` it holds burst - rate x (full_at - now) tokens, and taking n moves full_at to
+max(full_at, now) + n / rate. Tokens may be taken beyond an empty bucket, up to `max_queue_s` ahead: the taker then
+sleeps until its turn, at full_at - burst / rate. While the bucket is not full, taking is one atomic addition in
+the store (`extend`, conditional only on full_at staying within the queue), so concurrent workers never undo
+one another and never lose a race; a worker loses only when it finds the bucket full (`restart`) just as another
+took from it, and the store then hands back the current value in the same call. Waiting workers never poll.
 
 To keep the writes per call low, a busy container takes tokens in a lease (up to `max_lease` at once) and spends
 them locally for at most `lease_seconds`; a lease that runs out while still valid makes the next one twice as big,
@@ -36,7 +39,7 @@ from ogosync.errors import ConcurrencyConflictError, ConfigurationError, Transie
 MYOGO = "myogo"
 MYOGO_SHARED_KEY = "myogo:shared"
 MAX_LOST_RACES = 8  # writes one lease may lose to other workers before the call fails as transient
-_PRECISION = 6  # decimals kept of tokens and times: the stored bucket is exactly the one computed
+_MICROSECONDS = 1_000_000  # times are kept to the microsecond, so the stored value is exactly the one computed
 
 
 class CallBudget(Protocol):
@@ -55,73 +58,58 @@ class BucketRule:
     burst: int
 
     def __post_init__(self) -> None:
-        if self.rate_per_s <= 0 or self.burst < 1:
+        if not 0 < self.rate_per_s < math.inf or self.burst < 1:
             raise ValueError(f"bucket {self.key}: the rate must be positive and the burst at least 1")
 
+    def seconds_for(self, tokens: int) -> float:
+        """The time `tokens` take to come back, rounded up to the microsecond."""
+        return math.ceil(tokens / self.rate_per_s * _MICROSECONDS) / _MICROSECONDS
 
-@dataclass(frozen=True)
-class BucketState:
-    """A bucket as stored: `tokens` (negative while reservations wait their turn) at `updated` (epoch seconds),
-    and `version`, which every write increments (the condition of the next)."""
-
-    tokens: float
-    updated: float
-    version: int
-
-
-@dataclass(frozen=True)
-class Reservation:
-    """The bucket after taking tokens, and how long from now until they may be spent."""
-
-    state: BucketState
-    wait_s: float
+    def turn_in(self, full_at: float, now: float) -> float:
+        """How long from `now` until tokens taken up to `full_at` may be spent."""
+        return max(0.0, full_at - now - self.burst / self.rate_per_s)
 
 
 class BucketChangedError(ConcurrencyConflictError):
-    """Another worker wrote the bucket first; `current` is what it holds now (None: no bucket stored)."""
+    """The bucket was not as the write assumed; `full_at` is what it holds now (None: no bucket stored)."""
 
-    def __init__(self, key: str, current: BucketState | None) -> None:
+    def __init__(self, key: str, full_at: float | None) -> None:
         super().__init__(f"rate bucket {key} changed under us")
-        self.current = current
+        self.full_at = full_at
 
 
 class TokenBuckets(Protocol):
-    """Buckets in a store every container shares."""
+    """Buckets in a store every container shares, each kept as the time it is full again (epoch seconds)."""
 
-    def read(self, key: str) -> BucketState | None:
-        """The stored bucket (None: none stored, which counts as full)."""
+    def read(self, key: str) -> float | None:
+        """The bucket's full_at (None: none stored, which is a full bucket)."""
         ...
 
-    def replace(self, key: str, expected: BucketState | None, new: BucketState) -> None:
-        """Store `new` if the bucket is still `expected` (same version; None: none stored); otherwise raise
-        BucketChangedError with the stored bucket, read in the same call, and write nothing."""
+    def restart(self, key: str, now: float, full_at: float) -> None:
+        """Set a full bucket's full_at (one with none stored, or full_at <= now); otherwise raise BucketChangedError
+        with the stored value, read in the same call, and write nothing."""
         ...
 
-
-def reserve(bucket: BucketState | None, rule: BucketRule, count: int, now: float) -> Reservation:
-    """Take `count` tokens at `now` from `bucket` (None: a full one): refill by the time passed (a clock behind
-    the bucket's counts as the bucket's time), cap at the burst, subtract, and wait until the count is back at 0."""
-    base = bucket or BucketState(tokens=float(rule.burst), updated=now, version=0)
-    start = max(now, base.updated)
-    available = min(float(rule.burst), base.tokens + (start - base.updated) * rule.rate_per_s)
-    left = round(available - count, _PRECISION)
-    wait = (start - now) + max(0.0, -left / rule.rate_per_s)
-    return Reservation(BucketState(left, round(start, _PRECISION), base.version + 1), wait)
+    def extend(self, key: str, now: float, seconds: float, latest: float) -> float:
+        """Add `seconds` to full_at if it is after `now` and at most `latest`, in one atomic step, and return the
+        new full_at; otherwise raise BucketChangedError with the stored value, and write nothing."""
+        ...
 
 
 @dataclass
 class _Lease:
     left: int = 0
     used: int = 0
-    valid_until: float = float("-inf")
+    valid_until: float = -math.inf
 
 
 class SharedRateLimiter:
     """A CallBudget over a shared bucket: one per container and key (see the module docstring).
 
-    `max_queue_s` bounds how far ahead a worker reserves; beyond it, it sleeps without writing until its turn
-    could come. `max_wait_s` bounds all the waiting of one call: a call that would wait longer, or whose lease
-    lost MAX_LOST_RACES writes in a row, raises TransientPlatformError (nothing sent; the job is retried)."""
+    `max_queue_s` bounds how far ahead a worker reserves; beyond it, it sleeps without writing until there is room
+    (at least a quarter of `max_queue_s`, so that an overloaded fleet writes a few times per call, not in a loop).
+    `max_wait_s` bounds all the waiting of one call for room: a call that would wait longer, or whose lease lost
+    MAX_LOST_RACES writes in a row, raises TransientPlatformError (nothing sent; the job is retried)."""
 
     def __init__(
         self,
@@ -151,7 +139,7 @@ class SharedRateLimiter:
         self._jitter = jitter
         self._lock = threading.Lock()
         self._lease = _Lease()
-        self._bucket: BucketState | None = None
+        self._full_at: float | None = None
         self._bucket_read = False
 
     def acquire(self) -> None:
@@ -162,8 +150,8 @@ class SharedRateLimiter:
                 lease.used += 1
                 return
             size = self._next_lease_size()
-            slot = self._take(size)
-            self._lease = _Lease(left=size - 1, used=1, valid_until=slot + self._lease_seconds)
+            turn = self._take(size)
+            self._lease = _Lease(left=size - 1, used=1, valid_until=turn + self._lease_seconds)
 
     def _next_lease_size(self) -> int:
         """Twice the last lease when it ran out while still valid (a busy caller), else what it used."""
@@ -173,39 +161,44 @@ class SharedRateLimiter:
         return max(1, min(self._max_lease, wanted))
 
     def _take(self, count: int) -> float:
-        """Reserve `count` tokens in the shared bucket, wait for their turn, and return when it began."""
+        """Take `count` tokens from the shared bucket, wait for their turn, and return when it came."""
         if not self._bucket_read:
-            self._bucket = self._buckets.read(self.rule.key)
+            self._full_at = self._buckets.read(self.rule.key)
             self._bucket_read = True
+        seconds = self.rule.seconds_for(count)
         waited = 0.0
         lost = 0
         while True:
-            now = self._clock()
-            reservation = reserve(self._bucket, self.rule, count, now)
-            if reservation.wait_s > self._max_queue_s:
-                pause = (reservation.wait_s - self._max_queue_s) * (1 + 0.1 * self._jitter())
-                waited = self._wait(waited, pause, reservation.wait_s)
-                continue
+            now = round(self._clock(), 6)
+            latest = now + self.rule.burst / self.rule.rate_per_s + self._max_queue_s - seconds
+            full_at = self._full_at
             try:
-                self._buckets.replace(self.rule.key, self._bucket, reservation.state)
+                if full_at is None or full_at <= now:
+                    self._full_at = now + seconds
+                    self._buckets.restart(self.rule.key, now, self._full_at)
+                elif full_at <= latest:
+                    self._full_at = self._buckets.extend(self.rule.key, now, seconds, latest)
+                else:
+                    waited = self._wait_for_room(waited, full_at - latest, self.rule.turn_in(full_at, now))
+                    continue
             except BucketChangedError as exc:
-                self._bucket = exc.current
-                lost += 1
+                lost += 0 if exc.full_at is not None and exc.full_at > latest else 1  # a full queue is no race
+                self._full_at = exc.full_at
                 if lost >= MAX_LOST_RACES:
                     raise TransientPlatformError(
                         self._platform, f"not sent: the rate bucket {self.rule.key} lost {lost} writes in a row"
                     ) from exc
                 continue
-            self._bucket = reservation.state
-            if reservation.wait_s > 0:
-                self._sleep(reservation.wait_s)
-            return now + reservation.wait_s
+            turn_in = self.rule.turn_in(self._full_at, now)
+            if turn_in > 0:
+                self._sleep(turn_in)
+            return now + turn_in
 
-    def _wait(self, waited: float, pause: float, turn_in_s: float) -> float:
+    def _wait_for_room(self, waited: float, room_in: float, turn_in: float) -> float:
+        pause = max(room_in, self._max_queue_s / 4) * (1 + 0.5 * self._jitter())
         if waited + pause > self._max_wait_s:
             raise TransientPlatformError(
-                self._platform,
-                f"not sent: the rate bucket {self.rule.key} is spent for the next {turn_in_s:.1f} s",
+                self._platform, f"not sent: the rate bucket {self.rule.key} is spent for the next {turn_in:.1f} s"
             )
         self._sleep(pause)
         return waited + pause

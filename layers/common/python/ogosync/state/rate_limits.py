@@ -1,10 +1,12 @@
 """Shared rate buckets on the state table (ogosync.ratelimit.TokenBuckets): one item per bucket key.
 
-Item `pk = LIMIT#<key>`, `sk = BUCKET` with `tokens` and `updated` (numbers, 6 decimals), `version` and `expires_at`
-(TTL: a day after the last write; a bucket deleted by TTL reads as absent, which is a full bucket, as it would be
-after any quiet spell longer than burst / rate). A write is one UpdateItem conditional on the version read (or on
-no item); a lost race returns the stored item in the same call (ReturnValuesOnConditionCheckFailure), so a write
-costs 1 write unit whether it wins or not, and a container reads a bucket (1 read unit) only at its first lease.
+Item `pk = LIMIT#<key>`, `sk = BUCKET` with `full_at` (the time the bucket is full again, epoch seconds to the
+microsecond) and `expires_at` (TTL: a day after the last write; a bucket deleted by TTL reads as absent, which is a
+full bucket, as it is after any quiet spell longer than burst / rate). Taking tokens from a bucket that is not full
+is one UpdateItem adding to `full_at` (atomic, conditional only on the queue's length); from a full one, one
+UpdateItem setting it, conditional on its still being full. A failed condition returns the stored item in the same
+call (ReturnValuesOnConditionCheckFailure), so every write costs 1 write unit whether or not it succeeds, and a
+container reads a bucket (1 read unit) only at its first lease.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from ogosync.ratelimit import BucketChangedError, BucketState
+from ogosync.ratelimit import BucketChangedError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -24,23 +26,19 @@ if TYPE_CHECKING:
 BUCKET_SK = "BUCKET"
 IDLE_TTL_SECONDS = 24 * 3600
 # Every attribute name as a placeholder (DynamoDB reserves many plain words).
-_NAMES = {"#tokens": "tokens", "#updated": "updated", "#version": "version", "#expires": "expires_at"}
+_NAMES = {"#full_at": "full_at", "#expires": "expires_at"}
 
 
 def bucket_key(key: str) -> Item:
     return {"pk": {"S": f"LIMIT#{key}"}, "sk": {"S": BUCKET_SK}}
 
 
-def _number(value: float | int) -> dict[str, str]:
+def _number(value: float) -> dict[str, str]:
     return {"N": str(Decimal(str(value)))}
 
 
-def _state(item: dict[str, Any] | None) -> BucketState | None:
-    if not item:
-        return None
-    return BucketState(
-        tokens=float(item["tokens"]["N"]), updated=float(item["updated"]["N"]), version=int(item["version"]["N"])
-    )
+def _full_at(item: dict[str, Any] | None) -> float | None:
+    return float(item["full_at"]["N"]) if item else None
 
 
 class DynamoTokenBuckets:
@@ -50,33 +48,44 @@ class DynamoTokenBuckets:
         self._client = client
         self._table = table_name
 
-    def read(self, key: str) -> BucketState | None:
+    def read(self, key: str) -> float | None:
         answer = self._client.get_item(TableName=self._table, Key=bucket_key(key), ConsistentRead=True)
-        return _state(answer.get("Item"))
+        return _full_at(answer.get("Item"))
 
-    def replace(self, key: str, expected: BucketState | None, new: BucketState) -> None:
-        values = {
-            ":tokens": _number(new.tokens),
-            ":updated": _number(new.updated),
-            ":version": _number(new.version),
-            ":expires": _number(int(new.updated) + IDLE_TTL_SECONDS),
-        }
-        if expected is None:
-            condition = "attribute_not_exists(pk)"
-        else:
-            condition = "#version = :expected"
-            values[":expected"] = _number(expected.version)
+    def restart(self, key: str, now: float, full_at: float) -> None:
+        self._update(
+            key,
+            "SET #full_at = :full_at, #expires = :expires",
+            "attribute_not_exists(pk) OR #full_at <= :now",
+            {":full_at": _number(full_at), ":now": _number(now), ":expires": _expires(now)},
+        )
+
+    def extend(self, key: str, now: float, seconds: float, latest: float) -> float:
+        answer = self._update(
+            key,
+            "SET #full_at = #full_at + :seconds, #expires = :expires",
+            "#full_at > :now AND #full_at <= :latest",
+            {":seconds": _number(seconds), ":now": _number(now), ":latest": _number(latest), ":expires": _expires(now)},
+        )
+        return float(answer["Attributes"]["full_at"]["N"])
+
+    def _update(self, key: str, update: str, condition: str, values: dict[str, dict[str, str]]) -> Any:
         try:
-            self._client.update_item(
+            return self._client.update_item(
                 TableName=self._table,
                 Key=bucket_key(key),
-                UpdateExpression="SET #tokens = :tokens, #updated = :updated, #version = :version, #expires = :expires",
+                UpdateExpression=update,
                 ConditionExpression=condition,
                 ExpressionAttributeNames=_NAMES,
                 ExpressionAttributeValues=values,
+                ReturnValues="UPDATED_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
-            raise BucketChangedError(key, _state(exc.response.get("Item"))) from exc  # type: ignore[arg-type]
+            raise BucketChangedError(key, _full_at(exc.response.get("Item"))) from exc  # type: ignore[arg-type]
+
+
+def _expires(now: float) -> dict[str, str]:
+    return {"N": str(int(now) + IDLE_TTL_SECONDS)}
