@@ -145,6 +145,43 @@ def test_workers_with_a_stale_view_add_to_a_busy_bucket_without_losing_and_race_
     assert buckets.full_at[RULE.key] == pytest.approx(clock.now + 2 / RULE.rate_per_s)
 
 
+class _SlowTable(InMemoryTokenBuckets):
+    """A table whose writes take `latency` seconds of the clock, and whose read was taken before another worker
+    wrote; it records each write's kind and `now`."""
+
+    def __init__(self, clock: FakeClock, latency: float, stale: float) -> None:
+        super().__init__()
+        self.clock, self.latency, self.stale = clock, latency, stale
+        self.calls: list[tuple[str, float]] = []
+
+    def read(self, key: str) -> float | None:
+        return self.stale
+
+    def restart(self, key: str, now: float, full_at: float) -> None:
+        self.calls.append(("restart", now))
+        self.clock.now += self.latency
+        super().restart(key, now, full_at)
+
+    def extend(self, key: str, now: float, seconds: float, latest: float) -> float:
+        self.calls.append(("extend", now))
+        self.clock.now += self.latency
+        return super().extend(key, now, seconds, latest)
+
+
+def test_a_worker_that_finds_the_bucket_busy_after_all_adds_to_it_as_of_the_same_moment() -> None:
+    """With a fresh moment it could find the bucket full again by its clock and lose to the next worker, over and
+    over, whenever the table's round trip is longer than the time between other workers' writes."""
+    clock = FakeClock()
+    table = _SlowTable(clock, latency=0.2, stale=T0 - 60)  # full, as mine last saw it
+    table.full_at[RULE.key] = T0 + 0.15  # another worker's take since
+    mine = _limiter(table, clock)
+
+    mine.acquire()
+
+    assert table.calls == [("restart", T0), ("extend", T0)]
+    assert table.full_at[RULE.key] == pytest.approx(T0 + 0.25)
+
+
 def test_a_full_queue_is_waited_out_without_writes_and_a_wait_too_long_sends_nothing() -> None:
     clock = FakeClock()
     buckets = InMemoryTokenBuckets()

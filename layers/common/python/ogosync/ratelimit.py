@@ -168,13 +168,15 @@ class SharedRateLimiter:
         seconds = self.rule.seconds_for(count)
         waited = 0.0
         lost = 0
+        carried: float | None = None  # the `now` of an attempt that found the bucket busy after all
         while True:
-            now = round(self._clock(), 6)
+            now = round(self._clock(), 6) if carried is None else carried
+            carried = None
             latest = now + self.rule.burst / self.rule.rate_per_s + self._max_queue_s - seconds
             full_at = self._full_at
             try:
                 if full_at is None or full_at <= now:
-                    self._full_at = now + seconds
+                    self._full_at = round(now + seconds, 6)
                     self._buckets.restart(self.rule.key, now, self._full_at)
                 elif full_at <= latest:
                     self._full_at = self._buckets.extend(self.rule.key, now, seconds, latest)
@@ -182,17 +184,27 @@ class SharedRateLimiter:
                     waited = self._wait_for_room(waited, full_at - latest, self.rule.turn_in(full_at, now))
                     continue
             except BucketChangedError as exc:
-                lost += 0 if exc.full_at is not None and exc.full_at > latest else 1  # a full queue is no race
                 self._full_at = exc.full_at
+                if exc.full_at is not None and exc.full_at > now:
+                    # Not full at `now` after all: add to it as of the same `now` (a fresh one could find it full
+                    # again and lose the next race, over and over, to workers faster than the table's round trip).
+                    lost += 0 if exc.full_at > latest else 1  # a full queue is no race
+                    carried = now
+                else:
+                    lost += 1
                 if lost >= MAX_LOST_RACES:
                     raise TransientPlatformError(
                         self._platform, f"not sent: the rate bucket {self.rule.key} lost {lost} writes in a row"
                     ) from exc
                 continue
-            turn_in = self.rule.turn_in(self._full_at, now)
-            if turn_in > 0:
-                self._sleep(turn_in)
-            return now + turn_in
+            return self._wait_for_turn(self._full_at)
+
+    def _wait_for_turn(self, full_at: float) -> float:
+        now = self._clock()
+        turn_in = self.rule.turn_in(full_at, now)
+        if turn_in > 0:
+            self._sleep(turn_in)
+        return now + turn_in
 
     def _wait_for_room(self, waited: float, room_in: float, turn_in: float) -> float:
         pause = max(room_in, self._max_queue_s / 4) * (1 + 0.5 * self._jitter())
