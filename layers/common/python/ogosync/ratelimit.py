@@ -20,8 +20,9 @@ an expired one sizes the next to what was used, so a quiet caller takes one toke
 Worst case (docs/benchmarks.md, "Limits that hold across containers"): in any window of W seconds the fleet sends
 at most burst + rate x (W + lease_seconds) calls, and at most burst + rate x W + (tokens left unspent in the
 containers' leases when the window opens, at most containers x (max_lease - 1)). The bucket's time is the
-containers' wall clocks (NTP-synced on Lambda): a clock ahead by d seconds may add rate x d more. Uncertain: the
-real ceilings of the APIs; the rates are ours (docs/api/centra.md and docs/api/myogo.md, "Rate limits").
+containers' wall clocks (NTP-synced on Lambda): a clock ahead by d seconds, or a write reaching the table d seconds
+after the `now` it carries, may add rate x d more. Uncertain: the real ceilings of the APIs; the rates are ours
+(docs/api/centra.md and docs/api/myogo.md, "Rate limits").
 """
 
 from __future__ import annotations
