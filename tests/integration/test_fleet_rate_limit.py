@@ -30,9 +30,9 @@ from tests.integration.tables import StateTable
 pytestmark = pytest.mark.integration
 API_KEY = "fleet-key"
 WORKERS = 4
-CALLS_PER_WORKER = 25
-RATE_PER_S = 20.0
-BURST = 10
+CALLS_PER_WORKER = 15
+RATE_PER_S = 10.0
+BURST = 5
 MAX_LEASE = 2
 LEASE_SECONDS = 0.5
 WINDOW_S = 1.0
