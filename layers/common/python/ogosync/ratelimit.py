@@ -121,7 +121,7 @@ class SharedRateLimiter:
         max_lease: int = 5,
         lease_seconds: float = 0.5,
         max_queue_s: float = 2.0,
-        max_wait_s: float = 20.0,
+        max_wait_s: float = 10.0,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
