@@ -226,9 +226,18 @@ def test_a_lease_that_keeps_losing_races_fails_the_call_as_transient_after_a_bou
     assert table.writes == MAX_LOST_RACES
 
 
-def test_a_lease_cannot_exceed_the_burst() -> None:
-    with pytest.raises(ValueError, match="1 to burst"):
-        SharedRateLimiter(InMemoryTokenBuckets(), RULE, platform="centra", max_lease=RULE.burst + 1)
+def test_a_lease_is_at_most_the_burst_so_a_slow_rate_still_works() -> None:
+    clock = FakeClock()
+    buckets = InMemoryTokenBuckets()
+    slow = rule("centra:slow", 0.5)  # a burst of 1
+    limiter = SharedRateLimiter(buckets, slow, platform="centra", clock=clock, sleep=clock.sleep, jitter=lambda: 0.0)
+
+    for _ in range(3):
+        limiter.acquire()
+
+    assert buckets.writes == 3 and clock.slept == pytest.approx([2.0, 2.0])
+    with pytest.raises(ValueError, match="at least 1"):
+        SharedRateLimiter(buckets, RULE, platform="centra", max_lease=0)
 
 
 # ---- the budgets the adapters take ----------------------------------------------------------------------------

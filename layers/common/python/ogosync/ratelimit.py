@@ -126,12 +126,12 @@ class SharedRateLimiter:
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
     ) -> None:
-        if not 1 <= max_lease <= rule.burst:
-            raise ValueError(f"bucket {rule.key}: a lease is 1 to burst ({rule.burst}) tokens")
+        if max_lease < 1:
+            raise ValueError(f"bucket {rule.key}: a lease is at least 1 token")
         self.rule = rule
         self._buckets = buckets
         self._platform = platform
-        self._max_lease = max_lease
+        self._max_lease = min(max_lease, rule.burst)  # a lease beyond the burst would always wait
         self._lease_seconds = lease_seconds
         self._max_queue_s = max_queue_s
         self._max_wait_s = max_wait_s
