@@ -416,7 +416,8 @@ def test_env_var_values(resources: Resources, function_id: str, expected: dict[s
     variables = env(resources, function_id)
     powertools = {k: v for k, v in variables.items() if k.startswith("POWERTOOLS_")}
     assert {k: v for k, v in variables.items() if k not in powertools} == expected | {
-        "INTEGRATION_SECRET_PREFIX": {"Fn::Sub": "ogosync/${AWS::StackName}/"}
+        "INTEGRATION_SECRET_PREFIX": {"Fn::Sub": "ogosync/${AWS::StackName}/"},
+        "MYOGO_SHARED_RATE_PER_S": {"Ref": "MyOgoSharedRatePerSecond"},
     }
     assert powertools == {
         "POWERTOOLS_SERVICE_NAME": "ogosync",
@@ -653,6 +654,7 @@ NOTIFY_SENDER_IDENTITIES = (
                 [
                     "dynamodb:GetItem",
                     "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",  # the rate buckets only: test_stock_sync_updates_only_rate_buckets
                     "dynamodb:DeleteItem",
                     "dynamodb:Query",
                     "dynamodb:BatchGetItem",
@@ -736,6 +738,28 @@ def test_function_role_grants_exactly(resources: Resources, function_id: str, ex
     assert grants(role) == expected
     xray = [st for st in statements(role) if any(a.startswith("xray:") for a in as_list(st["Action"]))]
     assert xray, "Tracing is Active: the role needs xray:PutTraceSegments"
+
+
+def test_stock_sync_updates_only_rate_buckets(resources: Resources) -> None:
+    """The stock flow updates no item of its own: UpdateItem is there for the shared rate buckets (LIMIT#...)."""
+    updates = [
+        st for st in statements(role_of(resources, "StockSyncFunction")) if "dynamodb:UpdateItem" in st["Action"]
+    ]
+    assert updates == [
+        {
+            "Sid": "RateBuckets",
+            "Effect": "Allow",
+            "Action": "dynamodb:UpdateItem",
+            "Resource": TABLE_ARN,
+            "Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["LIMIT#*"]}},
+        }
+    ]
+
+
+def test_the_deployments_myogo_rate_is_a_stack_parameter(cfn: dict[str, Any]) -> None:
+    """Every function reads it as MYOGO_SHARED_RATE_PER_S (test_env_var_values)."""
+    rate = cfn["Parameters"]["MyOgoSharedRatePerSecond"]
+    assert (rate["Type"], rate["Default"], rate["MinValue"]) == ("Number", 100, 1)
 
 
 def test_secrets_are_scoped_to_the_ogosync_prefix(resources: Resources) -> None:

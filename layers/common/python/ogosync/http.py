@@ -34,6 +34,7 @@ from ogosync.errors import (
     RejectedByPlatformError,
     TransientPlatformError,
 )
+from ogosync.ratelimit import CallBudget
 from ogosync.timeutil import Clock, utc_now
 
 logger = Logger(service="ogosync", child=True)
@@ -61,7 +62,9 @@ class RetryPolicy:
 
 @dataclass
 class RateLimiter:
-    """A token bucket shared by the calls to one store, so a burst does not trip the platform's own limits."""
+    """A token bucket shared by the calls to one store, so a burst does not trip the platform's own limits.
+
+    A CallBudget of one container only: for a limit that holds across containers, see ogosync.ratelimit."""
 
     rate_per_s: float
     burst: int
@@ -130,7 +133,7 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
-        rate_limiter: RateLimiter | None = None,
+        rate_limiter: CallBudget | None = None,
         error_message: ErrorMessage = _default_error_message,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,

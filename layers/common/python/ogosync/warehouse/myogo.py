@@ -53,6 +53,7 @@ from ogosync.models import (
     WarehouseProductState,
     WarehouseStockLevel,
 )
+from ogosync.ratelimit import CallBudget
 from ogosync.timeutil import Clock, utc_now
 
 PLATFORM = "myogo"
@@ -299,7 +300,10 @@ class MyOgoWarehouse:
         token_http: HttpClient | None = None,
         page_size: int = PAGE_SIZE,
         retry: RetryPolicy | None = None,
+        rate_limiter: CallBudget | None = None,
     ) -> None:
+        """`rate_limiter` paces every call this client builds, the token requests included (myOGO's limits are
+        undocumented: docs/api/myogo.md, "Rate limits"); clients passed in as `http`/`token_http` keep their own."""
         self._account = account
         self._clock = clock
         self._page_size = page_size
@@ -309,10 +313,16 @@ class MyOgoWarehouse:
             headers={"Accept": "application/json"},
             error_message=_error_message,
             retry=retry,
+            rate_limiter=rate_limiter,
             clock=clock,
         )
         self._token_http = token_http or HttpClient(
-            PLATFORM, account.token_url, error_message=_error_message, retry=retry, clock=clock
+            PLATFORM,
+            account.token_url,
+            error_message=_error_message,
+            retry=retry,
+            rate_limiter=rate_limiter,
+            clock=clock,
         )
         self._token_key = (account.token_url, account.client_id, account.merchant_id)
         self._known_codes: set[str] = set()
