@@ -42,7 +42,7 @@ def test_a_platform_without_an_adapter_is_a_configuration_error_naming_the_suppo
 def test_the_store_is_built_by_its_platforms_factory_with_its_credentials() -> None:
     integration = make_integration(settings={"pricelist": "Europe"})
 
-    store = registry.adapter(Platform.CENTRA).build_store(integration, make_credentials(), None)
+    store = registry.adapter(Platform.CENTRA).build_store(integration, make_credentials(), None, None)
 
     assert type(store).__module__ == "ogosync.stores.centra.client"
     store.close()

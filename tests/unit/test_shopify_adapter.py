@@ -46,7 +46,7 @@ def test_the_registry_serves_the_shopify_adapter() -> None:
 
 @pytest.mark.parametrize("store", [{"client_id": "cid", "client_secret": "cs"}, {"access_token": "shpat_1"}])
 def test_the_factory_builds_a_store_that_is_every_side_of_the_port(store: dict[str, str]) -> None:
-    built = ADAPTER.build_store(_integration(), _credentials(**store), None)
+    built = ADAPTER.build_store(_integration(), _credentials(**store), None, None)
 
     assert isinstance(built, ShopifyStore)
     assert all(isinstance(built, side) for side in (StorePlatform, StoreCatalog, StockStore, ShipmentStore))
@@ -75,7 +75,7 @@ def test_an_integration_without_a_location_is_a_configuration_error() -> None:
     integration = make_integration("acme-shopify", platform=Platform.SHOPIFY, store_options={})
 
     with pytest.raises(ConfigurationError, match="location_id"):
-        ADAPTER.build_store(integration, _credentials(access_token="t"), None)
+        ADAPTER.build_store(integration, _credentials(access_token="t"), None, None)
 
 
 def test_the_setup_text_names_scopes_webhooks_location_and_version() -> None:

@@ -202,6 +202,12 @@ class LocalStack:
             "TRACKING_CLAIM_MARGIN_SECONDS": str(self._claim_lease_seconds / 4),
             "ORDER_CLAIM_MARGIN_SECONDS": str(self._claim_lease_seconds / 4),
             "WEBHOOK_BASE_URL": self.gateway.base_url,
+            # The shared rate limits (ogosync.ratelimit) run here as deployed, in the state table, at rates far above
+            # the deployed ones: the local stack measures ogosync, not the limiter's waits (the fleet test,
+            # tests/integration/test_fleet_rate_limit.py, holds a shared bucket to its rate).
+            "CENTRA_RATE_PER_S": "1000",
+            "MYOGO_MERCHANT_RATE_PER_S": "1000",
+            "MYOGO_SHARED_RATE_PER_S": "10000",
             "INTEGRATION_SECRET_PREFIX": self.aws.secret_prefix,
             "NOTIFY_SENDER": self.aws.notify_sender,
             "POWERTOOLS_SERVICE_NAME": "ogosync",

@@ -26,12 +26,14 @@ if TYPE_CHECKING:
     from ogosync.http import RetryPolicy
     from ogosync.operator.deps import OperatorDeps
     from ogosync.ports import AccessCheck, JobQueue, StoreAdapter, StoreCatalog, WebhookVerifier
+    from ogosync.ratelimit import CallBudget, RateSettings
     from ogosync.state.aftercare import DynamoAftercareRepository
     from ogosync.state.dynamo import DynamoStateRepository
     from ogosync.state.notices import DynamoNotices
     from ogosync.state.order_notes import DynamoOrderNotes
     from ogosync.state.product_refusals import DynamoProductRefusals
     from ogosync.state.product_runs import DynamoProductRuns
+    from ogosync.state.rate_limits import DynamoTokenBuckets
     from ogosync.state.skus import DynamoSkuBindings
     from ogosync.state.stock import DynamoStockLedger
     from ogosync.state.tracking import DynamoTrackingRepository
@@ -119,7 +121,8 @@ def store_for(integration: Integration, credentials: Credentials, *, retry: Retr
     """The integration's store, built by its platform's adapter (stores/registry.py)."""
     from ogosync.stores import registry
 
-    return registry.adapter(integration.platform).build_store(integration, credentials, retry)
+    budget = store_budget(integration.platform.value, integration.id)
+    return registry.adapter(integration.platform).build_store(integration, credentials, retry, budget)
 
 
 def warehouse_for(
@@ -137,7 +140,46 @@ def warehouse_for(
             client_secret=credentials.myogo_client_secret.get_secret_value(),
         ),
         retry=retry,
+        rate_limiter=myogo_budget(credentials.myogo_merchant_id),
     )
+
+
+# ---- rate limits that hold across containers (ogosync.ratelimit) ------------------------------------
+
+
+@cache
+def rate_buckets() -> DynamoTokenBuckets:
+    from ogosync.state.rate_limits import DynamoTokenBuckets
+
+    return DynamoTokenBuckets(clients.dynamodb(), _env("OGOSYNC_TABLE"))
+
+
+@cache
+def rate_settings() -> RateSettings:
+    from ogosync.ratelimit import RateSettings
+
+    return RateSettings.from_env(os.environ)
+
+
+@cache
+def myogo_shared_budget() -> CallBudget:
+    from ogosync import ratelimit
+
+    return ratelimit.myogo_shared_budget(rate_buckets(), rate_settings())
+
+
+@cache  # one limiter per container and key, kept across adapter rebuilds (its lease lives in it)
+def store_budget(platform: str, integration_id: str) -> CallBudget:
+    from ogosync import ratelimit
+
+    return ratelimit.store_budget(rate_buckets(), platform, integration_id, rate_settings())
+
+
+@cache
+def myogo_budget(merchant_id: str) -> CallBudget:
+    from ogosync import ratelimit
+
+    return ratelimit.myogo_budget(rate_buckets(), merchant_id, myogo_shared_budget(), rate_settings())
 
 
 _order_deps: dict[tuple[str, str], OrderDeps] = {}
@@ -399,6 +441,11 @@ def reset() -> None:
         tracking_queue,
         warehouse_webhook_deps,
         operator_deps,
+        rate_buckets,
+        rate_settings,
+        myogo_shared_budget,
+        store_budget,
+        myogo_budget,
     ):
         cached.cache_clear()
     for client in (clients.dynamodb, clients.sqs, clients.secretsmanager, clients.ses):

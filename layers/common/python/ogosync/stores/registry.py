@@ -22,8 +22,10 @@ from ogosync.models import Credentials, Integration, Platform
 if TYPE_CHECKING:
     from ogosync.http import RetryPolicy
     from ogosync.ports import StoreAdapter, WebhookVerifier
+    from ogosync.ratelimit import CallBudget
 
-StoreFactory = Callable[[Integration, Credentials, "RetryPolicy | None"], "StoreAdapter"]
+# (integration, credentials, retry policy or None for the default, the store's fleet-wide call budget) -> the store
+StoreFactory = Callable[[Integration, Credentials, "RetryPolicy | None", "CallBudget | None"], "StoreAdapter"]
 
 _PACKAGES: dict[Platform, str] = {
     Platform.CENTRA: "ogosync.stores.centra",

@@ -13,6 +13,7 @@ from ogosync.stores.registry import PlatformAdapter
 
 if TYPE_CHECKING:
     from ogosync.http import RetryPolicy
+    from ogosync.ratelimit import CallBudget
     from ogosync.stores.centra.client import CentraStore
     from ogosync.stores.centra.webhook import CentraWebhookVerifier
 
@@ -34,7 +35,9 @@ CENTRA_PLUGIN_SETTINGS = (
 )
 
 
-def _build_store(integration: Integration, credentials: Credentials, retry: RetryPolicy | None) -> CentraStore:
+def _build_store(
+    integration: Integration, credentials: Credentials, retry: RetryPolicy | None, budget: CallBudget | None
+) -> CentraStore:
     from ogosync.stores.centra.client import CentraStore
 
     if not isinstance(credentials.store, CentraCredentials):
@@ -45,6 +48,7 @@ def _build_store(integration: Integration, credentials: Credentials, retry: Retr
         integration.zone,
         retry=retry,
         pricelist=integration.settings.pricelist,
+        rate_limiter=budget,
     )
 
 

@@ -43,6 +43,7 @@ from ogosync.models import (
     UnidentifiedOrder,
     UnreadableOrder,
 )
+from ogosync.ratelimit import CallBudget
 from ogosync.stores.centra.mapping import (
     DATE_FORMAT,
     PLATFORM,
@@ -90,7 +91,10 @@ class CentraStore:
         http: HttpClient | None = None,
         retry: RetryPolicy | None = None,
         pricelist: str | None = None,
+        rate_limiter: CallBudget | None = None,
     ) -> None:
+        """`rate_limiter` paces every call to the store; the deployed one is shared by every container
+        (ogosync.ratelimit), the default holds only within this process."""
         self._zone = zone
         self._pricelist = pricelist
         self._clock = clock
@@ -99,7 +103,7 @@ class CentraStore:
             PLATFORM,
             base_url,
             headers={"API-Authorization": api_key, "Accept": "application/json"},
-            rate_limiter=RateLimiter(rate_per_s=10, burst=20),
+            rate_limiter=rate_limiter if rate_limiter is not None else RateLimiter(rate_per_s=10, burst=20),
             error_message=_error_message,
             retry=retry,
             clock=clock,

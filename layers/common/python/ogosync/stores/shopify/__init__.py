@@ -15,6 +15,7 @@ from ogosync.stores.shopify.version import API_VERSION
 
 if TYPE_CHECKING:
     from ogosync.http import RetryPolicy
+    from ogosync.ratelimit import CallBudget
     from ogosync.stores.shopify.store import ShopifyStore
     from ogosync.stores.shopify.webhook import ShopifyWebhookVerifier
 
@@ -46,7 +47,11 @@ SETUP_TEXT = (
 )
 
 
-def _build_store(integration: Integration, credentials: Credentials, retry: RetryPolicy | None) -> ShopifyStore:
+def _build_store(
+    integration: Integration, credentials: Credentials, retry: RetryPolicy | None, budget: CallBudget | None
+) -> ShopifyStore:
+    """`budget` is not used: Shopify's own cost bucket, which the client paces by (throttleStatus), is kept by Shopify
+    for the app and store, so it holds across every container already (docs/api/shopify.md, "Cost and throttling")."""
     from ogosync.stores.shopify.client import ShopifyClient
     from ogosync.stores.shopify.store import ShopifyStore
 
