@@ -22,7 +22,8 @@ import pytest
 from ogosync.http import HttpClient, RateLimiter, RetryPolicy
 from ogosync.ratelimit import BucketChangedError, BucketRule, CallBudget, SharedRateLimiter
 from ogosync.state.rate_limits import DynamoTokenBuckets
-from ogosync.stores.centra import PLATFORM, CentraStore
+from ogosync.stores.centra.client import CentraStore
+from ogosync.stores.centra.mapping import PLATFORM
 from ogosync_local.sim import CentraSimulator
 from ogosync_local.sim.server import Response
 from tests.integration.tables import StateTable

@@ -180,7 +180,13 @@ def test_a_shipment_is_created_captured_and_shipped_in_one_call_with_every_track
     assert centra.orders[order["orderId"]]["orderStatus"] == "Completed"
     assert centra.calls["POST /shipments"] == 1 and centra.calls["PUT /shipment"] == 0
     assert [s.model_dump() for s in store.order_shipments(order["orderId"])] == [
-        {"shipment_id": "1001-1", "shipped": True, "tracking": "JJFI1,JJFI2"}
+        {
+            "shipment_id": "1001-1",
+            "shipped": True,
+            "tracking": "JJFI1,JJFI2",
+            "was_open": False,
+            "already_shipped": False,
+        }
     ]
 
 

@@ -33,6 +33,7 @@ from typing import Any
 
 from ogosync.models import BindingStatus, Flow
 from ogosync_cli.main import main as ogosync
+from ogosync_local.demo_shopify import run_shopify
 from ogosync_local.serve import write_private
 from ogosync_local.sim import FaultConfig
 from ogosync_local.stack import CentraMerchant, LocalStack
@@ -227,18 +228,20 @@ def run() -> int:
         products_ok = _product_summary(stack, setup)
         orders_ok = _summary(stack, setup, placed)
         back_ok = _back_summary(stack, setup, reconciliation)
+        print(f"   myOGO calls {sum(stack.myogo.calls.values())}, Centra calls {sum(setup.centra.calls.values())}")
+        stack.myogo.faults.configure(FaultConfig())
+        shopify_ok = run_shopify(stack, Path(folder), lambda command, expect: _cli(stack, command, expect), _section)
+        converged = products_ok and orders_ok and back_ok and shopify_ok
+        print(f"   took {time.monotonic() - started:.1f} s")
         print(
-            f"   myOGO calls {sum(stack.myogo.calls.values())}, Centra calls {sum(setup.centra.calls.values())}; "
-            f"took {time.monotonic() - started:.1f} s"
-        )
-        print(
-            "\nCONVERGED: every valid product is in myOGO with its current content and the faulty ones were never "
-            "sent; every paid order is in myOGO exactly once and every held one has a reason; every shipped order has "
-            "one shipment with its tracking in Centra; Centra sells what myOGO has, less what is in transit."
-            if products_ok and orders_ok and back_ok
+            "\nCONVERGED: for the Centra and the Shopify merchant, every valid product is in myOGO with its current "
+            "content and the faulty ones were never sent; every paid order is in myOGO exactly once and every held "
+            "one has a reason; every shipped order has one shipment with its tracking in the store; the store sells "
+            "what myOGO has, less what is in transit."
+            if converged
             else "\nNOT CONVERGED (see above)"
         )
-        return 0 if products_ok and orders_ok and back_ok else 1
+        return 0 if converged else 1
 
 
 def _converged(stack: LocalStack, setup: CentraMerchant, placed: Placed) -> bool:
