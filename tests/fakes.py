@@ -6,6 +6,7 @@ tests/integration/test_state_contract.py runs one suite against both, so the fak
 from __future__ import annotations
 
 import threading
+import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 
@@ -20,6 +21,7 @@ from ogosync.models import (
     Flow,
     Hold,
     Integration,
+    IntegrationSchedule,
     OrderBinding,
     ShippedLine,
     SkuBinding,
@@ -29,6 +31,7 @@ from ogosync.models import (
     WarehouseOrder,
     WarehouseOrderState,
 )
+from ogosync.sync.schedule import schedule_of
 
 _REOPENABLE = (BindingStatus.HELD, BindingStatus.SKIPPED, BindingStatus.FAILED)
 
@@ -53,13 +56,21 @@ class InMemoryState:
     def list_integrations(self) -> list[Integration]:
         return list(self.integrations.values())
 
+    def integration_schedules(self, segment: int, segments: int) -> list[IntegrationSchedule]:
+        """As DynamoDB's parallel Scan: each integration in exactly one of the segments."""
+        return [
+            schedule_of(integration)
+            for integration in self.integrations.values()
+            if zlib.crc32(integration.id.encode()) % segments == segment
+        ]
+
     def put_integration(self, integration: Integration) -> None:
         self.integrations[integration.id] = integration
 
     def get_cursor(self, integration_id: str, flow: Flow) -> Cursor:
         return self.cursors.get((integration_id, flow)) or Cursor(integration_id=integration_id, flow=flow)
 
-    def get_cursors(self, keys: Sequence[tuple[str, Flow]]) -> list[Cursor]:
+    def get_cursors(self, keys: Sequence[tuple[str, Flow]], *, consistent: bool = True) -> list[Cursor]:
         return [self.get_cursor(integration_id, flow) for integration_id, flow in keys]
 
     def save_cursor(self, cursor: Cursor) -> Cursor:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -119,6 +121,16 @@ class IntegrationSettings(Model):
         if 0 < minutes < MIN_PRODUCT_SYNC_MINUTES:
             raise ValueError(f"must be 0 (off) or at least {MIN_PRODUCT_SYNC_MINUTES} minutes")
         return minutes
+
+
+@dataclass(frozen=True)
+class IntegrationSchedule:
+    """What the scheduler's tick needs of an integration: whether it is active and each flow's interval in minutes
+    (0: off). A plain dataclass: the tick reads one for every integration of the fleet every minute."""
+
+    integration_id: str
+    active: bool
+    intervals: Mapping[Flow, int]
 
 
 class Integration(Model):
