@@ -36,6 +36,20 @@ from ogosync.sync.schedule import schedule_of
 _REOPENABLE = (BindingStatus.HELD, BindingStatus.SKIPPED, BindingStatus.FAILED)
 
 
+class InMemoryHintCounter:
+    """As state/hints.py: an atomic per-minute count per integration."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, datetime], int] = {}
+        self._lock = threading.Lock()
+
+    def add_hints(self, integration_id: str, minute: datetime, count: int) -> int:
+        with self._lock:
+            before = self.counts.get((integration_id, minute), 0)
+            self.counts[(integration_id, minute)] = before + count
+            return before
+
+
 class InMemoryState:
     def __init__(self) -> None:
         self.integrations: dict[str, Integration] = {}

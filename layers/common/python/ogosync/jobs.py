@@ -6,7 +6,9 @@ Each job imports its engine when it runs, so a function's cold start loads only 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ogosync import runtime
 from ogosync.errors import OgosyncError
 from ogosync.models import (
+    Flow,
     FlowJob,
     IntegrationStatus,
     OrderImportJob,
@@ -25,6 +28,7 @@ from ogosync.models import (
     ProductRunResult,
     TrackingHintJob,
 )
+from ogosync.timeutil import utc_now
 
 if TYPE_CHECKING:
     from ogosync.sync.orders import ImportResult, PollResult
@@ -32,7 +36,7 @@ if TYPE_CHECKING:
     from ogosync.sync.stock import StockRunResult
     from ogosync.sync.tracking import TrackingOutcome, TrackingRunResult
     from ogosync.sync.warehouse_webhook import WarehouseWebhookAck
-    from ogosync.sync.webhooks import WebhookAck
+    from ogosync.sync.webhooks import WebhookAck, WebhookDeps
 
 logger = Logger(service="ogosync", child=True)
 
@@ -44,7 +48,22 @@ class RetryLaterError(OgosyncError):
 def store_webhook(platform: Platform, integration_id: str, headers: Mapping[str, str], body: bytes) -> WebhookAck:
     from ogosync.sync.webhooks import receive_store_webhook
 
-    return receive_store_webhook(platform, integration_id, headers, body, runtime.webhook_deps())
+    return receive_store_webhook(platform, integration_id, headers, body, _fair_webhook_deps())
+
+
+def _fair_webhook_deps() -> WebhookDeps:
+    """The webhook's deps with the order queue's fair share per integration, when the order poll's queue is
+    configured (ORDER_POLL_QUEUE_URL); built here rather than in runtime.webhook_deps while runtime is refactored."""
+    from ogosync.aws import clients
+    from ogosync.state.hints import DynamoHintCounter
+    from ogosync.sync.webhooks import FairShare
+
+    deps = runtime.webhook_deps()
+    poll_queue = runtime.flow_queues().get(Flow.ORDERS)
+    if poll_queue is None:
+        return deps
+    hints = DynamoHintCounter(clients.dynamodb(), os.environ["OGOSYNC_TABLE"])
+    return replace(deps, fair_share=FairShare(hints, poll_queue))
 
 
 def order_import(job: OrderImportJob) -> ImportResult | None:
@@ -67,7 +86,11 @@ def order_poll(job: FlowJob, owner: str) -> PollResult | None:
     integration = runtime.integration(job.integration_id)
     if integration.status is IntegrationStatus.PAUSED:
         return None
-    return poll_orders(integration, runtime.order_deps(integration), owner)
+    result = poll_orders(integration, runtime.order_deps(integration), owner)
+    poll_queue = runtime.flow_queues().get(Flow.ORDERS)
+    if result.more and poll_queue is not None:  # a backlog beyond poll_import_limit: the next run now
+        poll_queue.send([FlowJob(integration_id=integration.id, flow=Flow.ORDERS, scheduled_for=utc_now())])
+    return result
 
 
 def schedule(now: datetime) -> Tick:

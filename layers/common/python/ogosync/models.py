@@ -111,6 +111,19 @@ class IntegrationSettings(Model):
         le=24 * 60,
         description="minutes between late sweeps (a late order waits at most this plus order_poll_minutes)",
     )
+    webhook_orders_per_minute: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        description="orders a minute the store's webhooks put in the shared order queue; the rest are imported by "
+        "the order poll, woken at once (one merchant's backlog never queues ahead of the others)",
+    )
+    poll_import_limit: int = Field(
+        default=1000,
+        ge=1,
+        le=50_000,
+        description="orders one order poll imports; it queues its own next run for the rest",
+    )
     reference_prefix: str = Field(default="", max_length=20, pattern=r"^[A-Za-z0-9_-]*$")
     send_as_test_orders: bool = False
     language_code: str = Field(default="en", pattern=r"^[a-z]{2}$")
