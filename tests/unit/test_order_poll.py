@@ -226,3 +226,18 @@ def test_a_backlog_is_imported_in_runs_of_the_import_limit_each_order_once_oldes
     assert deps.warehouse.creates == 35 and len(deps.warehouse.orders) == 35  # type: ignore[attr-defined]
     first_cursor_after = runs[0].watermark
     assert first_cursor_after is not None and first_cursor_after < T0 + timedelta(seconds=10)  # before the 11th
+
+
+def test_the_poll_counts_its_runs_in_a_row_that_found_nothing_the_webhooks_had_not_imported() -> None:
+    integration, deps, clock, store = _world()
+    idle = []
+    for _ in range(3):
+        clock.now += timedelta(minutes=5)
+        _poll(integration, deps)
+        idle.append(deps.state.get_cursor(integration.id, Flow.ORDERS).idle_runs)
+    store.put(make_order("3001", placed_at=clock.now))  # its webhook was lost: the poll imports it
+    clock.now += timedelta(minutes=5)
+    _poll(integration, deps)
+
+    assert idle == [1, 2, 3]
+    assert deps.state.get_cursor(integration.id, Flow.ORDERS).idle_runs == 0

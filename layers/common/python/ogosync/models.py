@@ -111,6 +111,13 @@ class IntegrationSettings(Model):
         le=24 * 60,
         description="minutes between late sweeps (a late order waits at most this plus order_poll_minutes)",
     )
+    idle_order_poll_minutes: int = Field(
+        default=20,
+        ge=0,
+        le=60,
+        description="the order poll's interval while the poll finds nothing the webhooks have not imported "
+        "(after an hour of such polls); 0: never longer than order_poll_minutes",
+    )
     webhook_orders_per_minute: int = Field(
         default=100,
         ge=1,
@@ -144,6 +151,7 @@ class IntegrationSchedule:
     integration_id: str
     active: bool
     intervals: Mapping[Flow, int]
+    idle_order_poll_minutes: int = 0  # IntegrationSettings.idle_order_poll_minutes
 
 
 class Integration(Model):
@@ -441,6 +449,7 @@ class Cursor(Model):
         default_factory=list, description="what the last run saw dated after now + the skew (ids, at most 20)"
     )
     # the order flow only:
+    idle_runs: int = Field(default=0, description="polls in a row that found nothing the webhooks had not imported")
     held_recheck_after: str | None = Field(default=None, description="the held order the rotating re-check reached")
     late_sweep_at: AwareDatetime | None = Field(default=None, description="when the last late sweep ran")
     covered_since: AwareDatetime | None = Field(

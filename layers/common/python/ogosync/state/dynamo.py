@@ -49,6 +49,7 @@ SCHEDULE_SETTINGS = {  # each flow's interval setting, as ogosync.sync.schedule.
     Flow.STOCK: "stock_sync_minutes",
     Flow.TRACKING: "tracking_poll_minutes",
 }
+IDLE_SETTING = "idle_order_poll_minutes"
 
 
 def _schedule(item: Item) -> IntegrationSchedule:
@@ -63,6 +64,7 @@ def _schedule(item: Item) -> IntegrationSchedule:
         item["id"]["S"],
         item.get("status", {}).get("S", IntegrationStatus.ACTIVE.value) == IntegrationStatus.ACTIVE.value,
         {flow: interval(field) for flow, field in SCHEDULE_SETTINGS.items()},
+        interval(IDLE_SETTING),
     )
 
 
@@ -121,7 +123,7 @@ class DynamoStateRepository:
         ex = Expression()
         settings = ex.name("settings")
         projection = [ex.name("id"), ex.name("status")]
-        projection += [f"{settings}.{ex.name(field)}" for field in SCHEDULE_SETTINGS.values()]
+        projection += [f"{settings}.{ex.name(field)}" for field in [*SCHEDULE_SETTINGS.values(), IDLE_SETTING]]
         schedules: list[IntegrationSchedule] = []
         paginator = self._db.get_paginator("scan")
         for page in paginator.paginate(

@@ -577,12 +577,19 @@ def _poll(integration: Integration, cursor: Cursor, started: datetime, *, deps: 
         integration, cursor, started, seen, shipping_map, deps, result
     )
     result.counts["seen"] = len(recent)
+    result.cursor_fields["idle_runs"] = 0 if _imported_any(result) else cursor.idle_runs + 1
     placed = {order.order_id: order.placed_at for order in recent}
     result.watermark = next_watermark(cursor.watermark, [*filter(None, placed.values())], unfinished, started)
     covered_since = cursor.covered_since or since
     result.cursor_fields["covered_since"] = covered_since
     _note_findings(result, placed, listed, late, bindings, sweep, started, covered_since)
     return result
+
+
+def _imported_any(result: PollResult) -> bool:
+    """The run found work the webhooks had not done: an order it sent, recovered, held anew, or could not finish."""
+    outcomes = [ImportOutcome.CREATED, ImportOutcome.RECOVERED, ImportOutcome.HELD, ImportOutcome.BUSY, "failed"]
+    return result.more or any(result.counts[f"{prefix}{outcome}"] for outcome in outcomes for prefix in ("", "late_"))
 
 
 def _beyond_import_limit(

@@ -30,6 +30,7 @@ from ogosync.ports import JobQueue, StateRepository
 OVERDUE_SWEEP_MINUTES = 10
 OVERDUE_AFTER_INTERVALS = 2  # as the operator status (ogosync.operator.status): no run ended in two intervals
 TICK_SEGMENTS = 16  # segments of the fleet listed, dispatched and swept in parallel by one tick
+IDLE_AFTER_RUNS = 12  # order polls in a row that found nothing new (an hour at 5 minutes) before the idle interval
 
 
 class ScheduleSource(Protocol):
@@ -47,7 +48,20 @@ def schedule_of(integration: Integration) -> IntegrationSchedule:
         integration.id,
         integration.status is IntegrationStatus.ACTIVE,
         {flow: interval_minutes(integration, flow) for flow in Flow},
+        integration.settings.idle_order_poll_minutes,
     )
+
+
+def effective_interval(schedule: IntegrationSchedule, cursor: Cursor) -> int:
+    """The flow's interval now: an order poll that found nothing the webhooks had not imported IDLE_AFTER_RUNS
+    times in a row runs every idle_order_poll_minutes (a quiet merchant's month, docs/benchmarks.md "Cost") until
+    a poll imports something itself. The webhooks import as before; a late order's bound grows to
+    late_sweep_minutes + idle_order_poll_minutes."""
+    interval = schedule.intervals[cursor.flow]
+    idle = schedule.idle_order_poll_minutes
+    if cursor.flow is Flow.ORDERS and idle > interval and cursor.idle_runs >= IDLE_AFTER_RUNS:
+        return idle
+    return interval
 
 
 def interval_minutes(integration: Integration, flow: Flow) -> int:
@@ -93,13 +107,46 @@ def dispatch_due_jobs(state: StateRepository, queues: Mapping[Flow, JobQueue], n
     return _dispatch(_schedules(state.list_integrations()), queues, now)
 
 
-def _dispatch(schedules: list[IntegrationSchedule], queues: Mapping[Flow, JobQueue], now: datetime) -> list[FlowJob]:
+def _dispatch(
+    schedules: list[IntegrationSchedule],
+    queues: Mapping[Flow, JobQueue],
+    now: datetime,
+    state: ScheduleSource | None = None,
+) -> list[FlowJob]:
     dispatched: list[FlowJob] = []
     for flow, queue in queues.items():
         jobs = due_jobs(schedules, [flow], now)
+        if flow is Flow.ORDERS and state is not None:
+            jobs = _without_idle(state, schedules, jobs, now)
         queue.send(jobs)
         dispatched.extend(jobs)
     return dispatched
+
+
+def _without_idle(
+    state: ScheduleSource, schedules: list[IntegrationSchedule], jobs: list[FlowJob], now: datetime
+) -> list[FlowJob]:
+    """The due order polls less those of idle integrations that ran within their idle interval: one eventually
+    consistent read of the cursors of the integrations that may be idle (idle interval longer than the usual)."""
+    by_id = {schedule.integration_id: schedule for schedule in schedules}
+    may_idle = [
+        job.integration_id
+        for job in jobs
+        if by_id[job.integration_id].idle_order_poll_minutes > by_id[job.integration_id].intervals[Flow.ORDERS]
+    ]
+    if not may_idle:
+        return jobs
+    cursors = state.get_cursors([(integration_id, Flow.ORDERS) for integration_id in may_idle], consistent=False)
+    waiting = {cursor.integration_id for cursor in cursors if _waits(by_id[cursor.integration_id], cursor, now)}
+    return [job for job in jobs if job.integration_id not in waiting]
+
+
+def _waits(schedule: IntegrationSchedule, cursor: Cursor, now: datetime) -> bool:
+    """Idle, and its last run started within its idle interval (less one usual interval: the slots are those of
+    the usual interval, and a run starts a little after its slot)."""
+    interval, usual = effective_interval(schedule, cursor), schedule.intervals[cursor.flow]
+    started = cursor.last_run_started
+    return interval > usual and started is not None and started > now - timedelta(minutes=interval - usual)
 
 
 @dataclass(frozen=True)
@@ -121,7 +168,7 @@ def _tick_segment(
     state: ScheduleSource, queues: Mapping[Flow, JobQueue], now: datetime, segment: int, segments: int
 ) -> Tick:
     schedules = state.integration_schedules(segment, segments)
-    return Tick(_dispatch(schedules, queues, now), overdue_flows(state, schedules, list(queues), now))
+    return Tick(_dispatch(schedules, queues, now, state), overdue_flows(state, schedules, list(queues), now))
 
 
 def is_overdue(integration: Integration, cursor: Cursor, now: datetime) -> bool:
@@ -136,7 +183,7 @@ def _overdue(schedule: IntegrationSchedule, cursor: Cursor, now: datetime) -> bo
     last = cursor.last_run_ended or cursor.last_run_started
     if not schedule.active or last is None:
         return False
-    return last < now - timedelta(minutes=OVERDUE_AFTER_INTERVALS * schedule.intervals[cursor.flow])
+    return last < now - timedelta(minutes=OVERDUE_AFTER_INTERVALS * effective_interval(schedule, cursor))
 
 
 def overdue_flows(
