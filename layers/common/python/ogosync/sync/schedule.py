@@ -4,7 +4,8 @@
 The same tick sweeps for overdue flows (the FlowsOverdue metric and its alarm): each minute, the integrations whose
 sweep slot is that minute, so each is checked once in OVERDUE_SWEEP_MINUTES with one batch read of its cursors
 (10,000 integrations: 4,000 cursor reads a minute, 40 BatchGetItem calls, eventually consistent: a second of
-staleness does not matter against two intervals).
+staleness does not matter against two intervals). And it reads the order cursor of each integration whose order
+poll is due, to hold back the polls of idle integrations to their idle interval (effective_interval).
 
 A tick must not be late because the fleet grew (docs/benchmarks.md, "Fleet"). What grows with the fleet is the
 listing (every integration's schedule, every minute), the SQS sends (about 0.42 jobs per integration a minute at the
