@@ -65,6 +65,9 @@ chaos: install
 	POWERTOOLS_LOG_LEVEL=CRITICAL $(BIN)/python -m ogosync_local.chaos --orders $(CHAOS_ORDERS) \
 		--markdown docs/reliability.md
 
-# The busy-merchant benchmarks on the simulators (20 ms per call); writes its tables into docs/benchmarks.md
+# The busy-merchant benchmarks on the simulators (20 ms per call), then the fleet's (tick, fairness, cost) at a size
+# of a few minutes; writes their tables into docs/benchmarks.md
 bench: install
 	POWERTOOLS_LOG_LEVEL=CRITICAL $(BIN)/python -m ogosync_local.bench --markdown docs/benchmarks.md
+	POWERTOOLS_LOG_LEVEL=CRITICAL $(BIN)/python -m ogosync_local.bench_fleet --fleet 100,1000 --minutes 5 \
+		--backlog 300 --others 20 --unfair --markdown docs/benchmarks.md

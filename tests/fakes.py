@@ -6,6 +6,7 @@ tests/integration/test_state_contract.py runs one suite against both, so the fak
 from __future__ import annotations
 
 import threading
+import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 
@@ -20,6 +21,7 @@ from ogosync.models import (
     Flow,
     Hold,
     Integration,
+    IntegrationSchedule,
     OrderBinding,
     ShippedLine,
     SkuBinding,
@@ -30,8 +32,23 @@ from ogosync.models import (
     WarehouseOrderState,
 )
 from ogosync.stores.credentials import CentraCredentials
+from ogosync.sync.schedule import schedule_of
 
 _REOPENABLE = (BindingStatus.HELD, BindingStatus.SKIPPED, BindingStatus.FAILED)
+
+
+class InMemoryHintCounter:
+    """As state/hints.py: an atomic per-minute count per integration."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, datetime], int] = {}
+        self._lock = threading.Lock()
+
+    def add_hints(self, integration_id: str, minute: datetime, count: int) -> int:
+        with self._lock:
+            before = self.counts.get((integration_id, minute), 0)
+            self.counts[(integration_id, minute)] = before + count
+            return before
 
 
 class InMemoryState:
@@ -55,13 +72,21 @@ class InMemoryState:
     def list_integrations(self) -> list[Integration]:
         return list(self.integrations.values())
 
+    def integration_schedules(self, segment: int, segments: int) -> list[IntegrationSchedule]:
+        """As DynamoDB's parallel Scan: each integration in exactly one of the segments."""
+        return [
+            schedule_of(integration)
+            for integration in self.integrations.values()
+            if zlib.crc32(integration.id.encode()) % segments == segment
+        ]
+
     def put_integration(self, integration: Integration) -> None:
         self.integrations[integration.id] = integration
 
     def get_cursor(self, integration_id: str, flow: Flow) -> Cursor:
         return self.cursors.get((integration_id, flow)) or Cursor(integration_id=integration_id, flow=flow)
 
-    def get_cursors(self, keys: Sequence[tuple[str, Flow]]) -> list[Cursor]:
+    def get_cursors(self, keys: Sequence[tuple[str, Flow]], *, consistent: bool = True) -> list[Cursor]:
         return [self.get_cursor(integration_id, flow) for integration_id, flow in keys]
 
     def save_cursor(self, cursor: Cursor) -> Cursor:

@@ -40,5 +40,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.warning("webhook refused", extra={"integration_id": integration_id, "reason": refused.reason})
         metrics.add_metric(name="WebhookRefused", unit=MetricUnit.Count, value=1)
         return json_response(refused.status, {"error": refused.reason, "message": str(refused)})
-    metrics.add_metric(name="WebhookOrdersEnqueued", unit=MetricUnit.Count, value=ack.accepted_orders)
+    enqueued = ack.accepted_orders - ack.left_to_poll
+    metrics.add_metric(name="WebhookOrdersEnqueued", unit=MetricUnit.Count, value=enqueued)
+    if ack.left_to_poll:  # beyond the integration's fair share of the order queue this minute
+        metrics.add_metric(name="WebhookOrdersLeftToPoll", unit=MetricUnit.Count, value=ack.left_to_poll)
     return json_response(202, ack.model_dump())

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import cast
 
 import pytest
 
 from ogosync.errors import ConcurrencyConflictError
-from ogosync.models import BindingStatus, Flow, Hold, HoldReason, SkuBinding, WarehouseOrderState
+from ogosync.models import BindingStatus, Flow, Hold, HoldReason, IntegrationSettings, SkuBinding, WarehouseOrderState
 from ogosync.ports import DeliveryLog, SkuBindingRepository, StateRepository
 from ogosync.state.dynamo import DynamoStateRepository
 from ogosync.state.skus import DynamoSkuBindings
+from ogosync.sync.schedule import ScheduleSource, schedule_of
 from tests.factories import T0, make_integration
 from tests.fakes import InMemorySkuBindings, InMemoryState
 from tests.integration.tables import state_table
@@ -254,6 +256,24 @@ def test_integrations_and_shipping_maps_round_trip(repo: StateRepository, iid: s
     assert repo.get_integration(iid) == integration
     assert integration in repo.list_integrations()
     assert repo.shipping_map(iid) == {"standard": "POSTI", "*": "DEFAULT"}
+
+
+def test_the_schedules_of_all_segments_hold_every_integration_once_with_its_intervals(
+    repo: StateRepository, iid: str
+) -> None:
+    fleet = {f"{iid}-{n}": make_integration(f"{iid}-{n}") for n in range(12)}
+    fleet[f"{iid}-paused"] = make_integration(f"{iid}-paused", status="paused")
+    fleet[f"{iid}-fast"] = make_integration(f"{iid}-fast", settings=IntegrationSettings(order_poll_minutes=1))
+    for integration in fleet.values():
+        repo.put_integration(integration)
+    source = cast(ScheduleSource, repo)
+
+    listed = [s for segment in range(4) for s in source.integration_schedules(segment, 4) if s.integration_id in fleet]
+
+    assert sorted(schedule.integration_id for schedule in listed) == sorted(fleet)
+    assert {schedule.integration_id: schedule for schedule in listed} == {
+        integration_id: schedule_of(integration) for integration_id, integration in fleet.items()
+    }
 
 
 def test_one_integration_never_sees_anothers_orders(repo: StateRepository, iid: str) -> None:

@@ -375,6 +375,7 @@ def test_contract_env_vars_are_set_on_the_right_functions(resources: Resources, 
             {
                 "OGOSYNC_TABLE": {"Ref": "StateTable"},
                 "ORDER_QUEUE_URL": {"Ref": "OrderQueue"},
+                "ORDER_POLL_QUEUE_URL": {"Ref": "OrderPollQueue"},
                 "WEBHOOK_REPLAY_WINDOW_SECONDS": {"Ref": "WebhookReplayWindowSeconds"},
             },
         ),
@@ -389,7 +390,14 @@ def test_contract_env_vars_are_set_on_the_right_functions(resources: Resources, 
                 "TRACKING_SYNC_QUEUE_URL": {"Ref": "TrackingSyncQueue"},
             },
         ),
-        ("OrderPollFunction", {"OGOSYNC_TABLE": {"Ref": "StateTable"}, "ORDER_QUEUE_URL": {"Ref": "OrderQueue"}}),
+        (
+            "OrderPollFunction",
+            {
+                "OGOSYNC_TABLE": {"Ref": "StateTable"},
+                "ORDER_QUEUE_URL": {"Ref": "OrderQueue"},
+                "ORDER_POLL_QUEUE_URL": {"Ref": "OrderPollQueue"},
+            },
+        ),
         ("ProductSyncFunction", {"OGOSYNC_TABLE": {"Ref": "StateTable"}}),
         ("StockSyncFunction", {"OGOSYNC_TABLE": {"Ref": "StateTable"}}),
         ("TrackingSyncFunction", {"OGOSYNC_TABLE": {"Ref": "StateTable"}}),
@@ -606,8 +614,9 @@ NOTIFY_SENDER_IDENTITIES = (
     [
         (
             "StoreWebhookFunction",
-            pairs(["dynamodb:GetItem"], TABLE_ARN)
+            pairs(["dynamodb:GetItem", "dynamodb:UpdateItem"], TABLE_ARN)  # UpdateItem: the fair share's count
             | pairs(["sqs:SendMessage"], {"Fn::GetAtt": ["OrderQueue", "Arn"]})
+            | pairs(["sqs:SendMessage"], {"Fn::GetAtt": ["OrderPollQueue", "Arn"]})
             | pairs(["secretsmanager:GetSecretValue"], SECRETS_ARN),
         ),
         (
@@ -621,7 +630,7 @@ NOTIFY_SENDER_IDENTITIES = (
         ),
         (
             "SchedulerFunction",
-            pairs(["dynamodb:Query"], {"Fn::Sub": "${StateTable.Arn}/index/gsi1"})
+            pairs(["dynamodb:Scan"], {"Fn::Sub": "${StateTable.Arn}/index/gsi1"})
             | pairs(["dynamodb:BatchGetItem"], TABLE_ARN)  # the cursors of the overdue sweep
             | pairs(["sqs:SendMessage"], {"Fn::GetAtt": ["OrderPollQueue", "Arn"]})
             | pairs(["sqs:SendMessage"], {"Fn::GetAtt": ["ProductSyncQueue", "Arn"]})
@@ -637,6 +646,7 @@ NOTIFY_SENDER_IDENTITIES = (
                 {"Fn::GetAtt": ["OrderPollQueue", "Arn"]},
             )
             | pairs(["sqs:SendMessage"], {"Fn::GetAtt": ["OrderQueue", "Arn"]})
+            | pairs(["sqs:SendMessage"], {"Fn::GetAtt": ["OrderPollQueue", "Arn"]})
             | pairs(["secretsmanager:GetSecretValue"], SECRETS_ARN),
         ),
         (

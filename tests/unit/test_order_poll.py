@@ -205,3 +205,39 @@ def test_the_status_warns_of_future_dates_late_orders_and_unseen_held_orders() -
     assert "Return waiting for payment / On hold orders" in warnings[2]
     later = clock.now + LATE_ORDER_WARNING
     assert len(flow_warnings(deps.state.get_cursor(integration.id, Flow.ORDERS), later)) == 2
+
+
+# ---- issue 14: a backlog is imported in bounded runs ------------------------------------------------
+
+
+def test_a_backlog_is_imported_in_runs_of_the_import_limit_each_order_once_oldest_first() -> None:
+    integration, deps, clock, store = _world(poll_import_limit=10)
+    for n in range(35):  # a Black-Friday import, placed a second apart
+        store.put(make_order(f"{2000 + n}", placed_at=T0 + timedelta(seconds=n)))
+    clock.now = T0 + timedelta(minutes=2)
+
+    runs = []
+    while not runs or runs[-1].more:
+        runs.append(_poll(integration, deps))
+        assert len(runs) <= 4, "the backlog did not shrink by the limit each run"
+
+    assert [run.counts["created"] for run in runs] == [10, 10, 10, 5]
+    assert [run.counts["deferred"] for run in runs] == [25, 15, 5, 0]
+    assert deps.warehouse.creates == 35 and len(deps.warehouse.orders) == 35  # type: ignore[attr-defined]
+    first_cursor_after = runs[0].watermark
+    assert first_cursor_after is not None and first_cursor_after < T0 + timedelta(seconds=10)  # before the 11th
+
+
+def test_the_poll_counts_its_runs_in_a_row_that_found_nothing_the_webhooks_had_not_imported() -> None:
+    integration, deps, clock, store = _world()
+    idle = []
+    for _ in range(3):
+        clock.now += timedelta(minutes=5)
+        _poll(integration, deps)
+        idle.append(deps.state.get_cursor(integration.id, Flow.ORDERS).idle_runs)
+    store.put(make_order("3001", placed_at=clock.now))  # its webhook was lost: the poll imports it
+    clock.now += timedelta(minutes=5)
+    _poll(integration, deps)
+
+    assert idle == [1, 2, 3]
+    assert deps.state.get_cursor(integration.id, Flow.ORDERS).idle_runs == 0

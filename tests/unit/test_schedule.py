@@ -9,8 +9,16 @@ from datetime import datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from ogosync.models import Cursor, Flow, IntegrationSettings
-from ogosync.sync.schedule import OVERDUE_SWEEP_MINUTES, dispatch_due_jobs, due_jobs, overdue_flows, tick
+from ogosync.models import Cursor, Flow, Integration, IntegrationSchedule, IntegrationSettings
+from ogosync.sync.schedule import (
+    IDLE_AFTER_RUNS,
+    OVERDUE_SWEEP_MINUTES,
+    TICK_SEGMENTS,
+    dispatch_due_jobs,
+    due_jobs,
+    overdue_flows,
+    tick,
+)
 from tests.factories import T0, make_integration
 from tests.fakes import FakeQueue, InMemoryState
 
@@ -86,9 +94,9 @@ class CountingState(InMemoryState):
         super().__init__()
         self.cursor_batches: list[int] = []
 
-    def get_cursors(self, keys: Sequence[tuple[str, Flow]]) -> list[Cursor]:
+    def get_cursors(self, keys: Sequence[tuple[str, Flow]], *, consistent: bool = True) -> list[Cursor]:
         self.cursor_batches.append(len(keys))
-        return super().get_cursors(keys)
+        return super().get_cursors(keys, consistent=consistent)
 
 
 def _ran(state: InMemoryState, integration_id: str, flow: Flow, ended: datetime | None, started: datetime) -> None:
@@ -135,3 +143,92 @@ def test_the_tick_dispatches_and_sweeps_with_one_listing_of_the_integrations() -
 
     assert [len(t.dispatched) for t in ticks] == [1] * OVERDUE_SWEEP_MINUTES
     assert [t.overdue for t in ticks if t.overdue] == [[("fast-shop", Flow.ORDERS)]]
+
+
+class FleetState(InMemoryState):
+    """Counts what a tick reads; the whole integration (its model, its secret name...) is never read by a tick."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.listed: Counter[str] = Counter()  # integration id -> times listed
+        self.segment_calls = 0
+        self.cursor_reads: list[tuple[int, bool]] = []  # (keys, consistent) per batch read
+
+    def list_integrations(self) -> list[Integration]:
+        raise AssertionError("the tick reads schedules by segment, not every integration's model")
+
+    def get_integration(self, integration_id: str) -> Integration | None:
+        raise AssertionError("the tick reads no integration one by one")
+
+    def integration_schedules(self, segment: int, segments: int) -> list[IntegrationSchedule]:
+        self.segment_calls += 1
+        schedules = super().integration_schedules(segment, segments)
+        self.listed.update(schedule.integration_id for schedule in schedules)
+        return schedules
+
+    def get_cursors(self, keys: Sequence[tuple[str, Flow]], *, consistent: bool = True) -> list[Cursor]:
+        self.cursor_reads.append((len(keys), consistent))
+        return super().get_cursors(keys, consistent=consistent)
+
+
+def test_a_tick_reads_each_integration_once_in_segments_and_its_reads_per_integration_are_bounded() -> None:
+    fleet = 2000
+    state = FleetState()
+    for n in range(fleet):
+        state.integrations[f"shop-{n:05d}"] = make_integration(f"shop-{n:05d}")
+    queues = {flow: FakeQueue() for flow in Flow}
+
+    result = tick(state, queues, T0)
+
+    assert set(state.listed.values()) == {1} and len(state.listed) == fleet  # every integration, once
+    assert state.segment_calls == TICK_SEGMENTS  # a constant number of listings, in parallel
+    assert sorted((j.integration_id, j.flow) for j in result.dispatched) == sorted(
+        (j.integration_id, j.flow) for j in due_jobs(state.integrations.values(), list(Flow), T0)
+    )
+    cursor_keys = sum(keys for keys, _ in state.cursor_reads)
+    sweep, due_order_polls = fleet * len(Flow) / OVERDUE_SWEEP_MINUTES, fleet / 5  # this minute's shares
+    assert cursor_keys <= 1.5 * (sweep + due_order_polls)
+    assert all(not consistent for _, consistent in state.cursor_reads)  # half the price of a consistent read
+
+
+def _idle_orders(state: InMemoryState, integration_id: str, started: datetime, idle_runs: int) -> None:
+    cursor = state.get_cursor(integration_id, Flow.ORDERS)
+    state.save_cursor(
+        cursor.model_copy(update={"last_run_started": started, "last_run_ended": started, "idle_runs": idle_runs})
+    )
+
+
+def test_an_idle_order_poll_runs_every_idle_interval_and_is_not_overdue_meanwhile() -> None:
+    state = InMemoryState()
+    settings = IntegrationSettings(order_poll_minutes=5, idle_order_poll_minutes=20)
+    state.put_integration(make_integration("quiet-shop", settings=settings))
+    state.put_integration(make_integration("busy-shop", settings=settings))
+    queues = {Flow.ORDERS: FakeQueue()}
+    runs: Counter[str] = Counter()
+    overdue: list[tuple[str, Flow]] = []
+    for minute in range(120):
+        now = T0 + timedelta(minutes=minute)
+        result = tick(state, queues, now)
+        overdue += result.overdue
+        for job in result.dispatched:
+            runs[job.integration_id] += 1
+            idle = IDLE_AFTER_RUNS if job.integration_id == "quiet-shop" else 0  # its webhooks did all the work
+            _idle_orders(state, job.integration_id, now + timedelta(seconds=5), idle)
+
+    assert runs["busy-shop"] == 24  # every 5 minutes for two hours
+    assert runs["quiet-shop"] == 6  # every 20 minutes
+    assert overdue == []
+
+
+def test_an_order_poll_that_imports_again_is_back_to_its_usual_interval_at_once() -> None:
+    state = InMemoryState()
+    settings = IntegrationSettings(order_poll_minutes=5, idle_order_poll_minutes=20)
+    state.put_integration(make_integration("quiet-shop", settings=settings))
+    _idle_orders(state, "quiet-shop", T0 + timedelta(seconds=5), IDLE_AFTER_RUNS)  # ran in its slot at T0
+    due = [m for m in range(20) if due_jobs(state.list_integrations(), [Flow.ORDERS], T0 + timedelta(minutes=m))]
+
+    waited = [m for m in due if tick(state, {Flow.ORDERS: FakeQueue()}, T0 + timedelta(minutes=m)).dispatched]
+    _idle_orders(state, "quiet-shop", T0 + timedelta(seconds=5), 0)  # a poll imported an order the webhooks had missed
+    back = [m for m in due if tick(state, {Flow.ORDERS: FakeQueue()}, T0 + timedelta(minutes=m)).dispatched]
+
+    assert waited == [] and back == due

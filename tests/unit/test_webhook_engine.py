@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import pytest
 from pydantic import BaseModel
 
 from ogosync.errors import ConfigurationError, WebhookRejectedError
-from ogosync.models import Credentials, Integration, IntegrationStatus, OrderImportJob, Platform
+from ogosync.models import (
+    Credentials,
+    Flow,
+    Integration,
+    IntegrationSettings,
+    IntegrationStatus,
+    OrderImportJob,
+    Platform,
+)
 from ogosync.ports import WebhookHints
 from ogosync.stores.centra.webhook import CentraWebhookVerifier
-from ogosync.sync.webhooks import MAX_BODY_BYTES, WebhookDeps, receive_store_webhook
+from ogosync.sync.webhooks import MAX_BODY_BYTES, FairShare, WebhookDeps, receive_store_webhook
 from tests.factories import T0, make_integration
-from tests.fakes import FakeQueue, FakeSecrets, InMemoryState, make_credentials
+from tests.fakes import FakeQueue, FakeSecrets, InMemoryHintCounter, InMemoryState, make_credentials
 from tests.webhooks import centra_delivery
 
 SECRET = "whsec-test"
@@ -197,3 +207,48 @@ class _Hinting:
 class _BrokenQueue:
     def send(self, jobs: Sequence[BaseModel]) -> None:
         raise RuntimeError("SQS is down")
+
+
+# ---- issue 14: one merchant's backlog never queues ahead of the others ------------------------------
+
+
+def _fair(deps: WebhookDeps, share: int) -> tuple[WebhookDeps, FakeQueue]:
+    busy = make_integration("busy-shop", settings=IntegrationSettings(webhook_orders_per_minute=share))
+    deps.state.put_integration(busy)
+    deps.secrets.by_secret_name["ogosync/busy-shop"] = make_credentials(webhook_secret=SECRET)  # type: ignore[attr-defined]
+    poll_queue = FakeQueue()
+    return replace(deps, fair_share=FairShare(InMemoryHintCounter(), poll_queue)), poll_queue
+
+
+def test_a_merchants_backlog_puts_only_its_share_in_the_order_queue_ahead_of_another_merchants_order(
+    deps: WebhookDeps,
+) -> None:
+    fair, poll_queue = _fair(deps, share=20)
+    acks = []
+    for delivery in range(100):  # a Black-Friday import: 5,000 orders in deliveries of 50
+        headers, body = centra_delivery(_events(*range(10_000 + 50 * delivery, 10_050 + 50 * delivery)), SECRET, T0)
+        acks.append(receive_store_webhook(Platform.CENTRA, "busy-shop", headers, body, fair))
+    headers, body = centra_delivery(_events(1001, 1002), SECRET, T0)
+    receive_store_webhook(Platform.CENTRA, "acme-centra", headers, body, fair)
+
+    queued = [job.integration_id for job in deps.queue.jobs]  # type: ignore[attr-defined]
+    assert queued.index("acme-centra") == 20  # behind the busy merchant's share, not behind its 5,000
+    assert sum(ack.left_to_poll for ack in acks) == 4980 and sum(ack.accepted_orders for ack in acks) == 5000
+    assert [(job.integration_id, job.flow) for job in poll_queue.jobs] == [("busy-shop", Flow.ORDERS)]  # type: ignore[attr-defined]
+
+
+def _at(moment: datetime) -> Callable[[], datetime]:
+    return lambda: moment
+
+
+def test_each_minute_gives_a_new_share_and_wakes_the_poll_once(deps: WebhookDeps) -> None:
+    fair, poll_queue = _fair(deps, share=20)
+    for minute in range(3):
+        now = T0 + timedelta(minutes=minute)
+        for delivery in range(3):
+            first = 10_000 + 1000 * minute + 30 * delivery
+            headers, body = centra_delivery(_events(*range(first, first + 30)), SECRET, now)
+            receive_store_webhook(Platform.CENTRA, "busy-shop", headers, body, replace(fair, clock=_at(now)))
+
+    assert len(deps.queue.jobs) == 3 * 20  # type: ignore[attr-defined]
+    assert len(poll_queue.jobs) == 3  # type: ignore[attr-defined]

@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ogosync import runtime
 from ogosync.errors import OgosyncError
 from ogosync.models import (
+    Flow,
     FlowJob,
     Integration,
     IntegrationStatus,
@@ -80,7 +81,11 @@ def order_poll(job: FlowJob, owner: str) -> PollResult | None:
     if integration.status is IntegrationStatus.PAUSED:
         return None
     with _telling_refused_credentials(integration):
-        return poll_orders(integration, runtime.order_deps(integration), owner)
+        result = poll_orders(integration, runtime.order_deps(integration), owner)
+    poll_queue = runtime.flow_queues().get(Flow.ORDERS)
+    if result is not None and result.more and poll_queue is not None:  # a backlog beyond poll_import_limit
+        poll_queue.send([FlowJob(integration_id=integration.id, flow=Flow.ORDERS, scheduled_for=utc_now())])
+    return result
 
 
 def schedule(now: datetime) -> Tick:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -100,6 +102,26 @@ class IntegrationSettings(Model):
         le=24 * 60,
         description="minutes between late sweeps (a late order waits at most this plus order_poll_minutes)",
     )
+    idle_order_poll_minutes: int = Field(
+        default=20,
+        ge=0,
+        le=60,
+        description="the order poll's interval while the poll finds nothing the webhooks have not imported "
+        "(after an hour of such polls); 0: never longer than order_poll_minutes",
+    )
+    webhook_orders_per_minute: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        description="orders a minute the store's webhooks put in the shared order queue; the rest are imported by "
+        "the order poll, woken at once (one merchant's backlog never queues ahead of the others)",
+    )
+    poll_import_limit: int = Field(
+        default=1000,
+        ge=1,
+        le=50_000,
+        description="orders one order poll imports; it queues its own next run for the rest",
+    )
     reference_prefix: str = Field(default="", max_length=20, pattern=r"^[A-Za-z0-9_-]*$")
     send_as_test_orders: bool = False
     language_code: str = Field(default="en", pattern=r"^[a-z]{2}$")
@@ -122,6 +144,17 @@ class IntegrationSettings(Model):
         if 0 < minutes < MIN_PRODUCT_SYNC_MINUTES:
             raise ValueError(f"must be 0 (off) or at least {MIN_PRODUCT_SYNC_MINUTES} minutes")
         return minutes
+
+
+@dataclass(frozen=True)
+class IntegrationSchedule:
+    """What the scheduler's tick needs of an integration: whether it is active and each flow's interval in minutes
+    (0: off). A plain dataclass: the tick reads one for every integration of the fleet every minute."""
+
+    integration_id: str
+    active: bool
+    intervals: Mapping[Flow, int]
+    idle_order_poll_minutes: int = 0  # IntegrationSettings.idle_order_poll_minutes
 
 
 class Integration(Model):
@@ -478,6 +511,7 @@ class Cursor(Model):
         default_factory=list, description="what the last run saw dated after now + the skew (ids, at most 20)"
     )
     # the order flow only:
+    idle_runs: int = Field(default=0, description="polls in a row that found nothing the webhooks had not imported")
     held_recheck_after: str | None = Field(default=None, description="the held order the rotating re-check reached")
     late_sweep_at: AwareDatetime | None = Field(default=None, description="when the last late sweep ran")
     covered_since: AwareDatetime | None = Field(

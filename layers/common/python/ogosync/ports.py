@@ -205,6 +205,14 @@ class DeliveryLog(Protocol):
         ...
 
 
+class HintCounter(Protocol):
+    """Counts the orders each integration's webhooks put in the order queue, per minute, across every container."""
+
+    def add_hints(self, integration_id: str, minute: datetime, count: int) -> int:
+        """Add `count` to the integration's count of `minute`; return the count before this addition."""
+        ...
+
+
 class SecretStore(Protocol):
     def credentials(self, integration: Integration) -> Credentials: ...
 

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from ogosync.sync.stock import StockDeps
     from ogosync.sync.tracking import TrackingDeps
     from ogosync.sync.warehouse_webhook import WarehouseWebhookDeps
-    from ogosync.sync.webhooks import WebhookDeps
+    from ogosync.sync.webhooks import FairShare, WebhookDeps
     from ogosync.warehouse.myogo import MyOgoWarehouse
 
 
@@ -106,8 +106,24 @@ def webhook_deps() -> WebhookDeps:
     from ogosync.sync.webhooks import WebhookDeps
 
     return WebhookDeps(
-        state=state(), secrets=secrets(), queue=order_queue(), verifier_for=webhook_verifier, deliveries=state()
+        state=state(),
+        secrets=secrets(),
+        queue=order_queue(),
+        verifier_for=webhook_verifier,
+        deliveries=state(),
+        fair_share=_fair_share(),
     )
+
+
+def _fair_share() -> FairShare | None:
+    """The order queue's fair share per integration, where the order poll's queue is configured (it takes the rest)."""
+    from ogosync.state.hints import DynamoHintCounter
+    from ogosync.sync.webhooks import FairShare
+
+    poll_queue = flow_queues().get(Flow.ORDERS)
+    if poll_queue is None:
+        return None
+    return FairShare(DynamoHintCounter(clients.dynamodb(), _env("OGOSYNC_TABLE")), poll_queue)
 
 
 def integration(integration_id: str) -> Integration:

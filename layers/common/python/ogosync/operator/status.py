@@ -29,7 +29,7 @@ from ogosync.operator.schemas import (
     StoreSide,
     WarehouseSide,
 )
-from ogosync.sync.schedule import interval_minutes
+from ogosync.sync.schedule import effective_interval, interval_minutes, schedule_of
 
 _EVERY_HELD_ORDER = datetime.min.replace(tzinfo=UTC)
 LATE_ORDER_WARNING = timedelta(days=7)  # how long a late sweep's finding stays in the status
@@ -41,6 +41,7 @@ def flow_statuses(integration: Integration, deps: OperatorDeps) -> list[FlowStat
     for flow in Flow:
         cursor = deps.state.get_cursor(integration.id, flow)
         interval = interval_minutes(integration, flow)
+        expected = effective_interval(schedule_of(integration), cursor)  # longer while the order poll is idle
         deployed = flow in deps.flow_queues
         ended = cursor.last_run_ended
         # A flow that never ran is "not run yet", not overdue: a new integration waits for its first slot.
@@ -49,7 +50,7 @@ def flow_statuses(integration: Integration, deps: OperatorDeps) -> list[FlowStat
             and deployed
             and interval > 0
             and ended is not None
-            and ended < now - timedelta(minutes=2 * interval)
+            and ended < now - timedelta(minutes=2 * expected)
         )
         statuses.append(
             FlowStatus(

@@ -19,6 +19,9 @@ from ogosync.models import (
     Flow,
     Hold,
     Integration,
+    IntegrationSchedule,
+    IntegrationSettings,
+    IntegrationStatus,
     OrderBinding,
     WarehouseOrderState,
 )
@@ -39,6 +42,31 @@ from ogosync.state.table import (
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+SCHEDULE_SETTINGS = {  # each flow's interval setting, as ogosync.sync.schedule.interval_minutes reads it
+    Flow.ORDERS: "order_poll_minutes",
+    Flow.PRODUCTS: "product_sync_minutes",
+    Flow.STOCK: "stock_sync_minutes",
+    Flow.TRACKING: "tracking_poll_minutes",
+}
+IDLE_SETTING = "idle_order_poll_minutes"
+
+
+def _schedule(item: Item) -> IntegrationSchedule:
+    """A missing interval (an item written before that setting existed) is the setting's default."""
+    settings = item.get("settings", {}).get("M", {})
+
+    def interval(field: str) -> int:
+        stored = settings.get(field, {}).get("N")
+        return int(stored) if stored is not None else int(IntegrationSettings.model_fields[field].default)
+
+    return IntegrationSchedule(
+        item["id"]["S"],
+        item.get("status", {}).get("S", IntegrationStatus.ACTIVE.value) == IntegrationStatus.ACTIVE.value,
+        {flow: interval(field) for flow, field in SCHEDULE_SETTINGS.items()},
+        interval(IDLE_SETTING),
+    )
+
 
 ORDER_CLAIM = ClaimAttributes(
     "status", BindingStatus.CLAIMED.value, "claim_token", "claim_expires", "claim_expires_epoch"
@@ -88,6 +116,27 @@ class DynamoStateRepository:
             integrations.extend(Integration.model_validate(self._table.payload(item)) for item in page.get("Items", []))
         return integrations
 
+    def integration_schedules(self, segment: int, segments: int) -> list[IntegrationSchedule]:
+        """One segment of a parallel Scan of gsi1 (only CONFIG items carry its keys), projected on what the
+        scheduler needs, read without building the integration's model (docs/contracts.md, "gsi1"). DynamoDB bills
+        the items' whole size however little is projected; what the projection saves is transfer and parsing."""
+        ex = Expression()
+        settings = ex.name("settings")
+        projection = [ex.name("id"), ex.name("status")]
+        projection += [f"{settings}.{ex.name(field)}" for field in [*SCHEDULE_SETTINGS.values(), IDLE_SETTING]]
+        schedules: list[IntegrationSchedule] = []
+        paginator = self._db.get_paginator("scan")
+        for page in paginator.paginate(
+            TableName=self._name,
+            IndexName="gsi1",
+            Segment=segment,
+            TotalSegments=segments,
+            ProjectionExpression=", ".join(projection),
+            ExpressionAttributeNames=ex.names,
+        ):
+            schedules.extend(_schedule(item) for item in page.get("Items", []))
+        return schedules
+
     def put_integration(self, integration: Integration) -> None:
         self._db.put_item(TableName=self._name, Item=integration_item(integration))
 
@@ -99,9 +148,10 @@ class DynamoStateRepository:
             return Cursor(integration_id=integration_id, flow=flow)
         return Cursor.model_validate(self._table.payload(item))
 
-    def get_cursors(self, keys: Sequence[tuple[str, Flow]]) -> list[Cursor]:
+    def get_cursors(self, keys: Sequence[tuple[str, Flow]], *, consistent: bool = True) -> list[Cursor]:
         unique = list(dict.fromkeys(keys))  # BatchGetItem refuses a request that names a key twice
-        items = self._table.batch_get([key(integration_id, f"CURSOR#{flow}") for integration_id, flow in unique])
+        cursor_keys = [key(integration_id, f"CURSOR#{flow}") for integration_id, flow in unique]
+        items = self._table.batch_get(cursor_keys, consistent=consistent)
         cursors = (Cursor.model_validate(self._table.payload(item)) for item in items)
         found = {(cursor.integration_id, cursor.flow): cursor for cursor in cursors}
         return [found.get(pair) or Cursor(integration_id=pair[0], flow=pair[1]) for pair in keys]

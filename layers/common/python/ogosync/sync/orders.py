@@ -38,7 +38,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import partial
 from typing import Any
@@ -551,6 +551,7 @@ class PollResult:
     errors: list[str] = field(default_factory=list)
     needs_person: list[str] = field(default_factory=list)  # sent orders newly handed to a person by aftercare
     cursor_fields: dict[str, Any] = field(default_factory=dict)  # what else the run moves in its cursor
+    more: bool = False  # orders were left to the next run (poll_import_limit): run again at once
 
 
 def poll_orders(integration: Integration, deps: OrderDeps, owner: str) -> PollResult:
@@ -583,19 +584,49 @@ def _poll(integration: Integration, cursor: Cursor, started: datetime, *, deps: 
     result = PollResult(integration.id, ran=True)
     _aftercare(integration, deps, shipping_map, result, listed, bindings)  # first: one sent in this run needs none
     _count_unidentified(result, read)
-    unfinished = _import_all(integration, recent, bindings, shipping_map, deps, result)
+    deferred = _beyond_import_limit(recent, bindings, settings.poll_import_limit)
+    unfinished = [order.placed_at for order in recent if order.order_id in deferred and order.placed_at is not None]
+    result.counts["deferred"] = len(deferred)
+    result.more = bool(deferred)
+    to_import = [order for order in recent if order.order_id not in deferred]
+    unfinished += _import_all(integration, to_import, bindings, shipping_map, deps, result)
     _import_all(integration, late, bindings, shipping_map, deps, result, "late_")
     seen = {order.order_id for order in listed}
     result.cursor_fields["held_recheck_after"] = _recheck_held(
         integration, cursor, started, seen, shipping_map, deps, result
     )
     result.counts["seen"] = len(recent)
+    result.cursor_fields["idle_runs"] = 0 if _imported_any(result) else cursor.idle_runs + 1
     placed = {order.order_id: order.placed_at for order in recent}
     result.watermark = next_watermark(cursor.watermark, [*filter(None, placed.values())], unfinished, started)
     covered_since = cursor.covered_since or since
     result.cursor_fields["covered_since"] = covered_since
     _note_findings(result, placed, listed, late, bindings, sweep, started, covered_since)
     return result
+
+
+def _imported_any(result: PollResult) -> bool:
+    """The run found work the webhooks had not done: an order it sent, recovered, held anew, or could not finish."""
+    outcomes = [ImportOutcome.CREATED, ImportOutcome.RECOVERED, ImportOutcome.HELD, ImportOutcome.BUSY, "failed"]
+    return result.more or any(result.counts[f"{prefix}{outcome}"] for outcome in outcomes for prefix in ("", "late_"))
+
+
+def _beyond_import_limit(
+    recent: list[StoreOrder | UnreadableOrder], bindings: dict[str, OrderBinding], limit: int
+) -> set[str]:
+    """The orders this run leaves to the next one, newest first, so that one run stays within its function's time
+    (a Black-Friday backlog): of the orders with work to do (not yet sent), all but the `limit` oldest. The
+    watermark stops before the oldest of them."""
+    to_do = [
+        order
+        for order in recent
+        if (binding := bindings.get(order.order_id)) is None or binding.status is not BindingStatus.SENT
+    ]
+    if len(to_do) <= limit:
+        return set()
+    undated_last = datetime.max.replace(tzinfo=UTC)
+    oldest_first = sorted(to_do, key=lambda order: order.placed_at or undated_last)
+    return {order.order_id for order in oldest_first[limit:]}
 
 
 def late_sweep_due(cursor: Cursor, every_minutes: int, now: datetime) -> bool:
