@@ -14,10 +14,10 @@ import pytest
 
 from ogosync.errors import ConcurrencyConflictError
 from ogosync.models import BindingStatus, Flow, Hold, HoldReason, IntegrationSettings, SkuBinding, WarehouseOrderState
-from ogosync.ports import DeliveryLog, SkuBindingRepository, StateRepository
+from ogosync.ports import DeliveryLog, ScheduleSource, SkuBindingRepository, StateRepository
 from ogosync.state.dynamo import DynamoStateRepository
 from ogosync.state.skus import DynamoSkuBindings
-from ogosync.sync.schedule import ScheduleSource, schedule_of
+from ogosync.sync.schedule import schedule_of
 from tests.factories import T0, make_integration
 from tests.fakes import InMemorySkuBindings, InMemoryState
 from tests.integration.tables import state_table

@@ -20,6 +20,7 @@ from ogosync.models import (
     Flow,
     Hold,
     Integration,
+    IntegrationSchedule,
     Notice,
     NoticeChannel,
     OpenOrder,
@@ -203,6 +204,16 @@ class DeliveryLog(Protocol):
     def forget_delivery(self, integration_id: str, delivery_id: str) -> None:
         """Drop the record (the delivery's hints could not be enqueued, so its redelivery must be taken)."""
         ...
+
+
+class ScheduleSource(Protocol):
+    """The state the tick reads: the fleet's schedules by segment, and cursors."""
+
+    def integration_schedules(self, segment: int, segments: int) -> list[IntegrationSchedule]:
+        """The schedules of one segment of the fleet: segments 0..segments-1 hold every integration once."""
+        ...
+
+    def get_cursors(self, keys: Sequence[tuple[str, Flow]], *, consistent: bool = True) -> list[Cursor]: ...
 
 
 class HintCounter(Protocol):

@@ -19,29 +19,18 @@ and extrapolates beyond.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from ogosync.models import Cursor, Flow, FlowJob, Integration, IntegrationSchedule, IntegrationStatus
-from ogosync.ports import JobQueue, StateRepository
+from ogosync.ports import JobQueue, ScheduleSource, StateRepository
 
 OVERDUE_SWEEP_MINUTES = 10
 OVERDUE_AFTER_INTERVALS = 2  # as the operator status (ogosync.operator.status): no run ended in two intervals
 TICK_SEGMENTS = 16  # segments of the fleet listed, dispatched and swept in parallel by one tick
 IDLE_AFTER_RUNS = 12  # order polls in a row that found nothing new (an hour at 5 minutes) before the idle interval
-
-
-class ScheduleSource(Protocol):
-    """The state the tick reads: the fleet's schedules by segment, and cursors."""
-
-    def integration_schedules(self, segment: int, segments: int) -> list[IntegrationSchedule]:
-        """The schedules of one segment of the fleet: segments 0..segments-1 hold every integration once."""
-        ...
-
-    def get_cursors(self, keys: Sequence[tuple[str, Flow]], *, consistent: bool = True) -> list[Cursor]: ...
 
 
 def schedule_of(integration: Integration) -> IntegrationSchedule:
