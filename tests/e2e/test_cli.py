@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import httpx
 import pytest
 from click.testing import CliRunner, Result
 
@@ -261,6 +262,15 @@ def test_local_up_serves_the_operator_api_and_down_stops_it(tmp_path: Path) -> N
         assert json.loads(run("integrations", "list", "--json").stdout) == []
         sample = up["sample"]
         assert (Path(sample["credentials_file"]).stat().st_mode & 0o777) == 0o600
+        shop = up["shopify_sample"]
+        app = json.loads(Path(shop["credentials_file"]).read_text())["store"]
+        assert (Path(shop["credentials_file"]).stat().st_mode & 0o777) == 0o600
+        grant = {
+            "grant_type": "client_credentials",
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+        }
+        assert httpx.post(f"{shop['store_url']}/admin/oauth/access_token", data=grant).status_code == 200
     finally:
         down = json.loads(run("local", "down", "--json").stdout)
     assert down == {"stopped": True}

@@ -208,6 +208,14 @@ def test_a_throttled_burst_refuses_the_next_calls_then_lets_them_through(
     assert codes == ["THROTTLED", "THROTTLED", None]
 
 
+def test_the_cost_reads_page_sizes_from_variables_and_their_defaults(http: httpx.Client) -> None:
+    query = (
+        "query($n: Int = 7, $m: Int!) { orders(first: $n) { nodes { fulfillmentOrders(first: $m) { nodes { id } } } } }"
+    )
+    assert gql(http, query, m=3).json()["extensions"]["cost"]["requestedQueryCost"] == 2 + 7 * (1 + 2 + 3)
+    assert gql(http, query, n=1, m=3).json()["extensions"]["cost"]["requestedQueryCost"] == 2 + 1 * (1 + 2 + 3)
+
+
 def test_a_single_query_over_1000_points_is_refused(http: httpx.Client) -> None:
     body = gql(http, "{ orders(first: 250) { nodes { fulfillmentOrders(first: 10) { nodes { status } } } } }").json()
     assert body["errors"][0]["extensions"]["code"] == "MAX_COST_EXCEEDED"
@@ -295,6 +303,19 @@ def test_orders_are_searched_by_updated_at_strictly_and_paged_with_opaque_cursor
         placed[3]
     ]
     assert "errors" in gql(http, query, after="not-a-cursor").json()
+
+
+def test_paging_stops_at_the_pagination_cap(shopify: ShopifySimulator, http: httpx.Client) -> None:
+    stocked_shop(shopify)
+    for _ in range(5):
+        shopify.add_order([{"sku": "TEE-S", "quantity": 1}])
+    shopify.pagination_cap = 3
+    query = (
+        "query($after: String) { orders(first: 2, after: $after) { nodes { id } pageInfo { hasNextPage endCursor } } }"
+    )
+    first = data(gql(http, query))["orders"]
+    second = data(gql(http, query, after=first["pageInfo"]["endCursor"]))["orders"]
+    assert (len(first["nodes"]), len(second["nodes"]), second["pageInfo"]["hasNextPage"]) == (2, 1, False)
 
 
 def test_a_page_is_at_most_250_and_first_or_last_is_required(http: httpx.Client) -> None:
@@ -636,7 +657,10 @@ def test_every_document_the_adapter_sends_runs_without_errors(shopify: ShopifySi
     shop = stocked_shop(shopify)
     warehouse = shop["warehouse"]["id"]
     order_id = shopify.add_order([{"sku": "TEE-S", "quantity": 2}], location_id=warehouse)["id"]
-    pages: dict[str, Any] = {"fulfillmentOrders": 2, "lineItems": 20}  # nested pages multiply the cost: 10 x 90 would cost > 1000
+    pages: dict[str, Any] = {
+        "fulfillmentOrders": 2,
+        "lineItems": 20,
+    }  # nested pages multiply the cost: 10 x 90 would cost > 1000
     answers = {
         "CHECK_ACCESS": data(gql(http, documents.CHECK_ACCESS, locationId=warehouse)),
         "SHOP_CURRENCY": data(gql(http, documents.SHOP_CURRENCY)),
@@ -678,6 +702,10 @@ def test_every_document_the_adapter_sends_runs_without_errors(shopify: ShopifySi
     }
     answers["FULFILLMENT_CREATE"] = data(gql(http, documents.FULFILLMENT_CREATE, fulfillment=fulfillment))
     answers["ORDER_FULFILLMENTS"] = data(gql(http, documents.ORDER_FULFILLMENTS, id=order_id))
+    answers["ORDER_FOR_SHIPMENT"] = data(gql(http, documents.ORDER_FOR_SHIPMENT, id=order_id, **pages))
+    assert (
+        answers["ORDER_FOR_SHIPMENT"]["order"]["fulfillments"] == answers["ORDER_FULFILLMENTS"]["order"]["fulfillments"]
+    )
     shipped = answers["ORDER_FULFILLMENTS"]["order"]["fulfillments"]
     assert shipped[0]["location"] == {"id": warehouse} and shipped[0]["trackingInfo"][0]["number"] == "JJ1"
     assert answers["INVENTORY_SET_QUANTITIES"]["inventorySetQuantities"]["userErrors"] == []

@@ -4,8 +4,9 @@
 on loopback,
 runs the workers the way Lambda would (the queues drained every second, the scheduler every minute), and writes
 DIR/local.json with its URLs, which the CLI reads by default. With a sample (the default) it also starts a simulated
-Centra store with products and orders and a myOGO account, and writes their credentials to a file only its owner
-can read, so that a person can set the integration up with the CLI, step by step (README). The console's users (an
+Centra store and a simulated Shopify shop, each with products, orders and a myOGO account, and writes their
+credentials to files only its owner can read, so that a person can set the integrations up with the CLI, step by
+step (README). The console's users (an
 operator, and a user of the sample's merchant "Demo Apparel") and their passwords go to a file of the same kind.
 SIGTERM stops it.
 """
@@ -24,12 +25,15 @@ from typing import Any
 
 from ogosync.models import Flow
 from ogosync_local.console import ConsoleUser, LocalConsole
-from ogosync_local.stack import CentraMerchant, LocalStack
+from ogosync_local.stack import CentraMerchant, LocalStack, ShopifyMerchant
 
 STATE_FILE = "local.json"
 SAMPLE_INTEGRATION = "demo-centra"
 SAMPLE_SHIPPING_CODES = {"POSTI", "POSTI-EXPRESS", "POSTI-NOUTO"}
 SAMPLE_CATALOG = {("TS100", "BLK", "M"): 40, ("TS100", "BLK", "L"): 25, ("HD200", "GRY", "S"): 12}
+SAMPLE_SHOPIFY_INTEGRATION = "demo-shopify"
+SAMPLE_SHOPIFY_SHIPPING = {"Standard": "POSTI", "Express": "POSTI-EXPRESS"}  # shipping line title -> myOGO code
+SAMPLE_SHOPIFY_CATALOG = {"Linen shirt": {"LS-WHT-M": 30, "LS-WHT-L": 18}, "Wool cap": {"WC-GRY": 9}}
 SCHEDULER_EVERY_S = 60.0
 SAMPLE_MERCHANT = "Demo Apparel"  # the merchant name the README's `ogosync integrations create` gives
 CONSOLE_USERS_FILE = "console-users.json"
@@ -54,6 +58,35 @@ def add_sample_store(stack: LocalStack) -> CentraMerchant:
         sizes.append(f"{sku}{variant}{size}")
     for number, method in enumerate(["standard", "standard", "standard", "express", "pickup", "standard"]):
         merchant.centra.add_order([{"product": sizes[number % len(sizes)], "qty": 1}], shipping_list=method)
+    return merchant
+
+
+def add_sample_shopify_shop(stack: LocalStack) -> ShopifyMerchant:
+    """A Shopify shop whose variants are stocked at the warehouse location and in myOGO, with paid orders there."""
+    merchant = stack.add_shopify_merchant(
+        SAMPLE_SHOPIFY_INTEGRATION, shipping_codes=set(SAMPLE_SHOPIFY_SHIPPING.values())
+    )
+    skus = []
+    for index, (title, variants) in enumerate(SAMPLE_SHOPIFY_CATALOG.items()):
+        specs = [
+            {
+                "sku": sku,
+                "barcode": f"64000000{index:02d}{n:03d}",
+                "title": sku.rsplit("-", 1)[-1],
+                "stock": units,
+                "location_id": merchant.location_id,
+            }
+            for n, (sku, units) in enumerate(variants.items())
+        ]
+        merchant.shopify.add_product(title, specs)
+        for sku, units in variants.items():
+            stack.myogo.add_product(merchant.merchant_id, sku, stock=units)
+            skus.append(sku)
+    for number, code in enumerate(["STANDARD", "STANDARD", "EXPRESS", "STANDARD"]):
+        line = {"sku": skus[number % len(skus)], "quantity": 1}
+        merchant.shopify.add_order(
+            [line], location_id=merchant.location_id, shipping_code=code, shipping_title=code.title()
+        )
     return merchant
 
 
@@ -103,12 +136,25 @@ def serve(home: Path, *, sample: bool, tick_s: float = 1.0) -> None:
                 "shipping_codes": sorted(SAMPLE_SHIPPING_CODES),
                 "credentials_file": str(credentials_file),
             }
+            state["shopify_sample"] = _shopify_sample(add_sample_shopify_shop(stack), home)
         state_file = home / STATE_FILE
         write_private(state_file, state)
         try:
             _pump(stack, stop, tick_s)
         finally:
             state_file.unlink(missing_ok=True)
+
+
+def _shopify_sample(merchant: ShopifyMerchant, home: Path) -> dict[str, Any]:
+    credentials_file = home / f"{SAMPLE_SHOPIFY_INTEGRATION}-credentials.json"
+    write_private(credentials_file, merchant.secret_values)
+    return {
+        "integration_id": SAMPLE_SHOPIFY_INTEGRATION,
+        "store_url": merchant.shopify.base_url,
+        "location_id": merchant.location_id,
+        "shipping_map": SAMPLE_SHOPIFY_SHIPPING,
+        "credentials_file": str(credentials_file),
+    }
 
 
 def _pump(stack: LocalStack, stop: threading.Event, tick_s: float) -> None:

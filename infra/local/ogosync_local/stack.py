@@ -1,5 +1,5 @@
-"""The embedded local stack: moto (AWS), the Centra and myOGO simulators and a webhook gateway, all on loopback,
-with the environment set so that the real handlers run against them unchanged.
+"""The embedded local stack: moto (AWS), the Centra, Shopify and myOGO simulators and a webhook gateway, all on
+loopback, with the environment set so that the real handlers run against them unchanged.
 
 By default nothing here depends on how fast the machine is: the queues' visibility timeout and the claims' lease
 outlast any invocation, so no message comes back and no claim runs out by the clock. A redelivery happens when a
@@ -45,7 +45,7 @@ from ogosync_local.lambdas import (
     invoke,
     make_visible,
 )
-from ogosync_local.sim import CentraSimulator, MyOgoSimulator
+from ogosync_local.sim import CentraSimulator, MyOgoSimulator, ShopifySimulator
 
 MYOGO_CLIENT_ID = "123456"  # the demo application pair of the reference
 MYOGO_CLIENT_SECRET = "abcdef"  # the public demo pair of the reference
@@ -78,6 +78,19 @@ class CentraMerchant:
 
 
 @dataclass
+class ShopifyMerchant:
+    """A merchant's Shopify shop simulator (with a warehouse location) and myOGO account, before any integration
+    exists (test equipment). `secret_values` are the integration's secrets: the app's client id and secret (which
+    also signs the webhooks) and the myOGO ones."""
+
+    integration_id: str
+    shopify: ShopifySimulator
+    merchant_id: str
+    secret_values: dict[str, Any]
+    location_id: str
+
+
+@dataclass
 class CentraSetup:
     """One merchant on the local stack: its store simulator, integration and secrets (test equipment only)."""
 
@@ -104,6 +117,7 @@ class LocalStack:
         self._claim_lease_seconds = claim_lease_seconds
         self.stores: dict[str, CentraSetup] = {}
         self.merchants: dict[str, CentraMerchant] = {}
+        self.shopify_merchants: dict[str, ShopifyMerchant] = {}
         self._saved_env: dict[str, str] = {}
         self.console: LocalConsole | None = None
         self._awaiting_redelivery: defaultdict[str, list[str]] = defaultdict(list)  # failed receipts, by queue URL
@@ -141,6 +155,8 @@ class LocalStack:
             self.console.stop()
         for merchant in self.merchants.values():
             merchant.centra.stop()
+        for shop in self.shopify_merchants.values():
+            shop.shopify.stop()
         self.myogo.stop()
         self.gateway.stop()
         self.operator.stop()
@@ -213,6 +229,39 @@ class LocalStack:
             self.myogo.add_merchant(merchant_id, secret_values["myogo_secret_token"], shipping_codes)
         merchant = CentraMerchant(integration_id, centra, merchant_id, secret_values, time_zone)
         self.merchants[integration_id] = merchant
+        return merchant
+
+    def add_shopify_merchant(
+        self, integration_id: str, *, shipping_codes: set[str], myogo_account_of: str | None = None
+    ) -> ShopifyMerchant:
+        """A Shopify shop (an app with client-credentials, webhooks to this integration id, a location for the
+        warehouse) and a myOGO account with these shipping codes, or the myOGO account of the merchant of
+        integration `myogo_account_of`."""
+        shared: CentraMerchant | ShopifyMerchant | None = None
+        if myogo_account_of:
+            shared = self.merchants.get(myogo_account_of) or self.shopify_merchants[myogo_account_of]
+        client_id, client_secret = secrets.token_hex(16), secrets.token_urlsafe(24)
+        merchant_id = shared.merchant_id if shared else f"M-{integration_id}"
+        myogo_token = shared.secret_values["myogo_secret_token"] if shared else secrets.token_urlsafe(24)
+        secret_values: dict[str, Any] = {
+            "store": {"platform": "shopify", "client_id": client_id, "client_secret": client_secret},
+            "webhook_secret": client_secret,
+            "myogo_merchant_id": merchant_id,
+            "myogo_secret_token": myogo_token,
+            "myogo_client_id": MYOGO_CLIENT_ID,
+            "myogo_client_secret": MYOGO_CLIENT_SECRET,
+        }
+        shopify = ShopifySimulator(
+            client_id=client_id,
+            client_secret=client_secret,
+            shop=f"ogosync-{integration_id}",
+            webhook_url=f"{self.gateway.base_url}/webhooks/shopify/{integration_id}",
+        ).start()
+        location = shopify.add_location("OGOship warehouse")
+        if shared is None:
+            self.myogo.add_merchant(merchant_id, myogo_token, shipping_codes)
+        merchant = ShopifyMerchant(integration_id, shopify, merchant_id, secret_values, location["id"])
+        self.shopify_merchants[integration_id] = merchant
         return merchant
 
     def add_centra_store(

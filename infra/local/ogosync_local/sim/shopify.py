@@ -30,11 +30,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from graphql import (
-    DocumentNode,
     GraphQLError,
     GraphQLResolveInfo,
     GraphQLSchema,
-    OperationDefinitionNode,
     StringValueNode,
     VariableNode,
     build_schema,
@@ -246,9 +244,7 @@ class _Call:
     """One GraphQL request on its way: what the resolvers need besides the data."""
 
     version: str
-    document: DocumentNode
-    operation: OperationDefinitionNode
-    bulk: bool = False
+    bulk: bool = False  # a bulk operation's query: connections need no first/last and have no cap
 
 
 class ShopifySimulator(SimServer):
@@ -287,6 +283,7 @@ class ShopifySimulator(SimServer):
         # The forum reports 2026-04 shops that neither require @idempotent nor replay a used key: False mimics that.
         self.enforce_idempotency = enforce_idempotency
         self.read_all_orders = read_all_orders
+        self.pagination_cap = PAGINATION_CAP  # objects one connection pages through; tests lower it
         self._clear_data()
         self._add_routes()
 
@@ -319,6 +316,7 @@ class ShopifySimulator(SimServer):
             "/_sim/locations": self.add_location,
             "/_sim/products": self.add_product,
             "/_sim/variants": self.add_variant,
+            "/_sim/variants/update": self.update_variant,
             "/_sim/stock": self.set_stock,
             "/_sim/orders": self.add_order,
             "/_sim/sell": self.sell,
@@ -732,7 +730,7 @@ class ShopifySimulator(SimServer):
             self.schema,
             document,
             self._root(),
-            _Call(version, document, operation),
+            _Call(version),
             variables,
             body.get("operationName"),
         )
@@ -803,7 +801,7 @@ class ShopifySimulator(SimServer):
                 raise GraphQLError("You must provide one of first or last.")
             if size > MAX_PAGE_SIZE:
                 raise GraphQLError(f"The first/last argument must be at most {MAX_PAGE_SIZE}.")
-            keyed = keyed[:PAGINATION_CAP]
+            keyed = keyed[: self.pagination_cap]
         if args.get("after"):
             after = decode_cursor(args["after"])
             keyed = [pair for pair in keyed if (pair[0] < after if reverse else pair[0] > after)]
@@ -1269,8 +1267,7 @@ class ShopifySimulator(SimServer):
 
     def _complete_bulk(self, operation: _BulkOperation) -> None:
         document = parse(operation.query)
-        call = _Call(API_VERSIONS[-1], document, operation_of(document, None), bulk=True)
-        result = execute_sync(self.schema, document, self._root(), call)
+        result = execute_sync(self.schema, document, self._root(), _Call(API_VERSIONS[-1], bulk=True))
         if result.errors or result.data is None:
             operation.status = "FAILED"
             return

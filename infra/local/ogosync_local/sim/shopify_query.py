@@ -76,7 +76,13 @@ def query_cost(
     if operation.operation == OperationType.MUTATION:
         return MUTATION_COST * sum(1 for node in operation.selection_set.selections if isinstance(node, FieldNode))
     fragments = {node.name.value: node for node in document.definitions if isinstance(node, FragmentDefinitionNode)}
-    return _CostWalker(schema, fragments, variables).selection(schema.query_type, operation.selection_set)
+    defaults = {
+        definition.variable.name.value: _literal(definition.default_value)
+        for definition in operation.variable_definitions or ()
+        if definition.default_value is not None
+    }
+    walker = _CostWalker(schema, fragments, {**defaults, **variables})
+    return walker.selection(schema.query_type, operation.selection_set)
 
 
 @dataclass
@@ -123,11 +129,17 @@ class _CostWalker:
     def value(self, node: ValueNode) -> Any:
         if isinstance(node, VariableNode):
             return self.variables.get(node.name.value)
-        if isinstance(node, IntValueNode):
-            return int(node.value)
         if isinstance(node, ListValueNode):
             return [self.value(item) for item in node.values]
-        return None
+        return _literal(node)
+
+
+def _literal(node: ValueNode) -> Any:
+    if isinstance(node, IntValueNode):
+        return int(node.value)
+    if isinstance(node, ListValueNode):
+        return [_literal(item) for item in node.values]
+    return None
 
 
 def _int(value: Any) -> int:
