@@ -606,6 +606,11 @@ class ShopifySimulator(SimServer):
         return self._order_json(self._order(order_id))
 
     @locked
+    def order_ids(self) -> list[str]:
+        """Every order's id (its legacyResourceId, as ogosync names orders), oldest first."""
+        return [str(number) for number in self._orders]
+
+    @locked
     def fulfillments(self, order_id: str) -> list[dict[str, Any]]:
         """The order's fulfillments: tracking, lines and quantities, notifyCustomer."""
         return [_fulfillment_json(fulfillment) for fulfillment in self._order(order_id).fulfillments]
