@@ -111,8 +111,14 @@ class Killer:
     writes state, such as releasing a flow lock)."""
 
     def __init__(
-        self, rate: float, seed: int, points: tuple[tuple[type, str, When], ...] = KILL_POINTS, reach: int = 20
+        self,
+        rate: float,
+        seed: int,
+        points: tuple[tuple[type, str, When], ...] = KILL_POINTS,
+        reach: int = 20,
+        adapters: tuple[type, ...] = ADAPTERS,
     ) -> None:
+        self._adapters = adapters
         self._points = {(cls, name): when for cls, name, when in points}
         self._rate = rate
         self._reach = reach
@@ -124,7 +130,7 @@ class Killer:
     @contextlib.contextmanager
     def installed(self) -> Iterator[None]:
         with contextlib.ExitStack() as patches:
-            for cls in (*ADAPTERS, SqsJobQueue):
+            for cls in (*self._adapters, SqsJobQueue):
                 for name, method in vars(cls).items():
                     if callable(method) and not name.startswith("_"):
                         wrapped = self._wrap(f"{cls.__name__}.{name}", method, self._points.get((cls, name)))
@@ -235,10 +241,16 @@ class ChaosReport:
 
 
 class ChaosRun:
+    """One merchant's store through the whole cycle (Centra's here; chaos_shopify.py runs a Shopify store through
+    the same scenario and verdict by overriding the store's side)."""
+
+    integration_id = INTEGRATION
+    adapters: tuple[type, ...] = ADAPTERS  # the classes whose calls may be where a worker dies
+
     def __init__(self, stack: LocalStack, config: ChaosConfig) -> None:
         self.stack = stack
         self.config = config
-        self.killer = Killer(config.kill_rate, config.seed, config.kill_points, config.kill_reach)
+        self.killer = Killer(config.kill_rate, config.seed, config.kill_points, config.kill_reach, self.adapters)
         self.report = ChaosReport(config)
         self.setup: CentraSetup
         self.cohorts = Cohorts()
@@ -261,12 +273,12 @@ class ChaosRun:
     def _set_up(self) -> None:
         codes = [f"CH{n:04d}BLKM" for n in range(self.config.products)]
         self.setup = self.stack.add_centra_store(
-            INTEGRATION, shipping_map=SHIPPING_MAP, products=dict.fromkeys(codes, WAREHOUSE_UNITS)
+            self.integration_id, shipping_map=SHIPPING_MAP, products=dict.fromkeys(codes, WAREHOUSE_UNITS)
         )
         for n, code in enumerate(codes):
             self.setup.centra.add_product(code[:-4], "BLK", "M", ean=f"7351{n:09d}", stock=WAREHOUSE_UNITS)
-        self.stack.seed_sku_bindings(INTEGRATION)
-        self.stack.register_myogo_webhook(INTEGRATION)
+        self.stack.seed_sku_bindings(self.integration_id)
+        self.stack.register_myogo_webhook(self.integration_id)
         # The plugin set up as the README says: Cancelled orders are returned too, so a cancellation after sending is
         # told from a deleted order (without it, such an order is shown to a person instead of cancelled in myOGO).
         self.setup.centra.statuses_returned = self.setup.centra.statuses_returned | {"Cancelled"}
@@ -275,7 +287,7 @@ class ChaosRun:
             lines = [{"product": code, "qty": rng.randint(1, 3)} for code in rng.sample(codes, rng.randint(1, 3))]
             self.setup.centra.add_order(lines)
         self.report.paid_orders = self.config.orders
-        self.cohorts = self.report.cohorts = Cohorts.pick(list(self.setup.centra.orders), self.config)
+        self.cohorts = self.report.cohorts = Cohorts.pick(list(self._store_order_ids()), self.config)
         self._odd_store_data()
 
     def _odd_store_data(self) -> None:
@@ -346,7 +358,7 @@ class ChaosRun:
         return [order_id for order_id in self.cohorts.cancelled if statuses.get(order_id) != "cancelled"]
 
     def _myogo_statuses(self) -> dict[str, str]:
-        orders, bindings = self.stack.myogo.orders(self.setup.merchant_id), self._bindings()
+        orders, bindings = self.stack.myogo.orders(self.merchant_id), self._bindings()
         return {
             order_id: orders[binding.reference]["status"]
             for order_id, binding in bindings.items()
@@ -359,7 +371,7 @@ class ChaosRun:
         if not self.config.new_reference_prefix:
             return
         state = self.stack.state()
-        before = state.get_integration(INTEGRATION)
+        before = state.get_integration(self.integration_id)
         assert before is not None
         settings = before.settings.model_copy(update={"reference_prefix": self.config.new_reference_prefix})
         past = [*before.past_reference_prefixes, before.settings.reference_prefix]
@@ -380,7 +392,8 @@ class ChaosRun:
         self._until(Flow.TRACKING, lambda: not self._tracking_problems())
 
     def _late_cancels_for_a_person(self) -> list[str]:
-        attention = {order.store_order_id for order in self.stack.aftercare_state().attention_orders(INTEGRATION)}
+        attention_orders = self.stack.aftercare_state().attention_orders(self.integration_id)
+        attention = {order.store_order_id for order in attention_orders}
         return sorted(attention & self.cohorts.late_cancelled)
 
     def _sync_stock(self) -> None:
@@ -396,7 +409,7 @@ class ChaosRun:
             if converged():
                 return
             self.report.rounds[flow] += 1
-            self.stack.enqueue_flow(INTEGRATION, flow)
+            self.stack.enqueue_flow(self.integration_id, flow)
         self._drain(FLOW_FUNCTIONS[flow], queue, batch_size=1)
 
     # ---- the Lambda runner, with deaths ------------------------------------------------------------
@@ -440,7 +453,7 @@ class ChaosRun:
     def _let_locks_expire(self) -> None:
         dynamodb = self.stack.aws.client("dynamodb")
         for flow in Flow:
-            dynamodb.delete_item(TableName=self.stack.aws.table_name, Key=key(INTEGRATION, f"LOCK#{flow}"))
+            dynamodb.delete_item(TableName=self.stack.aws.table_name, Key=key(self.integration_id, f"LOCK#{flow}"))
 
     # ---- what must hold -----------------------------------------------------------------------------
 
@@ -448,34 +461,47 @@ class ChaosRun:
         """Paid orders not exactly once in myOGO, or not recorded as sent (the tracking flow waits for the record)."""
         bindings = self._bindings()
         unrecorded = [
-            o for o in self.setup.centra.orders if o not in bindings or bindings[o].status is not BindingStatus.SENT
+            o for o in self._store_order_ids() if o not in bindings or bindings[o].status is not BindingStatus.SENT
         ]
         return self._not_once_in_myogo() + unrecorded
 
+    @property
+    def merchant_id(self) -> str:
+        return self.setup.merchant_id
+
+    def _store_order_ids(self) -> list[str]:
+        return list(self.setup.centra.orders)
+
+    def _store_shipped(self, order_id: str) -> bool:
+        return bool(self.setup.centra.shipments(order_id))
+
+    def _store_faults(self) -> dict[str, Counter[str]]:
+        return {"Centra": self.setup.centra.faults.injected}
+
     def _bindings(self) -> dict[str, OrderBinding]:
-        return self.stack.state().get_order_bindings(INTEGRATION, list(self.setup.centra.orders))
+        return self.stack.state().get_order_bindings(self.integration_id, list(self._store_order_ids()))
 
     def _copies_in_myogo(self) -> Counter[str]:
         """myOGO orders per paid store order, under every reference prefix the integration has used."""
-        references = Counter(order["reference"] for order in self.stack.myogo.orders(self.setup.merchant_id).values())
-        integration = self.stack.state().get_integration(INTEGRATION)
+        references = Counter(order["reference"] for order in self.stack.myogo.orders(self.merchant_id).values())
+        integration = self.stack.state().get_integration(self.integration_id)
         assert integration is not None
         return Counter(
             {
                 order_id: sum(references[prefix + order_id] for prefix in integration.reference_prefixes())
-                for order_id in self.setup.centra.orders
+                for order_id in self._store_order_ids()
             }
         )
 
     def _not_once_in_myogo(self) -> list[str]:
         copies = self._copies_in_myogo()
-        return [order_id for order_id in self.setup.centra.orders if copies[order_id] != 1]
+        return [order_id for order_id in self._store_order_ids() if copies[order_id] != 1]
 
     def _tracking_problems(self) -> list[str]:
         """Paid orders without exactly one shipped Centra shipment carrying myOGO's tracking number (orders
         cancelled in Centra are not shipped: checked by the verdict)."""
         problems = []
-        orders, bindings = self.stack.myogo.orders(self.setup.merchant_id), self._bindings()
+        orders, bindings = self.stack.myogo.orders(self.merchant_id), self._bindings()
         for order_id in self.setup.centra.orders.keys() - self.cohorts.cancelled - self.cohorts.late_cancelled:
             order = orders.get(bindings[order_id].reference) if order_id in bindings else None
             shipments = [(s["shippedDate"] != "", s["trackingNumber"]) for s in self.setup.centra.shipments(order_id)]
@@ -501,7 +527,7 @@ class ChaosRun:
 
     def _verdict(self) -> None:
         report, myogo = self.report, self.stack.myogo
-        orders = list(myogo.orders(self.setup.merchant_id).values())
+        orders = list(myogo.orders(self.merchant_id).values())
         references = Counter(order["reference"] for order in orders)
         report.myogo_orders = len(references)
         # extra myOGO orders of one paid order, under one reference or under two prefixes
@@ -509,15 +535,15 @@ class ChaosRun:
         report.missing = self._not_once_in_myogo()
         report.shipped = sum(1 for order in orders if order["status"] == "shipped")
         report.tracking_problems = self._tracking_problems()
-        report.stock_checked = len(myogo.products(self.setup.merchant_id))
+        report.stock_checked = len(myogo.products(self.merchant_id))
         report.stock_problems = self._stock_problems()
         statuses = self._myogo_statuses()
         report.cancelled_in_myogo = sum(1 for o in self.cohorts.cancelled if statuses.get(o) == "cancelled")
         report.cancelled_shipped = sorted(
-            o for o in self.cohorts.cancelled if statuses.get(o) == "shipped" or self.setup.centra.shipments(o)
+            o for o in self.cohorts.cancelled if statuses.get(o) == "shipped" or self._store_shipped(o)
         )
         report.late_cancels_for_a_person = len(self._late_cancels_for_a_person())
-        report.faults = {"myOGO": myogo.faults.injected, "Centra": self.setup.centra.faults.injected}
+        report.faults = {"myOGO": myogo.faults.injected, **self._store_faults()}
         report.kills = report.kills + Counter({f"at {point}": n for point, n in self.killer.kills.items()})
         report.dead_letters = {dlq: self._dead_letters(dlq) for dlq in DLQS}
 

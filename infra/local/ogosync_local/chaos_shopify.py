@@ -1,0 +1,244 @@
+"""`make chaos`, Shopify's part: the scenario and verdict of chaos.py for one Shopify merchant.
+
+Its paid orders go store -> myOGO (orders/create and orders/updated webhooks, the order worker, the scheduled poll
+by `updated_at`), the warehouse ships them, one fulfillment per order comes back to Shopify with every tracking
+number (myOGO webhooks and the tracking poll), and the stock sync sets `available` at the warehouse's location with
+a compare-and-swap. Meanwhile myOGO and Shopify answer 5xx, 429 and hang, Shopify throttles GraphQL calls (THROTTLED
+as HTTP 200 and as 429), webhooks arrive twice (the same X-Shopify-Event-Id), out of order or not at all, and
+workers are killed, among other points right after Shopify accepted a fulfillment and before ogosync recorded it.
+
+The merchant's ordinary actions, each a share of the orders: orders placed unpaid and paid later, orders put on a
+fulfillment hold and released, orders cancelled after ogosync sent them (cancelled in myOGO while NEW) and after the
+warehouse began collecting (shown to a person), and sales made between the stock flow's read and its write (the
+compare-and-swap refuses the write, the value is recomputed). The verdict is chaos.py's.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from typing import Any
+
+from ogosync.models import BindingStatus, Flow, SkuBinding
+from ogosync.state.dynamo import DynamoStateRepository
+from ogosync.state.skus import DynamoSkuBindings
+from ogosync.state.stock import DynamoStockLedger
+from ogosync.state.tracking import DynamoTrackingRepository
+from ogosync.stores.shopify.store import ShopifyStore
+from ogosync.warehouse.myogo import MyOgoWarehouse
+from ogosync_local.chaos import (
+    KILL_POINTS,
+    WAREHOUSE_UNITS,
+    ChaosConfig,
+    ChaosRun,
+    Cohorts,
+    When,
+)
+from ogosync_local.sim import FaultConfig
+from ogosync_local.stack import LocalStack, ShopifySetup
+
+INTEGRATION = "chaos-shopify"
+SHIPPING_MAP = {"Standard": "POSTI-PAKETTI"}
+ADAPTERS = (DynamoStateRepository, DynamoTrackingRepository, DynamoStockLedger, MyOgoWarehouse, ShopifyStore)
+# chaos.py's points, with Shopify's store write in place of Centra's: the worker dies after Shopify made the
+# fulfillment, before ogosync recorded it.
+SHOPIFY_KILL_POINTS: tuple[tuple[type, str, When], ...] = (
+    *(point for point in KILL_POINTS if point[0].__name__ != "CentraStore"),
+    (ShopifyStore, "push_shipment", "after"),
+)
+THROTTLED_BURSTS = 3  # GraphQL answers THROTTLED this many times in a row, at each of the order, stock, tracking runs
+
+
+class ShopifyChaosRun(ChaosRun):
+    integration_id = INTEGRATION
+    adapters = ADAPTERS
+
+    def __init__(self, stack: LocalStack, config: ChaosConfig) -> None:
+        super().__init__(stack, config)
+        self.shop: ShopifySetup
+        self.sales_between_read_and_write = 0
+
+    # ---- the scenario -----------------------------------------------------------------------------
+
+    def _set_up(self) -> None:
+        codes = [f"SH{n:04d}BLKM" for n in range(self.config.products)]
+        self.shop = self.stack.add_shopify_store(
+            INTEGRATION, shipping_map=SHIPPING_MAP, products=dict.fromkeys(codes, WAREHOUSE_UNITS)
+        )
+        bindings = []
+        for n, code in enumerate(codes):
+            made = self.shop.shopify.add_product(
+                f"Tee {n}", [{"sku": code, "barcode": f"7352{n:09d}", "price": "19.90", "stock": WAREHOUSE_UNITS}]
+            )
+            variant = made["variants"][0]
+            store_ids = {"product": made["id"], "variant": variant["id"], "inventory_item": variant["inventoryItemId"]}
+            bindings.append(SkuBinding(integration_id=INTEGRATION, sku=code, store_ids=store_ids))
+        DynamoSkuBindings(self.stack.aws.client("dynamodb"), self.stack.aws.table_name).put_sku_bindings(bindings)
+        self.stack.register_myogo_webhook(INTEGRATION)
+        rng = random.Random(self.config.seed)
+        baskets = [
+            [{"sku": code, "quantity": rng.randint(1, 3)} for code in rng.sample(codes, rng.randint(1, 3))]
+            for _ in range(self.config.orders)
+        ]
+        by_place = Cohorts.pick([str(n) for n in range(len(baskets))], self.config)
+        placed = [self._place(str(n), lines, by_place) for n, lines in enumerate(baskets)]
+        self.report.paid_orders = self.config.orders
+        self.cohorts = self.report.cohorts = Cohorts(
+            *({placed[int(n)] for n in cohort} for cohort in by_place.__dict__.values())
+        )
+
+    def _place(self, place: str, lines: list[dict[str, Any]], cohorts: Cohorts) -> str:
+        """An order placed unpaid (pending: paid later) or on a fulfillment hold (hidden: released later), else paid."""
+        order = self.shop.shopify.add_order(
+            lines,
+            financial_status="PENDING" if place in cohorts.pending else "PAID",
+            hold_reason="INCORRECT_ADDRESS" if place in cohorts.hidden else None,
+            hold_notes="the customer asked to change the address",
+        )
+        return str(order["legacyResourceId"])
+
+    def _inject_faults(self) -> None:
+        config = self.config
+        faults = FaultConfig(
+            error_rate=config.error_rate,
+            rate_limit_rate=config.rate_limit_rate,
+            retry_after_s=config.retry_after_s,
+            timeout_rate=config.timeout_rate,
+            hang_s=2 * config.client_timeout_s,
+        )
+        for offset, simulator in enumerate((self.stack.myogo, self.shop.shopify)):
+            simulator.faults.configure(FaultConfig(**{**faults.__dict__, "seed": config.seed + offset}))
+
+    def _throttle(self, status: int) -> None:
+        self.shop.shopify.throttle(next_calls=THROTTLED_BURSTS, status=status)
+        self.report.webhooks[f"THROTTLED bursts (HTTP {status})"] += 1
+
+    def _deliver_store_webhooks(self) -> None:
+        deliveries = self.shop.shopify.deliver_webhooks(
+            duplicate_rate=self.config.duplicate_rate, loss_rate=self.config.loss_rate, reorder=True, seed=1
+        )
+        self.report.webhooks.update(
+            "lost" if d.lost else "duplicate" if d.duplicated else f"answered {d.status}" for d in deliveries
+        )
+
+    def _orders_to_myogo(self) -> None:
+        self._throttle(200)
+        self._deliver_store_webhooks()
+        self._drain("order_import", self.stack.aws.queue_urls["OrderQueue"], batch_size=10)
+        self._change_reference_prefix()
+        waiting = self.cohorts.pending | self.cohorts.hidden
+        self._until(Flow.ORDERS, lambda: not (set(self._order_problems()) - waiting) and self._all_held(waiting))
+        self.report.hidden_before = len(waiting - set(self._not_once_in_myogo()))  # must be 0: held, not sent
+        for order_id in self.cohorts.pending:
+            self.shop.shopify.mark_paid(order_id)
+        for order_id in self.cohorts.hidden:
+            self.shop.shopify.release_order(order_id)
+        self._deliver_store_webhooks()
+        self._drain("order_import", self.stack.aws.queue_urls["OrderQueue"], batch_size=10)
+        self._until(Flow.ORDERS, lambda: not self._order_problems())
+        self._cancel_after_sending()
+
+    def _all_held(self, order_ids: set[str]) -> bool:
+        bindings = self._bindings()
+        return all(order_id in bindings and bindings[order_id].status is BindingStatus.HELD for order_id in order_ids)
+
+    def _cancel_after_sending(self) -> None:
+        for order_id in self.cohorts.cancelled:
+            self.shop.shopify.cancel_order(order_id)
+        self._deliver_store_webhooks()
+        self._until(Flow.ORDERS, lambda: not self._not_cancelled_in_myogo())
+
+    def _ship_and_track(self) -> None:
+        self.stack.myogo.advance(1)  # new -> collecting
+        for order_id in self.cohorts.late_cancelled:  # too late for ogosync to stop: a person must
+            self.shop.shopify.cancel_order(order_id)
+        self._until(Flow.ORDERS, lambda: len(self._late_cancels_for_a_person()) == len(self.cohorts.late_cancelled))
+        self.stack.myogo.advance(1)  # collecting -> shipped
+        self._throttle(429)
+        self.stack.myogo.deliver_webhooks()  # hints to the tracking queue
+        self._until(Flow.TRACKING, lambda: not self._tracking_problems())
+
+    def _sync_stock(self) -> None:
+        codes = list(self.stack.myogo.products(self.shop.merchant_id))
+        for code in codes[::3]:
+            self.stack.myogo.set_stock(self.shop.merchant_id, code, WAREHOUSE_UNITS // 2)  # a stock count
+        for code in codes[1::7]:  # a shopper buys between the stock run's read and its write
+            self.shop.shopify.sell(code, before_next_stock_write=True)
+            self.sales_between_read_and_write += 1
+        self._until(Flow.STOCK, lambda: not self._stock_problems())
+        # The sales are paid orders like any other: they reach myOGO once, and the stock rule holds after them.
+        self._deliver_store_webhooks()
+        self._until(Flow.ORDERS, lambda: not self._order_problems())
+        self._until(Flow.STOCK, lambda: not self._stock_problems())
+
+    # ---- what must hold -----------------------------------------------------------------------------
+
+    @property
+    def merchant_id(self) -> str:
+        return self.shop.merchant_id
+
+    def _store_order_ids(self) -> list[str]:
+        return self.shop.shopify.order_ids()
+
+    def _tracking_problems(self) -> list[str]:
+        """Orders not cancelled without exactly one fulfillment carrying every tracking number myOGO gave."""
+        problems = []
+        orders, bindings = self.stack.myogo.orders(self.shop.merchant_id), self._bindings()
+        for order_id in set(self._store_order_ids()) - self.cohorts.cancelled - self.cohorts.late_cancelled:
+            order = orders.get(bindings[order_id].reference) if order_id in bindings else None
+            fulfillments = self.shop.shopify.fulfillments(order_id)
+            if order is None or order["status"] != "shipped" or len(fulfillments) != 1:
+                problems.append(order_id)
+                continue
+            numbers = [row.get("number") for row in fulfillments[0]["trackingInfo"]]
+            if numbers != order["trackingNumber"].split(","):
+                problems.append(order_id)
+        return problems
+
+    def _stock_problems(self) -> list[str]:
+        """Bound SKUs Shopify does not sell at max(0, myOGO available - units paid in Shopify, not in myOGO)."""
+        in_myogo = self._copies_in_myogo()
+        transit: Counter[str] = Counter()
+        for order_id in self._store_order_ids():
+            order = self.shop.shopify.order(order_id)
+            if order["cancelledAt"] is None and not in_myogo[order_id]:
+                for fulfillment_order in order["fulfillmentOrders"]:
+                    for line in fulfillment_order["lineItems"]:
+                        transit[line["sku"]] += line["totalQuantity"]
+        problems = []
+        for code in self.stack.myogo.products(self.shop.merchant_id):
+            expected = max(0, self.stack.myogo.stock(self.shop.merchant_id, code)["stockAvailable"] - transit[code])
+            if self.shop.shopify.inventory(code, self.shop.location_id).get("available") != expected:
+                problems.append(code)
+        return problems
+
+    def _store_shipped(self, order_id: str) -> bool:
+        return bool(self.shop.shopify.fulfillments(order_id))
+
+    def _store_faults(self) -> dict[str, Counter[str]]:
+        return {"Shopify": self.shop.shopify.faults.injected}
+
+    def _verdict(self) -> None:
+        self.report.paid_orders = len(self._store_order_ids())
+        super()._verdict()
+        self.report.webhooks["sales between the stock read and write"] = self.sales_between_read_and_write
+
+
+def shopify_config(config: ChaosConfig) -> ChaosConfig:
+    """The Centra run's configuration for Shopify: no unreadable orders (GraphQL answers typed data) and no lines as
+    a JSON object (a Centra plugin quirk); Shopify's own kill point."""
+    return ChaosConfig(
+        **{
+            **config.__dict__,
+            "garbled_share": 0.0,
+            "object_lines_share": 0.0,
+            "kill_points": SHOPIFY_KILL_POINTS,
+        }
+    )
+
+
+def run_shopify_chaos(config: ChaosConfig) -> Any:
+    with LocalStack(
+        quiet=True, visibility_timeout_s=config.visibility_timeout_s, claim_lease_seconds=config.claim_lease_seconds
+    ) as stack:
+        return ShopifyChaosRun(stack, shopify_config(config)).run()
