@@ -28,7 +28,8 @@ def test_a_shopify_store_converges_exactly_once_under_faults_throttling_and_kill
 
     assert report.converged, render(report, "test")
     cohorts = report.cohorts
-    assert [len(c) for c in (cohorts.pending, cohorts.hidden, cohorts.cancelled, cohorts.late_cancelled)] == [2, 2, 2, 1]
+    kinds = (cohorts.pending, cohorts.hidden, cohorts.cancelled, cohorts.late_cancelled)
+    assert [len(cohort) for cohort in kinds] == [2, 2, 2, 1]
     assert report.duplicates == 0 and report.cancelled_shipped == [] and report.late_cancels_for_a_person == 1
     assert report.myogo_orders == report.paid_orders > 20  # the sales made during the stock run are orders too
     assert not report.tracking_problems and not report.stock_problems

@@ -498,16 +498,16 @@ class LocalStack:
         DynamoSkuBindings(self.aws.client("dynamodb"), self.aws.table_name).put_sku_bindings(bindings)
         return bindings
 
-    def myogo_webhook_key(self, merchant: CentraMerchant | CentraSetup) -> str:
+    def myogo_webhook_key(self, merchant: CentraMerchant | CentraSetup | ShopifySetup) -> str:
         """The merchant registers myOGO's OrderShipped webhook to ogosync (in myOGO); returns its key."""
         key = secrets.token_urlsafe(24)
-        integration_id = merchant.integration.id if isinstance(merchant, CentraSetup) else merchant.integration_id
+        integration_id = merchant.integration_id if isinstance(merchant, CentraMerchant) else merchant.integration.id
         self.myogo.add_webhook(merchant.merchant_id, f"{self.gateway.base_url}/webhooks/myogo/{integration_id}", key)
         return key
 
     def register_myogo_webhook(self, integration_id: str) -> str:
         """myogo_webhook_key, with the key written straight into the integration's secret (test set-up)."""
-        setup = self.stores[integration_id]
+        setup: CentraSetup | ShopifySetup = self.stores.get(integration_id) or self.shopify_stores[integration_id]
         key = self.myogo_webhook_key(setup)
         setup.secret_values["myogo_webhook_key"] = key
         self.aws.client("secretsmanager").put_secret_value(
