@@ -19,9 +19,8 @@ import random
 from collections import Counter
 from typing import Any
 
-from ogosync.models import BindingStatus, Flow, SkuBinding
+from ogosync.models import BindingStatus, Flow
 from ogosync.state.dynamo import DynamoStateRepository
-from ogosync.state.skus import DynamoSkuBindings
 from ogosync.state.stock import DynamoStockLedger
 from ogosync.state.tracking import DynamoTrackingRepository
 from ogosync.stores.shopify.store import ShopifyStore
@@ -65,15 +64,15 @@ class ShopifyChaosRun(ChaosRun):
         self.shop = self.stack.add_shopify_store(
             INTEGRATION, shipping_map=SHIPPING_MAP, products=dict.fromkeys(codes, WAREHOUSE_UNITS)
         )
-        bindings = []
-        for n, code in enumerate(codes):
-            made = self.shop.shopify.add_product(
-                f"Tee {n}", [{"sku": code, "barcode": f"7352{n:09d}", "price": "19.90", "stock": WAREHOUSE_UNITS}]
+        made = [
+            self.shop.shopify.add_product(
+                f"Tee {n}",
+                [{"sku": code, "barcode": f"7352{n:09d}", "price": "19.90", "stock": WAREHOUSE_UNITS,
+                  "location_id": self.shop.location_id}],
             )
-            variant = made["variants"][0]
-            store_ids = {"product": made["id"], "variant": variant["id"], "inventory_item": variant["inventoryItemId"]}
-            bindings.append(SkuBinding(integration_id=INTEGRATION, sku=code, store_ids=store_ids))
-        DynamoSkuBindings(self.stack.aws.client("dynamodb"), self.stack.aws.table_name).put_sku_bindings(bindings)
+            for n, code in enumerate(codes)
+        ]  # fmt: skip
+        self.stack.seed_shopify_bindings(INTEGRATION, made)
         self.stack.register_myogo_webhook(INTEGRATION)
         rng = random.Random(self.config.seed)
         baskets = [

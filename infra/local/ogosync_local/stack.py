@@ -276,6 +276,12 @@ class LocalStack:
             client_secret=client_secret,
             shop=f"ogosync-{integration_id}",
             webhook_url=f"{self.gateway.base_url}/webhooks/shopify/{integration_id}",
+            # A Shopify Plus store's restore rate (1,000 points a second, docs/api/shopify.md "Cost and throttling"):
+            # the simulator charges each query's requested cost, where Shopify refunds down to the actual one, so at
+            # a smaller plan's rate it would throttle far earlier than Shopify and the local stack would measure
+            # waits. Throttling itself is exercised by the chaos run's THROTTLED bursts and the client's tests.
+            restore_rate=1000.0,
+            bucket_size=2000.0,
         ).start()
         location = shopify.add_location("OGOship warehouse")
         if shared is None:
@@ -495,6 +501,26 @@ class LocalStack:
                 bindings.append(
                     SkuBinding(integration_id=integration_id, sku=code, store_ids=store_ids, ean=row["ean"] or None)
                 )
+        DynamoSkuBindings(self.aws.client("dynamodb"), self.aws.table_name).put_sku_bindings(bindings)
+        return bindings
+
+    def seed_shopify_bindings(self, integration_id: str, made: list[dict[str, Any]]) -> list[SkuBinding]:
+        """Test set-up: bind the variants of these products (ShopifySimulator.add_product's answers) by SKU, as the
+        product flow would, without running it."""
+        bindings = [
+            SkuBinding(
+                integration_id=integration_id,
+                sku=variant["sku"],
+                store_ids={
+                    "product": product["id"],
+                    "variant": variant["id"],
+                    "inventory_item": variant["inventoryItemId"],
+                },
+            )
+            for product in made
+            for variant in product["variants"]
+            if variant["sku"]
+        ]
         DynamoSkuBindings(self.aws.client("dynamodb"), self.aws.table_name).put_sku_bindings(bindings)
         return bindings
 
