@@ -18,6 +18,7 @@ from ogosync.models import (
     Hold,
     HoldReason,
     OrderImportJob,
+    Platform,
     ProductAction,
     ProductActionJob,
     ProductProblem,
@@ -52,6 +53,7 @@ USERS = {
 
 DNS = {  # what the fake resolver answers; a name missing here is not found
     "acme.centra.example": ["93.184.216.34"],
+    "acme.myshopify.com": ["23.227.38.65"],
     "api.ogoship.com": ["2606:4700::6810:1"],
     "my.ogoship.com": ["104.16.1.1"],
     "metadata.attacker.example": ["93.184.216.35", "169.254.169.254"],
@@ -491,6 +493,56 @@ def test_the_wizard_creates_a_merchants_integration_and_never_shows_a_secret_aga
     assert integration.store_base_url == "https://acme.centra.example/api/order"  # the trailing / dropped
     assert integration.settings.stock_sync_minutes == 15 and integration.settings.send_as_test_orders
     assert "https://hooks.example/webhooks/centra/acme-second" in webhook
+
+
+SHOPIFY_WIZARD = {
+    "platform": "shopify",
+    "id": "acme-shop",
+    "store_base_url": "https://acme.myshopify.com",
+    "store_client_id": "client-1",
+    "store_client_secret": "shopify-client-secret-1",
+    "option_location_id": "71234567",
+    "option_paid_statuses": "PAID, PARTIALLY_REFUNDED",
+    "myogo_merchant_id": "M-1",
+    "myogo_secret_token": "myogo-secret-token-1",
+    "myogo_client_id": "123",
+    "myogo_client_secret": "myogo-client-secret-1",
+    "warehouse": "TLL",
+    "time_zone": "Europe/Helsinki",
+}
+
+
+def test_each_platform_has_its_wizard_from_its_registry_entry(world: World) -> None:
+    anna = world.client("anna")
+
+    shopify = anna.get("/integrations/new?platform=shopify")["body"]
+    centra = anna.get("/integrations/new")["body"]
+    unknown = anna.get("/integrations/new?platform=woocommerce")
+
+    assert "New Shopify integration" in shopify and "myshopify.com" in shopify
+    for field in ("store_client_id", "store_client_secret", "store_access_token", "option_location_id"):
+        assert f'name="{field}"' in shopify
+    assert 'name="store_api_key"' not in shopify and "Centra" not in shopify.split("Another platform")[0]
+    assert "New Centra integration" in centra and 'name="store_api_key"' in centra
+    assert unknown["statusCode"] == 404 and "centra, shopify" in unknown["body"]
+
+
+def test_the_shopify_wizard_creates_the_integration_with_its_options_and_credentials(world: World) -> None:
+    anna = world.client("anna")
+
+    missing_location = anna.post("/integrations/new", SHOPIFY_WIZARD | {"option_location_id": ""})
+    created = anna.post("/integrations/new", SHOPIFY_WIZARD)
+    webhook = anna.get(created["headers"]["Location"])["body"]
+
+    assert missing_location["statusCode"] == 422 and "location_id" in missing_location["body"]
+    assert "shopify-client-secret-1" not in missing_location["body"]
+    integration = world.state.get_integration("acme-shop")
+    assert integration is not None and integration.platform is Platform.SHOPIFY
+    assert integration.store_options["location_id"] == "gid://shopify/Location/71234567"
+    assert integration.store_options["paid_statuses"] == ["PAID", "PARTIALLY_REFUNDED"]
+    stored = world.deps.operator.secrets.credentials(integration)
+    assert stored.store.platform == "shopify" and stored.store.client_id == "client-1"  # type: ignore[union-attr]
+    assert "https://hooks.example/webhooks/shopify/acme-shop" in webhook and "orders/create" in webhook
 
 
 def test_the_wizard_saves_nothing_when_a_side_refuses_the_credentials(world: World) -> None:

@@ -33,7 +33,7 @@ from ogosync.console.session import (
 )
 from ogosync.console.web import Answer, Request, parse, redirect
 from ogosync.errors import UnknownIntegrationError
-from ogosync.models import Flow, Integration, ProductAction, ProductState
+from ogosync.models import Flow, Integration, Platform, ProductAction, ProductState
 from ogosync.operator import integrations, orders, products, runs, shipping, status
 from ogosync.operator.errors import OperatorError
 from ogosync.operator.products import ProductFilters
@@ -288,22 +288,31 @@ def _map_shipping(ctx: Context, integration_id: str) -> Answer:
 
 
 def _new_integration_page(ctx: Context) -> Answer:
-    return Answer(200, pages.new_integration(ctx.session, {}, _own_merchant(ctx), None))
+    platform = _wizard_platform(ctx.request.query.get("platform", Platform.CENTRA.value))
+    return Answer(200, pages.new_integration(ctx.session, {}, _own_merchant(ctx), None, platform))
+
+
+def _wizard_platform(name: str) -> Platform:
+    try:
+        return setup.platform_of(name)
+    except setup.SetupRefused as exc:
+        raise Refused(404, exc.message) from None
 
 
 def _create_integration(ctx: Context) -> Answer:
     merchant = _own_merchant(ctx)
     kept = setup.kept_values(ctx.request.form)
+    platform = _wizard_platform(ctx.request.form.get("platform", Platform.CENTRA.value))
     try:
         request = setup.parse(ctx.request.form, merchant)
         setup.check_urls(request, local_stack=ctx.deps.local_stack, resolve=ctx.deps.resolve)
         created = integrations.create_integration(request, ctx.deps.operator)
     except setup.SetupRefused as exc:
-        return Answer(422, pages.new_integration(ctx.session, kept, merchant, _with_field(exc.message, exc.field)))
+        error = _with_field(exc.message, exc.field)
+        return Answer(422, pages.new_integration(ctx.session, kept, merchant, error, platform))
     except OperatorError as exc:
-        return Answer(
-            exc.status, pages.new_integration(ctx.session, kept, merchant, _with_field(exc.message, exc.field))
-        )
+        error = _with_field(exc.message, exc.field)
+        return Answer(exc.status, pages.new_integration(ctx.session, kept, merchant, error, platform))
     return redirect(f"/integrations/{created.id}/webhook?done=created")
 
 
@@ -326,7 +335,7 @@ def _webhook_secret(ctx: Context, integration_id: str) -> Answer:
     integration = ctx.integration(integration_id)
     secret = ctx.request.form.get("webhook_secret", "").strip()
     if not secret or len(secret) > 1000:
-        raise Refused(422, "type the Endpoint secret you typed in Centra's webhook plugin")
+        raise Refused(422, "type the secret the store signs its webhooks with (as you typed it in the store)")
     patch = IntegrationPatch(credentials=CredentialsPatch(webhook_secret=SecretStr(secret)))
     integrations.update_integration(integration.id, patch, ctx.deps.operator)
     return redirect(f"/integrations/{integration.id}/webhook?done=webhook-secret")

@@ -16,6 +16,7 @@ from ogosync.models import (
     Cursor,
     Integration,
     IntegrationStatus,
+    Platform,
     ProductAction,
     ProductRun,
     ProductState,
@@ -31,6 +32,7 @@ from ogosync.operator.schemas import (
     WebhookInfo,
 )
 from ogosync.ports import DeadLetter, QueueDepth
+from ogosync.stores import registry
 from ogosync.sync.stock import PROBLEMS_KEPT
 
 
@@ -536,14 +538,26 @@ def _codes_note(methods: ShippingMethods) -> Markup | None:
     return None
 
 
-def new_integration(session: Session, values: Mapping[str, str], merchant: str | None, error: str | None) -> str:
+def new_integration(
+    session: Session, values: Mapping[str, str], merchant: str | None, error: str | None, platform: Platform
+) -> str:
+    name = platform.value.capitalize()
+    others = [
+        el("a", {"href": f"/integrations/new?platform={other.value}"}, other.value.capitalize())
+        for other in registry.supported()
+        if other is not platform
+    ]
     intro = el(
         "p",
         None,
-        "Set up a Centra store step by step. ogosync checks the credentials with one call to Centra and one to myOGO "
-        "before anything is saved; secrets go to AWS Secrets Manager and are never shown again.",
+        f"Set up a {name} store step by step. ogosync checks the credentials with one call to the store and one to "
+        "myOGO before anything is saved; secrets go to AWS Secrets Manager and are never shown again. Another "
+        "platform: ",
+        others,
     )
-    return layout("New Centra integration", session, intro, setup.form(session, values, merchant), error=error)
+    return layout(
+        f"New {name} integration", session, intro, setup.form(session, values, merchant, platform), error=error
+    )
 
 
 def webhook(session: Session, info: WebhookInfo, note: str | None) -> str:
@@ -559,15 +573,15 @@ def webhook(session: Session, info: WebhookInfo, note: str | None) -> str:
     return layout(
         f"Webhook of {info.integration_id}",
         session,
-        el("p", None, "Paste this URL into Centra's webhook plugin:"),
+        el("p", None, "Paste this URL into the store's webhook settings:"),
         el("p", None, el("code", {"id": "webhook-url"}, info.url)),
+        el("p", {"id": "webhook-instructions"}, info.instructions),
         el(
             "p",
             None,
-            "In Centra: System -> Stores -> your store -> + Plugin method -> Centra Webhook, Integration API mode. "
-            "Paste the URL there, type an Endpoint secret, and type the same secret here.",
+            "Type the secret the store signs its webhooks with here. The secret is "
+            + ("saved." if info.secret_configured else "not saved yet: type it here."),
         ),
-        el("p", None, "The secret is " + ("saved." if info.secret_configured else "not saved yet: type it here.")),
         secret_form,
         el("p", None, el("a", {"href": f"/integrations/{info.integration_id}/shipping"}, "Next: shipping methods")),
         note=note,

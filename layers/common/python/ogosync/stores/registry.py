@@ -40,7 +40,9 @@ class PlatformAdapter:
     options_model: type[BaseModel]
     build_store: StoreFactory
     build_verifier: Callable[[], WebhookVerifier]
-    setup_text: str = ""
+    setup_text: str = ""  # the store's webhook and what else a merchant does in the store's admin
+    credentials_guide: str = ""  # where the merchant finds the store's URL and credentials (the set-up wizard)
+    store_url_hint: str = ""  # what the store's base URL looks like
 
 
 def supported() -> list[Platform]:

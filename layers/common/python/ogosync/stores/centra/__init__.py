@@ -73,4 +73,9 @@ ADAPTER = PlatformAdapter(
     build_store=_build_store,
     build_verifier=_build_verifier,
     setup_text=SETUP_TEXT,
+    credentials_guide=(
+        "In Centra: System -> Stores -> your store -> + Plugin method -> Order API. Copy its Base URL and its secret "
+        "API key."
+    ),
+    store_url_hint="e.g. https://acme.centra.com/api/order",
 )

@@ -81,4 +81,11 @@ ADAPTER = PlatformAdapter(
     build_store=_build_store,
     build_verifier=_build_verifier,
     setup_text=SETUP_TEXT,
+    credentials_guide=(
+        "In Shopify: Settings -> Apps -> Develop apps (or the Dev Dashboard): create an app with the Admin API scopes "
+        + ", ".join(SCOPES)
+        + " and install it. Give its client ID and client secret, or the Admin API access token of an existing "
+        "custom app. The location that is the myOGO warehouse: Settings -> Locations, its numeric id is in the URL."
+    ),
+    store_url_hint="https://<your shop>.myshopify.com",
 )
