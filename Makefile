@@ -59,15 +59,19 @@ clean:
 
 # ---- proof under load and faults (issue 6): minutes each, not part of `make test` -----------------------------
 CHAOS_ORDERS ?= 1000
+CHAOS_SHOPIFY_ORDERS ?= 300
 .PHONY: chaos bench
 # 1,000 orders through the whole cycle under faults and killed workers; writes its tables into docs/reliability.md
 chaos: install
 	POWERTOOLS_LOG_LEVEL=CRITICAL $(BIN)/python -m ogosync_local.chaos --orders $(CHAOS_ORDERS) \
+		--markdown docs/reliability.md
+	POWERTOOLS_LOG_LEVEL=CRITICAL $(BIN)/python -m ogosync_local.chaos_shopify --orders $(CHAOS_SHOPIFY_ORDERS) \
 		--markdown docs/reliability.md
 
 # The busy-merchant benchmarks on the simulators (20 ms per call), then the fleet's (tick, fairness, cost) at a size
 # of a few minutes; writes their tables into docs/benchmarks.md
 bench: install
 	POWERTOOLS_LOG_LEVEL=CRITICAL $(BIN)/python -m ogosync_local.bench --markdown docs/benchmarks.md
+	POWERTOOLS_LOG_LEVEL=CRITICAL $(BIN)/python -m ogosync_local.bench_shopify --markdown docs/benchmarks.md
 	POWERTOOLS_LOG_LEVEL=CRITICAL $(BIN)/python -m ogosync_local.bench_fleet --fleet 100,1000 --minutes 5 \
 		--backlog 300 --others 20 --unfair --markdown docs/benchmarks.md

@@ -590,31 +590,38 @@ def run_chaos(config: ChaosConfig) -> ChaosReport:
 # ---- the tables -----------------------------------------------------------------------------------
 
 
-def render(report: ChaosReport, command: str) -> str:
-    config, cohorts = report.config, report.cohorts
+# What each cohort is, in a Centra store; chaos_shopify.py gives Shopify's words (the same verdicts).
+CENTRA_WORDS = {
+    "store": "Centra",
+    "garbled": "unreadable orders held (then mended in Centra, then sent)",
+    "object_lines": "orders with lines as a JSON object, sent",
+    "pending": "Pending orders shipped, tracking in Centra once confirmed",
+    "hidden": "orders visible only after their webhooks, sent without one",
+}
+
+
+def render(report: ChaosReport, command: str, words: dict[str, str] = CENTRA_WORDS) -> str:
+    config, cohorts, store = report.config, report.cohorts, words["store"]
     faults = [
         [name, str(counts["5xx"]), str(counts["429"]), str(counts["timeout"])] for name, counts in report.faults.items()
     ]
     must_hold = [
-        ["paid orders in Centra", str(report.paid_orders), ""],
+        [f"paid orders in {store}", str(report.paid_orders), ""],
         ["orders in myOGO", str(report.myogo_orders), f"= {report.paid_orders}"],
         ["duplicate myOGO orders", str(report.duplicates), "0"],
         ["paid orders not exactly once in myOGO", str(len(report.missing)), "0"],
         ["orders shipped in myOGO", str(report.shipped), f"= {report.paid_orders - len(cohorts.cancelled)}"],
-        ["orders without exactly one shipment with tracking in Centra", str(len(report.tracking_problems)), "0"],
-        ["SKUs whose Centra stock differs from the stock rule", str(len(report.stock_problems)), "0"],
+        [f"orders without exactly one shipment with tracking in {store}", str(len(report.tracking_problems)), "0"],
+        [f"SKUs whose {store} stock differs from the stock rule", str(len(report.stock_problems)), "0"],
         [f"(of {report.stock_checked} SKUs checked)", "", ""],
-        ["unreadable orders held (then mended in Centra, then sent)", str(report.held_unreadable),
-         f"= {len(cohorts.garbled)}"],
-        ["orders with lines as a JSON object, sent", str(len(cohorts.object_lines - set(report.missing))),
+        [words["garbled"], str(report.held_unreadable), f"= {len(cohorts.garbled)}"],
+        [words["object_lines"], str(len(cohorts.object_lines - set(report.missing))),
          f"= {len(cohorts.object_lines)}"],
-        ["Pending orders shipped, tracking in Centra once confirmed",
-         str(len(cohorts.pending - set(report.tracking_problems))), f"= {len(cohorts.pending)}"],
-        ["cancelled in Centra after sending, cancelled in myOGO", str(report.cancelled_in_myogo),
+        [words["pending"], str(len(cohorts.pending - set(report.tracking_problems))), f"= {len(cohorts.pending)}"],
+        [f"cancelled in {store} after sending, cancelled in myOGO", str(report.cancelled_in_myogo),
          f"= {len(cohorts.cancelled)}"],
         ["cancelled orders shipped that could have been stopped", str(len(report.cancelled_shipped)), "0"],
-        ["orders visible only after their webhooks, sent without one", str(len(cohorts.hidden - set(report.missing))),
-         f"= {len(cohorts.hidden)}"],
+        [words["hidden"], str(len(cohorts.hidden - set(report.missing))), f"= {len(cohorts.hidden)}"],
         ["cancelled after collecting began, shown to a person (alarm)", str(report.late_cancels_for_a_person),
          f"= {len(cohorts.late_cancelled)}"],
     ]  # fmt: skip
@@ -631,7 +638,7 @@ def render(report: ChaosReport, command: str) -> str:
             table(["must hold", "measured", "expected"], must_hold),
             "Faults injected (random, per API call of the simulator):",
             table(["simulator", "5xx", "429 + Retry-After", "timeouts"], faults),
-            "Centra webhook deliveries (`reorder=True`):",
+            f"{store} webhook deliveries (`reorder=True`) and other store events:",
             table(["delivery", "count"], [[name, str(n)] for name, n in sorted(report.webhooks.items())]),
             "Workers killed (whole invocations lost, redelivered by SQS), by function and by point:",
             table(["where", "kills"], [[name, str(n)] for name, n in sorted(report.kills.items())]),

@@ -15,8 +15,11 @@ compare-and-swap refuses the write, the value is recomputed). The verdict is cha
 
 from __future__ import annotations
 
+import argparse
 import random
+import sys
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from ogosync.models import BindingStatus, Flow
@@ -29,10 +32,13 @@ from ogosync_local.chaos import (
     KILL_POINTS,
     WAREHOUSE_UNITS,
     ChaosConfig,
+    ChaosReport,
     ChaosRun,
     Cohorts,
     When,
+    render,
 )
+from ogosync_local.markdown import replace_section
 from ogosync_local.sim import FaultConfig
 from ogosync_local.stack import LocalStack, ShopifySetup
 
@@ -223,6 +229,15 @@ class ShopifyChaosRun(ChaosRun):
         self.report.webhooks["sales between the stock read and write"] = self.sales_between_read_and_write
 
 
+SHOPIFY_WORDS = {
+    "store": "Shopify",
+    "garbled": "unreadable orders held (none: GraphQL answers typed data)",
+    "object_lines": "orders with lines as a JSON object (a Centra quirk: none)",
+    "pending": "orders placed unpaid, held, paid later: sent, shipped, tracked",
+    "hidden": "orders on a fulfillment hold, held with its reason, released: sent",
+}
+
+
 def shopify_config(config: ChaosConfig) -> ChaosConfig:
     """The Centra run's configuration for Shopify: no unreadable orders (GraphQL answers typed data) and no lines as
     a JSON object (a Centra plugin quirk); Shopify's own kill point."""
@@ -236,8 +251,28 @@ def shopify_config(config: ChaosConfig) -> ChaosConfig:
     )
 
 
-def run_shopify_chaos(config: ChaosConfig) -> Any:
+def run_shopify_chaos(config: ChaosConfig) -> ChaosReport:
     with LocalStack(
         quiet=True, visibility_timeout_s=config.visibility_timeout_s, claim_lease_seconds=config.claim_lease_seconds
     ) as stack:
         return ShopifyChaosRun(stack, shopify_config(config)).run()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=ChaosConfig.seed)
+    parser.add_argument(
+        "--markdown", type=Path, help="write the tables into this file between the chaos-shopify markers"
+    )
+    args = parser.parse_args(argv)
+    report = run_shopify_chaos(ChaosConfig(orders=args.orders, seed=args.seed))
+    text = render(report, f"python -m ogosync_local.chaos_shopify --orders {args.orders}", SHOPIFY_WORDS)
+    print(text)
+    if args.markdown:
+        replace_section(args.markdown, "chaos-shopify", text)
+    return 0 if report.converged else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
