@@ -5,7 +5,7 @@ shipments, and myOGO's orders."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from ogosync.errors import (
@@ -13,19 +13,16 @@ from ogosync.errors import (
     ConcurrencyConflictError,
     OgosyncError,
     OrderNotReadyError,
-    ShipmentMismatchError,
 )
 from ogosync.models import (
     OrderTracking,
     ShipmentToPush,
-    ShippedLine,
-    StoreOrder,
     StoreShipment,
     TrackingStatus,
     UnreadableWarehouseRecord,
     WarehouseOrderChange,
 )
-from ogosync.stores.lines import StoreLine, match_lines
+from ogosync.stores.centra.client import OpenShipmentFlow
 from tests.fakes import FakeStore, InMemoryState
 
 
@@ -168,8 +165,9 @@ class InMemoryTracking:
             )
 
 
-class FakeShipmentStore(FakeStore):
-    """A store (orders, as FakeStore) with shipments per order and scripted failures; counts its calls."""
+class FakeShipmentStore(FakeStore, OpenShipmentFlow):
+    """A store (orders, as FakeStore) with shipments per order and scripted failures; counts its calls. It ships as
+    Centra does (OpenShipmentFlow over the calls below), so the engine's tests see a store with open shipments."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -181,37 +179,6 @@ class FakeShipmentStore(FakeStore):
         self.fail_after_accept: list[Exception] = []  # stored, then raised: the caller never saw the answer
         self.lookups = 0
         self.deadlines: list[datetime | None] = []  # the deadline each store write was given
-
-    def shipped_already(self, order_id: str) -> StoreShipment | None:
-        return next((shipment for shipment in self.order_shipments(order_id) if shipment.shipped), None)
-
-    def push_shipment(
-        self,
-        order_id: str,
-        lines: Sequence[ShippedLine],
-        shipment: ShipmentToPush,
-        *,
-        before_write: Callable[[], None],
-        deadline: datetime | None,
-    ) -> StoreShipment:
-        """As a store with open shipments (Centra's): an open one is completed, else one is created."""
-        existing = self.order_shipments(order_id)
-        shipped = next((found for found in existing if found.shipped), None)
-        if shipped is not None:
-            return shipped.model_copy(update={"already_shipped": True})
-        opened = next((found for found in existing if not found.shipped), None)
-        if opened is not None:
-            before_write()
-            return self.complete_shipment(order_id, opened.shipment_id, shipment, deadline).model_copy(
-                update={"was_open": True}
-            )
-        order = self.get_order(order_id)
-        if not isinstance(order, StoreOrder):
-            raise ShipmentMismatchError(f"order {order_id} cannot be read from the store")
-        store_lines = [StoreLine(line.line_id, line.sku, line.quantity) for line in order.lines]
-        matched = match_lines(order_id, store_lines, lines)
-        before_write()
-        return self.create_shipment(order_id, matched, shipment, deadline)
 
     def order_shipments(self, order_id: str) -> list[StoreShipment]:
         self.lookups += 1

@@ -46,6 +46,7 @@ from ogosync.warehouse.myogo import MyOgoWarehouse
 from ogosync_local.lambdas import DrainReport, LambdaContext, load_handler
 from ogosync_local.markdown import replace_section, table
 from ogosync_local.sim import FaultConfig
+from ogosync_local.sim.server import SimServer
 from ogosync_local.stack import FLOW_FUNCTIONS, FLOW_QUEUES, CentraSetup, LocalStack
 
 INTEGRATION = "chaos-centra"
@@ -312,8 +313,11 @@ class ChaosRun:
             timeout_rate=config.timeout_rate,
             hang_s=2 * config.client_timeout_s,
         )
-        for offset, simulator in enumerate((self.stack.myogo, self.setup.centra)):
+        for offset, simulator in enumerate((self.stack.myogo, self._store_simulator())):
             simulator.faults.configure(FaultConfig(**{**faults.__dict__, "seed": config.seed + offset}))
+
+    def _store_simulator(self) -> SimServer:
+        return self.setup.centra
 
     def _orders_to_myogo(self) -> None:
         deliveries = self.setup.centra.deliver_webhooks(

@@ -39,7 +39,7 @@ from ogosync_local.chaos import (
     render,
 )
 from ogosync_local.markdown import replace_section
-from ogosync_local.sim import FaultConfig
+from ogosync_local.sim.server import SimServer
 from ogosync_local.stack import LocalStack, ShopifySetup
 
 INTEGRATION = "chaos-shopify"
@@ -102,17 +102,8 @@ class ShopifyChaosRun(ChaosRun):
         )
         return str(order["legacyResourceId"])
 
-    def _inject_faults(self) -> None:
-        config = self.config
-        faults = FaultConfig(
-            error_rate=config.error_rate,
-            rate_limit_rate=config.rate_limit_rate,
-            retry_after_s=config.retry_after_s,
-            timeout_rate=config.timeout_rate,
-            hang_s=2 * config.client_timeout_s,
-        )
-        for offset, simulator in enumerate((self.stack.myogo, self.shop.shopify)):
-            simulator.faults.configure(FaultConfig(**{**faults.__dict__, "seed": config.seed + offset}))
+    def _store_simulator(self) -> SimServer:
+        return self.shop.shopify
 
     def _throttle(self, status: int) -> None:
         self.shop.shopify.throttle(next_calls=THROTTLED_BURSTS, status=status)

@@ -15,7 +15,7 @@ import json
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -77,7 +77,63 @@ def _error_message(response: httpx.Response) -> str:
     return str(body.get("msg") or body) if isinstance(body, dict) else str(body)[:300]
 
 
-class CentraStore:
+class _ShipmentCalls(Protocol):
+    """The Centra calls the shipment flow is made of (CentraStore's; a test fake's in tests/fakes_tracking.py)."""
+
+    def get_order(self, order_id: str) -> StoreOrder | UnreadableOrder | None: ...
+
+    def order_shipments(self, order_id: str) -> list[StoreShipment]: ...
+
+    def create_shipment(
+        self, order_id: str, lines: Mapping[str, int], shipment: ShipmentToPush, deadline: datetime | None = None
+    ) -> StoreShipment: ...
+
+    def complete_shipment(
+        self, order_id: str, shipment_id: str, shipment: ShipmentToPush, deadline: datetime | None = None
+    ) -> StoreShipment: ...
+
+
+class OpenShipmentFlow:
+    """How a Centra order is shipped (ports.ShipmentStore), in terms of its calls: a shipped shipment is there
+    already; else an open one (Centra's "Direct to Shipment" makes one per order) is completed; else one is created
+    of the store lines myOGO shipped, matched by SKU. One write, right after before_write()."""
+
+    def shipped_already(self: _ShipmentCalls, order_id: str) -> StoreShipment | None:
+        return next((shipment for shipment in self.order_shipments(order_id) if shipment.shipped), None)
+
+    def push_shipment(
+        self: _ShipmentCalls,
+        order_id: str,
+        lines: Sequence[ShippedLine],
+        shipment: ShipmentToPush,
+        *,
+        before_write: Callable[[], None],
+        deadline: datetime | None,
+    ) -> StoreShipment:
+        """Complete the order's open shipment, else create one of the store lines myOGO shipped (matched by SKU)."""
+        existing = self.order_shipments(order_id)
+        shipped = next((found for found in existing if found.shipped), None)
+        if shipped is not None:
+            return shipped.model_copy(update={"already_shipped": True})
+        opened = next((found for found in existing if not found.shipped), None)
+        if opened is not None:
+            before_write()
+            done = self.complete_shipment(order_id, opened.shipment_id, shipment, deadline)
+            return done.model_copy(update={"was_open": True})
+        order_lines = _lines_to_ship(self, order_id)
+        store_lines = match_lines(order_id, order_lines, lines)
+        before_write()
+        return self.create_shipment(order_id, store_lines, shipment, deadline)
+
+
+def _lines_to_ship(store: _ShipmentCalls, order_id: str) -> list[StoreLine]:
+    order = store.get_order(order_id)
+    if not isinstance(order, StoreOrder):
+        raise ShipmentMismatchError(f"order {order_id} cannot be read from the store")
+    return [StoreLine(line.line_id, line.sku, line.quantity) for line in order.lines]
+
+
+class CentraStore(OpenShipmentFlow):
     """A Centra store reached through its Order API plugin (Base URL + secret API key)."""
 
     def __init__(
@@ -308,39 +364,6 @@ class CentraStore:
     # every code myOGO gave is sent, comma-separated as myOGO gives them, with `packages` = the number of codes;
     # the URL stays in ogosync's record. No `sendEmail`: the store's own setting decides the customer e-mail.
     # Neither call is repeated on an unknown outcome: the engine looks at the order's shipments first.
-
-    def shipped_already(self, order_id: str) -> StoreShipment | None:
-        return next((shipment for shipment in self.order_shipments(order_id) if shipment.shipped), None)
-
-    def push_shipment(
-        self,
-        order_id: str,
-        lines: Sequence[ShippedLine],
-        shipment: ShipmentToPush,
-        *,
-        before_write: Callable[[], None],
-        deadline: datetime | None,
-    ) -> StoreShipment:
-        """Complete the order's open shipment, else create one of the store lines myOGO shipped (matched by SKU)."""
-        existing = self.order_shipments(order_id)
-        shipped = next((found for found in existing if found.shipped), None)
-        if shipped is not None:
-            return shipped.model_copy(update={"already_shipped": True})
-        opened = next((found for found in existing if not found.shipped), None)
-        if opened is not None:
-            before_write()
-            done = self.complete_shipment(order_id, opened.shipment_id, shipment, deadline)
-            return done.model_copy(update={"was_open": True})
-        order_lines = self._lines_to_ship(order_id)
-        store_lines = match_lines(order_id, order_lines, lines)
-        before_write()
-        return self.create_shipment(order_id, store_lines, shipment, deadline)
-
-    def _lines_to_ship(self, order_id: str) -> list[StoreLine]:
-        order = self.get_order(order_id)
-        if not isinstance(order, StoreOrder):
-            raise ShipmentMismatchError(f"order {order_id} cannot be read from the store")
-        return [StoreLine(line.line_id, line.sku, line.quantity) for line in order.lines]
 
     def order_shipments(self, order_id: str) -> list[StoreShipment]:
         matching = [raw for raw in self._get_orders({"order": order_id}) if order_id_of(raw) == order_id]
