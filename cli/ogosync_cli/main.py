@@ -111,7 +111,7 @@ def cli(
 
 @cli.group("local")
 def local_group() -> None:
-    """The local stack for development (simulated AWS, Centra and myOGO on loopback)."""
+    """The local stack for development (simulated AWS, stores and myOGO on loopback)."""
 
 
 @local_group.command("up")

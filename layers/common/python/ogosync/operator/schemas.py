@@ -198,7 +198,7 @@ class IntegrationCreate(Request):
     platform: Platform
     merchant_name: PlainText
     store_base_url: BaseUrl = Field(
-        description="Centra: the Order API plugin's Base URL; Shopify: https://<shop>.myshopify.com"
+        description="the store's API base URL, as its platform's set-up text says (ogosync integrations platforms)"
     )
     store_options: dict[str, Any] = Field(
         default_factory=dict,
