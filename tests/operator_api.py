@@ -51,7 +51,9 @@ def create_body(stack: LocalStack, merchant: CentraMerchant, **changes: Any) -> 
 
 class Snapshots:
     """Everything the operator API could write, read in one go: every table item, every secret (name and versions)
-    and every queue's messages. Equal snapshots before and after a request: the request wrote nothing."""
+    and every queue's messages. Equal snapshots before and after a request: the request wrote nothing. The shared
+    rate limits' buckets (LIMIT#) are left out: they count the calls a request makes to a store or to myOGO, not
+    data (ogosync.ratelimit)."""
 
     def __init__(self, stack: LocalStack) -> None:
         self._stack = stack
@@ -60,7 +62,8 @@ class Snapshots:
         self._sqs = stack.aws.client("sqs")
 
     def take(self) -> dict[str, Any]:
-        items = self._dynamodb.scan(TableName=self._stack.aws.table_name, ConsistentRead=True)["Items"]
+        scanned = self._dynamodb.scan(TableName=self._stack.aws.table_name, ConsistentRead=True)["Items"]
+        items = [item for item in scanned if not item["pk"]["S"].startswith("LIMIT#")]
         secrets = self._secrets.list_secrets(IncludePlannedDeletion=True)["SecretList"]
         return {
             "items": sorted(json.dumps(item, sort_keys=True) for item in items),

@@ -257,18 +257,35 @@ def integrations_create(integration_id: str, platform: str, paused: bool, as_jso
 
 
 @integrations_group.command("platforms")
-def integrations_platforms() -> None:
+@json_option
+def integrations_platforms(as_json: bool) -> None:
     """The store platforms ogosync serves: each one's credentials, options and what to do in the store's admin."""
-    for platform in registry.supported():
-        adapter = registry.adapter(platform)
+    platforms = [_platform_help(platform) for platform in registry.supported()]
+    if as_json:
+        click.echo(json.dumps(platforms, indent=2))
+        return
+    for described in platforms:
         fields = ", ".join(
-            f"{name}{'' if required else ' (optional)'}" for name, (_, required) in _store_fields(platform).items()
+            f"{field['name']}{'' if field['required'] else ' (optional)'}" for field in described["credentials"]
         )
-        render.console().print(f"[bold]{platform}[/bold]  credentials: {fields}")
-        for name, field in adapter.options_model.model_fields.items():
-            default = "required" if field.is_required() else f"default {field.get_default(call_default_factory=True)!r}"
-            render.console().print(f"  --option {name}=...  {field.description or ''} ({default})")
-        render.console().print(f"  {adapter.setup_text}\n")
+        render.console().print(f"[bold]{described['platform']}[/bold]  credentials: {fields}")
+        for option in described["options"]:
+            render.console().print(f"  --option {option['name']}=...  {option['meaning']} ({option['default']})")
+        render.console().print(f"  {described['setup']}\n")
+
+
+def _platform_help(platform: Platform) -> dict[str, Any]:
+    adapter = registry.adapter(platform)
+    options = [
+        {
+            "name": name,
+            "meaning": field.description or "",
+            "default": "required" if field.is_required() else repr(field.get_default(call_default_factory=True)),
+        }
+        for name, field in adapter.options_model.model_fields.items()
+    ]
+    credentials = [{"name": name, "required": required} for name, (_, required) in _store_fields(platform).items()]
+    return {"platform": platform.value, "credentials": credentials, "options": options, "setup": adapter.setup_text}
 
 
 @integrations_group.command("update")

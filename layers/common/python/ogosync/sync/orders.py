@@ -586,7 +586,8 @@ def _poll(integration: Integration, cursor: Cursor, started: datetime, *, deps: 
     _count_unidentified(result, read)
     deferred = _beyond_import_limit(recent, bindings, settings.poll_import_limit)
     unfinished = [order.placed_at for order in recent if order.order_id in deferred and order.placed_at is not None]
-    result.counts["deferred"] = len(deferred)
+    if deferred:
+        result.counts["deferred"] = len(deferred)
     result.more = bool(deferred)
     to_import = [order for order in recent if order.order_id not in deferred]
     unfinished += _import_all(integration, to_import, bindings, shipping_map, deps, result)
