@@ -96,6 +96,7 @@ class ShopifyChaosRun(ChaosRun):
         """An order placed unpaid (pending: paid later) or on a fulfillment hold (hidden: released later), else paid."""
         order = self.shop.shopify.add_order(
             lines,
+            location_id=self.shop.location_id,
             financial_status="PENDING" if place in cohorts.pending else "PAID",
             hold_reason="INCORRECT_ADDRESS" if place in cohorts.hidden else None,
             hold_notes="the customer asked to change the address",
@@ -159,12 +160,15 @@ class ShopifyChaosRun(ChaosRun):
         for code in codes[::3]:
             self.stack.myogo.set_stock(self.shop.merchant_id, code, WAREHOUSE_UNITS // 2)  # a stock count
         for code in codes[1::7]:  # a shopper buys between the stock run's read and its write
-            self.shop.shopify.sell(code, before_next_stock_write=True)
+            self.shop.shopify.sell(code, location_id=self.shop.location_id, before_next_stock_write=True)
             self.sales_between_read_and_write += 1
         self._until(Flow.STOCK, lambda: not self._stock_problems())
-        # The sales are paid orders like any other: they reach myOGO once, and the stock rule holds after them.
+        # The sales are paid orders like any other: they reach myOGO once, are shipped and tracked, and the stock
+        # rule holds after them.
         self._deliver_store_webhooks()
         self._until(Flow.ORDERS, lambda: not self._order_problems())
+        self.stack.myogo.advance(2)
+        self._until(Flow.TRACKING, lambda: not self._tracking_problems())
         self._until(Flow.STOCK, lambda: not self._stock_problems())
 
     # ---- what must hold -----------------------------------------------------------------------------
