@@ -59,7 +59,7 @@ clean:
 
 # ---- proof under load and faults (issue 6): minutes each, not part of `make test` -----------------------------
 CHAOS_ORDERS ?= 1000
-CHAOS_SHOPIFY_ORDERS ?= 300
+CHAOS_SHOPIFY_ORDERS ?= 150
 .PHONY: chaos bench
 # 1,000 orders through the whole cycle under faults and killed workers; writes its tables into docs/reliability.md
 chaos: install

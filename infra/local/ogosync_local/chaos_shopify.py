@@ -255,7 +255,7 @@ def run_shopify_chaos(config: ChaosConfig) -> ChaosReport:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--orders", type=int, default=300)
+    parser.add_argument("--orders", type=int, default=150)
     parser.add_argument("--seed", type=int, default=ChaosConfig.seed)
     parser.add_argument(
         "--markdown", type=Path, help="write the tables into this file between the chaos-shopify markers"
