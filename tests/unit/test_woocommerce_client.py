@@ -28,7 +28,7 @@ def _client(handler: Handler, attempts: int = 3) -> WooCommerceClient:
     return WooCommerceClient(
         BASE,
         consumer_key="ck_1",
-        consumer_secret="cs_2",  # noqa: S106 (a test key)
+        consumer_secret="cs_2",
         retry=RetryPolicy(attempts=attempts, base_delay_s=0),
         transport=httpx.MockTransport(handler),
         sleep=lambda _: None,

@@ -149,7 +149,7 @@ def _store(shop: Shop, **options: Any) -> WooCommerceStore:
     client = WooCommerceClient(
         BASE,
         consumer_key="ck_1",
-        consumer_secret="cs_2",  # noqa: S106 (a test key)
+        consumer_secret="cs_2",
         retry=RetryPolicy(attempts=2, base_delay_s=0),
         transport=httpx.MockTransport(shop.handle),
         sleep=lambda _: None,

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from ogosync.errors import WebhookRejectedError
 from ogosync.stores.woocommerce.webhook import WooCommerceWebhookVerifier
 
-SECRET = "whsec-woo"  # noqa: S105 (a test secret)
+SECRET = "whsec-woo"
 NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
 
 
@@ -78,9 +78,9 @@ def test_a_signed_order_delivery_without_an_id_is_refused(body: bytes) -> None:
 @settings(max_examples=200, deadline=None)
 @given(body=st.binary(max_size=200), topic=st.sampled_from(["order.created", "order.updated", "coupon.created", ""]))
 def test_any_signed_body_gives_hints_or_our_refusal(body: bytes, topic: str) -> None:
+    outcome: object
     try:
-        hints = WooCommerceWebhookVerifier().verify(_signed(body, topic), body, SECRET, NOW)
+        outcome = WooCommerceWebhookVerifier().verify(_signed(body, topic), body, SECRET, NOW)
     except WebhookRejectedError as refused:
-        assert refused.status == 400
-    else:
-        assert all(order_id.isdigit() for order_id in hints.order_ids)
+        outcome = refused.status
+    assert outcome == 400 or all(order_id.isdigit() for order_id in getattr(outcome, "order_ids", [None]))
