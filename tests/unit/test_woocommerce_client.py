@@ -178,3 +178,27 @@ def test_error_text_shows_code_and_message() -> None:
         == "woocommerce_rest_invalid_id: Invalid ID."
     )
     assert error_text(httpx.Response(502, text="")) == "Bad Gateway"
+
+
+def test_a_write_refused_as_unauthenticated_also_falls_back() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if "consumer_key" in request.url.params:
+            return httpx.Response(200, json={"update": []})
+        return _error(
+            401, "woocommerce_rest_cannot_batch", "Sorry, you are not allowed to batch manipulate this resource."
+        )
+
+    client = _client(handler)
+    assert client.json("POST", "products/batch", json={"update": []}) == {"update": []}
+    assert client.keys_in_query
+
+
+def test_over_plain_http_a_refusal_says_keys_need_https() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return _error(401, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+
+    client = WooCommerceClient(
+        "http://shop.example", consumer_key="ck", consumer_secret="cs", transport=httpx.MockTransport(handler)
+    )
+    with pytest.raises(AuthenticationError, match="only over HTTPS"):
+        client.call("GET", "orders")

@@ -2,9 +2,11 @@
 retries, Retry-After, deadlines, logging of method and path only). API facts with sources: docs/api/woocommerce.md.
 
 - Auth: the REST API key pair over HTTP Basic. Some servers strip the `Authorization` header, and WooCommerce then
-  answers 401 as if no key was sent ("Consumer key is missing", or `woocommerce_rest_cannot_view`): the call is
+  answers 401 as if no key was sent (`woocommerce_rest_cannot_*`, or "Consumer key is missing"): the call is
   sent again once with the keys in the query string (`consumer_key`, `consumer_secret`), and on success the client
   keeps doing so (`keys_in_query`). The query string never reaches a log (HttpClient logs the path only).
+  WooCommerce reads a key pair only over HTTPS (over plain HTTP it wants OAuth 1.0a, which ogosync does not speak):
+  a refusal over http:// says so.
 - Paging: `page` and `per_page` (at most 100), the number of pages from `X-WP-TotalPages` (else a short page ends).
 - Errors come as `{"code", "message", "data": {"status"}}`: the code and message are the exception's text; the
   HTTP status picks the exception (401/403 AuthenticationError, 404 NotFoundError, 5xx and 429
@@ -67,6 +69,8 @@ class WooCommerceClient:
         basic = base64.b64encode(f"{consumer_key}:{consumer_secret}".encode()).decode()
         self._basic = {"Authorization": f"Basic {basic}"}
         self._keys_in_query = False
+        # WooCommerce reads a key pair only over HTTPS; over plain HTTP it expects OAuth 1.0a signatures instead.
+        self._hint = "" if base_url.lower().startswith("https://") else " (WooCommerce takes API keys only over HTTPS)"
 
     @property
     def keys_in_query(self) -> bool:
@@ -96,7 +100,9 @@ class WooCommerceClient:
             else:
                 logger.warning("the shop strips the Authorization header: the keys go in the query string")
         if response.status_code == 401:
-            raise AuthenticationError(PLATFORM, f"WooCommerce refused the API key: {error_text(response)}", 401)
+            raise AuthenticationError(
+                PLATFORM, f"WooCommerce refused the API key: {error_text(response)}{self._hint}", 401
+            )
         return response
 
     def json(
@@ -203,8 +209,12 @@ def error_text(response: httpx.Response) -> str:
 
 
 def _key_not_sent(response: httpx.Response) -> bool:
-    """Whether a 401 says the key did not arrive (the header stripped), not that it was refused."""
-    return error_code(response) == "woocommerce_rest_cannot_view" or _KEY_NOT_SENT_WORDS in error_text(response).lower()
+    """Whether a 401 says the key did not arrive (the header stripped), not that it was refused: WooCommerce
+    answers an unauthenticated caller's capability check with 401 `woocommerce_rest_cannot_*` (403 when the key's
+    user is known but lacks the capability), and older versions said "Consumer key is missing"."""
+    return error_code(response).startswith("woocommerce_rest_cannot_") or _KEY_NOT_SENT_WORDS in (
+        error_text(response).lower()
+    )
 
 
 def _int_header(response: httpx.Response, name: str) -> int | None:
