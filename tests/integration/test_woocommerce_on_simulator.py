@@ -39,15 +39,18 @@ def woo() -> Iterator[WooCommerceSimulator]:
         yield sim
 
 
-def _store(woo: WooCommerceSimulator, key: str = KEY, secret: str = SECRET, **options: Any) -> WooCommerceStore:
-    client = WooCommerceClient(
+def _client(woo: WooCommerceSimulator, key: str = KEY, secret: str = SECRET) -> WooCommerceClient:
+    return WooCommerceClient(
         woo.root_url,
         consumer_key=key,
         consumer_secret=secret,
         retry=RetryPolicy(attempts=3, base_delay_s=0.01),
         sleep=lambda seconds: None,
     )
-    return WooCommerceStore(client, WooCommerceOptions.model_validate(options))
+
+
+def _store(woo: WooCommerceSimulator, key: str = KEY, secret: str = SECRET, **options: Any) -> WooCommerceStore:
+    return WooCommerceStore(_client(woo, key, secret), WooCommerceOptions.model_validate(options))
 
 
 def _catalog(woo: WooCommerceSimulator) -> dict[str, Any]:
@@ -73,18 +76,19 @@ def _binding(sku: str, **ids: Any) -> SkuBinding:
 
 
 def test_check_access_passes_with_a_read_write_key(woo: WooCommerceSimulator) -> None:
-    store = _store(woo)
-    store.check_access()
-    assert not store.uses_query_keys()
+    client = _client(woo)
+    WooCommerceStore(client, WooCommerceOptions()).check_access()
+    assert not client.keys_in_query
 
 
 def test_a_stripped_authorization_header_falls_back_to_query_keys(woo: WooCommerceSimulator) -> None:
     woo.configure(strip_authorization=True)
-    store = _store(woo)
+    client = _client(woo)
+    store = WooCommerceStore(client, WooCommerceOptions())
 
     store.check_access()
 
-    assert store.uses_query_keys()
+    assert client.keys_in_query
     assert [order.order_id for order in store.orders_placed_since(LONG_AGO)] == []
 
 

@@ -109,10 +109,6 @@ class WooCommerceStore:
                 "WooCommerce: the server strips the Authorization header; ogosync sends the keys in the query string"
             )
 
-    def uses_query_keys(self) -> bool:
-        """Whether the shop's server strips `Authorization`, so the keys travel in the query string (set-up says so)."""
-        return self._client.keys_in_query
-
     def _read_namespaces(self) -> frozenset[str]:
         if self._namespaces is None:
             response = self._client.index()
@@ -375,7 +371,7 @@ def _our_shipment(order_id: str, order: Mapping[str, Any]) -> StoreShipment | No
 
 
 def _stock_outcome(element: Mapping[str, Any] | None) -> str:
-    """ "written", "not_found", or the refusal's code: what WooCommerce did with one item of a batch."""
+    """What WooCommerce did with one item of a batch: "written", "not_found", or the refusal's code."""
     if element is None:
         return "missing from the answer"
     error = element.get("error")
