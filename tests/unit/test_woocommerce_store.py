@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ogosync.errors import (
     AuthenticationError,
@@ -25,9 +27,11 @@ from ogosync.models import (
     ShipmentToPush,
     ShippedLine,
     SkuBinding,
+    StockBatchResult,
     StockToPublish,
     StoreOrder,
     StoreOrderState,
+    StoreShipment,
     UnidentifiedOrder,
     UnreadableOrder,
 )
@@ -420,3 +424,81 @@ def test_lines_the_order_does_not_have_are_a_mismatch(shop: Shop) -> None:
 def test_an_unknown_order_is_refused(shop: Shop) -> None:
     with pytest.raises(RejectedByPlatformError, match="does not exist"):
         _store(shop).shipped_already("9")
+
+
+# ---- any answer: a result or our error -------------------------------------------------------------------------
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-5, max_value=5)
+    | st.text(max_size=8)
+    | st.sampled_from(["update", "error", "id", "code", "woocommerce_rest_product_invalid_id", "wc/v3", "namespaces"]),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "update",
+                    "id",
+                    "error",
+                    "code",
+                    "stock_quantity",
+                    "namespaces",
+                    "meta_data",
+                    "status",
+                    "line_items",
+                    "key",
+                    "value",
+                ]
+            )
+            | st.text(max_size=4),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=10,
+)
+
+
+def _answering(body: Any) -> WooCommerceStore:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=body)
+
+    client = WooCommerceClient(
+        BASE, consumer_key="ck", consumer_secret="cs", transport=httpx.MockTransport(handler), sleep=lambda _: None
+    )
+    return WooCommerceStore(client, WooCommerceOptions())
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=json_values)
+def test_any_batch_answer_gives_a_result_or_our_error(body: Any) -> None:
+    try:
+        results = list(_answering(body).publish_stock([_item("A", 1, product="1"), _item("B", 2, product="2")]))
+    except PlatformError:
+        return
+    assert all(isinstance(result, StockBatchResult) for result in results)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=json_values)
+def test_any_answer_to_the_setup_check_and_a_shipment_read_is_a_result_or_our_error(body: Any) -> None:
+    store = _answering(body)
+    actions = (
+        store.check_access,
+        lambda: store.shipped_already("7"),
+        lambda: store.push_shipment("7", LINES, SHIPMENT, before_write=lambda: None, deadline=None),
+        lambda: list(store.orders_placed_since(SINCE)),
+        lambda: list(store.products()),
+    )
+    outcomes: list[object] = []
+    for action in actions:
+        try:
+            outcomes.append(action())
+        except (PlatformError, ShipmentMismatchError) as refused:
+            outcomes.append(refused)
+    assert all(
+        outcome is None or isinstance(outcome, StoreShipment | list | PlatformError | ShipmentMismatchError)
+        for outcome in outcomes
+    )
