@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import httpx
 import pytest
 
 from ogosync.models import Flow, IntegrationSettings
@@ -81,3 +82,43 @@ def test_a_shipped_order_gets_one_shipment_write_with_its_tracking(stack: LocalS
     assert meta["ogoship_tracking_url"] == shipped["trackingUrl"]
     assert found["status"] == "completed" and found["emails"].count("customer_completed_order") == 1
     assert len([note for note in found["notes"] if note["customer_note"]]) == 1
+
+
+def test_the_operator_api_creates_a_woocommerce_integration_after_checking_keys_and_permalinks(
+    stack: LocalStack,
+) -> None:
+    merchant = stack.add_woocommerce_merchant("acme-woo", shipping_codes={"POSTI"})
+    site = merchant.woocommerce
+    body = {
+        "id": "acme-woo",
+        "platform": "woocommerce",
+        "merchant_name": "Acme Woo",
+        "store_base_url": site.root_url,
+        "myogo_base_url": stack.myogo.root_url,
+        "myogo_token_url": stack.myogo_token_url,
+        "warehouse": "TLL",
+        "time_zone": "Europe/Helsinki",
+        "store_options": {"paid_statuses": ["processing"], "complete_order": False},
+        "credentials": dict(merchant.secret_values),
+    }
+    read_only = dict(merchant.secret_values) | {
+        "store": {"platform": "woocommerce", "consumer_key": "ck_ro", "consumer_secret": "cs_ro"}
+    }
+    site.add_key("ck_ro", "cs_ro", "read")
+    with httpx.Client(base_url=stack.operator.base_url, timeout=30) as api:
+        site.configure(plain_permalinks=True)
+        permalinks = api.post("/integrations", json=body)
+        site.configure(plain_permalinks=False)
+        refused = api.post("/integrations", json=body | {"credentials": read_only})
+        site.configure(strip_authorization=True)
+        created = api.post("/integrations", json=body)
+
+    assert permalinks.status_code == 422 and "Permalinks" in permalinks.text
+    assert refused.status_code == 422 and "write permissions" in refused.text
+    assert created.status_code == 201, created.text
+    stored = stack.state().get_integration("acme-woo")
+    assert stored is not None and stored.store_options == {
+        "paid_statuses": ["processing"],
+        "complete_order": False,
+        "customer_note": True,
+    }
