@@ -6,9 +6,10 @@ query-string consumer keys, `{"code","message","data":{"status"}}` errors, `page
 and `X-WP-TotalPages`, `_fields`, batch endpoints that count create+update+delete against one limit (413 over it)
 and report per-item errors inside a 200, stock reduced when an order reaches processing/on-hold/completed and
 restored when it is cancelled, and webhooks that are never retried and are disabled after more than
-`max_delivery_failures` consecutive failures. Uncertain (our guess, no primary source): the exact messages of
-errors the docs do not quote, `GET /products?sku=` matching products only (not variations), and which statuses
-send which customer email (recorded in `emails`, never sent). Left out: OAuth 1.0a over plain HTTP, refunds,
+`max_delivery_failures` consecutive failures. Uncertain (our guess, no primary source): the answer to a request
+without keys ("Consumer key is missing.", as integrators report it; the current source answers as for an unknown
+key), the messages of errors the docs do not quote, the Shipment Tracking providers, and which statuses send which
+customer email (recorded in `emails`, never sent). Left out: OAuth 1.0a over plain HTTP, `?rest_route=`, refunds,
 coupons, taxes, customers, webhook delivery delays (WP-Cron) other than the control's loss and reorder.
 """
 
