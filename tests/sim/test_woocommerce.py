@@ -331,6 +331,19 @@ def test_a_batch_refuses_a_duplicate_sku_per_item_and_deletes_by_id(
     assert http.get(f"/products/{made['mug']['id']}").json()["code"] == "woocommerce_rest_product_invalid_id"
 
 
+def test_a_single_put_writes_all_or_nothing(woo: WooCommerceSimulator, http: httpx.Client) -> None:
+    made = catalog(woo)
+    small = made["tee"]["variation_details"][0]["id"]
+    url = f"/products/{made['tee']['id']}/variations/{small}"
+    bad = http.put(url, json={"stock_quantity": 1, "meta_data": "not a list"})
+    assert bad.status_code == 400 and bad.json()["code"] == "rest_invalid_param"
+    assert woo.stock("TEE-S")["stock_quantity"] == 5
+    good = http.put(url, json={"stock_quantity": 1, "meta_data": [{"key": "_nettivarasto_no_export", "value": "yes"}]})
+    assert good.json()["stock_quantity"] == 1 and good.json()["stock_status"] == "instock"
+    assert http.put(url, json={"stock_quantity": 0}).json()["stock_status"] == "outofstock"
+    assert http.get(f"/products/{made['tee']['id']}/variations/999").status_code == 404
+
+
 # -- Shipment Tracking ----------------------------------------------------------------------------------------------
 def test_shipment_tracking_routes_exist_only_with_the_extension(woo: WooCommerceSimulator) -> None:
     order = woo.add_order([{"name": "Item", "price": "1.00"}])

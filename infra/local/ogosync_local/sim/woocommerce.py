@@ -26,7 +26,7 @@ import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from email.message import Message
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -312,8 +312,8 @@ class WooCommerceSimulator(SimServer):
 
     def error_body(self, status: int, message: str) -> Any:
         """WordPress's `{"code","message","data":{"status"}}` (for faults and unknown routes)."""
-        code = "rest_no_route" if status == 404 else "rest_invalid_param" if status == 400 else "simulated_fault"
-        if status == 404:
+        code = "rest_no_route" if status in (404, 405) else "rest_invalid_param" if status == 400 else "simulated_fault"
+        if status in (404, 405):
             message = "No route was found matching the URL and request method."
         return {"code": code, "message": message, "data": {"status": status}}
 
@@ -421,8 +421,9 @@ class WooCommerceSimulator(SimServer):
     ) -> dict[str, Any]:
         """A simple product, or a variable one when `variations` are given (each: sku, global_unique_id, price,
         attributes {name: option}, image, manage_stock (True/False/"parent"), stock_quantity, meta {key: value}).
-        Returns the product's REST JSON with `variation_details` (each variation's JSON)."""
-        now = self._stamp()
+        Returns the product's REST JSON with `variation_details` (each variation's JSON). SKUs are not checked for
+        uniqueness here, as in a shop whose plugins turn that off (the REST API does check them)."""
+        now, own_stock = self._stamp(), _manages_own_stock(manage_stock, variations)
         product = _Product(
             id=self._new_id(),
             type="variable" if variations else "simple",
@@ -434,8 +435,8 @@ class WooCommerceSimulator(SimServer):
             global_unique_id=global_unique_id,
             price=_money(price),
             images=[image] if image else [],
-            manage_stock=_manages_own_stock(manage_stock, variations),
-            stock_quantity=stock_quantity if _manages_own_stock(manage_stock, variations) else None,
+            manage_stock=own_stock,
+            stock_quantity=stock_quantity if own_stock else None,
             meta=self._meta_rows(meta or {}),
             created=now,
             modified=now,
@@ -711,6 +712,7 @@ class WooCommerceSimulator(SimServer):
     def _put_order(self, request: Request) -> Response:
         order = self._api_order(request)
         data = request.json_object()
+        meta = _meta_input(data.get("meta_data", []))
         status = data.get("status")
         if status is not None:
             self._change_status(order, str(status))
@@ -718,7 +720,7 @@ class WooCommerceSimulator(SimServer):
             order.paid = self._stamp()
             if order.status in ("pending", "on-hold", "failed"):
                 self._change_status(order, "processing")
-        for row in _meta_input(data.get("meta_data", [])):
+        for row in meta:
             self._merge_meta(order.meta, row)
         if "customer_note" in data:
             order.customer_note = str(data["customer_note"])
@@ -879,24 +881,25 @@ class WooCommerceSimulator(SimServer):
         return {"id": number, "error": _error_json(400, code, "Invalid ID.")}
 
     def _write_item(self, item: _Product | _Variation, data: Mapping[str, Any]) -> None:
-        """Apply the writable fields ogosync uses; a failing id (fail_ids) refuses the write."""
+        """Apply the writable fields ogosync uses, all or nothing; a failing id (fail_ids) refuses the write."""
         if item.id in self._failing:
             code, message = self._failing[item.id]
             raise wc_error(500, code, message)
         if "sku" in data:
             self._check_sku(str(data["sku"]), item.id)
+        quantity = _optional_int(data.get("stock_quantity"), "stock_quantity")
+        price = _price(data["regular_price"]) if "regular_price" in data else item.price
+        meta = _meta_input(data.get("meta_data", []))
         if "stock_quantity" in data:
             self._sell_now(item)
+            item.stock_quantity = quantity
         if "manage_stock" in data:
             item.manage_stock = data["manage_stock"] if data["manage_stock"] == "parent" else bool(data["manage_stock"])
-        if "stock_quantity" in data:
-            item.stock_quantity = _optional_int(data["stock_quantity"], "stock_quantity")
         for name in ("sku", "global_unique_id"):
             if name in data:
                 setattr(item, name, str(data[name]))
-        if "regular_price" in data:
-            item.price = _money(data["regular_price"])
-        for row in _meta_input(data.get("meta_data", [])):
+        item.price = price
+        for row in meta:
             self._merge_meta(item.meta, row)
         item.modified = self._stamp()
 
@@ -1478,6 +1481,13 @@ def _image_json(src: str | None, number: int) -> dict[str, Any]:
 
 def _gmt(when: datetime) -> str:
     return when.astimezone(UTC).replace(tzinfo=None).isoformat()
+
+
+def _price(raw: Any) -> Decimal:
+    try:
+        return _money(raw)
+    except (InvalidOperation, ValueError):
+        raise wc_error(400, "rest_invalid_param", "Invalid parameter(s): regular_price") from None
 
 
 def _money(value: Any) -> Decimal:
