@@ -119,6 +119,15 @@ def test_plain_permalinks_leave_wp_json_unrouted(woo: WooCommerceSimulator, http
     assert http.get("/orders").status_code == 200
 
 
+def test_the_rest_route_query_reaches_the_api_with_plain_permalinks(woo: WooCommerceSimulator) -> None:
+    woo.configure(plain_permalinks=True)
+    woo.add_order([{"name": "Item", "price": "1.00"}])
+    index = httpx.get(f"{woo.root_url}/", params={"rest_route": "/"})
+    assert "wc/v3" in index.json()["namespaces"]
+    orders = httpx.get(f"{woo.root_url}/", params={"rest_route": "/wc/v3/orders", "per_page": 1}, auth=(KEY, SECRET))
+    assert orders.status_code == 200 and orders.headers["X-WP-Total"] == "1"
+
+
 def test_an_unknown_route_is_rest_no_route(http: httpx.Client) -> None:
     response = http.get("/coupons")
     assert response.status_code == 404 and response.json()["code"] == "rest_no_route"

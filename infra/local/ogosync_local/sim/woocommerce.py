@@ -9,7 +9,7 @@ restored when it is cancelled, and webhooks that are never retried and are disab
 `max_delivery_failures` consecutive failures. Uncertain (our guess, no primary source): the answer to a request
 without keys ("Consumer key is missing.", as integrators report it; the current source answers as for an unknown
 key), the messages of errors the docs do not quote, the Shipment Tracking providers, and which statuses send which
-customer email (recorded in `emails`, never sent). Left out: OAuth 1.0a over plain HTTP, `?rest_route=`, refunds,
+customer email (recorded in `emails`, never sent). Left out: OAuth 1.0a over plain HTTP, refunds,
 coupons, taxes, customers, webhook delivery delays (WP-Cron) other than the control's loss and reorder.
 """
 
@@ -23,6 +23,7 @@ import json
 import math
 import random
 import secrets
+import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -279,10 +280,11 @@ class WooCommerceSimulator(SimServer):
 
     # -- SimServer hooks -----------------------------------------------------------------------------------------
     def handle(self, method: str, raw_path: str, headers: Message[str, str], body: bytes) -> Response:
-        """With plain permalinks WordPress does not route /wp-json/ at all: its theme's 404 page answers."""
+        """`/?rest_route=/wc/v3/...` reaches the REST API with any permalinks; with plain permalinks WordPress does
+        not route /wp-json/ at all: its theme's 404 page answers."""
         if self.plain_permalinks and raw_path.startswith("/wp-json"):
             return Response(404, NOT_FOUND_HTML, {"Content-Type": "text/html; charset=UTF-8"})
-        return super().handle(method, raw_path, headers, body)
+        return super().handle(method, _pretty_path(raw_path), headers, body)
 
     def authenticate(self, request: Request) -> Response | None:
         """`consumer_key`/`consumer_secret` in the query (checked first) or Basic `key:secret` (unless the server
@@ -1363,6 +1365,17 @@ DEFAULT_ADDRESS: dict[str, str] = {
 # -- module helpers --------------------------------------------------------------------------------------------------
 def _error_json(status: int, code: str, message: str) -> dict[str, Any]:
     return {"code": code, "message": message, "data": {"status": status}}
+
+
+def _pretty_path(raw_path: str) -> str:
+    """`/?rest_route=/wc/v3/orders&page=2` as the `/wp-json/wc/v3/orders?page=2` it stands for."""
+    split = urllib.parse.urlsplit(raw_path)
+    query = urllib.parse.parse_qsl(split.query, keep_blank_values=True)
+    route = dict(query).get("rest_route")
+    if split.path not in ("/", "/index.php") or not route:
+        return raw_path
+    rest = urllib.parse.urlencode([(key, value) for key, value in query if key != "rest_route"])
+    return "/wp-json/" + route.lstrip("/") + (f"?{rest}" if rest else "")
 
 
 def _manages_own_stock(manage_stock: bool, variations: Sequence[Mapping[str, Any]]) -> bool:
