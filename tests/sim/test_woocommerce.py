@@ -143,6 +143,10 @@ def test_orders_page_with_wp_headers_and_per_page_is_capped_at_100(
     first = http.get("/orders", params={"per_page": 2, "orderby": "id", "order": "asc"})
     assert (first.headers["X-WP-Total"], first.headers["X-WP-TotalPages"]) == ("5", "3")
     assert 'rel="next"' in first.headers["Link"]
+    following = http.get(first.links["next"]["url"])  # the Link keeps the other parameters
+    assert (
+        following.headers["X-WP-TotalPages"] == "3" and [row["id"] for row in following.json()] == woo.order_ids()[2:4]
+    )
     last = http.get("/orders", params={"per_page": 2, "page": 3, "orderby": "id", "order": "asc"}).json()
     assert [row["id"] for row in last] == [woo.order_ids()[4]]
     assert http.get("/orders", params={"per_page": 100}).status_code == 200

@@ -1152,14 +1152,19 @@ class WooCommerceSimulator(SimServer):
         fields = _fields(request.query)
         headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)}
         links = []
-        base = f"{self.root_url}/wp-json{request.path.removeprefix('/wp-json')}"
         if page > 1:
-            links.append(f'<{base}?page={page - 1}&per_page={per_page}>; rel="prev"')
+            links.append(f'<{self._page_url(request, page - 1)}>; rel="prev"')
         if page < pages:
-            links.append(f'<{base}?page={page + 1}&per_page={per_page}>; rel="next"')
+            links.append(f'<{self._page_url(request, page + 1)}>; rel="next"')
         if links:
             headers["Link"] = ", ".join(links)
         return json_response([_project(row, fields) for row in chosen], headers=headers)
+
+    def _page_url(self, request: Request, page: int) -> str:
+        """The request's URL with another page: every other query parameter kept, the keys too (as WordPress does:
+        a client that logs Link headers logs its keys)."""
+        query = urllib.parse.urlencode({**request.query, "page": str(page)})
+        return f"{self.root_url}{request.path}?{query}"
 
     @staticmethod
     def _projected(row: dict[str, Any], request: Request) -> Response:
