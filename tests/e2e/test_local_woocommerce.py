@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from ogosync.models import Credentials, Platform
+from ogosync.state.skus import DynamoSkuBindings
 from ogosync_local.stack import LocalStack
 
 pytestmark = pytest.mark.e2e
@@ -55,3 +56,17 @@ def test_a_woocommerce_site_can_share_a_myogo_account_and_the_stack_stops_its_si
         port = woo.woocommerce.port
     with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port), timeout=1):
         pass
+
+
+def test_bindings_seeded_from_the_sites_products_name_the_product_and_the_variation(stack: LocalStack) -> None:
+    setup = stack.add_woocommerce_store("acme-woo", shipping_map={"Flat rate": "POSTI"})
+    site = setup.woocommerce
+    mug = site.add_product("Mug", sku="MUG", global_unique_id="6400000000011")
+    tee = site.add_product("Tee", variations=[{"sku": "TEE-S"}, {"sku": ""}])
+    stack.seed_woocommerce_bindings("acme-woo", [mug, tee])
+    stored = DynamoSkuBindings(stack.aws.client("dynamodb"), stack.aws.table_name).all_sku_bindings("acme-woo")
+    by_sku = {binding.sku: binding for binding in stored}
+    assert set(by_sku) == {"MUG", "TEE-S"}
+    assert by_sku["MUG"].store_ids == {"product": str(mug["id"])} and by_sku["MUG"].ean == "6400000000011"
+    small = tee["variation_details"][0]["id"]
+    assert by_sku["TEE-S"].store_ids == {"product": str(tee["id"]), "variation": str(small)}

@@ -70,23 +70,19 @@ def test_the_index_lists_wc_v3_and_the_tracking_namespace_only_when_the_extensio
 
 
 @pytest.mark.parametrize(
-    ("auth", "message"),
+    ("auth", "code", "message"),
     [
-        (None, "Consumer key is missing."),
-        (("nope", SECRET), "Consumer key is invalid."),
-        ((KEY, "x"), "Consumer secret is invalid."),
+        (None, "woocommerce_rest_authentication_error", "Consumer key is missing."),
+        ((KEY, "x"), "woocommerce_rest_authentication_error", "Consumer secret is invalid."),
+        (("nope", SECRET), "woocommerce_rest_cannot_view", "Sorry, you cannot list resources."),
     ],
 )
 def test_missing_or_wrong_keys_give_401_with_the_woocommerce_error(
-    woo: WooCommerceSimulator, auth: tuple[str, str] | None, message: str
+    woo: WooCommerceSimulator, auth: tuple[str, str] | None, code: str, message: str
 ) -> None:
     response = httpx.get(f"{woo.root_url}{API}/orders", auth=auth)
     assert response.status_code == 401
-    assert response.json() == {
-        "code": "woocommerce_rest_authentication_error",
-        "message": message,
-        "data": {"status": 401},
-    }
+    assert response.json() == {"code": code, "message": message, "data": {"status": 401}}
 
 
 def test_a_stripped_authorization_header_needs_the_query_string_keys(woo: WooCommerceSimulator) -> None:
@@ -95,6 +91,12 @@ def test_a_stripped_authorization_header_needs_the_query_string_keys(woo: WooCom
     assert basic.status_code == 401 and basic.json()["message"] == "Consumer key is missing."
     query = httpx.get(f"{woo.root_url}{API}/orders", params={"consumer_key": KEY, "consumer_secret": SECRET})
     assert query.status_code == 200 and query.json() == []
+
+
+def test_query_string_keys_are_checked_before_the_authorization_header(woo: WooCommerceSimulator) -> None:
+    wrong_query = {"consumer_key": KEY, "consumer_secret": "wrong"}
+    response = httpx.get(f"{woo.root_url}{API}/orders", params=wrong_query, auth=(KEY, SECRET))
+    assert response.status_code == 401 and response.json()["message"] == "Consumer secret is invalid."
 
 
 def test_a_read_only_key_reads_but_may_not_write(woo: WooCommerceSimulator) -> None:
@@ -117,6 +119,15 @@ def test_plain_permalinks_leave_wp_json_unrouted(woo: WooCommerceSimulator, http
     assert http.get("/orders").status_code == 200
 
 
+def test_the_rest_route_query_reaches_the_api_with_plain_permalinks(woo: WooCommerceSimulator) -> None:
+    woo.configure(plain_permalinks=True)
+    woo.add_order([{"name": "Item", "price": "1.00"}])
+    index = httpx.get(f"{woo.root_url}/", params={"rest_route": "/"})
+    assert "wc/v3" in index.json()["namespaces"]
+    orders = httpx.get(f"{woo.root_url}/", params={"rest_route": "/wc/v3/orders", "per_page": 1}, auth=(KEY, SECRET))
+    assert orders.status_code == 200 and orders.headers["X-WP-Total"] == "1"
+
+
 def test_an_unknown_route_is_rest_no_route(http: httpx.Client) -> None:
     response = http.get("/coupons")
     assert response.status_code == 404 and response.json()["code"] == "rest_no_route"
@@ -132,6 +143,10 @@ def test_orders_page_with_wp_headers_and_per_page_is_capped_at_100(
     first = http.get("/orders", params={"per_page": 2, "orderby": "id", "order": "asc"})
     assert (first.headers["X-WP-Total"], first.headers["X-WP-TotalPages"]) == ("5", "3")
     assert 'rel="next"' in first.headers["Link"]
+    following = http.get(first.links["next"]["url"])  # the Link keeps the other parameters
+    assert (
+        following.headers["X-WP-TotalPages"] == "3" and [row["id"] for row in following.json()] == woo.order_ids()[2:4]
+    )
     last = http.get("/orders", params={"per_page": 2, "page": 3, "orderby": "id", "order": "asc"}).json()
     assert [row["id"] for row in last] == [woo.order_ids()[4]]
     assert http.get("/orders", params={"per_page": 100}).status_code == 200
@@ -238,7 +253,9 @@ def test_products_and_variations_carry_what_the_product_flow_reads(
     assert {"key": "_nettivarasto_eancode", "value": "6400000000028"}.items() <= tee["meta_data"][0].items()
     page = http.get(f"/products/{tee_id}/variations", params={"per_page": 1, "_fields": "sku,global_unique_id"})
     assert page.headers["X-WP-TotalPages"] == "2" and set(page.json()[0]) == {"id", "sku", "global_unique_id"}
-    assert http.get("/products", params={"sku": "TEE-S"}).json() == []  # variations are not products
+    by_sku = http.get("/products", params={"sku": "TEE-S,MUG"}).json()  # a SKU filter finds variations too
+    assert sorted((row["sku"], row["type"]) for row in by_sku) == [("MUG", "simple"), ("TEE-S", "variation")]
+    assert [row["sku"] for row in http.get("/products", params={"type": "variable"}).json()] == [""]
 
 
 def test_a_variation_managed_by_its_parent_shares_the_parents_stock(woo: WooCommerceSimulator) -> None:
@@ -296,7 +313,7 @@ def test_a_batch_over_the_limit_counts_all_three_arrays_and_is_refused_with_413(
     assert woo.stock("MUG")["stock_quantity"] == 10 and woo.batch_refusals == 1
     body["delete"] = []
     accepted = http.post("/products/batch", json=body).json()
-    assert accepted["create"][0]["sku"] == "NEW" and accepted["delete"] == []
+    assert accepted["create"][0]["sku"] == "NEW" and "delete" not in accepted  # an empty array has no answer
     assert woo.stock("MUG")["stock_quantity"] == 1 and woo.calls["POST /wp-json/wc/v3/products/batch"] == 2
 
 
@@ -309,6 +326,35 @@ def test_a_sale_before_the_next_stock_write_lands_between_read_and_write(
     http.post("/products/batch", json={"update": [{"id": mug_id, "stock_quantity": 10}]})
     assert woo.stock("MUG")["stock_quantity"] == 10  # the absolute write overwrote the sale: no compare-and-swap
     assert len(woo.order_ids()) == 1
+
+
+def test_a_batch_refuses_a_duplicate_sku_per_item_and_deletes_by_id(
+    woo: WooCommerceSimulator, http: httpx.Client
+) -> None:
+    made = catalog(woo)
+    body = {"create": [{"name": "Copy", "sku": "TEE-S"}], "update": [{"id": made["mug"]["id"], "sku": "TEE-M"}]}
+    answer = http.post("/products/batch", json=body).json()
+    assert answer["create"][0] == {
+        "id": 0,
+        "error": {"code": "product_invalid_sku", "message": "Invalid or duplicated SKU.", "data": {"status": 400}},
+    }
+    assert answer["update"][0]["error"]["code"] == "product_invalid_sku" and woo.stock("MUG")["sku"] == "MUG"
+    deleted = http.post("/products/batch", json={"delete": [made["mug"]["id"], 0]}).json()
+    assert [row["sku"] for row in deleted["delete"]] == ["MUG"]
+    assert http.get(f"/products/{made['mug']['id']}").json()["code"] == "woocommerce_rest_product_invalid_id"
+
+
+def test_a_single_put_writes_all_or_nothing(woo: WooCommerceSimulator, http: httpx.Client) -> None:
+    made = catalog(woo)
+    small = made["tee"]["variation_details"][0]["id"]
+    url = f"/products/{made['tee']['id']}/variations/{small}"
+    bad = http.put(url, json={"stock_quantity": 1, "meta_data": "not a list"})
+    assert bad.status_code == 400 and bad.json()["code"] == "rest_invalid_param"
+    assert woo.stock("TEE-S")["stock_quantity"] == 5
+    good = http.put(url, json={"stock_quantity": 1, "meta_data": [{"key": "_nettivarasto_no_export", "value": "yes"}]})
+    assert good.json()["stock_quantity"] == 1 and good.json()["stock_status"] == "instock"
+    assert http.put(url, json={"stock_quantity": 0}).json()["stock_status"] == "outofstock"
+    assert http.get(f"/products/{made['tee']['id']}/variations/999").status_code == 404
 
 
 # -- Shipment Tracking ----------------------------------------------------------------------------------------------
@@ -432,6 +478,14 @@ def test_faults_answer_before_the_handler_with_the_wp_error_shape(
     assert http.get("/orders").status_code == 200 and woo.batch_sizes == []
 
 
+def test_html_faults_answer_as_a_host_page_in_front_of_wordpress(woo: WooCommerceSimulator, http: httpx.Client) -> None:
+    woo.configure(html_faults=True)
+    woo.faults.add_rule(FaultRule("GET", f"{API}/orders", 503))
+    page = http.get("/orders")
+    assert page.status_code == 503 and page.headers["Content-Type"].startswith("text/html")
+    assert http.get("/coupons").json()["code"] == "rest_no_route"  # WordPress's own 404 stays JSON
+
+
 def test_the_control_surface_drives_the_shop_over_http(woo: WooCommerceSimulator, receiver: Receiver) -> None:
     control = httpx.Client(base_url=woo.root_url + "/_sim", timeout=5)
     made = control.post("/products", json={"name": "Mug", "sku": "MUG", "stock_quantity": 3}).json()
@@ -442,6 +496,7 @@ def test_the_control_surface_drives_the_shop_over_http(woo: WooCommerceSimulator
     assert control.post(f"/orders/{order['id']}/update", json={"status": "processing"}).json()["status"] == "processing"
     assert control.post(f"/orders/{order['id']}/cancel").json()["status"] == "cancelled"
     assert control.post(f"/orders/{order['id']}/read").json()["emails"][-1] == "cancelled_order"
+    assert control.post("/order-ids").json() == [order["id"]]
     assert control.post("/stock", json={"sku": "MUG", "quantity": 9}).json()["stock_quantity"] == 9
     switches = control.post("/switches", json={"batch_limit": 200, "strip_authorization": True}).json()
     assert switches["batch_limit"] == 200 and switches["strip_authorization"] is True

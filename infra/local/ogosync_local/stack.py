@@ -631,6 +631,24 @@ class LocalStack:
         DynamoSkuBindings(self.aws.client("dynamodb"), self.aws.table_name).put_sku_bindings(bindings)
         return bindings
 
+    def seed_woocommerce_bindings(self, integration_id: str, made: list[dict[str, Any]]) -> list[SkuBinding]:
+        """Test set-up: bind these products (WooCommerceSimulator.add_product's answers) by SKU, as the product flow
+        would, without running it: a simple product as {"product"}, each variation as {"product", "variation"}
+        (the WooCommerce adapter's store ids)."""
+        bindings = []
+        for product in made:
+            rows = product["variation_details"] or [product]
+            for row in rows:
+                if not row["sku"]:
+                    continue
+                ids = {"product": str(product["id"])}
+                if row is not product:
+                    ids["variation"] = str(row["id"])
+                ean = row["global_unique_id"] or None
+                bindings.append(SkuBinding(integration_id=integration_id, sku=row["sku"], store_ids=ids, ean=ean))
+        DynamoSkuBindings(self.aws.client("dynamodb"), self.aws.table_name).put_sku_bindings(bindings)
+        return bindings
+
     def myogo_webhook_key(self, merchant: CentraMerchant | CentraSetup | ShopifySetup | WooCommerceSetup) -> str:
         """The merchant registers myOGO's OrderShipped webhook to ogosync (in myOGO); returns its key."""
         key = secrets.token_urlsafe(24)

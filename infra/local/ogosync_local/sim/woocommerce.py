@@ -6,9 +6,10 @@ query-string consumer keys, `{"code","message","data":{"status"}}` errors, `page
 and `X-WP-TotalPages`, `_fields`, batch endpoints that count create+update+delete against one limit (413 over it)
 and report per-item errors inside a 200, stock reduced when an order reaches processing/on-hold/completed and
 restored when it is cancelled, and webhooks that are never retried and are disabled after more than
-`max_delivery_failures` consecutive failures. Uncertain (our guess, no primary source): the exact messages of
-errors the docs do not quote, `GET /products?sku=` matching products only (not variations), and which statuses
-send which customer email (recorded in `emails`, never sent). Left out: OAuth 1.0a over plain HTTP, refunds,
+`max_delivery_failures` consecutive failures. Uncertain (our guess, no primary source): the answer to a request
+without keys ("Consumer key is missing.", as integrators report it; the current source answers as for an unknown
+key), the messages of errors the docs do not quote, the Shipment Tracking providers, and which statuses send which
+customer email (recorded in `emails`, never sent). Left out: OAuth 1.0a over plain HTTP, refunds,
 coupons, taxes, customers, webhook delivery delays (WP-Cron) other than the control's loss and reorder.
 """
 
@@ -22,10 +23,11 @@ import json
 import math
 import random
 import secrets
+import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from email.message import Message
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -192,6 +194,7 @@ class WooCommerceSimulator(SimServer):
         strip_authorization: bool = False,
         plain_permalinks: bool = False,
         max_delivery_failures: int | None = MAX_DELIVERY_FAILURES,
+        html_faults: bool = False,
         clock: Clock | None = None,
         port: int = 0,
     ) -> None:
@@ -205,6 +208,7 @@ class WooCommerceSimulator(SimServer):
         self.strip_authorization = strip_authorization  # the web server drops the Authorization header
         self.plain_permalinks = plain_permalinks  # /wp-json/ is not routed (404 HTML)
         self.max_delivery_failures = max_delivery_failures  # None: never disable a webhook
+        self.html_faults = html_faults  # injected faults answer as a host's or WAF's HTML page, not WP's JSON
         self._initial_webhook = (webhook_url, webhook_secret)
         self._clear_data()
         self._add_routes()
@@ -261,6 +265,7 @@ class WooCommerceSimulator(SimServer):
             "/_sim/fail-ids": self.fail_ids,
             "/_sim/webhooks": self.add_webhook,
             "/_sim/webhooks/read": self.webhooks,
+            "/_sim/order-ids": self.order_ids,
         }
         for path, method in control.items():
             self.add_control_route("POST", path, self._json_control(method))
@@ -275,20 +280,23 @@ class WooCommerceSimulator(SimServer):
 
     # -- SimServer hooks -----------------------------------------------------------------------------------------
     def handle(self, method: str, raw_path: str, headers: Message[str, str], body: bytes) -> Response:
-        """With plain permalinks WordPress does not route /wp-json/ at all: its theme's 404 page answers."""
+        """`/?rest_route=/wc/v3/...` reaches the REST API with any permalinks; with plain permalinks WordPress does
+        not route /wp-json/ at all: its theme's 404 page answers."""
         if self.plain_permalinks and raw_path.startswith("/wp-json"):
             return Response(404, NOT_FOUND_HTML, {"Content-Type": "text/html; charset=UTF-8"})
-        return super().handle(method, raw_path, headers, body)
+        return super().handle(method, _pretty_path(raw_path), headers, body)
 
     def authenticate(self, request: Request) -> Response | None:
-        """Basic `key:secret` (unless the server strips it) or `consumer_key`/`consumer_secret` in the query; a
-        read-only key may not write (WC_REST_Authentication's messages, all 401)."""
+        """`consumer_key`/`consumer_secret` in the query (checked first) or Basic `key:secret` (unless the server
+        strips it); a read-only key may not write. All 401, with WC_REST_Authentication's messages, but for no
+        credentials at all ("Consumer key is missing.", the answer integrators report for a stripped header; the
+        current source answers as for an unknown key) and an unknown key (no user: the controller's refusal)."""
         key, secret = self._credentials(request)
         if not key:
             return self._auth_error("Consumer key is missing.")
         found = self._keys.get(key)
         if found is None:
-            return self._auth_error("Consumer key is invalid.")
+            return _no_user(request.method)
         if not hmac.compare_digest(found.secret.encode(), secret.encode()):
             return self._auth_error("Consumer secret is invalid.")
         needed = "read" if request.method in ("GET", "HEAD") else "write"
@@ -296,10 +304,18 @@ class WooCommerceSimulator(SimServer):
             return self._auth_error(f"The API key provided does not have {needed} permissions.")
         return None
 
+    def error_response(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
+        """WordPress's JSON error; with `html_faults` an injected fault (any status but the router's 404 and 405)
+        is the HTML page a host, CDN or WAF in front of WordPress serves instead."""
+        if self.html_faults and status not in (404, 405):
+            page = f"<!DOCTYPE html><html><body><h1>{status} {message}</h1></body></html>".encode()
+            return Response(status, page, {"Content-Type": "text/html; charset=UTF-8", **(headers or {})})
+        return super().error_response(status, message, headers)
+
     def error_body(self, status: int, message: str) -> Any:
         """WordPress's `{"code","message","data":{"status"}}` (for faults and unknown routes)."""
-        code = "rest_no_route" if status == 404 else "rest_invalid_param" if status == 400 else "simulated_fault"
-        if status == 404:
+        code = "rest_no_route" if status in (404, 405) else "rest_invalid_param" if status == 400 else "simulated_fault"
+        if status in (404, 405):
             message = "No route was found matching the URL and request method."
         return {"code": code, "message": message, "data": {"status": status}}
 
@@ -333,9 +349,12 @@ class WooCommerceSimulator(SimServer):
         batch_limit: int | None = None,
         shipment_tracking: bool | None = None,
         max_delivery_failures: int | None = -1,
+        html_faults: bool | None = None,
     ) -> dict[str, Any]:
         """Set the given switches (max_delivery_failures None: never disable; -1, the default: unchanged); returns
         all of them."""
+        if html_faults is not None:
+            self.html_faults = html_faults
         if strip_authorization is not None:
             self.strip_authorization = strip_authorization
         if plain_permalinks is not None:
@@ -404,8 +423,9 @@ class WooCommerceSimulator(SimServer):
     ) -> dict[str, Any]:
         """A simple product, or a variable one when `variations` are given (each: sku, global_unique_id, price,
         attributes {name: option}, image, manage_stock (True/False/"parent"), stock_quantity, meta {key: value}).
-        Returns the product's REST JSON with `variation_details` (each variation's JSON)."""
-        now = self._stamp()
+        Returns the product's REST JSON with `variation_details` (each variation's JSON). SKUs are not checked for
+        uniqueness here, as in a shop whose plugins turn that off (the REST API does check them)."""
+        now, own_stock = self._stamp(), _manages_own_stock(manage_stock, variations)
         product = _Product(
             id=self._new_id(),
             type="variable" if variations else "simple",
@@ -417,8 +437,8 @@ class WooCommerceSimulator(SimServer):
             global_unique_id=global_unique_id,
             price=_money(price),
             images=[image] if image else [],
-            manage_stock=manage_stock and not variations,
-            stock_quantity=stock_quantity if manage_stock and not variations else None,
+            manage_stock=own_stock,
+            stock_quantity=stock_quantity if own_stock else None,
             meta=self._meta_rows(meta or {}),
             created=now,
             modified=now,
@@ -533,6 +553,7 @@ class WooCommerceSimulator(SimServer):
         `order.updated`."""
         order = self._order(order_id)
         if status is not None:
+            _check_status(status)
             self._change_status(order, status)
         if shipping is not None:
             order.shipping = {**order.shipping, **shipping}
@@ -693,6 +714,7 @@ class WooCommerceSimulator(SimServer):
     def _put_order(self, request: Request) -> Response:
         order = self._api_order(request)
         data = request.json_object()
+        meta = _meta_input(data.get("meta_data", []))
         status = data.get("status")
         if status is not None:
             self._change_status(order, str(status))
@@ -700,7 +722,7 @@ class WooCommerceSimulator(SimServer):
             order.paid = self._stamp()
             if order.status in ("pending", "on-hold", "failed"):
                 self._change_status(order, "processing")
-        for row in _meta_input(data.get("meta_data", [])):
+        for row in meta:
             self._merge_meta(order.meta, row)
         if "customer_note" in data:
             order.customer_note = str(data["customer_note"])
@@ -732,16 +754,16 @@ class WooCommerceSimulator(SimServer):
     # -- HTTP: products -----------------------------------------------------------------------------------------
     def _list_products(self, request: Request) -> Response:
         query = request.query
-        products = list(self._products.values())
-        if query.get("sku"):
-            wanted = set(query["sku"].split(","))
-            products = [product for product in products if product.sku in wanted]
+        products: list[_Product | _Variation] = list(self._products.values())
+        if query.get("sku"):  # with a SKU filter the query covers variations too (products v2 controller)
+            wanted = {*query["sku"].split(","), query["sku"]}
+            products = [item for item in [*products, *self._variations.values()] if item.sku in wanted]
         if query.get("type"):
-            products = [product for product in products if product.type == query["type"]]
+            products = [item for item in products if isinstance(item, _Product) and item.type == query["type"]]
         if query.get("status") and query["status"] != "any":
             products = [product for product in products if product.status == query["status"]]
         products = self._date_filtered(products, query)
-        return self._page([self._product_json(product) for product in self._sorted(products, query)], request)
+        return self._page([self._item_json(item) for item in self._sorted(products, query)], request)
 
     def _get_product(self, request: Request) -> Response:
         return self._projected(self._product_json(self._api_product(request)), request)
@@ -775,9 +797,10 @@ class WooCommerceSimulator(SimServer):
         return self._batch(request, self._api_product(request))
 
     def _batch(self, request: Request, parent: _Product | None) -> Response:
-        """create/update/delete in one call: one limit over all three, per-item errors inside the 200."""
+        """create/update/delete in one call: one limit over all three, per-item errors inside the 200; the answer
+        has a key only for each non-empty array (batch_items filters the empty ones out)."""
         data = request.json_object()
-        groups = {name: data.get(name) or [] for name in ("create", "update", "delete") if name in data}
+        groups = {name: data[name] for name in ("create", "update", "delete") if data.get(name)}
         if any(not isinstance(items, list) for items in groups.values()):
             raise wc_error(400, "rest_invalid_param", "Invalid parameter(s): create, update, delete")
         size = sum(len(items) for items in groups.values())
@@ -792,7 +815,7 @@ class WooCommerceSimulator(SimServer):
         if "update" in groups:
             answer["update"] = [self._batch_update(item, parent) for item in groups["update"]]
         if "delete" in groups:
-            answer["delete"] = [self._batch_delete(item, parent) for item in groups["delete"]]
+            answer["delete"] = [self._batch_delete(item, parent) for item in groups["delete"] if _item_id(item)]
         return json_response(answer)
 
     def _batch_create(self, item: Any, parent: _Product | None) -> dict[str, Any]:
@@ -801,8 +824,16 @@ class WooCommerceSimulator(SimServer):
         spec = {key: item[key] for key in ("sku", "global_unique_id", "manage_stock", "stock_quantity") if key in item}
         if "regular_price" in item:
             spec["price"] = item["regular_price"]
+        try:
+            self._check_sku(str(spec.get("sku", "")), None)
+            spec["stock_quantity"] = _optional_int(spec.get("stock_quantity", 0), "stock_quantity")
+            return self._create(str(item.get("name") or "Product"), spec, parent)
+        except HttpError as exc:
+            return {"id": 0, "error": exc.body}
+
+    def _create(self, name: str, spec: dict[str, Any], parent: _Product | None) -> dict[str, Any]:
         if parent is None:
-            made = self.add_product(str(item.get("name") or "Product"), **spec)
+            made = self.add_product(name, **spec)
             made.pop("variation_details")
             return made
         parent.modified = self._stamp()
@@ -817,7 +848,7 @@ class WooCommerceSimulator(SimServer):
             self._write_item(target, item)
         except HttpError as exc:
             return {"id": number, "error": exc.body}
-        return self._product_json(target) if isinstance(target, _Product) else self._variation_json(target)
+        return self._item_json(target)
 
     def _batch_delete(self, item: Any, parent: _Product | None) -> dict[str, Any]:
         number = _item_id(item)
@@ -852,24 +883,33 @@ class WooCommerceSimulator(SimServer):
         return {"id": number, "error": _error_json(400, code, "Invalid ID.")}
 
     def _write_item(self, item: _Product | _Variation, data: Mapping[str, Any]) -> None:
-        """Apply the writable fields ogosync uses; a failing id (fail_ids) refuses the write."""
+        """Apply the writable fields ogosync uses, all or nothing; a failing id (fail_ids) refuses the write."""
         if item.id in self._failing:
             code, message = self._failing[item.id]
             raise wc_error(500, code, message)
+        if "sku" in data:
+            self._check_sku(str(data["sku"]), item.id)
+        quantity = _optional_int(data.get("stock_quantity"), "stock_quantity")
+        price = _price(data["regular_price"]) if "regular_price" in data else item.price
+        meta = _meta_input(data.get("meta_data", []))
         if "stock_quantity" in data:
             self._sell_now(item)
+            item.stock_quantity = quantity
         if "manage_stock" in data:
             item.manage_stock = data["manage_stock"] if data["manage_stock"] == "parent" else bool(data["manage_stock"])
-        if "stock_quantity" in data:
-            item.stock_quantity = _optional_int(data["stock_quantity"], "stock_quantity")
         for name in ("sku", "global_unique_id"):
             if name in data:
                 setattr(item, name, str(data[name]))
-        if "regular_price" in data:
-            item.price = _money(data["regular_price"])
-        for row in _meta_input(data.get("meta_data", [])):
+        item.price = price
+        for row in meta:
             self._merge_meta(item.meta, row)
         item.modified = self._stamp()
+
+    def _check_sku(self, sku: str, own_id: int | None) -> None:
+        """WooCommerce keeps SKUs unique over products and variations (product_invalid_sku, 400)."""
+        items: list[_Product | _Variation] = [*self._products.values(), *self._variations.values()]
+        if sku and any(item.sku == sku and item.id != own_id for item in items):
+            raise wc_error(400, "product_invalid_sku", "Invalid or duplicated SKU.")
 
     def _sell_now(self, item: _Product | _Variation) -> None:
         """Place the sales queued with `sell(before_next_stock_write=True)` for this item's SKU."""
@@ -1112,14 +1152,19 @@ class WooCommerceSimulator(SimServer):
         fields = _fields(request.query)
         headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)}
         links = []
-        base = f"{self.root_url}/wp-json{request.path.removeprefix('/wp-json')}"
         if page > 1:
-            links.append(f'<{base}?page={page - 1}&per_page={per_page}>; rel="prev"')
+            links.append(f'<{self._page_url(request, page - 1)}>; rel="prev"')
         if page < pages:
-            links.append(f'<{base}?page={page + 1}&per_page={per_page}>; rel="next"')
+            links.append(f'<{self._page_url(request, page + 1)}>; rel="next"')
         if links:
             headers["Link"] = ", ".join(links)
         return json_response([_project(row, fields) for row in chosen], headers=headers)
+
+    def _page_url(self, request: Request, page: int) -> str:
+        """The request's URL with another page: every other query parameter kept, the keys too (as WordPress does:
+        a client that logs Link headers logs its keys)."""
+        query = urllib.parse.urlencode({**request.query, "page": str(page)})
+        return f"{self.root_url}{request.path}?{query}"
 
     @staticmethod
     def _projected(row: dict[str, Any], request: Request) -> Response:
@@ -1165,6 +1210,9 @@ class WooCommerceSimulator(SimServer):
             "shipping_lines": [dict(row, meta_data=[]) for row in order.shipping_lines],
             "meta_data": [dict(row) for row in order.meta],
         }
+
+    def _item_json(self, item: _Product | _Variation) -> dict[str, Any]:
+        return self._product_json(item) if isinstance(item, _Product) else self._variation_json(item)
 
     def _product_json(self, product: _Product) -> dict[str, Any]:
         if product.type == "variable" and product.variation_ids:
@@ -1258,18 +1306,21 @@ class WooCommerceSimulator(SimServer):
             "batch_limit": self.batch_limit,
             "shipment_tracking": self.shipment_tracking,
             "max_delivery_failures": self.max_delivery_failures,
+            "html_faults": self.html_faults,
         }
 
     # -- internals: auth, ids, time -------------------------------------------------------------------------------
     def _credentials(self, request: Request) -> tuple[str, str]:
+        if request.query.get("consumer_key") and request.query.get("consumer_secret"):
+            return request.query["consumer_key"], request.query["consumer_secret"]
         header = "" if self.strip_authorization else request.headers.get("Authorization") or ""
-        if header.lower().startswith("basic "):
-            try:
-                key, _, secret = base64.b64decode(header[6:].strip(), validate=True).decode().partition(":")
-            except (binascii.Error, UnicodeDecodeError):
-                return "", ""
-            return key, secret
-        return request.query.get("consumer_key", ""), request.query.get("consumer_secret", "")
+        if not header.lower().startswith("basic "):
+            return "", ""
+        try:
+            key, _, secret = base64.b64decode(header[6:].strip(), validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return "", ""
+        return key, secret
 
     @staticmethod
     def _auth_error(message: str) -> Response:
@@ -1319,6 +1370,33 @@ DEFAULT_ADDRESS: dict[str, str] = {
 # -- module helpers --------------------------------------------------------------------------------------------------
 def _error_json(status: int, code: str, message: str) -> dict[str, Any]:
     return {"code": code, "message": message, "data": {"status": status}}
+
+
+def _pretty_path(raw_path: str) -> str:
+    """`/?rest_route=/wc/v3/orders&page=2` as the `/wp-json/wc/v3/orders?page=2` it stands for."""
+    split = urllib.parse.urlsplit(raw_path)
+    query = urllib.parse.parse_qsl(split.query, keep_blank_values=True)
+    route = dict(query).get("rest_route")
+    if split.path not in ("/", "/index.php") or not route:
+        return raw_path
+    rest = urllib.parse.urlencode([(key, value) for key, value in query if key != "rest_route"])
+    return "/wp-json/" + route.lstrip("/") + (f"?{rest}" if rest else "")
+
+
+def _manages_own_stock(manage_stock: bool, variations: Sequence[Mapping[str, Any]]) -> bool:
+    """A simple product as asked; a variable one only when some variation leaves its stock to the parent."""
+    if not variations:
+        return manage_stock
+    return manage_stock and any(spec.get("manage_stock") == "parent" for spec in variations)
+
+
+def _no_user(method: str) -> Response:
+    """What a wc/v3 controller answers a request no key authenticated (rest_authorization_required_code: 401)."""
+    if method in ("GET", "HEAD"):
+        body = _error_json(401, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+    else:
+        body = _error_json(401, "woocommerce_rest_cannot_edit", "Sorry, you are not allowed to edit this resource.")
+    return json_response(body, 401)
 
 
 def _check_status(status: str, *, api: bool = False) -> None:
@@ -1421,6 +1499,13 @@ def _image_json(src: str | None, number: int) -> dict[str, Any]:
 
 def _gmt(when: datetime) -> str:
     return when.astimezone(UTC).replace(tzinfo=None).isoformat()
+
+
+def _price(raw: Any) -> Decimal:
+    try:
+        return _money(raw)
+    except (InvalidOperation, ValueError):
+        raise wc_error(400, "rest_invalid_param", "Invalid parameter(s): regular_price") from None
 
 
 def _money(value: Any) -> Decimal:
