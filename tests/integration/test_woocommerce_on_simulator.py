@@ -143,6 +143,7 @@ def test_products_are_simple_ones_and_variations_with_inherited_ean(woo: WooComm
     found = {product.sku: product for product in _store(woo).products()}
 
     assert set(found) == {"MUG", "TEE-S", "TEE-M"}  # the no-export sample is skipped
+    assert {product.currency for product in found.values()} == {"EUR"}  # from the system status
     assert found["MUG"].ean == "6400000000011" and found["MUG"].store_ids == {"product": str(made["mug"]["id"])}
     small = found["TEE-S"]
     assert small.ean == "6400000000028" and small.name == "Tee - S" and small.description == "Soft cotton"

@@ -73,6 +73,7 @@ class Shop:
         self.item_errors: dict[int, str] = {}
         self.read_only_key = False
         self.fail_notes = False
+        self.currency_route = True
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.calls.append(request)
@@ -99,8 +100,10 @@ class Shop:
             return self._listing(request, self.variations.get(int(match[1]), []))
         if route == "products/batch" or re.fullmatch(r"products/\d+/variations/batch", route):
             return self._batch(body or {})
-        if route == "data/currencies/current":
+        if route == "data/currencies/current" and self.currency_route:
             return httpx.Response(200, json={"code": "EUR"})
+        if route == "system_status":
+            return httpx.Response(200, json={"settings": {"currency": "SEK"}})
         if path.startswith("/wp-json/wc-shipment-tracking/v3/"):
             return httpx.Response(201, json=body)
         return _error(404, "rest_no_route", "No route was found matching the URL and request method.")
@@ -255,6 +258,16 @@ def test_products_are_simple_ones_and_each_variation_with_no_export_skipped(shop
     ]
     assert found[1].ean == "6400000000024" and found[1].name == "Shirt - S"
     assert "/wp-json/wc/v3/products/3/variations" in shop.routes()
+    assert "/wp-json/wc/v3/system_status" not in shop.routes()
+
+
+def test_without_the_currency_route_the_system_status_names_the_currency(shop: Shop) -> None:
+    shop.currency_route = False
+    shop.products = [{"id": 1, "type": "simple", "status": "publish", "name": "Mug", "sku": "MUG", "price": "5"}]
+
+    (product,) = _store(shop).products()
+
+    assert product.currency == "SEK"
     assert all("_fields" in call.url.params for call in shop.calls if "products" in call.url.path)
 
 

@@ -204,13 +204,18 @@ class WooCommerceStore:
                     yield variation
 
     def _currency(self) -> str | None:
-        """The shop's currency (`GET data/currencies/current`); None when the shop does not say."""
-        try:
-            found = self._client.json("GET", "data/currencies/current", params={"_fields": "code"})
-        except (NotFoundError, RejectedByPlatformError):
-            return None
-        code = found.get("code") if isinstance(found, Mapping) else None
-        return code.strip().upper() if isinstance(code, str) and code.strip() else None
+        """The shop's currency: `GET data/currencies/current`, else the system status's `settings.currency`; None
+        when the shop says neither."""
+        for path, fields in (("data/currencies/current", "code"), ("system_status", "settings")):
+            try:
+                found = self._client.json("GET", path, params={"_fields": fields})
+            except (NotFoundError, RejectedByPlatformError):
+                continue
+            answer = _mapping(found)
+            code = answer.get("code") if fields == "code" else _mapping(answer.get("settings")).get("currency")
+            if isinstance(code, str) and code.strip():
+                return code.strip().upper()
+        return None
 
     # ---- stock ----------------------------------------------------------------------------------------
 
@@ -389,6 +394,10 @@ def _batch_path(ids: Mapping[str, str]) -> str | None:
     if not _digits(product) or (variation is not None and not _digits(variation)):
         return None
     return f"products/{product}/variations/batch" if variation else "products/batch"
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def _digits(value: str | None) -> bool:
