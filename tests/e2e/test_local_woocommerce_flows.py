@@ -122,3 +122,24 @@ def test_the_operator_api_creates_a_woocommerce_integration_after_checking_keys_
         "complete_order": False,
         "customer_note": True,
     }
+
+
+def test_a_sale_between_the_stock_read_and_write_is_corrected_by_the_next_run(stack: LocalStack) -> None:
+    settings = IntegrationSettings(order_poll_minutes=1, create_new_products=True)
+    setup = stack.add_woocommerce_store("acme-woo", shipping_map={"Flat rate": "POSTI"}, settings=settings)
+    site = setup.woocommerce
+    site.add_product("Mug", sku="MUG", stock_quantity=20)
+    stack.enqueue_flow(setup.integration.id, Flow.PRODUCTS)
+    stack.run_flow(Flow.PRODUCTS)
+    stack.myogo.set_stock(setup.merchant_id, "MUG", 10)
+    site.add_order([{"sku": "MUG", "quantity": 2}])
+    site.sell("MUG", 1, before_next_stock_write=True)  # WooCommerce has no compare-and-swap: the write wins
+
+    def stock_run() -> int:
+        stack.enqueue_flow(setup.integration.id, Flow.STOCK)
+        stack.run_flow(Flow.STOCK)
+        return int(site.stock("MUG")["stock_quantity"])
+
+    assert stock_run() == 8  # 10 minus the 2 read as in transit; the sale in between is overwritten
+    assert stock_run() == 7  # the next run counts the sale's order too: 10 minus 3
+    assert stock_run() == 7
