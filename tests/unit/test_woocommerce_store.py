@@ -515,3 +515,21 @@ def test_any_answer_to_the_setup_check_and_a_shipment_read_is_a_result_or_our_er
         outcome is None or isinstance(outcome, StoreShipment | list | PlatformError | ShipmentMismatchError)
         for outcome in outcomes
     )
+
+
+def test_a_variations_batch_of_a_gone_parent_reports_its_skus_not_found(shop: Shop) -> None:
+    original = shop.handle
+
+    def gone_parent(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/wp-json/wc/v3/products/9/variations/batch":
+            shop.calls.append(request)
+            return _error(404, "woocommerce_rest_product_invalid_id", "Invalid ID.")
+        return original(request)
+
+    shop.handle = gone_parent  # type: ignore[method-assign]
+    items = [_item("V1", 1, product="9", variation="91"), _item("MUG", 2, product="1"), _item("BAD", 1, product="x")]
+
+    results = list(_store(shop).publish_stock(items))
+
+    assert [sku for result in results for sku in result.not_found] == ["BAD", "V1"]
+    assert [write.sku for result in results for write in result.written] == ["MUG"]
