@@ -5,11 +5,13 @@ with the code in the message (bounded retries, no wall clock)."""
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import Callable
 
 import httpx
 import pytest
 
+from ogosync import http as http_module
 from ogosync.errors import (
     AuthenticationError,
     NotFoundError,
@@ -202,3 +204,19 @@ def test_over_plain_http_a_refusal_says_keys_need_https() -> None:
     )
     with pytest.raises(AuthenticationError, match="only over HTTPS"):
         client.call("GET", "orders")
+
+
+def test_neither_the_secret_nor_the_query_keys_reach_the_log(caplog: pytest.LogCaptureFixture) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if "consumer_key" in request.url.params:
+            return _error(500, "internal", "boom")  # logged as a failed call, then raised
+        return _error(401, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger=http_module.logger.name)
+    with pytest.raises(TransientPlatformError):
+        _client(handler).call("GET", "orders")
+
+    rendered = [logging.Formatter().format(record) + " " + repr(vars(record)) for record in caplog.records]
+    assert any("wp-json/wc/v3/orders" in line for line in rendered)  # the calls were logged
+    assert not [line for line in rendered if "cs_2" in line or "consumer_secret" in line or BASIC in line]
