@@ -30,6 +30,7 @@ from ogosync.models import (
     StockRunState,
 )
 from ogosync.operator.deps import OperatorDeps
+from ogosync.stores import registry
 from tests.console_client import ConsoleClient
 from tests.factories import T0, make_integration
 from tests.fakes import FakeQueue, FakeStore, FakeWarehouse, InMemoryState
@@ -512,8 +513,10 @@ SHOPIFY_WIZARD = {
 }
 
 
-def test_each_platform_has_its_wizard_from_its_registry_entry(world: World) -> None:
+def test_each_platform_has_its_wizard_from_its_registry_entry(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     anna = world.client("anna")
+    woocommerce = anna.get("/integrations/new?platform=woocommerce")["body"]
+    monkeypatch.delitem(registry._PACKAGES, Platform.WOOCOMMERCE)  # a platform without an adapter has no wizard
 
     shopify = anna.get("/integrations/new?platform=shopify")["body"]
     centra = anna.get("/integrations/new")["body"]
@@ -525,6 +528,8 @@ def test_each_platform_has_its_wizard_from_its_registry_entry(world: World) -> N
     assert 'name="store_api_key"' not in shopify and "Centra" not in shopify.split("Another platform")[0]
     assert "New Centra integration" in centra and 'name="store_api_key"' in centra
     assert unknown["statusCode"] == 404 and "centra, shopify" in unknown["body"]
+    assert "New Woocommerce integration" in woocommerce  # the console's capitalize() of the platform value
+    assert 'name="store_consumer_key"' in woocommerce and 'name="option_complete_order"' in woocommerce
 
 
 def test_the_shopify_wizard_creates_the_integration_with_its_options_and_credentials(world: World) -> None:

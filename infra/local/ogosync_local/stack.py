@@ -1,5 +1,5 @@
-"""The embedded local stack: moto (AWS), the Centra, Shopify and myOGO simulators and a webhook gateway, all on
-loopback, with the environment set so that the real handlers run against them unchanged.
+"""The embedded local stack: moto (AWS), the Centra, Shopify, WooCommerce and myOGO simulators and a webhook gateway,
+all on loopback, with the environment set so that the real handlers run against them unchanged.
 
 By default nothing here depends on how fast the machine is: the queues' visibility timeout and the claims' lease
 outlast any invocation, so no message comes back and no claim runs out by the clock. A redelivery happens when a
@@ -45,7 +45,7 @@ from ogosync_local.lambdas import (
     invoke,
     make_visible,
 )
-from ogosync_local.sim import CentraSimulator, MyOgoSimulator, ShopifySimulator
+from ogosync_local.sim import CentraSimulator, MyOgoSimulator, ShopifySimulator, WooCommerceSimulator
 
 MYOGO_CLIENT_ID = "123456"  # the demo application pair of the reference
 MYOGO_CLIENT_SECRET = "abcdef"  # the public demo pair of the reference
@@ -103,6 +103,29 @@ class ShopifySetup:
 
 
 @dataclass
+class WooCommerceMerchant:
+    """A merchant's WooCommerce site simulator and myOGO account, before any integration exists (test equipment).
+    `secret_values` are the integration's secrets: the REST API key pair (read/write), the webhooks' secret and the
+    myOGO ones."""
+
+    integration_id: str
+    woocommerce: WooCommerceSimulator
+    merchant_id: str
+    secret_values: dict[str, Any]
+
+
+@dataclass
+class WooCommerceSetup:
+    """One merchant with a WooCommerce site on the local stack: the simulator, the integration and the secrets
+    (test equipment only)."""
+
+    integration: Integration
+    woocommerce: WooCommerceSimulator
+    merchant_id: str
+    secret_values: dict[str, Any]
+
+
+@dataclass
 class CentraSetup:
     """One merchant on the local stack: its store simulator, integration and secrets (test equipment only)."""
 
@@ -131,6 +154,8 @@ class LocalStack:
         self.merchants: dict[str, CentraMerchant] = {}
         self.shopify_merchants: dict[str, ShopifyMerchant] = {}
         self.shopify_stores: dict[str, ShopifySetup] = {}
+        self.woocommerce_merchants: dict[str, WooCommerceMerchant] = {}
+        self.woocommerce_stores: dict[str, WooCommerceSetup] = {}
         self._saved_env: dict[str, str] = {}
         self.console: LocalConsole | None = None
         self._awaiting_redelivery: defaultdict[str, list[str]] = defaultdict(list)  # failed receipts, by queue URL
@@ -170,6 +195,8 @@ class LocalStack:
             merchant.centra.stop()
         for shop in self.shopify_merchants.values():
             shop.shopify.stop()
+        for site in self.woocommerce_merchants.values():
+            site.woocommerce.stop()
         self.myogo.stop()
         self.gateway.stop()
         self.operator.stop()
@@ -290,6 +317,46 @@ class LocalStack:
         self.shopify_merchants[integration_id] = merchant
         return merchant
 
+    def add_woocommerce_merchant(
+        self, integration_id: str, *, shipping_codes: set[str], myogo_account_of: str | None = None
+    ) -> WooCommerceMerchant:
+        """A WooCommerce site (a read/write REST API key, order.created and order.updated webhooks to this
+        integration id, signed with their own secret) and a myOGO account with these shipping codes, or the myOGO
+        account of the merchant of integration `myogo_account_of`."""
+        shared = self._merchant_sharing(myogo_account_of)
+        consumer_key, consumer_secret = f"ck_{secrets.token_hex(20)}", f"cs_{secrets.token_hex(20)}"
+        merchant_id = shared.merchant_id if shared else f"M-{integration_id}"
+        myogo_token = shared.secret_values["myogo_secret_token"] if shared else secrets.token_urlsafe(24)
+        secret_values: dict[str, Any] = {
+            "store": {"platform": "woocommerce", "consumer_key": consumer_key, "consumer_secret": consumer_secret},
+            "webhook_secret": secrets.token_urlsafe(24),
+            "myogo_merchant_id": merchant_id,
+            "myogo_secret_token": myogo_token,
+            "myogo_client_id": MYOGO_CLIENT_ID,
+            "myogo_client_secret": MYOGO_CLIENT_SECRET,
+        }
+        woocommerce = WooCommerceSimulator(
+            consumer_key=consumer_key,
+            consumer_secret=consumer_secret,
+            webhook_url=f"{self.gateway.base_url}/webhooks/woocommerce/{integration_id}",
+            webhook_secret=secret_values["webhook_secret"],
+            site=f"ogosync-{integration_id}",
+        ).start()
+        if shared is None:
+            self.myogo.add_merchant(merchant_id, myogo_token, shipping_codes)
+        merchant = WooCommerceMerchant(integration_id, woocommerce, merchant_id, secret_values)
+        self.woocommerce_merchants[integration_id] = merchant
+        return merchant
+
+    def _merchant_sharing(
+        self, integration_id: str | None
+    ) -> CentraMerchant | ShopifyMerchant | WooCommerceMerchant | None:
+        """The merchant (of any platform) whose myOGO account a new store shares, if any."""
+        if not integration_id:
+            return None
+        found = self.merchants.get(integration_id) or self.shopify_merchants.get(integration_id)
+        return found or self.woocommerce_merchants[integration_id]
+
     def add_centra_store(
         self,
         integration_id: str,
@@ -373,6 +440,46 @@ class LocalStack:
             integration, merchant.shopify, merchant.merchant_id, merchant.secret_values, merchant.location_id
         )
         self.shopify_stores[integration_id] = setup
+        return setup
+
+    def add_woocommerce_store(
+        self,
+        integration_id: str,
+        *,
+        shipping_map: Mapping[str, str],
+        products: Mapping[str, int] | None = None,
+        settings: IntegrationSettings | None = None,
+        myogo_account_of: str | None = None,
+    ) -> WooCommerceSetup:
+        """A merchant with a WooCommerce site and a myOGO account, and the integration between them, written
+        directly (as add_centra_store); the store URL is the site's root (the REST API is under /wp-json/).
+
+        `products` are myOGO product codes with their stock; `shipping_map` maps shipping method titles to myOGO
+        codes.
+        """
+        merchant = self.add_woocommerce_merchant(
+            integration_id, shipping_codes=set(shipping_map.values()), myogo_account_of=myogo_account_of
+        )
+        for code, stock in (products or {}).items():
+            self.myogo.add_product(merchant.merchant_id, code, stock=stock)
+        integration = self._put_integration(
+            Integration(
+                id=integration_id,
+                platform=Platform.WOOCOMMERCE,
+                merchant_name=f"Merchant {integration_id}",
+                store_base_url=merchant.woocommerce.root_url,
+                myogo_base_url=self.myogo.root_url,
+                myogo_token_url=self.myogo_token_url,
+                warehouse="TLL",
+                time_zone="Europe/Helsinki",
+                secret_name=self.aws.secret_name(integration_id),
+                settings=settings or IntegrationSettings(order_poll_minutes=1),
+            ),
+            merchant.secret_values,
+            shipping_map,
+        )
+        setup = WooCommerceSetup(integration, merchant.woocommerce, merchant.merchant_id, merchant.secret_values)
+        self.woocommerce_stores[integration_id] = setup
         return setup
 
     def _put_integration(
@@ -524,7 +631,25 @@ class LocalStack:
         DynamoSkuBindings(self.aws.client("dynamodb"), self.aws.table_name).put_sku_bindings(bindings)
         return bindings
 
-    def myogo_webhook_key(self, merchant: CentraMerchant | CentraSetup | ShopifySetup) -> str:
+    def seed_woocommerce_bindings(self, integration_id: str, made: list[dict[str, Any]]) -> list[SkuBinding]:
+        """Test set-up: bind these products (WooCommerceSimulator.add_product's answers) by SKU, as the product flow
+        would, without running it: a simple product as {"product"}, each variation as {"product", "variation"}
+        (the WooCommerce adapter's store ids)."""
+        bindings = []
+        for product in made:
+            rows = product["variation_details"] or [product]
+            for row in rows:
+                if not row["sku"]:
+                    continue
+                ids = {"product": str(product["id"])}
+                if row is not product:
+                    ids["variation"] = str(row["id"])
+                ean = row["global_unique_id"] or None
+                bindings.append(SkuBinding(integration_id=integration_id, sku=row["sku"], store_ids=ids, ean=ean))
+        DynamoSkuBindings(self.aws.client("dynamodb"), self.aws.table_name).put_sku_bindings(bindings)
+        return bindings
+
+    def myogo_webhook_key(self, merchant: CentraMerchant | CentraSetup | ShopifySetup | WooCommerceSetup) -> str:
         """The merchant registers myOGO's OrderShipped webhook to ogosync (in myOGO); returns its key."""
         key = secrets.token_urlsafe(24)
         integration_id = merchant.integration_id if isinstance(merchant, CentraMerchant) else merchant.integration.id
@@ -533,7 +658,12 @@ class LocalStack:
 
     def register_myogo_webhook(self, integration_id: str) -> str:
         """myogo_webhook_key, with the key written straight into the integration's secret (test set-up)."""
-        setup: CentraSetup | ShopifySetup = self.stores.get(integration_id) or self.shopify_stores[integration_id]
+        setups: dict[str, CentraSetup | ShopifySetup | WooCommerceSetup] = {
+            **self.stores,
+            **self.shopify_stores,
+            **self.woocommerce_stores,
+        }
+        setup = setups[integration_id]
         key = self.myogo_webhook_key(setup)
         setup.secret_values["myogo_webhook_key"] = key
         self.aws.client("secretsmanager").put_secret_value(

@@ -30,6 +30,7 @@ StoreFactory = Callable[[Integration, Credentials, "RetryPolicy | None", "CallBu
 _PACKAGES: dict[Platform, str] = {
     Platform.CENTRA: "ogosync.stores.centra",
     Platform.SHOPIFY: "ogosync.stores.shopify",
+    Platform.WOOCOMMERCE: "ogosync.stores.woocommerce",
 }
 
 
