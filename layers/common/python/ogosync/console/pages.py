@@ -541,9 +541,9 @@ def _codes_note(methods: ShippingMethods) -> Markup | None:
 def new_integration(
     session: Session, values: Mapping[str, str], merchant: str | None, error: str | None, platform: Platform
 ) -> str:
-    name = platform.value.capitalize()
+    name = registry.adapter(platform).title
     others = [
-        el("a", {"href": f"/integrations/new?platform={other.value}"}, other.value.capitalize())
+        el("a", {"href": f"/integrations/new?platform={other.value}"}, registry.adapter(other).title)
         for other in registry.supported()
         if other is not platform
     ]

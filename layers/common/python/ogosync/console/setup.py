@@ -160,7 +160,7 @@ def form(session: Session, values: Mapping[str, str], merchant: str | None, plat
         el("h2", None, "1. The integration"),
         text("id", "Integration id", f"lower case letters, digits and dashes, e.g. acme-{platform.value}"),
         None if merchant else text("merchant_name", "Merchant name", "a merchant's users see its integrations"),
-        el("h2", None, f"2. The store: {platform.value.capitalize()}"),
+        el("h2", None, f"2. The store: {adapter.title}"),
         el("p", None, adapter.credentials_guide),
         text("store_base_url", "Base URL", adapter.store_url_hint),
         store,

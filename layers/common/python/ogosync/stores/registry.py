@@ -44,6 +44,11 @@ class PlatformAdapter:
     setup_text: str = ""  # the store's webhook and what else a merchant does in the store's admin
     credentials_guide: str = ""  # where the merchant finds the store's URL and credentials (the set-up wizard)
     store_url_hint: str = ""  # what the store's base URL looks like
+    name: str = ""  # the platform's name as its maker writes it (the console's titles)
+
+    @property
+    def title(self) -> str:
+        return self.name or self.platform.value.capitalize()
 
 
 def supported() -> list[Platform]:

@@ -63,6 +63,7 @@ def _build_verifier() -> WooCommerceWebhookVerifier:
 
 ADAPTER = PlatformAdapter(
     platform=Platform.WOOCOMMERCE,
+    name="WooCommerce",
     credentials_model=WooCommerceCredentials,
     options_model=WooCommerceOptions,
     build_store=_build_store,
