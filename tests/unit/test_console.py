@@ -528,7 +528,7 @@ def test_each_platform_has_its_wizard_from_its_registry_entry(world: World, monk
     assert 'name="store_api_key"' not in shopify and "Centra" not in shopify.split("Another platform")[0]
     assert "New Centra integration" in centra and 'name="store_api_key"' in centra
     assert unknown["statusCode"] == 404 and "centra, shopify" in unknown["body"]
-    assert "New Woocommerce integration" in woocommerce  # the console's capitalize() of the platform value
+    assert "New WooCommerce integration" in woocommerce  # the console's capitalize() of the platform value
     assert 'name="store_consumer_key"' in woocommerce and 'name="option_complete_order"' in woocommerce
 
 
