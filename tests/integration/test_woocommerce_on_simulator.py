@@ -123,7 +123,8 @@ def test_orders_changed_after_the_cursor_come_with_states_and_lines(woo: WooComm
     assert first.shipping_method == "Posti"
     second = found[str(held["id"])]
     assert isinstance(second, StoreOrder) and [hold.reason for hold in second.holds] == [HoldReason.ON_HOLD_IN_STORE]
-    assert list(store.orders_placed_since(datetime.now(UTC) + timedelta(days=1))) == []
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    assert list(store.orders_placed_since(tomorrow)) == []
     assert store.get_order(str(paid["id"])) == first and store.get_order("999999") is None
 
 

@@ -117,10 +117,12 @@ class DynamoStateRepository:
         return integrations
 
     def integration_schedules(self, segment: int, segments: int) -> list[IntegrationSchedule]:
-        """One segment of a parallel Scan of gsi1 (only CONFIG items carry its keys), projected on what the
-        scheduler needs, read without building the integration's model (docs/contracts.md, "gsi1"). DynamoDB bills
-        the items' whole size however little is projected; what the projection saves is transfer and parsing."""
+        """One segment of a parallel Scan of gsi1, projected on what the scheduler needs, read without building the
+        integration's model (docs/contracts.md, "gsi1"). The index also holds the notices still to send
+        (state/notices.py): the filter keeps the integrations. DynamoDB bills the items' whole size however little
+        is projected; what the projection saves is transfer and parsing."""
         ex = Expression()
+        integrations = f"{ex.name('gsi1pk')} = {ex.value('INTEGRATION')}"
         settings = ex.name("settings")
         projection = [ex.name("id"), ex.name("status")]
         projection += [f"{settings}.{ex.name(field)}" for field in [*SCHEDULE_SETTINGS.values(), IDLE_SETTING]]
@@ -132,7 +134,9 @@ class DynamoStateRepository:
             Segment=segment,
             TotalSegments=segments,
             ProjectionExpression=", ".join(projection),
+            FilterExpression=integrations,
             ExpressionAttributeNames=ex.names,
+            ExpressionAttributeValues=ex.values,
         ):
             schedules.extend(_schedule(item) for item in page.get("Items", []))
         return schedules
