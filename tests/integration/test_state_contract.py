@@ -13,9 +13,20 @@ from typing import cast
 import pytest
 
 from ogosync.errors import ConcurrencyConflictError
-from ogosync.models import BindingStatus, Flow, Hold, HoldReason, IntegrationSettings, SkuBinding, WarehouseOrderState
+from ogosync.models import (
+    BindingStatus,
+    Flow,
+    Hold,
+    HoldReason,
+    IntegrationSettings,
+    Notice,
+    NoticeKind,
+    SkuBinding,
+    WarehouseOrderState,
+)
 from ogosync.ports import DeliveryLog, ScheduleSource, SkuBindingRepository, StateRepository
 from ogosync.state.dynamo import DynamoStateRepository
+from ogosync.state.notices import DynamoNotices
 from ogosync.state.skus import DynamoSkuBindings
 from ogosync.sync.schedule import schedule_of
 from tests.factories import T0, make_integration
@@ -274,6 +285,21 @@ def test_the_schedules_of_all_segments_hold_every_integration_once_with_its_inte
     assert {schedule.integration_id: schedule for schedule in listed} == {
         integration_id: schedule_of(integration) for integration_id, integration in fleet.items()
     }
+
+
+@pytest.mark.parametrize("backend", ["moto", "dynamodb-local"])
+def test_a_notice_waiting_to_be_sent_is_not_taken_for_an_integration_by_the_tick(
+    request: pytest.FixtureRequest, backend: str, iid: str
+) -> None:
+    table = state_table(request, backend)
+    repo = DynamoStateRepository(table.client, table.name)
+    repo.put_integration(make_integration(iid))
+    notice = Notice(integration_id=iid, kind=NoticeKind.ORDER_HELD, subject="1001", summary="held", at=T0)
+    DynamoNotices(table.client, table.name).record(notice)  # pending notices share gsi1 with the integrations
+
+    listed = [schedule for segment in range(2) for schedule in repo.integration_schedules(segment, 2)]
+
+    assert [schedule.integration_id for schedule in listed if schedule.integration_id.startswith(iid)] == [iid]
 
 
 def test_one_integration_never_sees_anothers_orders(repo: StateRepository, iid: str) -> None:
