@@ -542,11 +542,12 @@ def new_integration(
     session: Session, values: Mapping[str, str], merchant: str | None, error: str | None, platform: Platform
 ) -> str:
     name = registry.adapter(platform).title
-    others = [
+    links = [
         el("a", {"href": f"/integrations/new?platform={other.value}"}, registry.adapter(other).title)
         for other in registry.supported()
         if other is not platform
     ]
+    others = [part for n, link in enumerate(links) for part in ([", "] if n else []) + [link]]
     intro = el(
         "p",
         None,
