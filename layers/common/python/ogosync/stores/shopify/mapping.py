@@ -15,7 +15,6 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from html.parser import HTMLParser
 from typing import Any, NamedTuple
 
 from ogosync.errors import UnreadableRecordError
@@ -28,6 +27,7 @@ from ogosync.models import (
     StoreOrderState,
     StoreProduct,
 )
+from ogosync.stores.text import plain_text
 
 PLATFORM = "shopify"
 DEFAULT_VARIANT_TITLE = "Default Title"  # Shopify's title of the only variant of a product without options
@@ -231,30 +231,6 @@ def _image_url(raw: Mapping[str, Any]) -> str | None:
     own = _text(_mapping(raw.get("image")), "url")
     media = _mapping(_mapping(raw.get("product")).get("featuredMedia"))
     return own or _text(_mapping(_mapping(media.get("preview")).get("image")), "url") or None
-
-
-class _TextOf(HTMLParser):
-    BLOCKS = frozenset({"p", "br", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self.BLOCKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
-def plain_text(markup: str) -> str:
-    """The text of Shopify's descriptionHtml: tags dropped, entities decoded (once), blank runs folded."""
-    parser = _TextOf()
-    parser.feed(markup)
-    parser.close()
-    lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
-    return "\n".join(line for line in lines if line)
 
 
 # ---- total readers of loose JSON --------------------------------------------------------------------------

@@ -16,11 +16,11 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from html.parser import HTMLParser
 from typing import Any, NamedTuple
 
 from ogosync.errors import UnreadableRecordError
 from ogosync.models import Address, Hold, HoldReason, OrderLine, StoreOrder, StoreOrderState, StoreProduct
+from ogosync.stores.text import plain_text
 
 PLATFORM = "woocommerce"
 EAN_META = "_nettivarasto_eancode"
@@ -254,30 +254,6 @@ def _image(raw: Mapping[str, Any], parent: Mapping[str, Any] | None) -> str | No
 def _first_image(raw: Mapping[str, Any]) -> str:
     images = _list(raw.get("images"))
     return _text(images[0], "src").strip() if images else ""
-
-
-class _TextOf(HTMLParser):
-    BLOCKS = frozenset({"p", "br", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self.BLOCKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
-def plain_text(markup: str) -> str:
-    """The text of WooCommerce's HTML description: tags dropped, entities decoded (once), blank runs folded."""
-    parser = _TextOf()
-    parser.feed(markup)
-    parser.close()
-    lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
-    return "\n".join(line for line in lines if line)
 
 
 # ---- total readers of loose JSON --------------------------------------------------------------------------
