@@ -378,23 +378,14 @@ class LocalStack:
             time_zone=time_zone,
             myogo_account_of=myogo_account_of,
         )
-        for code, stock in (products or {}).items():
-            self.myogo.add_product(merchant.merchant_id, code, stock=stock)
-        integration = self._put_integration(
-            Integration(
-                id=integration_id,
-                platform=Platform.CENTRA,
-                merchant_name=f"Merchant {integration_id}",
-                store_base_url=merchant.centra.base_url,
-                myogo_base_url=self.myogo.root_url,
-                myogo_token_url=self.myogo_token_url,
-                warehouse="TLL",
-                time_zone=time_zone,
-                secret_name=self.aws.secret_name(integration_id),
-                settings=settings or IntegrationSettings(order_poll_minutes=1),
-            ),
-            merchant.secret_values,
-            shipping_map,
+        integration = self._connect(
+            merchant,
+            Platform.CENTRA,
+            merchant.centra.base_url,
+            shipping_map=shipping_map,
+            products=products,
+            settings=settings,
+            time_zone=time_zone,
         )
         setup = CentraSetup(integration, merchant.centra, merchant.merchant_id, merchant.secret_values)
         self.stores[integration_id] = setup
@@ -417,24 +408,15 @@ class LocalStack:
         merchant = self.add_shopify_merchant(
             integration_id, shipping_codes=set(shipping_map.values()), myogo_account_of=myogo_account_of
         )
-        for code, stock in (products or {}).items():
-            self.myogo.add_product(merchant.merchant_id, code, stock=stock)
-        integration = self._put_integration(
-            Integration(
-                id=integration_id,
-                platform=Platform.SHOPIFY,
-                merchant_name=f"Merchant {integration_id}",
-                store_base_url=merchant.shopify.base_url,
-                store_options={"location_id": merchant.location_id},
-                myogo_base_url=self.myogo.root_url,
-                myogo_token_url=self.myogo_token_url,
-                warehouse="TLL",
-                time_zone="Europe/Helsinki",
-                secret_name=self.aws.secret_name(integration_id),
-                settings=settings or IntegrationSettings(order_poll_minutes=1),
-            ),
-            merchant.secret_values,
-            shipping_map,
+        integration = self._connect(
+            merchant,
+            Platform.SHOPIFY,
+            merchant.shopify.base_url,
+            shipping_map=shipping_map,
+            products=products,
+            settings=settings,
+            time_zone="Europe/Helsinki",
+            store_options={"location_id": merchant.location_id},
         )
         setup = ShopifySetup(
             integration, merchant.shopify, merchant.merchant_id, merchant.secret_values, merchant.location_id
@@ -460,33 +442,50 @@ class LocalStack:
         merchant = self.add_woocommerce_merchant(
             integration_id, shipping_codes=set(shipping_map.values()), myogo_account_of=myogo_account_of
         )
-        for code, stock in (products or {}).items():
-            self.myogo.add_product(merchant.merchant_id, code, stock=stock)
-        integration = self._put_integration(
-            Integration(
-                id=integration_id,
-                platform=Platform.WOOCOMMERCE,
-                merchant_name=f"Merchant {integration_id}",
-                store_base_url=merchant.woocommerce.root_url,
-                myogo_base_url=self.myogo.root_url,
-                myogo_token_url=self.myogo_token_url,
-                warehouse="TLL",
-                time_zone="Europe/Helsinki",
-                secret_name=self.aws.secret_name(integration_id),
-                settings=settings or IntegrationSettings(order_poll_minutes=1),
-            ),
-            merchant.secret_values,
-            shipping_map,
+        integration = self._connect(
+            merchant,
+            Platform.WOOCOMMERCE,
+            merchant.woocommerce.root_url,
+            shipping_map=shipping_map,
+            products=products,
+            settings=settings,
+            time_zone="Europe/Helsinki",
         )
         setup = WooCommerceSetup(integration, merchant.woocommerce, merchant.merchant_id, merchant.secret_values)
         self.woocommerce_stores[integration_id] = setup
         return setup
 
-    def _put_integration(
-        self, integration: Integration, secret_values: Mapping[str, Any], shipping_map: Mapping[str, str]
+    def _connect(
+        self,
+        merchant: CentraMerchant | ShopifyMerchant | WooCommerceMerchant,
+        platform: Platform,
+        store_base_url: str,
+        *,
+        shipping_map: Mapping[str, str],
+        products: Mapping[str, int] | None,
+        settings: IntegrationSettings | None,
+        time_zone: str,
+        store_options: dict[str, Any] | None = None,
     ) -> Integration:
+        """The merchant's myOGO products (code -> stock), its secret, the integration and its shipping mappings,
+        written directly (the operator API does the same with checks)."""
+        for code, stock in (products or {}).items():
+            self.myogo.add_product(merchant.merchant_id, code, stock=stock)
+        integration = Integration(
+            id=merchant.integration_id,
+            platform=platform,
+            merchant_name=f"Merchant {merchant.integration_id}",
+            store_base_url=store_base_url,
+            store_options=store_options or {},
+            myogo_base_url=self.myogo.root_url,
+            myogo_token_url=self.myogo_token_url,
+            warehouse="TLL",
+            time_zone=time_zone,
+            secret_name=self.aws.secret_name(merchant.integration_id),
+            settings=settings or IntegrationSettings(order_poll_minutes=1),
+        )
         self.aws.client("secretsmanager").create_secret(
-            Name=integration.secret_name, SecretString=json.dumps(secret_values)
+            Name=integration.secret_name, SecretString=json.dumps(merchant.secret_values)
         )
         repo = self.state()
         repo.put_integration(integration)
