@@ -161,7 +161,7 @@ def _store(shop: Shop, **options: Any) -> WooCommerceStore:
         transport=httpx.MockTransport(shop.handle),
         sleep=lambda _: None,
     )
-    return WooCommerceStore(client, WooCommerceOptions.model_validate(options))
+    return WooCommerceStore(client, WooCommerceOptions.model_validate(options), integration_id="shop")
 
 
 # ---- access ---------------------------------------------------------------------------------------------------
@@ -481,7 +481,7 @@ def _answering(body: Any) -> WooCommerceStore:
     client = WooCommerceClient(
         BASE, consumer_key="ck", consumer_secret="cs", transport=httpx.MockTransport(handler), sleep=lambda _: None
     )
-    return WooCommerceStore(client, WooCommerceOptions())
+    return WooCommerceStore(client, WooCommerceOptions(), integration_id="shop")
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

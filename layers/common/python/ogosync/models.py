@@ -524,6 +524,12 @@ class Cursor(Model):
     on_hold_seen_at: AwareDatetime | None = Field(
         default=None, description="when the poll last saw an order waiting for payment or on hold in the store"
     )
+    webhooks_checked_at: AwareDatetime | None = Field(
+        default=None, description="when the poll last asked the store which of our webhooks it switched off"
+    )
+    switched_off_webhooks: list[str] = Field(
+        default_factory=list, description="our webhooks the store no longer delivers, as it last said (at most 20)"
+    )
 
 
 # ---- jobs on queues -----------------------------------------------------------------------------

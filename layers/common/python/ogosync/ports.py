@@ -93,6 +93,17 @@ class WebhookVerifier(Protocol):
     def verify(self, headers: Mapping[str, str], body: bytes, secret: str, now: datetime) -> WebhookHints: ...
 
 
+@runtime_checkable
+class WebhookHealth(Protocol):
+    """A store that switches an integration's webhooks off by itself (WooCommerce, after repeated failed
+    deliveries). The order poll asks it now and then, and the status shows the answer."""
+
+    def switched_off_webhooks(self) -> list[str]:
+        """One line per webhook of this integration that the store no longer delivers (its name, topic and
+        status); [] when every one delivers."""
+        ...
+
+
 class Warehouse(Protocol):
     """One merchant account in myOGO."""
 

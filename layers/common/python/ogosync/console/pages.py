@@ -226,7 +226,12 @@ def _flow_badge(flow: FlowStatus, now: datetime) -> Markup:
 
 
 def held_orders(
-    session: Session, integration: Integration, held: list[HeldOrder], now: datetime, note: str | None
+    session: Session,
+    integration: Integration,
+    held: list[HeldOrder],
+    warnings: list[str],
+    now: datetime,
+    note: str | None,
 ) -> str:
     base = f"/integrations/{integration.id}/orders"
     lookup = el(
@@ -251,7 +256,13 @@ def held_orders(
         ]
         for order in held
     ]
-    content: list[object] = [lookup, el("h2", None, f"Held orders ({len(held)})")]
+    content: list[object] = [lookup]
+    if warnings:
+        content += [
+            el("h2", None, "To check"),
+            el("ul", {"class": "warnings", "id": "order-warnings"}, [el("li", None, text) for text in warnings]),
+        ]
+    content.append(el("h2", None, f"Held orders ({len(held)})"))
     if held:
         content.append(table(["Order", "Placed", "Held for", "Why", ""], rows, id="held-orders"))
         content.append(post_button(f"{base}/release-all", "Release every held order", session))

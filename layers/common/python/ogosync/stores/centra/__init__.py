@@ -78,4 +78,8 @@ ADAPTER = PlatformAdapter(
         "API key."
     ),
     store_url_hint="e.g. https://acme.centra.com/api/order",
+    order_visibility_settings=(
+        "the Order API plugin's 'Get orders with status' (select Pending, Confirmed, Processing) and its 'Return "
+        "waiting for payment / On hold orders' (on)"
+    ),
 )
