@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from ogosync.models import (
     AftercareStatus,
@@ -79,6 +79,8 @@ class StorePlatform(Protocol):
 
 class WebhookHints(BaseModel):
     """What a verified webhook delivery says: which orders to re-read. Its content is never trusted further."""
+
+    model_config = ConfigDict(defer_build=True)
 
     order_ids: list[str]
     ignored_events: int = 0
@@ -685,6 +687,8 @@ class SecretWriter(Protocol):
 
 
 class QueueDepth(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     queue: str
     waiting: int
     in_flight: int
@@ -692,6 +696,8 @@ class QueueDepth(BaseModel):
 
 
 class RedriveCount(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     queue: str
     moved: int
     failed: int
@@ -699,6 +705,8 @@ class RedriveCount(BaseModel):
 
 
 class DeadLetter(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     message_id: str
     body: str = Field(description="the message as it was sent: a job of ids, never a credential (cut at 2,000 chars)")
     sent_at: AwareDatetime | None = Field(default=None, description="when it was first sent to its work queue")

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 class CentraOptions(BaseModel):
     """Centra has no options of its own beyond IntegrationSettings.pricelist (which only this adapter reads)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
 
 # What the set-up must say about the Centra Order API plugin (operator webhook-info, CLI, README): the plugin's
