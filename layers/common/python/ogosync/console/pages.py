@@ -12,6 +12,7 @@ from ogosync.console import setup
 from ogosync.console.html import Markup, el, table
 from ogosync.console.session import Session
 from ogosync.models import (
+    PROBLEMS_KEPT,
     BindingStatus,
     Cursor,
     Integration,
@@ -33,7 +34,6 @@ from ogosync.operator.schemas import (
 )
 from ogosync.ports import DeadLetter, QueueDepth
 from ogosync.stores import registry
-from ogosync.sync.stock import PROBLEMS_KEPT
 
 
 def layout(

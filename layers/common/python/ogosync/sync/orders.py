@@ -54,6 +54,7 @@ from ogosync.errors import (
     TransientPlatformError,
 )
 from ogosync.models import (
+    DEFAULT_SHIPPING_KEY,
     DO_NOT_SEND_REASON,
     BindingStatus,
     Cursor,
@@ -92,7 +93,6 @@ from ogosync.timeutil import Clock, utc_now
 
 logger = Logger(service="ogosync", child=True)
 
-DEFAULT_SHIPPING_KEY = "*"  # a shipping mapping for every store method that has no mapping of its own
 CREATE_ATTEMPTS = 3
 
 
