@@ -180,4 +180,4 @@ def operator_request(event: Mapping[str, Any], context: LambdaContext) -> dict[s
     """One operator API request. The API module is imported here, not above: the other functions never load it."""
     from ogosync.operator import api
 
-    return api.resolve(event, context)
+    return api.resolve(event, context, runtime.operator_deps(), runtime.product_runs())

@@ -18,9 +18,11 @@ from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ogosync.errors import UnknownIntegrationError
+from ogosync.operator.deps import OperatorDeps
 from ogosync.operator.errors import OperatorError, describe
 from ogosync.operator.routes import integrations, orders, products, runs, shipping, status
 from ogosync.operator.schemas import ErrorBody
+from ogosync.ports import ProductRunRepository
 
 logger = Logger(service="ogosync", child=True)
 
@@ -110,8 +112,11 @@ def openapi_document() -> dict[str, Any]:
     return document
 
 
-def resolve(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Answer one API Gateway (HTTP API, payload 2.0) request; oversized bodies are refused before parsing."""
+def resolve(
+    event: Mapping[str, Any], context: LambdaContext, deps: OperatorDeps, product_runs: ProductRunRepository
+) -> dict[str, Any]:
+    """Answer one API Gateway (HTTP API, payload 2.0) request with these dependencies (the routes read them from
+    the request's context); oversized bodies are refused before parsing."""
     started = time.perf_counter()
     refusal = _refusal_before_routing(event)
     if refusal is not None:
@@ -122,6 +127,7 @@ def resolve(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
             "isBase64Encoded": False,
         }
     else:
+        app.append_context(deps=deps, product_runs=product_runs)  # Powertools clears it after the request
         answer = app.resolve(event, context)
     http = event.get("requestContext", {}).get("http", {})
     # Method, path and status only: query strings and bodies may carry credentials.

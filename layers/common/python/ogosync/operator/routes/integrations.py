@@ -7,10 +7,9 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from ogosync import runtime
 from ogosync.models import Integration
 from ogosync.operator import integrations
-from ogosync.operator.routes import IntegrationId
+from ogosync.operator.routes import IntegrationId, deps_of
 from ogosync.operator.schemas import IntegrationCreate, IntegrationDeleted, IntegrationPatch, WebhookInfo
 
 router = APIGatewayHttpRouter()
@@ -19,7 +18,7 @@ TAGS = ["integrations"]
 
 @router.get("/integrations", tags=TAGS, summary="Every integration")
 def list_integrations() -> list[Integration]:
-    return integrations.list_integrations(runtime.operator_deps())
+    return integrations.list_integrations(deps_of(router))
 
 
 @router.post(
@@ -29,12 +28,12 @@ def list_integrations() -> list[Integration]:
     summary="Create an integration; its credentials are checked with the store and myOGO first",
 )
 def create_integration(request: Annotated[IntegrationCreate, Body()]) -> Integration:
-    return integrations.create_integration(request, runtime.operator_deps())
+    return integrations.create_integration(request, deps_of(router))
 
 
 @router.get("/integrations/<integration_id>", tags=TAGS, summary="One integration (never its credentials)")
 def get_integration(integration_id: IntegrationId) -> Integration:
-    return integrations.get_integration(integration_id, runtime.operator_deps())
+    return integrations.get_integration(integration_id, deps_of(router))
 
 
 @router.patch(
@@ -43,7 +42,7 @@ def get_integration(integration_id: IntegrationId) -> Integration:
     summary="Change settings or rotate credentials; a changed side is checked again",
 )
 def update_integration(integration_id: IntegrationId, request: Annotated[IntegrationPatch, Body()]) -> Integration:
-    return integrations.update_integration(integration_id, request, runtime.operator_deps())
+    return integrations.update_integration(integration_id, request, deps_of(router))
 
 
 @router.delete(
@@ -52,17 +51,17 @@ def update_integration(integration_id: IntegrationId, request: Annotated[Integra
     summary="Delete an integration: its state, and its secret after a recovery window",
 )
 def delete_integration(integration_id: IntegrationId) -> IntegrationDeleted:
-    return integrations.delete_integration(integration_id, runtime.operator_deps())
+    return integrations.delete_integration(integration_id, deps_of(router))
 
 
 @router.post("/integrations/<integration_id>/pause", tags=TAGS, summary="Stop every flow of the integration")
 def pause_integration(integration_id: IntegrationId) -> Integration:
-    return integrations.set_paused(integration_id, True, runtime.operator_deps())
+    return integrations.set_paused(integration_id, True, deps_of(router))
 
 
 @router.post("/integrations/<integration_id>/resume", tags=TAGS, summary="Start the flows again; the poll catches up")
 def resume_integration(integration_id: IntegrationId) -> Integration:
-    return integrations.set_paused(integration_id, False, runtime.operator_deps())
+    return integrations.set_paused(integration_id, False, deps_of(router))
 
 
 @router.get(
@@ -71,4 +70,4 @@ def resume_integration(integration_id: IntegrationId) -> Integration:
     summary="The webhook URL to paste into the store, and whether its secret is configured",
 )
 def webhook(integration_id: IntegrationId) -> WebhookInfo:
-    return integrations.webhook_info(integration_id, runtime.operator_deps())
+    return integrations.webhook_info(integration_id, deps_of(router))

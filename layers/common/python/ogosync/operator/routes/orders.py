@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from ogosync import runtime
 from ogosync.operator import orders
-from ogosync.operator.routes import IntegrationId, OrderId
+from ogosync.operator.routes import IntegrationId, OrderId, deps_of
 from ogosync.operator.schemas import OrderOutcome
 
 router = APIGatewayHttpRouter()
@@ -20,7 +19,7 @@ TAGS = ["status"]
     summary="Keep a held order from myOGO for good: the import leaves it alone from now on",
 )
 def do_not_send(integration_id: IntegrationId, order_id: OrderId) -> OrderOutcome:
-    return orders.do_not_send(integration_id, order_id, runtime.operator_deps())
+    return orders.do_not_send(integration_id, order_id, deps_of(router))
 
 
 @router.post(
@@ -30,7 +29,7 @@ def do_not_send(integration_id: IntegrationId, order_id: OrderId) -> OrderOutcom
     summary="Import a failed order again now; myOGO is asked first, so it is never created twice",
 )
 def retry_order(integration_id: IntegrationId, order_id: OrderId) -> OrderOutcome:
-    return orders.retry_order(integration_id, order_id, runtime.operator_deps())
+    return orders.retry_order(integration_id, order_id, deps_of(router))
 
 
 @router.post(
@@ -40,4 +39,4 @@ def retry_order(integration_id: IntegrationId, order_id: OrderId) -> OrderOutcom
     summary="Push a shipment the store refused once more, after a fix in the store",
 )
 def retry_shipment(integration_id: IntegrationId, order_id: OrderId) -> OrderOutcome:
-    return orders.retry_shipment(integration_id, order_id, runtime.operator_deps())
+    return orders.retry_shipment(integration_id, order_id, deps_of(router))

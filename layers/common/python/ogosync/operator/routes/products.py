@@ -10,11 +10,10 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from ogosync import runtime
 from ogosync.models import ProductAction, ProductProblemKind, ProductRun, ProductState
 from ogosync.operator import products
 from ogosync.operator.products import ProductCreateIn, ProductFilters, ProductPage
-from ogosync.operator.routes import IntegrationId
+from ogosync.operator.routes import IntegrationId, deps_of, product_runs_of
 
 router = APIGatewayHttpRouter()
 TAGS = ["products"]
@@ -29,7 +28,7 @@ PRODUCTS = "/integrations/<integration_id>/products"
 )
 def refresh(integration_id: IntegrationId) -> ProductRun:
     return products.request_action(
-        integration_id, ProductAction.REFRESH, None, runtime.operator_deps(), runtime.product_runs()
+        integration_id, ProductAction.REFRESH, None, deps_of(router), product_runs_of(router)
     )
 
 
@@ -41,7 +40,7 @@ def refresh(integration_id: IntegrationId) -> ProductRun:
 )
 def create(integration_id: IntegrationId, request: Annotated[ProductCreateIn, Body()]) -> ProductRun:
     return products.request_action(
-        integration_id, ProductAction.CREATE, request.skus, runtime.operator_deps(), runtime.product_runs()
+        integration_id, ProductAction.CREATE, request.skus, deps_of(router), product_runs_of(router)
     )
 
 
@@ -51,7 +50,7 @@ def create(integration_id: IntegrationId, request: Annotated[ProductCreateIn, Bo
     summary="The latest refresh or create: queued, running (with progress), succeeded or failed, and its counts",
 )
 def latest_run(integration_id: IntegrationId) -> ProductRun:
-    return products.latest_run(integration_id, runtime.operator_deps(), runtime.product_runs())
+    return products.latest_run(integration_id, deps_of(router), product_runs_of(router))
 
 
 @router.get(PRODUCTS, tags=TAGS, summary="The latest refresh's products, filtered and paged")
@@ -64,4 +63,4 @@ def product_list(
     page_size: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ProductPage:
     filters = ProductFilters(state=state, kind=kind, search=q, page=page, page_size=page_size)
-    return products.product_page(integration_id, filters, runtime.operator_deps(), runtime.product_runs())
+    return products.product_page(integration_id, filters, deps_of(router), product_runs_of(router))

@@ -8,9 +8,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from ogosync import runtime
 from ogosync.operator import shipping
-from ogosync.operator.routes import IntegrationId
+from ogosync.operator.routes import IntegrationId, deps_of
 from ogosync.operator.schemas import ShippingMapping, ShippingMappingIn, ShippingMethods
 
 router = APIGatewayHttpRouter()
@@ -23,7 +22,7 @@ TAGS = ["shipping methods"]
     summary="The store's shipping methods seen in recent orders, with the myOGO code each one gets",
 )
 def shipping_methods(integration_id: IntegrationId) -> ShippingMethods:
-    return shipping.shipping_methods(integration_id, runtime.operator_deps())
+    return shipping.shipping_methods(integration_id, deps_of(router))
 
 
 @router.put(
@@ -34,7 +33,7 @@ def shipping_methods(integration_id: IntegrationId) -> ShippingMethods:
 def set_shipping_mapping(
     integration_id: IntegrationId, request: Annotated[ShippingMappingIn, Body()]
 ) -> ShippingMapping:
-    return shipping.set_shipping_mapping(integration_id, request, runtime.operator_deps())
+    return shipping.set_shipping_mapping(integration_id, request, deps_of(router))
 
 
 @router.delete(
@@ -46,5 +45,5 @@ def set_shipping_mapping(
 def delete_shipping_mapping(
     integration_id: IntegrationId, store_method: Annotated[str, Query(min_length=1, max_length=200)]
 ) -> Response[None]:
-    shipping.delete_shipping_mapping(integration_id, store_method, runtime.operator_deps())
+    shipping.delete_shipping_mapping(integration_id, store_method, deps_of(router))
     return Response(status_code=204)

@@ -7,9 +7,8 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from ogosync import runtime
 from ogosync.operator import status
-from ogosync.operator.routes import IntegrationId, OrderId
+from ogosync.operator.routes import IntegrationId, OrderId, deps_of
 from ogosync.operator.schemas import HeldOrder, IntegrationState, OrderHistory, Overview, Released
 
 router = APIGatewayHttpRouter()
@@ -18,7 +17,7 @@ TAGS = ["status"]
 
 @router.get("/status", tags=TAGS, summary="Every integration's flows and held orders, and the work queues")
 def overview() -> Overview:
-    return status.overview(runtime.operator_deps())
+    return status.overview(deps_of(router))
 
 
 @router.get(
@@ -27,7 +26,7 @@ def overview() -> Overview:
     summary="Per flow: last run, its result and counts, lag and errors; and the number of held orders",
 )
 def integration_status(integration_id: IntegrationId) -> IntegrationState:
-    return status.integration_state(integration_id, runtime.operator_deps())
+    return status.integration_state(integration_id, deps_of(router))
 
 
 @router.get(
@@ -40,12 +39,12 @@ def order_history(
     order_id: OrderId,
     live: Annotated[bool, Query(description="also ask the store and myOGO")] = True,
 ) -> OrderHistory:
-    return status.order_history(integration_id, order_id, live, runtime.operator_deps())
+    return status.order_history(integration_id, order_id, live, deps_of(router))
 
 
 @router.get("/integrations/<integration_id>/held-orders", tags=TAGS, summary="Orders kept back, with the reasons")
 def held_orders(integration_id: IntegrationId) -> list[HeldOrder]:
-    return status.held_orders(integration_id, runtime.operator_deps())
+    return status.held_orders(integration_id, deps_of(router))
 
 
 @router.post(
@@ -55,7 +54,7 @@ def held_orders(integration_id: IntegrationId) -> list[HeldOrder]:
     summary="Import a held order again now (after a fix); the import re-reads it and decides",
 )
 def release_order(integration_id: IntegrationId, order_id: OrderId) -> Released:
-    return status.release_order(integration_id, order_id, runtime.operator_deps())
+    return status.release_order(integration_id, order_id, deps_of(router))
 
 
 @router.post(
@@ -65,4 +64,4 @@ def release_order(integration_id: IntegrationId, order_id: OrderId) -> Released:
     summary="Import every held order again now",
 )
 def release_held_orders(integration_id: IntegrationId) -> Released:
-    return status.release_held_orders(integration_id, runtime.operator_deps())
+    return status.release_held_orders(integration_id, deps_of(router))
