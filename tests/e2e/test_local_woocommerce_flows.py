@@ -143,3 +143,30 @@ def test_a_sale_between_the_stock_read_and_write_is_corrected_by_the_next_run(st
     assert stock_run() == 8  # 10 minus the 2 read as in transit; the sale in between is overwritten
     assert stock_run() == 7  # the next run counts the sale's order too: 10 minus 3
     assert stock_run() == 7
+
+
+def test_a_pending_order_paid_later_leaves_the_shop_selling_what_myogo_has(stack: LocalStack) -> None:
+    """WooCommerce takes a pending order's units only when it is paid: counted in transit before, they were taken
+    twice and the ledger saw no change to correct (the shop sold 2 less until the daily reconciliation)."""
+    settings = IntegrationSettings(order_poll_minutes=1, create_new_products=True)
+    setup = stack.add_woocommerce_store("acme-woo", shipping_map={"Flat rate": "POSTI"}, settings=settings)
+    site = setup.woocommerce
+    site.add_product("Mug", sku="MUG", stock_quantity=30)
+
+    def run(flow: Flow) -> None:
+        stack.enqueue_flow(setup.integration.id, flow)
+        stack.run_flow(flow)
+
+    run(Flow.PRODUCTS)
+    stack.myogo.set_stock(setup.merchant_id, "MUG", 30)
+    pending = site.add_order([{"sku": "MUG", "quantity": 2}], status="pending")
+    run(Flow.ORDERS)
+    run(Flow.STOCK)
+    assert site.stock("MUG")["stock_quantity"] == 30  # the shop has not taken them: nothing to hold back
+    site.update_order(pending["id"], status="processing")  # paid: WooCommerce takes the 2 units itself
+    run(Flow.STOCK)
+    run(Flow.ORDERS)
+    run(Flow.STOCK)
+
+    assert stack.myogo.stock(setup.merchant_id, "MUG")["stockAvailable"] == 28
+    assert site.stock("MUG")["stock_quantity"] == 28

@@ -13,7 +13,8 @@ gets one tracking write. The stock sync writes `stock_quantity` through the batc
 compare-and-swap, so a sale between the read and the write is overwritten and corrected by the next run.
 
 The check of what is in transit mirrors the stock rule (docs/api/woocommerce.md and ogosync/sync/stock.py): the
-lines of orders paid or waiting for payment (`processing`, `pending`, `on-hold`) that myOGO does not have.
+lines of orders that myOGO does not have and whose units WooCommerce took from its stock (`processing` and
+`on-hold`; a `pending` order holds none until it is paid).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ HOODIE = {  # SKU -> (size, own global_unique_id, units in the warehouse)
 }
 EXPECTED_EAN = {MUG_SKU: MUG_EAN, "HOOD-GRY-S": "6400000000035", "HOOD-GRY-M": HOODIE_EAN}
 NO_EXPORT_SKU = "WRAP"
-HOLDING_STOCK = frozenset({"processing", "pending", "on-hold"})  # paid or waiting for payment
+HOLDING_STOCK = frozenset({"processing", "on-hold"})  # WooCommerce took their units from stock_quantity
 TRACKING_ROUTE = "PUT /wp-json/wc/v3/orders/{id}"
 Cli = Callable[[list[str], int], str]
 Section = Callable[[str], str]
@@ -91,8 +92,9 @@ def _set_up(stack: LocalStack, folder: Path, cli: Cli, section: Section) -> WooC
     index = httpx.get(f"{site.woocommerce.root_url}/wp-json/", timeout=10).json()
     print(f"   the shop's REST API serves: {', '.join(index['namespaces'])}")
     cli(["integrations", "webhook", INTEGRATION], 0)
+    print("   the merchant adds the two webhooks in WooCommerce as instructed; WooCommerce lists:")
     for hook in site.woocommerce.webhooks():
-        print(f"   webhook in WooCommerce: {hook['topic']:<14} {hook['status']:<7} -> {hook['delivery_url']}")
+        print(f"      {hook['topic']:<14} {hook['status']:<7} -> {hook['delivery_url']}")
     for method, code in SHIPPING_MAP.items():
         cli(["shipping", "set", INTEGRATION, method, code], 0)
     return site
@@ -316,7 +318,7 @@ def _stock_run(stack: LocalStack, site: WooCommerceMerchant) -> dict[str, int]:
 
 def _stock_problems(stack: LocalStack, site: WooCommerceMerchant) -> list[str]:
     """SKUs whose stock_quantity is not max(0, myOGO available - in transit), where in transit are the lines of
-    orders paid or waiting for payment that myOGO does not have."""
+    orders holding the shop's stock that myOGO does not have."""
     in_myogo = _references(stack, site)
     transit: Counter[str] = Counter()
     for order_id in site.woocommerce.order_ids():
