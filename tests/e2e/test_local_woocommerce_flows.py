@@ -174,3 +174,30 @@ def test_status_warns_when_the_shop_disabled_our_webhook_and_the_poll_still_brin
     warning = next(text for text in orders_flow["warnings"] if "switched off webhooks" in text)
     assert "(order.created) is disabled" in warning and "order.updated" not in warning
     assert "set its status to Active" in warning
+
+
+def test_a_pending_order_paid_later_leaves_the_shop_selling_what_myogo_has(stack: LocalStack) -> None:
+    """WooCommerce takes a pending order's units only when it is paid: counted in transit before, they were taken
+    twice and the ledger saw no change to correct (the shop sold 2 less until the daily reconciliation)."""
+    settings = IntegrationSettings(order_poll_minutes=1, create_new_products=True)
+    setup = stack.add_woocommerce_store("acme-woo", shipping_map={"Flat rate": "POSTI"}, settings=settings)
+    site = setup.woocommerce
+    site.add_product("Mug", sku="MUG", stock_quantity=30)
+
+    def run(flow: Flow) -> None:
+        stack.enqueue_flow(setup.integration.id, flow)
+        stack.run_flow(flow)
+
+    run(Flow.PRODUCTS)
+    stack.myogo.set_stock(setup.merchant_id, "MUG", 30)
+    pending = site.add_order([{"sku": "MUG", "quantity": 2}], status="pending")
+    run(Flow.ORDERS)
+    run(Flow.STOCK)
+    assert site.stock("MUG")["stock_quantity"] == 30  # the shop has not taken them: nothing to hold back
+    site.update_order(pending["id"], status="processing")  # paid: WooCommerce takes the 2 units itself
+    run(Flow.STOCK)
+    run(Flow.ORDERS)
+    run(Flow.STOCK)
+
+    assert stack.myogo.stock(setup.merchant_id, "MUG")["stockAvailable"] == 28
+    assert site.stock("MUG")["stock_quantity"] == 28

@@ -193,6 +193,19 @@ def test_paid_held_orders_and_orders_awaiting_payment_are_in_transit_cancelled_o
     assert world.store.sellable == {TEE: 3, HOODIE: 5}
 
 
+def test_an_order_waiting_for_payment_whose_store_holds_no_stock_is_not_in_transit(world: World) -> None:
+    """A WooCommerce `pending` order: the shop takes its units only at payment, so counting them before would make
+    it sell them twice less once paid."""
+    unpaid = make_order("1001", skus=(TEE,), state=StoreOrderState.AWAITING_PAYMENT)
+    world.store.put(unpaid.model_copy(update={"holds_stock": False}))
+    world.store.put(make_order("1002", skus=(TEE,), state=StoreOrderState.AWAITING_PAYMENT))
+    world.stock(TEE, 5)
+
+    world.run()
+
+    assert world.store.sellable == {TEE: 4}
+
+
 def test_more_sold_than_myogo_has_is_published_as_zero_and_reported(world: World) -> None:
     world.store.put(make_order("1001", skus=(TEE, TEE, TEE)))
     world.stock(TEE, 1)

@@ -153,6 +153,16 @@ def test_order_states_follow_the_status(status: str, state: StoreOrderState) -> 
     assert parse_order(_order(status), CONTEXT).state is state
 
 
+@pytest.mark.parametrize(
+    ("status", "holds_stock"),
+    [("pending", False), ("checkout-draft", False), ("on-hold", True), ("processing", True), ("wc-custom", True)],
+)
+def test_a_pending_order_holds_no_stock_in_the_shop_one_on_hold_or_paid_does(status: str, holds_stock: bool) -> None:
+    """WooCommerce takes the units from stock_quantity on processing, on-hold or completed, not while pending."""
+    assert parse_order(_order(status), CONTEXT).holds_stock is holds_stock
+    assert parse_order(_order(status), OrderContext(frozenset({status}))).holds_stock  # named paid: taken at payment
+
+
 def test_on_hold_is_a_hold_in_the_store_and_merchant_statuses_count_as_paid() -> None:
     held = parse_order(_order("on-hold"), CONTEXT)
     assert [hold.reason for hold in held.holds] == [HoldReason.ON_HOLD_IN_STORE]

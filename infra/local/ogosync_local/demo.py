@@ -12,13 +12,15 @@ Then orders: some on hold, some waiting for payment, some with a shipping method
 Webhooks arrive twice or not at all and myOGO answers 5xx now and then. The receiver, the order worker and the
 scheduled poll bring every paid order to myOGO once and keep the others back with a reason. Then the warehouse
 ships them: myOGO's webhook and the tracking poll bring each shipment with its tracking codes back to Centra once,
-and the stock sync makes Centra sell what myOGO has, less what is sold and not yet in myOGO. Exits 1 when a flow did
+and the stock sync makes Centra sell what myOGO has, less what is sold and not yet in myOGO. Then a Shopify merchant
+(demo_shopify.py) and a WooCommerce one (demo_woocommerce.py) go through the same cycle. Exits 1 when a flow did
 not converge.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import shlex
@@ -34,6 +36,7 @@ from typing import Any
 from ogosync.models import BindingStatus, Flow
 from ogosync_cli.main import main as ogosync
 from ogosync_local.demo_shopify import run_shopify
+from ogosync_local.demo_woocommerce import run_woocommerce
 from ogosync_local.serve import write_private
 from ogosync_local.sim import FaultConfig
 from ogosync_local.stack import CentraMerchant, LocalStack
@@ -230,14 +233,15 @@ def run() -> int:
         back_ok = _back_summary(stack, setup, reconciliation)
         print(f"   myOGO calls {sum(stack.myogo.calls.values())}, Centra calls {sum(setup.centra.calls.values())}")
         stack.myogo.faults.configure(FaultConfig())
-        shopify_ok = run_shopify(stack, Path(folder), lambda command, expect: _cli(stack, command, expect), _section)
-        converged = products_ok and orders_ok and back_ok and shopify_ok
+        shopify_ok = run_shopify(stack, Path(folder), functools.partial(_cli, stack), _section)
+        woocommerce_ok = run_woocommerce(stack, Path(folder), functools.partial(_cli, stack), _section)
+        converged = products_ok and orders_ok and back_ok and shopify_ok and woocommerce_ok
         print(f"   took {time.monotonic() - started:.1f} s")
         print(
-            "\nCONVERGED: for the Centra and the Shopify merchant, every valid product is in myOGO with its current "
-            "content and the faulty ones were never sent; every paid order is in myOGO exactly once and every held "
-            "one has a reason; every shipped order has one shipment with its tracking in the store; the store sells "
-            "what myOGO has, less what is in transit."
+            "\nCONVERGED: for the Centra, the Shopify and the WooCommerce merchant, every valid product is in myOGO "
+            "with its current content and the faulty ones were never sent; every paid order is in myOGO exactly once "
+            "and every held one has a reason; every shipped order has one shipment with its tracking in the store; "
+            "the store sells what myOGO has, less what is in transit."
             if converged
             else "\nNOT CONVERGED (see above)"
         )

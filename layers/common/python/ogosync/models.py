@@ -306,6 +306,9 @@ class StoreOrder(Model):
     customer: Address
     lines: list[OrderLine]
     comment: str | None = None
+    # False: the store has not taken the lines from its own stock (WooCommerce's `pending`), so they are not in
+    # transit; counting them would make the store sell them twice less once it takes them at payment.
+    holds_stock: bool = True
 
 
 class UnreadableOrder(Model):

@@ -181,9 +181,9 @@ HOLDING_STOCK = frozenset({StoreOrderState.PAID, StoreOrderState.AWAITING_PAYMEN
 
 def units_in_transit(order: StoreOrder) -> Counter[str]:
     """Units per SKU that a store order holds while myOGO does not have it: the lines of an order that is paid or
-    waiting for payment (the stock rule)."""
+    waiting for payment (the stock rule), unless the store says it has not taken them from its stock."""
     units: Counter[str] = Counter()
-    if order.state not in HOLDING_STOCK:
+    if order.state not in HOLDING_STOCK or not order.holds_stock:
         return units
     for line in order.lines:
         if line.sku and line.quantity > 0:

@@ -1,10 +1,11 @@
 """The stock flow, myOGO -> store: the store sells what the warehouse has, less what is sold and not yet in myOGO.
 
 The value published per SKU is V = max(0, myOGO available - in transit). In transit are the units of PAID store
-orders, and of those waiting for payment (they hold their stock in the store), that myOGO does not have yet: the
-orders placed since the order flow's watermark (minus its overlap) and the held ones, less those SENT. They are
-counted BEFORE myOGO is read, so an order that reaches myOGO in between is subtracted twice for one run (the store
-sells a unit less for a while) rather than given back to the store.
+orders, and of those waiting for payment (they hold their stock in the store; one the store says holds none,
+`StoreOrder.holds_stock`, does not), that myOGO does not have yet: the orders placed since the order flow's
+watermark (minus its overlap) and the held ones, less those SENT. They are counted BEFORE myOGO is read, so an
+order that reaches myOGO in between is subtracted twice for one run (the store sells a unit less for a while)
+rather than given back to the store.
 
 Only what changed is written: myOGO's stock changed since the watermark (minus an overlap), plus the SKUs in transit
 now or at the last run, and of those only the ones whose V differs from what the ledger says was last published.

@@ -26,6 +26,8 @@ PLATFORM = "woocommerce"
 EAN_META = "_nettivarasto_eancode"
 NO_EXPORT_META = "_nettivarasto_no_export"
 CANCELLED_STATUSES = frozenset({"cancelled", "refunded", "failed", "trash"})
+# Unpaid and not yet taken from the shop's stock (it is taken on processing, on-hold or completed): not in transit.
+# docs/api/woocommerce.md ("Orders")
 UNPAID_STATUSES = frozenset({"pending", "checkout-draft"})
 _QUANTITY_LIMIT = 1_000_000
 _AMOUNT_LIMIT = Decimal(10) ** 12
@@ -82,6 +84,7 @@ def parse_order(raw: Any, context: OrderContext) -> StoreOrder:
             customer=_address(raw),
             lines=[_line(order_id, item) for item in _list(raw.get("line_items"))],
             comment=_text(raw, "customer_note").strip() or None,
+            holds_stock=status in context.paid_statuses or status not in UNPAID_STATUSES,
         )
     except ValueError as exc:  # pydantic's ValidationError among them
         raise UnreadableRecordError(PLATFORM, f"order {order_id}: {exc}") from None
