@@ -504,6 +504,7 @@ def test_any_answer_to_the_setup_check_and_a_shipment_read_is_a_result_or_our_er
         lambda: store.push_shipment("7", LINES, SHIPMENT, before_write=lambda: None, deadline=None),
         lambda: list(store.orders_placed_since(SINCE)),
         lambda: list(store.products()),
+        store.switched_off_webhooks,
     )
     outcomes: list[object] = []
     for action in actions:
@@ -515,6 +516,11 @@ def test_any_answer_to_the_setup_check_and_a_shipment_read_is_a_result_or_our_er
         outcome is None or isinstance(outcome, StoreShipment | list | PlatformError | ShipmentMismatchError)
         for outcome in outcomes
     )
+    webhook_lines = outcomes[-1]
+    if isinstance(webhook_lines, list):
+        assert all(isinstance(line, str) for line in webhook_lines)
+    else:
+        assert isinstance(webhook_lines, PlatformError)
 
 
 def test_a_variations_batch_of_a_gone_parent_reports_its_skus_not_found(shop: Shop) -> None:
