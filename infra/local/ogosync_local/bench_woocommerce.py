@@ -18,7 +18,8 @@ The floors (API facts: docs/api/woocommerce.md):
   (the `woocommerce_rest_batch_items_limit` filter), the floor is one refused call per container (nothing tells the
   limit before; its 413 names it) and then calls of the limit's size.
 
-Uncertain: the simulator answers at once plus the set latency; a real shop's PHP takes far longer per call, so the
+The stack is bench.py's: moto in its own process, the state table in DynamoDB Local. Uncertain: the simulator
+answers at once plus the set latency; a real shop's PHP takes far longer per call, so the
 seconds here are a lower bound and the call counts are what carries over.
 
 `python -m ogosync_local.bench_woocommerce --simple 1000 --variable 100 --variations 10 --orders 500 --changed 600
@@ -112,7 +113,8 @@ def bench_woocommerce(
     simple: int, variable: int, variations: int, orders: int, changed: int, latency_ms: float = 20
 ) -> WooCommerceBench:
     bench = WooCommerceBench(simple, variable, variations, orders, changed, latency_ms)
-    with LocalStack(quiet=True) as stack:
+    # As bench.py: moto in its own process and the table in DynamoDB Local (moto's transactions copy the table)
+    with LocalStack(quiet=True, moto_process=True, dynamodb_local=True) as stack:
         catalog = Catalog()
         codes = [f"WS{n:05d}" for n in range(simple)]
         codes += [f"WV{p:04d}-{v:03d}" for p in range(variable) for v in range(variations)]
