@@ -116,8 +116,8 @@ def bench_woocommerce(
     # As bench.py: moto in its own process and the table in DynamoDB Local (moto's transactions copy the table)
     with LocalStack(quiet=True, moto_process=True, dynamodb_local=True) as stack:
         catalog = Catalog()
-        codes = [f"WS{n:05d}" for n in range(simple)]
-        codes += [f"WV{p:04d}-{v:03d}" for p in range(variable) for v in range(variations)]
+        codes = [_simple_sku(n) for n in range(simple)]
+        codes += [_variation_sku(p, v) for p in range(variable) for v in range(variations)]
         shop = stack.add_woocommerce_store(
             INTEGRATION,
             shipping_map={SHIPPING_METHOD: "POSTI-PAKETTI"},
@@ -142,15 +142,23 @@ def bench_woocommerce(
 def _fill(shop: WooCommerceSetup, catalog: Catalog, simple: int, variable: int, variations: int) -> None:
     site = shop.woocommerce
     for n in range(simple):
-        made = site.add_product(f"Product {n}", sku=f"WS{n:05d}", stock_quantity=1000)
-        catalog.simple.append(f"WS{n:05d}")
+        made = site.add_product(f"Product {n}", sku=_simple_sku(n), stock_quantity=1000)
+        catalog.simple.append(_simple_sku(n))
         catalog.made.append(made)
     for p in range(variable):
-        skus = [f"WV{p:04d}-{v:03d}" for v in range(variations)]
+        skus = [_variation_sku(p, v) for v in range(variations)]
         specs = [{"sku": sku, "attributes": {"Size": sku[-3:]}, "stock_quantity": 1000} for sku in skus]
         made = site.add_product(f"Variable product {p}", variations=specs)
         catalog.variations[str(made["id"])] = skus
         catalog.made.append(made)
+
+
+def _simple_sku(n: int) -> str:
+    return f"WS{n:05d}"
+
+
+def _variation_sku(product: int, variation: int) -> str:
+    return f"WV{product:04d}-{variation:03d}"
 
 
 def _products(
