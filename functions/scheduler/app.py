@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ogosync import jobs
 from ogosync.timeutil import utc_now
-from ogosync.tracing import trace_handler
+from ogosync.tracing import trace_aws_handler
 
 logger = Logger()
 metrics = Metrics()
@@ -19,7 +19,7 @@ OVERDUE_METRIC = "FlowsOverdue"  # FlowsOverdueAlarm
 
 
 @logger.inject_lambda_context
-@trace_handler
+@trace_aws_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     tick = jobs.schedule(utc_now())

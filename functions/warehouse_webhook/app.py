@@ -12,14 +12,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ogosync import jobs
 from ogosync.errors import WebhookRejectedError
 from ogosync.lambda_io import HttpApiRequest, json_response, raw_body
-from ogosync.tracing import trace_handler
+from ogosync.tracing import trace_aws_handler
 
 logger = Logger()
 metrics = Metrics()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@trace_handler
+@trace_aws_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = HttpApiRequest.model_validate(event)

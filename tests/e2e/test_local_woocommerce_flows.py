@@ -143,3 +143,34 @@ def test_a_sale_between_the_stock_read_and_write_is_corrected_by_the_next_run(st
     assert stock_run() == 8  # 10 minus the 2 read as in transit; the sale in between is overwritten
     assert stock_run() == 7  # the next run counts the sale's order too: 10 minus 3
     assert stock_run() == 7
+
+
+def test_status_warns_when_the_shop_disabled_our_webhook_and_the_poll_still_brings_the_order(
+    stack: LocalStack,
+) -> None:
+    setup = stack.add_woocommerce_store("acme-woo", shipping_map={"Flat rate": "POSTI"}, products={"LS-WHT-M": 20})
+    site = setup.woocommerce
+    site.add_product("Linen shirt", sku="LS-WHT-M", stock_quantity=20)
+    site.configure(max_delivery_failures=0)  # the first failed delivery disables a webhook
+    keys = setup.secret_values["store"]
+    with httpx.Client(base_url=site.root_url, auth=(keys["consumer_key"], keys["consumer_secret"]), timeout=30) as shop:
+        for hook in site.webhooks():  # the merchant mistyped the secret: ogosync refuses every delivery
+            shop.put(f"/wp-json/wc/v3/webhooks/{hook['id']}", json={"secret": "mistyped"}).raise_for_status()
+    order = site.add_order([{"sku": "LS-WHT-M", "quantity": 1}])
+
+    deliveries = site.deliver_webhooks()
+    stack.enqueue_flow(setup.integration.id, Flow.ORDERS)
+    stack.run_flow(Flow.ORDERS)
+    with httpx.Client(base_url=stack.operator.base_url, timeout=30) as api:
+        state = api.get("/integrations/acme-woo/status").json()
+
+    assert {record.status for record in deliveries} == {401}
+    assert {hook["topic"]: hook["status"] for hook in site.webhooks()} == {
+        "order.created": "disabled",  # its one delivery failed
+        "order.updated": "active",  # nothing to deliver yet
+    }
+    assert str(order["id"]) in {sent["reference"] for sent in stack.myogo.orders(setup.merchant_id).values()}
+    orders_flow = next(flow for flow in state["flows"] if flow["flow"] == "orders")
+    warning = next(text for text in orders_flow["warnings"] if "switched off webhooks" in text)
+    assert "(order.created) is disabled" in warning and "order.updated" not in warning
+    assert "set its status to Active" in warning

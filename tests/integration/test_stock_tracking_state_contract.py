@@ -11,6 +11,7 @@ import pytest
 
 from ogosync.errors import ConcurrencyConflictError
 from ogosync.models import (
+    PROBLEMS_KEPT,
     BindingStatus,
     PublishedStock,
     ShipmentToPush,
@@ -23,7 +24,6 @@ from ogosync.ports import StateRepository, StockLedger, TrackingRepository
 from ogosync.state.dynamo import DynamoStateRepository
 from ogosync.state.stock import DynamoStockLedger
 from ogosync.state.tracking import DynamoTrackingRepository
-from ogosync.sync.stock import PROBLEMS_KEPT
 from tests.factories import T0
 from tests.fakes import InMemoryState
 from tests.fakes_stock import InMemoryStockLedger

@@ -50,7 +50,8 @@ def _client(woo: WooCommerceSimulator, key: str = KEY, secret: str = SECRET) -> 
 
 
 def _store(woo: WooCommerceSimulator, key: str = KEY, secret: str = SECRET, **options: Any) -> WooCommerceStore:
-    return WooCommerceStore(_client(woo, key, secret), WooCommerceOptions.model_validate(options))
+    options_model = WooCommerceOptions.model_validate(options)
+    return WooCommerceStore(_client(woo, key, secret), options_model, integration_id="shop")
 
 
 def _catalog(woo: WooCommerceSimulator) -> dict[str, Any]:
@@ -77,14 +78,14 @@ def _binding(sku: str, **ids: Any) -> SkuBinding:
 
 def test_check_access_passes_with_a_read_write_key(woo: WooCommerceSimulator) -> None:
     client = _client(woo)
-    WooCommerceStore(client, WooCommerceOptions()).check_access()
+    WooCommerceStore(client, WooCommerceOptions(), integration_id="shop").check_access()
     assert not client.keys_in_query
 
 
 def test_a_stripped_authorization_header_falls_back_to_query_keys(woo: WooCommerceSimulator) -> None:
     woo.configure(strip_authorization=True)
     client = _client(woo)
-    store = WooCommerceStore(client, WooCommerceOptions())
+    store = WooCommerceStore(client, WooCommerceOptions(), integration_id="shop")
 
     store.check_access()
 
@@ -244,3 +245,31 @@ def test_a_signed_order_delivery_names_the_order(woo: WooCommerceSimulator) -> N
     hints = WooCommerceWebhookVerifier().verify(headers, body, "hook-secret", datetime.now(UTC))
 
     assert hints.order_ids == ["4711"] and hints.delivery_id == "abc"
+
+
+def test_our_webhooks_the_shop_disabled_or_paused_are_named_and_others_are_not(woo: WooCommerceSimulator) -> None:
+    dead = "http://127.0.0.1:9"  # nothing listens: every delivery fails
+    created = woo.add_webhook("order.created", f"{dead}/Prod/webhooks/woocommerce/shop", "s")
+    updated = woo.add_webhook("order.updated", f"{dead}/webhooks/woocommerce/shop/", "s")
+    woo.add_webhook("order.created", f"{dead}/webhooks/woocommerce/another-shop", "s")
+    woo.configure(max_delivery_failures=1)
+    woo.add_product("Mug", sku="MUG", stock_quantity=10)
+    for _ in range(2):  # two failed deliveries each: above the limit, WooCommerce disables them
+        woo.add_order([{"sku": "MUG", "quantity": 1}])
+        woo.deliver_webhooks()
+    store = _store(woo)
+    store._client.call("PUT", f"webhooks/{updated['id']}", json={"status": "paused"})
+
+    switched_off = store.switched_off_webhooks()
+
+    assert [hook["status"] for hook in woo.webhooks()] == ["disabled", "paused", "disabled"]
+    assert len(switched_off) == 2
+    assert f"webhook {created['id']}" in switched_off[0] and "disabled it after failed deliveries" in switched_off[0]
+    assert f"webhook {updated['id']}" in switched_off[1] and "paused" in switched_off[1]
+    assert all("set its status to Active" in line for line in switched_off)
+
+
+def test_no_webhook_of_ours_switched_off_gives_nothing(woo: WooCommerceSimulator) -> None:
+    woo.add_webhook("order.created", "http://127.0.0.1:9/webhooks/woocommerce/shop", "s")
+
+    assert _store(woo).switched_off_webhooks() == []

@@ -21,6 +21,15 @@ WEBHOOKS = ("store_webhook", "warehouse_webhook")
 # Powertools' parser models and data classes of every event source, loaded by its batch and parser utilities.
 ALL_EVENT_SOURCES = ("aws_lambda_powertools.utilities.parser.models", "aws_lambda_powertools.utilities.data_classes")
 OTHER_FLOWS = {
+    "console": (  # pages name the engines' constants, which live in models, not the engines
+        "httpx",
+        "ogosync.sync.orders",
+        "ogosync.sync.stock",
+        "ogosync.sync.tracking",
+        "ogosync.stores.centra",
+        "ogosync.warehouse.myogo",
+        "ogosync.operator.api",
+    ),
     "scheduler": ("httpx", "ogosync.sync.orders", "ogosync.stores.centra", "ogosync.warehouse.myogo"),
     "store_webhook": ("httpx", "ogosync.sync.tracking", "ogosync.sync.products", "ogosync.state.tracking"),
     "warehouse_webhook": ("httpx", "ogosync.sync.orders", "ogosync.sync.products", "ogosync.stores.centra"),
@@ -74,10 +83,21 @@ def test_a_function_traced_loads_the_xray_sdk(function: str) -> None:
     assert "aws_xray_sdk.core" in loaded_modules(function, tracing=True)
 
 
-@pytest.mark.parametrize("function", ["scheduler", "order_import"])
-def test_a_traced_function_patches_only_the_libraries_ogosync_calls_out_through(function: str) -> None:
-    patches = [name for name in loaded_modules(function, tracing=True) if name.startswith("aws_xray_sdk.ext.")]
-    assert {name.split(".")[2] for name in patches if name.endswith(".patch")} == {"botocore", "httpx"}
+@pytest.mark.parametrize(
+    ("function", "libraries"),
+    [
+        ("order_import", {"botocore", "httpx"}),
+        ("console", {"botocore", "httpx"}),
+        ("scheduler", {"botocore"}),
+        ("store_webhook", {"botocore"}),
+        ("warehouse_webhook", {"botocore"}),
+    ],
+)
+def test_a_traced_function_patches_only_the_libraries_it_calls_out_through(function: str, libraries: set[str]) -> None:
+    modules = loaded_modules(function, tracing=True)
+    patches = [name for name in modules if name.startswith("aws_xray_sdk.ext.")]
+    assert {name.split(".")[2] for name in patches if name.endswith(".patch")} == libraries
+    assert ("httpx" in modules) == ("httpx" in libraries)  # the receivers and the scheduler never load httpx
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)

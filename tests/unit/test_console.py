@@ -280,6 +280,21 @@ def test_a_held_order_is_listed_with_its_reason_and_age_then_released(world: Wor
     assert "imported again now" in anna.get(released["headers"]["Location"])["body"]
 
 
+def test_the_orders_page_shows_what_the_order_poll_says_to_check(world: World) -> None:
+    cursor = world.state.get_cursor("acme-centra", Flow.ORDERS)
+    switched_off = "webhook 7 'orders' (order.created) is disabled: set its status to Active"
+    world.state.save_cursor(
+        cursor.model_copy(update={"switched_off_webhooks": [switched_off], "webhooks_checked_at": T0})
+    )
+    anna = world.client("anna")
+
+    acme = anna.get("/integrations/acme-centra/orders")["body"]
+    bolt = anna.get("/integrations/bolt-centra/orders")["body"]
+
+    assert 'id="order-warnings"' in acme and "webhook 7 &#x27;orders&#x27; (order.created) is disabled" in acme
+    assert 'id="order-warnings"' not in bolt
+
+
 def test_do_not_send_and_pause_change_the_state(world: World) -> None:
     world.hold("acme-centra", "1001")
     anna = world.client("anna")

@@ -7,13 +7,16 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from ogosync.models import BindingStatus, Flow, Integration, IntegrationSettings
+from ogosync.errors import PlatformError
+from ogosync.models import BindingStatus, Flow, Integration, IntegrationSettings, Platform
 from ogosync.operator.status import LATE_ORDER_WARNING, flow_warnings
+from ogosync.stores import registry
 from ogosync.sync.orders import FUTURE_SKEW, OrderDeps, PollResult, next_watermark, poll_orders, rotation
 from tests.factories import T0, make_integration, make_order
 from tests.fakes import FakeStore, FakeWarehouse, InMemoryState
 
 SKU = "TSHIRT-BLK-M"
+CENTRA_SETTINGS = registry.adapter(Platform.CENTRA).order_visibility_settings
 
 
 class Clock:
@@ -197,14 +200,17 @@ def test_the_status_warns_of_future_dates_late_orders_and_unseen_held_orders() -
     clock.now += timedelta(minutes=integration.settings.late_sweep_minutes)
     _poll(integration, deps)  # the sweep finds 1002
 
-    warnings = flow_warnings(deps.state.get_cursor(integration.id, Flow.ORDERS), clock.now)
+    cursor = deps.state.get_cursor(integration.id, Flow.ORDERS)
+    warnings = flow_warnings(cursor, clock.now, CENTRA_SETTINGS)
 
     assert len(warnings) == 3
     assert "1001" in warnings[0] and "future" in warnings[0]
     assert "1002" in warnings[1] and "Get orders with status" in warnings[1]
     assert "Return waiting for payment / On hold orders" in warnings[2]
     later = clock.now + LATE_ORDER_WARNING
-    assert len(flow_warnings(deps.state.get_cursor(integration.id, Flow.ORDERS), later)) == 2
+    assert len(flow_warnings(deps.state.get_cursor(integration.id, Flow.ORDERS), later, CENTRA_SETTINGS)) == 2
+    unsettable = flow_warnings(cursor, clock.now)  # a platform whose API shows every order: no setting to blame
+    assert len(unsettable) == 2 and "1002" in unsettable[1] and "setting" not in unsettable[1]
 
 
 # ---- issue 14: a backlog is imported in bounded runs ------------------------------------------------
@@ -241,3 +247,82 @@ def test_the_poll_counts_its_runs_in_a_row_that_found_nothing_the_webhooks_had_n
 
     assert idle == [1, 2, 3]
     assert deps.state.get_cursor(integration.id, Flow.ORDERS).idle_runs == 0
+
+
+# ---- webhooks the store switched off (WooCommerce disables a webhook after failed deliveries) -----------------
+
+
+class SwitchingStore(HidingStore):
+    """A store that switches webhooks off by itself and says which (ports.WebhookHealth)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.switched_off: list[str] = []
+        self.asked = 0
+        self.fails = False
+
+    def switched_off_webhooks(self) -> list[str]:
+        self.asked += 1
+        if self.fails:
+            raise PlatformError("shop", "GET webhooks answered 500")
+        return list(self.switched_off)
+
+
+def _switching_world() -> tuple[Integration, OrderDeps, Clock, SwitchingStore]:
+    integration, deps, clock, _ = _world()
+    store = SwitchingStore()
+    deps.store = store
+    return integration, deps, clock, store
+
+
+def test_the_poll_asks_hourly_which_webhooks_the_store_switched_off_and_the_status_warns() -> None:
+    integration, deps, clock, store = _switching_world()
+    store.switched_off = ["webhook 7 'orders' (order.created) is disabled: set its status to Active"]
+    for _ in range(12):  # an hour of 5-minute polls
+        clock.now += timedelta(minutes=5)
+        _poll(integration, deps)
+
+    cursor = deps.state.get_cursor(integration.id, Flow.ORDERS)
+    assert store.asked == 1
+    assert cursor.switched_off_webhooks == store.switched_off
+    warning = next(text for text in flow_warnings(cursor, clock.now) if "switched off webhooks" in text)
+    assert "webhook 7" in warning and "poll" in warning
+    store.switched_off = []  # the merchant set it Active again
+    clock.now += timedelta(minutes=5)
+    _poll(integration, deps)
+
+    cursor = deps.state.get_cursor(integration.id, Flow.ORDERS)
+    assert store.asked == 2 and cursor.switched_off_webhooks == []
+    assert not any("switched off webhooks" in text for text in flow_warnings(cursor, clock.now))
+
+
+def test_while_webhooks_are_switched_off_the_poll_never_goes_idle() -> None:
+    integration, deps, clock, store = _switching_world()
+    store.switched_off = ["webhook 7 is disabled"]
+    for _ in range(15):
+        clock.now += timedelta(minutes=5)
+        _poll(integration, deps)
+
+    assert deps.state.get_cursor(integration.id, Flow.ORDERS).idle_runs == 0
+
+
+def test_a_failed_webhook_check_is_counted_and_the_poll_still_imports() -> None:
+    integration, deps, clock, store = _switching_world()
+    store.fails = True
+    store.put(make_order("4001", placed_at=clock.now))
+    clock.now += timedelta(minutes=5)
+
+    result = _poll(integration, deps)
+
+    assert result.counts["webhook_check_failed"] == 1 and result.counts["created"] == 1
+    assert deps.state.get_cursor(integration.id, Flow.ORDERS).webhooks_checked_at is None  # asked again next run
+
+
+def test_a_store_without_webhook_health_is_never_asked() -> None:
+    integration, deps, clock, _ = _world()
+    clock.now += timedelta(minutes=5)
+
+    result = _poll(integration, deps)
+
+    assert "webhook_check_failed" not in result.counts
+    assert deps.state.get_cursor(integration.id, Flow.ORDERS).webhooks_checked_at is None

@@ -9,6 +9,7 @@ import pytest
 
 from ogosync.errors import OgosyncError
 from ogosync.models import (
+    PROBLEMS_KEPT,
     Flow,
     Hold,
     HoldReason,
@@ -22,7 +23,7 @@ from ogosync.models import (
     WarehouseOrderState,
 )
 from ogosync.sync.orders import FUTURE_SKEW
-from ogosync.sync.stock import PROBLEMS_KEPT, StockDeps, StockRunResult, full_run_due, sync_stock
+from ogosync.sync.stock import StockDeps, StockRunResult, full_run_due, sync_stock
 from tests.factories import T0, make_integration, make_order
 from tests.fakes import InMemorySkuBindings, InMemoryState
 from tests.fakes_stock import FakeStockStore, FakeStockWarehouse, InMemoryStockLedger

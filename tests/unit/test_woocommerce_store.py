@@ -167,7 +167,7 @@ def _store(shop: Shop, clock: Clock = utc_now, **options: Any) -> WooCommerceSto
         transport=httpx.MockTransport(shop.handle),
         sleep=lambda _: None,
     )
-    return WooCommerceStore(client, WooCommerceOptions.model_validate(options), clock=clock)
+    return WooCommerceStore(client, WooCommerceOptions.model_validate(options), integration_id="shop", clock=clock)
 
 
 # ---- access ---------------------------------------------------------------------------------------------------
@@ -524,7 +524,7 @@ def _answering(body: Any) -> WooCommerceStore:
     client = WooCommerceClient(
         BASE, consumer_key="ck", consumer_secret="cs", transport=httpx.MockTransport(handler), sleep=lambda _: None
     )
-    return WooCommerceStore(client, WooCommerceOptions())
+    return WooCommerceStore(client, WooCommerceOptions(), integration_id="shop")
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

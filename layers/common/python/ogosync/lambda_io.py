@@ -16,13 +16,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from ogosync.errors import WebhookRejectedError
 
 
 class HttpApiRequest(BaseModel):
     """The fields the webhooks read of an API Gateway HTTP API event (payload format 2.0)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     routeKey: str
     pathParameters: dict[str, str] | None = None

@@ -29,6 +29,7 @@ from ogosync.stores.credentials import StoreCredentials
 
 INTEGRATION_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,62}$"
 MIN_PRODUCT_SYNC_MINUTES = 5  # a full product scan is heavy: not more often than this
+DEFAULT_SHIPPING_KEY = "*"  # a shipping mapping for every store method that has no mapping of its own
 
 
 _DEFERRED = ConfigDict(defer_build=True)
@@ -524,6 +525,12 @@ class Cursor(Model):
     on_hold_seen_at: AwareDatetime | None = Field(
         default=None, description="when the poll last saw an order waiting for payment or on hold in the store"
     )
+    webhooks_checked_at: AwareDatetime | None = Field(
+        default=None, description="when the poll last asked the store which of our webhooks it switched off"
+    )
+    switched_off_webhooks: list[str] = Field(
+        default_factory=list, description="our webhooks the store no longer delivers, as it last said (at most 20)"
+    )
 
 
 # ---- jobs on queues -----------------------------------------------------------------------------
@@ -766,6 +773,9 @@ class PublishedStock(Model):
     published_at: AwareDatetime
 
 
+PROBLEMS_KEPT = 1000  # SKUs kept per kind of problem in the stock run state (one item of at most 400 KB)
+
+
 class StockRunState(Model):
     """The stock flow's memory between runs beside its cursor (item STOCKRUN)."""
 
@@ -780,12 +790,12 @@ class StockRunState(Model):
     unbound_skus: list[str] = Field(
         default_factory=list,
         description="myOGO SKUs no store item is linked to, as the last complete reconciliation found them and the "
-        "changes read since (sorted; bounded, see ogosync.sync.stock.PROBLEMS_KEPT)",
+        "changes read since (sorted; at most PROBLEMS_KEPT)",
     )
     refused_skus: list[str] = Field(
         default_factory=list,
         description="linked SKUs whose stock the store refused (it has no such item, or it is a bundle) until a write "
-        "of theirs is accepted (sorted; bounded, see ogosync.sync.stock.PROBLEMS_KEPT)",
+        "of theirs is accepted (sorted; at most PROBLEMS_KEPT)",
     )
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from ogosync.models import (
     AftercareStatus,
@@ -80,6 +80,8 @@ class StorePlatform(Protocol):
 class WebhookHints(BaseModel):
     """What a verified webhook delivery says: which orders to re-read. Its content is never trusted further."""
 
+    model_config = ConfigDict(defer_build=True)
+
     order_ids: list[str]
     ignored_events: int = 0
     delivery_id: str | None = Field(
@@ -91,6 +93,17 @@ class WebhookVerifier(Protocol):
     """Checks one platform's webhook delivery and extracts its hints. Raises WebhookRejectedError."""
 
     def verify(self, headers: Mapping[str, str], body: bytes, secret: str, now: datetime) -> WebhookHints: ...
+
+
+@runtime_checkable
+class WebhookHealth(Protocol):
+    """A store that switches an integration's webhooks off by itself (WooCommerce, after repeated failed
+    deliveries). The order poll asks it now and then, and the status shows the answer."""
+
+    def switched_off_webhooks(self) -> list[str]:
+        """One line per webhook of this integration that the store no longer delivers (its name, topic and
+        status); [] when every one delivers."""
+        ...
 
 
 class Warehouse(Protocol):
@@ -674,6 +687,8 @@ class SecretWriter(Protocol):
 
 
 class QueueDepth(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     queue: str
     waiting: int
     in_flight: int
@@ -681,6 +696,8 @@ class QueueDepth(BaseModel):
 
 
 class RedriveCount(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     queue: str
     moved: int
     failed: int
@@ -688,6 +705,8 @@ class RedriveCount(BaseModel):
 
 
 class DeadLetter(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     message_id: str
     body: str = Field(description="the message as it was sent: a job of ids, never a credential (cut at 2,000 chars)")
     sent_at: AwareDatetime | None = Field(default=None, description="when it was first sent to its work queue")

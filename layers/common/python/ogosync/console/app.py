@@ -189,8 +189,10 @@ def _orders(ctx: Context, integration_id: str) -> Answer:
         if not re.fullmatch(_ORDER_ID, wanted):
             raise Refused(422, "an order number has letters, digits, '.', '_' or '-' only")
         return redirect(f"/integrations/{integration.id}/orders/{wanted}")
-    held = status.held_orders(integration.id, ctx.deps.operator)
-    return Answer(200, pages.held_orders(ctx.session, integration, held, ctx.deps.operator.clock(), ctx.note))
+    deps = ctx.deps.operator
+    held = status.held_orders(integration.id, deps)
+    warnings = status.order_flow_warnings(integration.id, deps)
+    return Answer(200, pages.held_orders(ctx.session, integration, held, warnings, deps.clock(), ctx.note))
 
 
 def _order(ctx: Context, integration_id: str, order_id: str) -> Answer:

@@ -12,6 +12,7 @@ from ogosync.console import setup
 from ogosync.console.html import Markup, el, table
 from ogosync.console.session import Session
 from ogosync.models import (
+    PROBLEMS_KEPT,
     BindingStatus,
     Cursor,
     Integration,
@@ -33,7 +34,6 @@ from ogosync.operator.schemas import (
 )
 from ogosync.ports import DeadLetter, QueueDepth
 from ogosync.stores import registry
-from ogosync.sync.stock import PROBLEMS_KEPT
 
 
 def layout(
@@ -226,7 +226,12 @@ def _flow_badge(flow: FlowStatus, now: datetime) -> Markup:
 
 
 def held_orders(
-    session: Session, integration: Integration, held: list[HeldOrder], now: datetime, note: str | None
+    session: Session,
+    integration: Integration,
+    held: list[HeldOrder],
+    warnings: list[str],
+    now: datetime,
+    note: str | None,
 ) -> str:
     base = f"/integrations/{integration.id}/orders"
     lookup = el(
@@ -251,7 +256,13 @@ def held_orders(
         ]
         for order in held
     ]
-    content: list[object] = [lookup, el("h2", None, f"Held orders ({len(held)})")]
+    content: list[object] = [lookup]
+    if warnings:
+        content += [
+            el("h2", None, "To check"),
+            el("ul", {"class": "warnings", "id": "order-warnings"}, [el("li", None, text) for text in warnings]),
+        ]
+    content.append(el("h2", None, f"Held orders ({len(held)})"))
     if held:
         content.append(table(["Order", "Placed", "Held for", "Why", ""], rows, id="held-orders"))
         content.append(post_button(f"{base}/release-all", "Release every held order", session))

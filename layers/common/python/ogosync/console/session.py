@@ -14,7 +14,7 @@ import json
 import secrets
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 COOKIE_NAME = "ogosync_session"
 SESSION_HOURS = 8
@@ -22,6 +22,8 @@ SESSION_HOURS = 8
 
 class Identity(BaseModel):
     """Who signed in: an operator of the warehouse sees every integration; a merchant's user only its merchant's."""
+
+    model_config = ConfigDict(defer_build=True)
 
     username: str
     operator: bool
@@ -31,11 +33,15 @@ class Identity(BaseModel):
 class NewPasswordNeeded(BaseModel):
     """An invited user signed in with the temporary password: Cognito wants a new one (its challenge session)."""
 
+    model_config = ConfigDict(defer_build=True)
+
     username: str
     challenge: str
 
 
 class Session(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     identity: Identity | None = None
     sid: str | None = Field(default=None, description="a signed-in session's random id; its state item ends it")
     csrf: str

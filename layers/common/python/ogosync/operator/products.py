@@ -8,7 +8,7 @@ from datetime import timedelta
 from math import ceil
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from ogosync.models import (
     Flow,
@@ -37,6 +37,8 @@ class ProductCreateIn(Request):
 
 
 class ProductFilters(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     state: ProductState | None = None
     kind: ProductProblemKind | None = None
     search: str | None = None
@@ -45,6 +47,8 @@ class ProductFilters(BaseModel):
 
 
 class ProductPage(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     integration_id: str
     refreshed_at: AwareDatetime = Field(description="when the listed refresh read the store and myOGO")
     stale: bool = Field(description='a "Create product" ended after this refresh: refresh again to see its effect')

@@ -93,8 +93,15 @@ def refuse_unknown_fields(model: type[BaseModel], data: Any, kind: str) -> Any:
     return data
 
 
-class Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Schema(BaseModel):
+    """The base of the operator API's bodies: each builds its validator when first used (defer_build), so that a
+    function that imports this module (the console, the operator API) builds only the ones it serves."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class Request(Schema):
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -111,7 +118,7 @@ class SettingsIn(IntegrationSettings):
         return refuse_unknown_fields(cls, data, "setting")
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Schema):
     """Every 4xx and 5xx answer of the operator API."""
 
     status: int
@@ -228,7 +235,7 @@ class IntegrationPatch(Request):
     credentials: CredentialsPatch | None = None
 
 
-class IntegrationDeleted(BaseModel):
+class IntegrationDeleted(Schema):
     integration_id: str
     removed_items: int
     order_bindings_kept_until: datetime = Field(
@@ -238,7 +245,7 @@ class IntegrationDeleted(BaseModel):
     secret_deleted_after_days: int
 
 
-class WebhookInfo(BaseModel):
+class WebhookInfo(Schema):
     integration_id: str
     platform: Platform
     url: str = Field(description="the URL to paste into the store's webhook plugin")
@@ -249,14 +256,14 @@ class WebhookInfo(BaseModel):
 # ---- shipping methods ---------------------------------------------------------------------------
 
 
-class ShippingMethod(BaseModel):
+class ShippingMethod(Schema):
     store_method: str
     myogo_code: str | None = Field(description="the myOGO shipping code orders with this method get; None: held")
     by_default: bool = Field(description="the code comes from the default mapping '*'")
     orders_seen: int = Field(description="recent store orders with this method")
 
 
-class ShippingMethods(BaseModel):
+class ShippingMethods(Schema):
     integration_id: str
     default_code: str | None = Field(description="the code of the default mapping '*', if any")
     methods: list[ShippingMethod]
@@ -275,7 +282,7 @@ class ShippingMappingIn(Request):
     myogo_code: str = Field(min_length=1, max_length=100, pattern=_NO_EDGE_SPACE)
 
 
-class ShippingMapping(BaseModel):
+class ShippingMapping(Schema):
     integration_id: str
     store_method: str
     myogo_code: str
@@ -287,7 +294,7 @@ class ShippingMapping(BaseModel):
 # ---- status ---------------------------------------------------------------------------------------
 
 
-class FlowStatus(BaseModel):
+class FlowStatus(Schema):
     flow: Flow
     deployed: bool = Field(description="the flow has a queue in this deployment")
     interval_minutes: int = Field(description="minutes between scheduled runs; 0: the flow is off")
@@ -308,7 +315,7 @@ class FlowStatus(BaseModel):
     warnings: list[str] = Field(default_factory=list, description="what a person should look at, and why")
 
 
-class IntegrationState(BaseModel):
+class IntegrationState(Schema):
     integration_id: str
     status: IntegrationStatus
     flows: list[FlowStatus]
@@ -321,18 +328,18 @@ class IntegrationState(BaseModel):
     )
 
 
-class Overview(BaseModel):
+class Overview(Schema):
     integrations: list[IntegrationState]
     queues: list[QueueDepth]
 
 
-class OrderEvent(BaseModel):
+class OrderEvent(Schema):
     at: AwareDatetime
     where: str = Field(description="store, ogosync or myogo")
     event: str
 
 
-class StoreSide(BaseModel):
+class StoreSide(Schema):
     found: bool
     state: str | None = None
     shipping_method: str | None = None
@@ -340,7 +347,7 @@ class StoreSide(BaseModel):
     error: str | None = None
 
 
-class WarehouseSide(BaseModel):
+class WarehouseSide(Schema):
     found: bool
     status: str | None = None
     tracking_number: str | None = None
@@ -348,7 +355,7 @@ class WarehouseSide(BaseModel):
     error: str | None = None
 
 
-class OrderHistory(BaseModel):
+class OrderHistory(Schema):
     integration_id: str
     order_id: str
     reference: str
@@ -365,7 +372,7 @@ class OrderHistory(BaseModel):
     myogo: WarehouseSide | None = Field(default=None, description="what myOGO says now (live=true)")
 
 
-class HeldOrder(BaseModel):
+class HeldOrder(Schema):
     order_id: str
     reference: str
     holds: list[Hold]
@@ -374,14 +381,14 @@ class HeldOrder(BaseModel):
     updated_at: AwareDatetime
 
 
-class OrderOutcome(BaseModel):
+class OrderOutcome(Schema):
     integration_id: str
     order_id: str
     status: BindingStatus = Field(description="where ogosync has the order after the action")
     queued: bool = Field(default=False, description="a new import of the order was queued")
 
 
-class Released(BaseModel):
+class Released(Schema):
     integration_id: str
     order_ids: list[str] = Field(description="orders queued for a new import; the import re-reads and re-decides")
 
@@ -389,12 +396,12 @@ class Released(BaseModel):
 # ---- runs and queues ----------------------------------------------------------------------------
 
 
-class FlowRun(BaseModel):
+class FlowRun(Schema):
     integration_id: str
     flow: Flow
     enqueued_at: AwareDatetime
 
 
-class DeadLettersDiscarded(BaseModel):
+class DeadLettersDiscarded(Schema):
     queue: str
     discarded: int = Field(description="messages deleted from the dead-letter queue for good")

@@ -7,12 +7,11 @@ from datetime import timedelta
 from itertools import islice
 
 from ogosync.errors import PlatformError
-from ogosync.models import Integration, StoreOrder
+from ogosync.models import DEFAULT_SHIPPING_KEY, Integration, StoreOrder
 from ogosync.operator.deps import OperatorDeps
 from ogosync.operator.errors import OperatorError, not_found
 from ogosync.operator.schemas import ShippingMapping, ShippingMappingIn, ShippingMethod, ShippingMethods
 from ogosync.ports import WarehouseChoices
-from ogosync.sync.orders import DEFAULT_SHIPPING_KEY
 
 LOOKBACK_DAYS = 30
 MAX_ORDERS_READ = 500  # enough to see every method a store uses, few enough to answer in seconds

@@ -29,6 +29,7 @@ from ogosync.operator.schemas import (
     StoreSide,
     WarehouseSide,
 )
+from ogosync.stores import registry
 from ogosync.sync.schedule import effective_interval, interval_minutes, schedule_of
 
 _EVERY_HELD_ORDER = datetime.min.replace(tzinfo=UTC)
@@ -37,6 +38,7 @@ LATE_ORDER_WARNING = timedelta(days=7)  # how long a late sweep's finding stays 
 
 def flow_statuses(integration: Integration, deps: OperatorDeps) -> list[FlowStatus]:
     now = deps.clock()
+    visibility = registry.adapter(integration.platform).order_visibility_settings
     statuses = []
     for flow in Flow:
         cursor = deps.state.get_cursor(integration.id, flow)
@@ -67,7 +69,7 @@ def flow_statuses(integration: Integration, deps: OperatorDeps) -> list[FlowStat
                 lag_seconds=None if ended is None else int((now - ended).total_seconds()),
                 overdue=overdue,
                 future_dated=cursor.future_dated,
-                warnings=flow_warnings(cursor, now),
+                warnings=flow_warnings(cursor, now, visibility),
             )
         )
     return statuses
@@ -85,9 +87,10 @@ def _health(cursor: Cursor, interval: int, deployed: bool, overdue: bool) -> str
     return "overdue" if overdue else "ok"
 
 
-def flow_warnings(cursor: Cursor, now: datetime) -> list[str]:
-    """What the run records say a person should check. The plugin's settings cannot be read through the Order
-    API, so the warnings about them are inferred from what the poll saw (docs/api/centra.md, "Plugin settings")."""
+def flow_warnings(cursor: Cursor, now: datetime, visibility_settings: str = "") -> list[str]:
+    """What the run records say a person should check. `visibility_settings` names the store settings that can
+    keep unpaid or held orders out of its API (the platform adapter's); they cannot be read through the API, so the
+    warnings about them are inferred from what the poll saw (docs/api/centra.md, "Plugin settings")."""
     warnings = []
     if cursor.future_dated:
         warnings.append(
@@ -96,19 +99,33 @@ def flow_warnings(cursor: Cursor, now: datetime) -> list[str]:
         )
     if cursor.flow is not Flow.ORDERS:
         return warnings
+    if cursor.switched_off_webhooks:
+        checked = cursor.webhooks_checked_at
+        warnings.append(
+            f"the store has switched off webhooks of ours: {'; '.join(cursor.switched_off_webhooks)}. Orders still "
+            "arrive by the poll, only later: switch them back on in the store"
+            + (f" (as it said at {checked:%Y-%m-%d %H:%M} UTC)" if checked else "")
+        )
     if cursor.late_orders and cursor.late_orders_at and now - cursor.late_orders_at < LATE_ORDER_WARNING:
         warnings.append(
-            f"orders visible to the Order API only long after they were placed: {', '.join(cursor.late_orders)} "
-            "(the late sweep sent them). Likely the plugin's 'Get orders with status' leaves out a status they "
-            "had (select Pending, Confirmed, Processing) or 'Return waiting for payment / On hold orders' is off"
+            f"orders visible to the store's API only long after they were placed: {', '.join(cursor.late_orders)} "
+            "(the late sweep sent them)"
+            + (f". Likely a store setting hid them then: check {visibility_settings}" if visibility_settings else "")
         )
-    if cursor.last_run_ended is not None and cursor.on_hold_seen_at is None:
+    if visibility_settings and cursor.last_run_ended is not None and cursor.on_hold_seen_at is None:
         warnings.append(
-            "no order waiting for payment or on hold seen yet: if the plugin's 'Return waiting for payment / On "
-            "hold orders' is off, such orders stay invisible until released and reach myOGO by the late sweep, "
+            "no order waiting for payment or on hold seen yet: a store setting may hide such orders (check "
+            f"{visibility_settings}); hidden, they stay invisible until released and reach myOGO by the late sweep, "
             "up to late_sweep_minutes + order_poll_minutes later (a hint: a store may simply have none)"
         )
     return warnings
+
+
+def order_flow_warnings(integration_id: str, deps: OperatorDeps) -> list[str]:
+    """The order flow's warnings alone (the console's orders page)."""
+    integration = deps.integration(integration_id)
+    cursor = deps.state.get_cursor(integration.id, Flow.ORDERS)
+    return flow_warnings(cursor, deps.clock(), registry.adapter(integration.platform).order_visibility_settings)
 
 
 def integration_state(integration_id: str, deps: OperatorDeps) -> IntegrationState:

@@ -45,6 +45,9 @@ class PlatformAdapter:
     credentials_guide: str = ""  # where the merchant finds the store's URL and credentials (the set-up wizard)
     store_url_hint: str = ""  # what the store's base URL looks like
     name: str = ""  # the platform's name as its maker writes it (the console's titles)
+    # The store settings that can keep unpaid or held orders out of its API ("" when it shows every order): the
+    # status names them when the poll's findings suggest so.
+    order_visibility_settings: str = ""
 
     @property
     def title(self) -> str:

@@ -54,6 +54,7 @@ from ogosync.errors import (
     TransientPlatformError,
 )
 from ogosync.models import (
+    DEFAULT_SHIPPING_KEY,
     DO_NOT_SEND_REASON,
     BindingStatus,
     Cursor,
@@ -82,6 +83,7 @@ from ogosync.ports import (
     StateRepository,
     StorePlatform,
     Warehouse,
+    WebhookHealth,
 )
 from ogosync.sync import notices
 from ogosync.sync.aftercare import AftercareDeps, care_for_listed, run_aftercare
@@ -91,7 +93,6 @@ from ogosync.timeutil import Clock, utc_now
 
 logger = Logger(service="ogosync", child=True)
 
-DEFAULT_SHIPPING_KEY = "*"  # a shipping mapping for every store method that has no mapping of its own
 CREATE_ATTEMPTS = 3
 
 
@@ -539,6 +540,7 @@ def _record_sent(
 
 FUTURE_SKEW = timedelta(minutes=5)  # how far a clock (the store's, myOGO's, ours) may run ahead before "future"
 REPORT_LIMIT = 20  # ids listed per kind of finding in a run's record (the counts are complete)
+WEBHOOK_CHECK_EVERY = timedelta(hours=1)  # how often the poll asks a store which of our webhooks it switched off
 _STORE_HOLDS = (HoldReason.AWAITING_PAYMENT, HoldReason.ON_HOLD_IN_STORE)
 
 
@@ -597,13 +599,35 @@ def _poll(integration: Integration, cursor: Cursor, started: datetime, *, deps: 
         integration, cursor, started, seen, shipping_map, deps, result
     )
     result.counts["seen"] = len(recent)
-    result.cursor_fields["idle_runs"] = 0 if _imported_any(result) else cursor.idle_runs + 1
+    _check_webhooks(cursor, started, deps.store, result)
+    # Idle polls run less often, trusting the webhooks: not while the store has switched ours off.
+    webhooks_off = result.cursor_fields.get("switched_off_webhooks", cursor.switched_off_webhooks)
+    result.cursor_fields["idle_runs"] = 0 if _imported_any(result) or webhooks_off else cursor.idle_runs + 1
     placed = {order.order_id: order.placed_at for order in recent}
     result.watermark = next_watermark(cursor.watermark, [*filter(None, placed.values())], unfinished, started)
     covered_since = cursor.covered_since or since
     result.cursor_fields["covered_since"] = covered_since
     _note_findings(result, placed, listed, late, bindings, sweep, started, covered_since)
     return result
+
+
+def _check_webhooks(cursor: Cursor, started: datetime, store: StorePlatform, result: PollResult) -> None:
+    """Once an hour, ask a store that switches webhooks off by itself which of ours it did; the status warns.
+    The poll does not depend on webhooks, so a failed check is counted and logged, never a failed run."""
+    if not isinstance(store, WebhookHealth):
+        return
+    if cursor.webhooks_checked_at is not None and started - cursor.webhooks_checked_at < WEBHOOK_CHECK_EVERY:
+        return
+    try:
+        switched_off = store.switched_off_webhooks()
+    except PlatformError as exc:
+        result.counts["webhook_check_failed"] += 1
+        logger.warning("could not read the store's webhooks", extra={"error": str(exc)})
+        return
+    result.cursor_fields |= {"switched_off_webhooks": switched_off[:REPORT_LIMIT], "webhooks_checked_at": started}
+    if switched_off:
+        result.counts["webhooks_switched_off"] = len(switched_off)
+        logger.warning("the store switched webhooks of ours off", extra={"webhooks": switched_off})
 
 
 def _imported_any(result: PollResult) -> bool:

@@ -25,6 +25,7 @@ from aws_lambda_powertools import Logger
 
 from ogosync.errors import OgosyncError
 from ogosync.models import (
+    PROBLEMS_KEPT,
     BindingStatus,
     Cursor,
     Flow,
@@ -47,7 +48,6 @@ logger = Logger(service="ogosync", child=True)
 
 REPORT_LIMIT = 20  # codes listed per kind of problem in a run's result (the counts are complete)
 STALE_RETRIES = 2  # recomputations per run of SKUs the store changed between our read and our write
-PROBLEMS_KEPT = 1000  # SKUs kept per kind of problem in the run state (one item of at most 400 KB)
 
 
 @dataclass

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from ogosync.errors import WebhookRejectedError
 from ogosync.models import INTEGRATION_ID_PATTERN, IntegrationStatus, TrackingHintJob
@@ -19,6 +19,8 @@ from ogosync.sync.webhooks import MAX_BODY_BYTES
 
 
 class WarehouseWebhookAck(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     integration_id: str
     accepted_orders: int
     ignored_events: int

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from ogosync.errors import ConfigurationError, WebhookRejectedError
 from ogosync.models import (
@@ -37,6 +37,8 @@ MAX_BODY_BYTES = 256 * 1024
 
 
 class WebhookAck(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     integration_id: str
     accepted_orders: int
     ignored_events: int

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 class CentraOptions(BaseModel):
     """Centra has no options of its own beyond IntegrationSettings.pricelist (which only this adapter reads)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
 
 # What the set-up must say about the Centra Order API plugin (operator webhook-info, CLI, README): the plugin's
@@ -78,4 +78,8 @@ ADAPTER = PlatformAdapter(
         "API key."
     ),
     store_url_hint="e.g. https://acme.centra.com/api/order",
+    order_visibility_settings=(
+        "the Order API plugin's 'Get orders with status' (select Pending, Confirmed, Processing) and its 'Return "
+        "waiting for payment / On hold orders' (on)"
+    ),
 )

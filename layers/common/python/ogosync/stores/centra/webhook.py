@@ -24,7 +24,7 @@ SIGNATURE_HEADER = "x-centra-signature"
 
 
 class _Event(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(defer_build=True, extra="allow")
 
     type: str
     action: str | None = None
@@ -32,6 +32,8 @@ class _Event(BaseModel):
 
 
 class _Payload(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     events: list[_Event] = Field(max_length=1000)
 
 

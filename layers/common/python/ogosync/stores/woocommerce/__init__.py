@@ -52,7 +52,7 @@ def _build_store(
         retry=retry,
         budget=budget,
     )
-    return WooCommerceStore(client, options_of(integration, WooCommerceOptions))
+    return WooCommerceStore(client, options_of(integration, WooCommerceOptions), integration_id=integration.id)
 
 
 def _build_verifier() -> WooCommerceWebhookVerifier:

@@ -17,6 +17,9 @@ with their sources: docs/api/woocommerce.md.
   it, best effort: a failure is logged, never retried into a second shipment. Whether the extension is active is
   read from the REST index at most every `INDEX_MAX_AGE` (the store lives as long as its Lambda container), so an
   extension installed later gets its entries within that time.
+- Webhooks: ours are those whose delivery URL ends with this integration's route (`/webhooks/woocommerce/<id>`).
+  WooCommerce never retries a delivery and disables a webhook after repeated failures; `switched_off_webhooks`
+  names ours that are not active, for the status (docs/api/woocommerce.md, "Webhooks").
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from aws_lambda_powertools import Logger
 
@@ -81,6 +85,12 @@ PRODUCT_FIELDS = (
 )
 VARIATION_FIELDS = "id,status,sku,global_unique_id,price,description,permalink,image,attributes,meta_data"
 SHIPMENT_FIELDS = "id,status,line_items,meta_data"
+WEBHOOK_FIELDS = "id,name,status,topic,delivery_url"
+WEBHOOK_ROUTE = "/webhooks/woocommerce/"  # ogosync's route for WooCommerce deliveries, before the integration id
+_SWITCHED_OFF_BECAUSE = {
+    "disabled": "WooCommerce disabled it after failed deliveries",
+    "paused": "someone paused it",
+}
 _UNKNOWN_ID = re.compile(r"^woocommerce_rest_(invalid_[a-z_]*id|[a-z_]*_invalid_id)$")
 _NUMBER = re.compile(r"[0-9]+")
 
@@ -88,9 +98,12 @@ _NUMBER = re.compile(r"[0-9]+")
 class WooCommerceStore:
     """One WooCommerce shop."""
 
-    def __init__(self, client: WooCommerceClient, options: WooCommerceOptions, *, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, client: WooCommerceClient, options: WooCommerceOptions, *, integration_id: str, clock: Clock = utc_now
+    ) -> None:
         self._client = client
         self._options = options
+        self._webhook_path = f"{WEBHOOK_ROUTE}{integration_id}"
         self._clock = clock
         self._context = OrderContext(frozenset(options.paid_statuses))
         self._namespaces: frozenset[str] | None = None
@@ -138,6 +151,27 @@ class WooCommerceStore:
             self._namespaces = frozenset(name for name in found if isinstance(name, str))
             self._namespaces_read_at = now
         return self._namespaces
+
+    # ---- webhooks -------------------------------------------------------------------------------------
+
+    def switched_off_webhooks(self) -> list[str]:
+        """Our webhooks that WooCommerce no longer delivers (`disabled` or `paused`), with what to do."""
+        switched_off = []
+        for page in self._client.pages("webhooks", {"_fields": WEBHOOK_FIELDS}):
+            for raw in page:
+                hook = _mapping(raw)
+                status = str(hook.get("status") or "")
+                if status != "active" and self._ours(hook):
+                    switched_off.append(
+                        f"webhook {hook.get('id')} {str(hook.get('name') or '')[:60]!r} ({hook.get('topic')}) is "
+                        f"{status or 'not active'}: {_SWITCHED_OFF_BECAUSE.get(status, 'it delivers nothing')}; in "
+                        "WordPress, WooCommerce -> Settings -> Advanced -> Webhooks, set its status to Active"
+                    )
+        return switched_off
+
+    def _ours(self, hook: Mapping[str, Any]) -> bool:
+        url = hook.get("delivery_url")
+        return isinstance(url, str) and urlsplit(url).path.rstrip("/").endswith(self._webhook_path)
 
     # ---- orders ---------------------------------------------------------------------------------------
 
