@@ -73,5 +73,6 @@ chaos: install
 bench: install
 	POWERTOOLS_LOG_LEVEL=CRITICAL $(BIN)/python -m ogosync_local.bench --markdown docs/benchmarks.md
 	POWERTOOLS_LOG_LEVEL=CRITICAL $(BIN)/python -m ogosync_local.bench_shopify --markdown docs/benchmarks.md
+	POWERTOOLS_LOG_LEVEL=CRITICAL $(BIN)/python -m ogosync_local.bench_woocommerce --markdown docs/benchmarks.md
 	POWERTOOLS_LOG_LEVEL=CRITICAL $(BIN)/python -m ogosync_local.bench_fleet --fleet 100,1000 --minutes 5 \
 		--backlog 300 --others 20 --unfair --markdown docs/benchmarks.md

@@ -1,7 +1,8 @@
 """The WooCommerce store port over a small in-test shop (httpx.MockTransport): the set-up check (permalinks, wc/v3,
 read and write permission), orders by modified_after in id order, products and variations, stock through the
-batch routes (100 a call, halved on 413, every element of a 200 checked), and the shipment's one PUT with the
-note and Shipment Tracking entries after it. Work is bounded by calls, never by time."""
+batch routes (100 a call, on 413 the limit the shop names or else half, every element of a 200 checked), and the
+shipment's one PUT with the note and Shipment Tracking entries after it (the extension known from an index at most
+15 minutes old). Work is bounded by calls, never by time."""
 
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ from ogosync.models import (
 )
 from ogosync.stores.woocommerce.client import WooCommerceClient
 from ogosync.stores.woocommerce.options import WooCommerceOptions
-from ogosync.stores.woocommerce.store import STOCK_BATCH_SIZE, WooCommerceStore
+from ogosync.stores.woocommerce.store import INDEX_MAX_AGE, STOCK_BATCH_SIZE, WooCommerceStore, smaller_batch
+from ogosync.timeutil import Clock, utc_now
 
 BASE = "https://shop.example"
 SINCE = datetime(2026, 11, 30, 9, 0, 5, 900_000, tzinfo=UTC)
@@ -70,6 +72,7 @@ class Shop:
         self.variations: dict[int, list[dict[str, Any]]] = {}
         self.stock: dict[int, int] = {}
         self.batch_limit = 100
+        self.refusal_names_limit = True  # WooCommerce's 413 names its limit; a proxy's page does not
         self.item_errors: dict[int, str] = {}
         self.read_only_key = False
         self.fail_notes = False
@@ -128,7 +131,10 @@ class Shop:
     def _batch(self, body: dict[str, Any]) -> httpx.Response:
         items = body.get("update", [])
         if len(items) > self.batch_limit:
-            return _error(413, "woocommerce_rest_request_entity_too_large", "Unable to accept more than 100 items.")
+            if not self.refusal_names_limit:
+                return httpx.Response(413, text="<html><h1>Request Entity Too Large</h1></html>")
+            message = f"Unable to accept more than {self.batch_limit} items for this request."
+            return _error(413, "woocommerce_rest_request_entity_too_large", message)
         answered = []
         for item in items:
             if item["id"] in self.item_errors:
@@ -152,7 +158,7 @@ def shop() -> Shop:
     return Shop()
 
 
-def _store(shop: Shop, **options: Any) -> WooCommerceStore:
+def _store(shop: Shop, clock: Clock = utc_now, **options: Any) -> WooCommerceStore:
     client = WooCommerceClient(
         BASE,
         consumer_key="ck_1",
@@ -161,7 +167,7 @@ def _store(shop: Shop, **options: Any) -> WooCommerceStore:
         transport=httpx.MockTransport(shop.handle),
         sleep=lambda _: None,
     )
-    return WooCommerceStore(client, WooCommerceOptions.model_validate(options), integration_id="shop")
+    return WooCommerceStore(client, WooCommerceOptions.model_validate(options), integration_id="shop", clock=clock)
 
 
 # ---- access ---------------------------------------------------------------------------------------------------
@@ -305,8 +311,26 @@ def test_every_element_of_a_200_is_checked_and_only_the_written_are_recorded(sho
     assert result.not_found == ["B"] and result.stale == []
 
 
-def test_a_413_halves_the_batch_and_everything_is_written_once(shop: Shop) -> None:
+def test_a_413_takes_the_limit_the_shop_names_at_the_cost_of_one_refused_call(shop: Shop) -> None:
     shop.batch_limit = 30
+    items = [_item(f"S{n}", n, product=str(n)) for n in range(1, 2 * STOCK_BATCH_SIZE + 1)]
+
+    results = list(_store(shop).publish_stock(items))
+
+    assert sorted(write.sku for result in results for write in result.written) == sorted(f"S{n}" for n in range(1, 201))
+    sizes = [len(json.loads(call.content)["update"]) for call in shop.calls]
+    assert sizes == [100] + [30] * 6 + [20]  # one refusal, then ceil(200 / 30) calls
+
+
+@given(refusal=st.text(max_size=200), size=st.integers(min_value=1, max_value=STOCK_BATCH_SIZE))
+def test_a_smaller_batch_is_always_smaller_and_at_least_one(refusal: str, size: int) -> None:
+    smaller = smaller_batch(refusal, size)
+    assert smaller >= 1 and (smaller < size or size == 1)
+
+
+def test_a_413_that_names_no_limit_halves_the_batch_and_everything_is_written_once(shop: Shop) -> None:
+    shop.batch_limit = 30
+    shop.refusal_names_limit = False
     items = [_item(f"S{n}", n, product=str(n)) for n in range(1, 2 * STOCK_BATCH_SIZE + 1)]
 
     results = list(_store(shop).publish_stock(items))
@@ -416,6 +440,25 @@ def test_the_shipment_tracking_extension_gets_one_entry_per_code(shop: Shop) -> 
     assert [entry["tracking_number"] for entry in entries] == ["JJFI1", "JJFI2"]
     assert entries[0]["custom_tracking_provider"] == "Posti"
     assert entries[0]["custom_tracking_link"] == "https://t.example/JJFI1"
+
+
+def test_an_extension_installed_later_gets_entries_once_the_index_is_old_enough(shop: Shop) -> None:
+    shop.orders = {7: _order(7), 8: _order(8), 9: _order(9)}
+    now = [SINCE]
+    store = _store(shop, clock=lambda: now[0])
+
+    def entries_after_shipping(order_id: str) -> int:
+        before = len(shop.routes())
+        store.push_shipment(order_id, LINES, SHIPMENT, before_write=lambda: None, deadline=None)
+        return sum("shipment-trackings" in path for path in shop.routes()[before:])
+
+    assert entries_after_shipping("7") == 0
+    shop.namespaces.append("wc-shipment-tracking/v3")  # the merchant installs the extension
+    now[0] += INDEX_MAX_AGE / 2
+    assert entries_after_shipping("8") == 0  # the index read a moment ago still counts
+    now[0] += INDEX_MAX_AGE / 2
+    assert entries_after_shipping("9") == 2
+    assert shop.routes("GET").count("/wp-json/") == 2  # one index read per INDEX_MAX_AGE, not per shipment
 
 
 @pytest.mark.parametrize("status", ["cancelled", "refunded"])

@@ -5,15 +5,18 @@ with their sources: docs/api/woocommerce.md.
   the pages are read stays on its page (the filter only ever gains orders). Webhooks are only hints.
 - Products: every simple product, and every variation of a variable product (its own listing), `_fields` trimmed.
 - Stock: `stock_quantity` with `manage_stock: true` through `POST /products/batch` and, for variations,
-  `POST /products/{id}/variations/batch`: 100 items a call, halved on 413. A 200 answer can carry refused items
-  (an element with `error`): each element is checked, an unknown id is `not_found`, another refusal is logged and
-  left unwritten (the next run writes it again). WooCommerce has no compare-and-swap, so `stale` stays empty: a sale
-  between the engine's read and the write is corrected by the next run.
+  `POST /products/{id}/variations/batch`: 100 items a call; on a 413 the shop's limit as its message names it
+  ("Unable to accept more than N items"), else half, remembered while the store is cached. A 200 answer can carry
+  refused items (an element with `error`): each element is checked, an unknown id is `not_found`, another refusal
+  is logged and left unwritten (the next run writes it again). WooCommerce has no compare-and-swap, so `stale`
+  stays empty: a sale between the engine's read and the write is corrected by the next run.
 - Tracking: ONE `PUT /orders/{id}` with the meta keys OGOship's plugin shows (`ogoship_tracking`,
   `ogoship_tracking_url`, `_ogoship_tracking_status`), our marker `_ogosync_shipped` and, as the options say,
   status `completed`. It is the write that marks the order shipped and is never repeated on an unknown outcome:
   shipped_already finds it by the meta. The customer note and the Shipment Tracking extension's entries follow
-  it, best effort: a failure is logged, never retried into a second shipment.
+  it, best effort: a failure is logged, never retried into a second shipment. Whether the extension is active is
+  read from the REST index at most every `INDEX_MAX_AGE` (the store lives as long as its Lambda container), so an
+  extension installed later gets its entries within that time.
 - Webhooks: ours are those whose delivery URL ends with this integration's route (`/webhooks/woocommerce/<id>`).
   WooCommerce never retries a delivery and disables a webhook after repeated failures; `switched_off_webhooks`
   names ours that are not active, for the status (docs/api/woocommerce.md, "Webhooks").
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -61,10 +64,12 @@ from ogosync.stores.woocommerce.mapping import (
     record_id,
 )
 from ogosync.stores.woocommerce.options import WooCommerceOptions
+from ogosync.timeutil import Clock, utc_now
 
 logger = Logger(service="ogosync", child=True)
 
 STOCK_BATCH_SIZE = 100  # WooCommerce's default limit of items per batch call (docs/api/woocommerce.md, "Batch")
+INDEX_MAX_AGE = timedelta(minutes=15)  # how long the REST index's namespaces (the extensions) are trusted
 TRACKING_META = "ogoship_tracking"
 TRACKING_URL_META = "ogoship_tracking_url"
 TRACKING_STATUS_META = "_ogoship_tracking_status"
@@ -87,17 +92,22 @@ _SWITCHED_OFF_BECAUSE = {
     "paused": "someone paused it",
 }
 _UNKNOWN_ID = re.compile(r"^woocommerce_rest_(invalid_[a-z_]*id|[a-z_]*_invalid_id)$")
+_NUMBER = re.compile(r"[0-9]+")
 
 
 class WooCommerceStore:
     """One WooCommerce shop."""
 
-    def __init__(self, client: WooCommerceClient, options: WooCommerceOptions, *, integration_id: str) -> None:
+    def __init__(
+        self, client: WooCommerceClient, options: WooCommerceOptions, *, integration_id: str, clock: Clock = utc_now
+    ) -> None:
         self._client = client
         self._options = options
         self._webhook_path = f"{WEBHOOK_ROUTE}{integration_id}"
+        self._clock = clock
         self._context = OrderContext(frozenset(options.paid_statuses))
         self._namespaces: frozenset[str] | None = None
+        self._namespaces_read_at = datetime.min.replace(tzinfo=UTC)
         self._batch_size = STOCK_BATCH_SIZE
 
     def close(self) -> None:
@@ -121,7 +131,8 @@ class WooCommerceStore:
             )
 
     def _read_namespaces(self) -> frozenset[str]:
-        if self._namespaces is None:
+        now = self._clock()
+        if self._namespaces is None or now - self._namespaces_read_at >= INDEX_MAX_AGE:
             response = self._client.index()
             index: Any = None
             if response.status_code == 200:
@@ -138,6 +149,7 @@ class WooCommerceStore:
                     response.status_code,
                 )
             self._namespaces = frozenset(name for name in found if isinstance(name, str))
+            self._namespaces_read_at = now
         return self._namespaces
 
     # ---- webhooks -------------------------------------------------------------------------------------
@@ -274,7 +286,7 @@ class WooCommerceStore:
             except RejectedByPlatformError as exc:
                 if exc.status != 413 or self._batch_size == 1:
                     raise
-                self._batch_size = max(1, self._batch_size // 2)
+                self._batch_size = smaller_batch(exc.detail, self._batch_size)
                 logger.warning("WooCommerce refused a batch as too large", extra={"batch_size": self._batch_size})
                 continue
             except NotFoundError:
@@ -398,6 +410,15 @@ def shipment_note(shipment: ShipmentToPush, numbers: Sequence[str]) -> str:
     if shipment.tracking_url:
         parts.append(shipment.tracking_url)
     return " ".join(parts)
+
+
+def smaller_batch(refusal: str, size: int) -> int:
+    """The batch size after a 413: the shop's limit when its refusal names one number below `size` (WooCommerce's
+    "Unable to accept more than N items for this request.", translated with the number as it is), else half."""
+    numbers = [int(number) for number in _NUMBER.findall(refusal)]
+    if len(numbers) == 1 and 1 <= numbers[0] < size:
+        return numbers[0]
+    return max(1, size // 2)
 
 
 def _our_shipment(order_id: str, order: Mapping[str, Any]) -> StoreShipment | None:
