@@ -1,7 +1,8 @@
 """The composition root: builds engines' dependencies from the environment. Handlers call only this and engines.
 
-Adapters are cached per Lambda container and per integration, so tokens, connections and rate limiters are
-reused across invocations. Each builder imports its adapters when it first runs, so a function loads only those of
+An integration's store and myOGO adapters are cached per Lambda container (`order_deps`, which the stock and
+tracking flows share), so tokens, connections and rate limiters are reused across invocations; the product flow
+and the operator's access checks build their own for one run or one call. Each builder imports its adapters when it first runs, so a function loads only those of
 its own flow (a cold start pays for no HTTP client in the scheduler, no operator code in a worker):
 tests/unit/test_cold_imports.py holds each function to that.
 """
