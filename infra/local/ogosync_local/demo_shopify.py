@@ -19,7 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ogosync.models import BindingStatus, Flow
+from ogosync.models import Flow
+from ogosync_local.demo_orders import DemoOrders
 from ogosync_local.serve import write_private
 from ogosync_local.stack import LocalStack, ShopifyMerchant
 
@@ -38,8 +39,9 @@ def run_shopify(stack: LocalStack, folder: Path, cli: Cli, section: Callable[[st
     shop = _set_up(stack, folder, cli, section)
     products_ok = _products(stack, shop, cli, section)
     placed, held = _place_orders(shop)
-    _orders_to_myogo(stack, shop, placed, held, section)
-    orders_ok = _orders_summary(stack, shop, placed, held, section)
+    orders = DemoOrders(stack, INTEGRATION, shop.merchant_id, placed, held)
+    _orders_to_myogo(shop, orders, section)
+    orders_ok = orders.summary(section("Summary: Shopify orders (store -> myOGO)"), "paid and shippable")
     tracking_ok = _ship_and_track(stack, shop, section)
     stock_ok = _stock(stack, shop, section)
     shopify = shop.shopify
@@ -122,57 +124,13 @@ def _place_orders(shop: ShopifyMerchant) -> tuple[list[str], dict[str, str]]:
     return placed, held
 
 
-def _orders_to_myogo(
-    stack: LocalStack, shop: ShopifyMerchant, placed: list[str], held: dict[str, str], section: Callable[[str], str]
-) -> None:
+def _orders_to_myogo(shop: ShopifyMerchant, orders: DemoOrders, section: Callable[[str], str]) -> None:
     print(section("Shopify orders: webhooks (twice or never), the worker, the poll; Shopify throttles"))
     shop.shopify.throttle(next_calls=2, status=429)
     deliveries = shop.shopify.deliver_webhooks(duplicate_rate=0.3, loss_rate=0.25, reorder=True, seed=5)
     lost, twice = sum(1 for d in deliveries if d.lost), sum(1 for d in deliveries if d.duplicated)
     print(f"   {len(deliveries) - lost - twice} delivered, {twice} twice (the same X-Shopify-Event-Id), {lost} lost")
-    report = stack.run_order_workers(redeliver_failures=True)
-    print(f"   order worker: {report.received} messages, {report.failed} retried later")
-    for _ in range(3):
-        stack.enqueue_flow(INTEGRATION, Flow.ORDERS)
-        stack.run_flow(Flow.ORDERS, redeliver_failures=True)
-        counts = dict(sorted(stack.state().get_cursor(INTEGRATION, Flow.ORDERS).last_counts.items()))
-        print(f"   poll (updated_at search): {counts}")
-        if not _order_problems(stack, shop, placed, held):
-            break
-
-
-def _references(stack: LocalStack, shop: ShopifyMerchant) -> Counter[str]:
-    return Counter(order["reference"] for order in stack.myogo.orders(shop.merchant_id).values())
-
-
-def _order_problems(stack: LocalStack, shop: ShopifyMerchant, placed: list[str], held: dict[str, str]) -> list[str]:
-    references = _references(stack, shop)
-    bindings = stack.state().get_order_bindings(INTEGRATION, [*placed, *held])
-    missing = [order_id for order_id in placed if references[order_id] != 1]
-    kept = [b for order_id, b in bindings.items() if order_id in held]
-    not_kept = [order_id for order_id in held if order_id not in bindings or references[order_id]]
-    unexplained = [b.store_order_id for b in kept if b.status is BindingStatus.HELD and not b.holds]
-    return missing + not_kept + unexplained
-
-
-def _orders_summary(
-    stack: LocalStack, shop: ShopifyMerchant, placed: list[str], held: dict[str, str], section: Callable[[str], str]
-) -> bool:
-    references = _references(stack, shop)
-    bindings = stack.state().get_order_bindings(INTEGRATION, list(held))
-    print(section("Summary: Shopify orders (store -> myOGO)"))
-    print(f"   paid and shippable                {len(placed):>4}")
-    print(f"   in myOGO                          {sum(references.values()):>4}")
-    print(f"   duplicates in myOGO (must be 0)   {sum(n - 1 for n in references.values()):>4}")
-    for order_id, why in held.items():
-        binding = bindings.get(order_id)
-        recorded = "; ".join(f"{h.reason.value}: {h.detail}" for h in binding.holds) if binding else "(none)"
-        reason = binding.skip_reason if binding and binding.status is BindingStatus.SKIPPED else recorded
-        print(f"      order {order_id:<8} {why:<52} ogosync: {reason}")
-    problems = _order_problems(stack, shop, placed, held)
-    if problems:
-        print(f"   NOT CONVERGED: {problems}")
-    return not problems
+    orders.work_then_poll("updated_at search")
 
 
 def _ship_and_track(stack: LocalStack, shop: ShopifyMerchant, section: Callable[[str], str]) -> bool:
@@ -234,7 +192,7 @@ def _stock_run(stack: LocalStack, shop: ShopifyMerchant) -> dict[str, int]:
 def _stock_problems(stack: LocalStack, shop: ShopifyMerchant) -> list[str]:
     """SKUs whose `available` at the warehouse's location is not max(0, myOGO available - in transit), where in
     transit are the warehouse's lines of orders not cancelled and not in myOGO."""
-    in_myogo = _references(stack, shop)
+    in_myogo = Counter(order["reference"] for order in stack.myogo.orders(shop.merchant_id).values())
     transit: Counter[str] = Counter()
     for order_id in shop.shopify.order_ids():
         order = shop.shopify.order(order_id)

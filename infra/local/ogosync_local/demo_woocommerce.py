@@ -27,7 +27,8 @@ from typing import Any
 
 import httpx
 
-from ogosync.models import BindingStatus, Flow
+from ogosync.models import Flow
+from ogosync_local.demo_orders import DemoOrders
 from ogosync_local.serve import write_private
 from ogosync_local.stack import LocalStack, WooCommerceMerchant
 
@@ -53,8 +54,11 @@ def run_woocommerce(stack: LocalStack, folder: Path, cli: Cli, section: Section)
     site = _set_up(stack, folder, cli, section)
     products_ok = _products(stack, site, cli, section)
     placed, held = _place_orders(site)
-    _orders_to_myogo(stack, site, placed, held, section)
-    orders_ok = _orders_summary(stack, site, placed, held, section)
+    orders = DemoOrders(stack, INTEGRATION, site.merchant_id, placed, held)
+    _orders_to_myogo(site, orders, section)
+    orders_ok = orders.summary(
+        section("Summary: WooCommerce orders (store -> myOGO)"), "paid (processing) and shippable"
+    )
     tracking_ok = _ship_and_track(stack, site, section)
     stock_ok = _stock(stack, site, section)
     calls = ", ".join(f"{name} {count}" for name, count in sorted(site.woocommerce.calls.items()))
@@ -175,59 +179,14 @@ def _place_orders(site: WooCommerceMerchant) -> tuple[list[str], dict[str, str]]
     return placed, held
 
 
-def _orders_to_myogo(
-    stack: LocalStack, site: WooCommerceMerchant, placed: list[str], held: dict[str, str], section: Section
-) -> None:
+def _orders_to_myogo(site: WooCommerceMerchant, orders: DemoOrders, section: Section) -> None:
     print(section("WooCommerce orders: signed webhooks (twice or never, never retried), the worker, the poll"))
     deliveries = site.woocommerce.deliver_webhooks(duplicate_rate=0.3, loss_rate=0.25, reorder=True, seed=5)
     lost, twice = sum(1 for d in deliveries if d.lost), sum(1 for d in deliveries if d.duplicated)
     print(
         f"   {len(deliveries) - lost - twice} delivered, {twice} twice (the same X-WC-Webhook-Delivery-ID), {lost} lost"
     )
-    report = stack.run_order_workers(redeliver_failures=True)
-    print(f"   order worker: {report.received} messages, {report.failed} retried later")
-    for _ in range(3):
-        stack.enqueue_flow(INTEGRATION, Flow.ORDERS)
-        stack.run_flow(Flow.ORDERS, redeliver_failures=True)
-        counts = dict(sorted(stack.state().get_cursor(INTEGRATION, Flow.ORDERS).last_counts.items()))
-        print(f"   poll (modified_after): {counts}")
-        if not _order_problems(stack, site, placed, held):
-            break
-
-
-def _references(stack: LocalStack, site: WooCommerceMerchant) -> Counter[str]:
-    return Counter(order["reference"] for order in stack.myogo.orders(site.merchant_id).values())
-
-
-def _order_problems(stack: LocalStack, site: WooCommerceMerchant, placed: list[str], held: dict[str, str]) -> list[str]:
-    references = _references(stack, site)
-    bindings = stack.state().get_order_bindings(INTEGRATION, [*placed, *held])
-    missing = [order_id for order_id in placed if references[order_id] != 1]
-    not_kept = [order_id for order_id in held if order_id not in bindings or references[order_id]]
-    kept = [binding for order_id, binding in bindings.items() if order_id in held]
-    unexplained = [b.store_order_id for b in kept if b.status is BindingStatus.HELD and not b.holds]
-    return missing + not_kept + unexplained
-
-
-def _orders_summary(
-    stack: LocalStack, site: WooCommerceMerchant, placed: list[str], held: dict[str, str], section: Section
-) -> bool:
-    references = _references(stack, site)
-    bindings = stack.state().get_order_bindings(INTEGRATION, list(held))
-    print(section("Summary: WooCommerce orders (store -> myOGO)"))
-    print(f"   paid (processing) and shippable   {len(placed):>4}")
-    print(f"   in myOGO                          {sum(references.values()):>4}")
-    print(f"   duplicates in myOGO (must be 0)   {sum(n - 1 for n in references.values()):>4}")
-    print(f"   kept back                         {sum(1 for order_id in held if order_id in bindings):>4}")
-    for order_id, why in held.items():
-        binding = bindings.get(order_id)
-        recorded = "; ".join(f"{h.reason.value}: {h.detail}" for h in binding.holds) if binding else "(none)"
-        reason = binding.skip_reason if binding and binding.status is BindingStatus.SKIPPED else recorded
-        print(f"      order {order_id:<6} {why:<44} ogosync: {reason}")
-    problems = _order_problems(stack, site, placed, held)
-    if problems:
-        print(f"   NOT CONVERGED: {problems}")
-    return not problems
+    orders.work_then_poll("modified_after")
 
 
 # ---- shipping and tracking ------------------------------------------------------------------------------------------
@@ -319,7 +278,7 @@ def _stock_run(stack: LocalStack, site: WooCommerceMerchant) -> dict[str, int]:
 def _stock_problems(stack: LocalStack, site: WooCommerceMerchant) -> list[str]:
     """SKUs whose stock_quantity is not max(0, myOGO available - in transit), where in transit are the lines of
     orders holding the shop's stock that myOGO does not have."""
-    in_myogo = _references(stack, site)
+    in_myogo = Counter(order["reference"] for order in stack.myogo.orders(site.merchant_id).values())
     transit: Counter[str] = Counter()
     for order_id in site.woocommerce.order_ids():
         order = site.woocommerce.order(order_id)

@@ -2,9 +2,9 @@
 
 An integration's store and myOGO adapters are cached per Lambda container (`order_deps`, which the stock and
 tracking flows share), so tokens, connections and rate limiters are reused across invocations; the product flow
-and the operator's access checks build their own for one run or one call. Each builder imports its adapters when it first runs, so a function loads only those of
-its own flow (a cold start pays for no HTTP client in the scheduler, no operator code in a worker):
-tests/unit/test_cold_imports.py holds each function to that.
+and the operator's access checks build their own for one run or one call. Each builder imports its adapters when
+it first runs, so a function loads only those of its own flow (a cold start pays for no HTTP client in the
+scheduler, no operator code in a worker): tests/unit/test_cold_imports.py holds each function to that.
 """
 
 from __future__ import annotations
