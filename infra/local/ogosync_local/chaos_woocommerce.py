@@ -94,9 +94,7 @@ class WooCommerceChaosReport(ChaosReport):
     @property
     def runs_to_correct(self) -> int:
         """The most scheduled stock runs after the one that wrote a wrong value until the site was right."""
-        return max((write.corrected_run or write.run) - write.run for write in self.changed_writes) if (
-            self.changed_writes
-        ) else 0  # fmt: skip
+        return max(((write.corrected_run or write.run) - write.run for write in self.changed_writes), default=0)
 
     @property
     def converged(self) -> bool:
