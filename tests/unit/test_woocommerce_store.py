@@ -420,6 +420,23 @@ def test_a_failed_note_is_posted_again_once_a_read_shows_it_did_not_land(shop: S
     assert [note["customer_note"] for note in shop.notes[7]] == [True] and "JJFI2" in shop.notes[7][0]["note"]
 
 
+def test_a_note_post_left_without_an_answer_is_not_followed_up(shop: Shop) -> None:
+    shop.orders = {7: _order(7)}
+    original = shop.handle
+
+    def timing_out(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path.endswith("/notes"):
+            shop.calls.append(request)
+            raise httpx.ReadTimeout("the site is still adding the note", request=request)
+        return original(request)
+
+    shop.handle = timing_out  # type: ignore[method-assign]
+    shipment = _store(shop).push_shipment("7", LINES, SHIPMENT, before_write=lambda: None, deadline=None)
+
+    assert shipment.shipped and shop.routes("POST") == ["/wp-json/wc/v3/orders/7/notes"]
+    assert not [call for call in shop.calls if call.method == "GET" and call.url.path.endswith("/notes")]
+
+
 def test_a_note_whose_answer_was_lost_is_found_and_not_posted_twice(shop: Shop) -> None:
     shop.orders = {7: _order(7)}
     shop.lose_note_answers = 1

@@ -13,9 +13,10 @@ with their sources: docs/api/woocommerce.md.
   `ogoship_tracking_url`, `_ogoship_tracking_status`), our marker `_ogosync_shipped` and, as the options say,
   status `completed`. It is the write that marks the order shipped and is never repeated on an unknown outcome:
   shipped_already finds it by the meta. The customer note and the Shipment Tracking extension's entries follow
-  it, best effort, never retried into a second shipment. A note POST that failed is sent again (at most
-  NOTE_ATTEMPTS in all) only once a read of the order's customer notes shows it did not land, so a 5xx or a lost
-  answer neither loses the note nor sends it twice. Uncertain: the note is recognised by its words ("Your order has
+  it, best effort, never retried into a second shipment. A note POST answered with a 5xx or 429 is sent again (at
+  most NOTE_ATTEMPTS in all) only once a read of the order's customer notes shows it did not land, so such an
+  answer neither loses the note nor sends it twice; a POST left without an answer (a timeout) is not followed up,
+  since the site may still be adding the note. Uncertain: the note is recognised by its words ("Your order has
   been shipped" and every tracking number), which assumes the shop's filters leave those words as they are. Not
   covered: a shipment found already written on a retry (its PUT's answer was lost) gets no note, since
   shipped_already is only told the order id.
@@ -34,6 +35,7 @@ from ogosync.errors import (
     NotFoundError,
     PlatformError,
     RejectedByPlatformError,
+    TransientPlatformError,
     UnreadableRecordError,
 )
 from ogosync.models import (
@@ -351,8 +353,10 @@ class WooCommerceStore:
                 logger.warning("Shipment Tracking entry not added", extra={"order": order_id, "error": str(exc)[:300]})
 
     def _add_note(self, order_id: str, text: str, numbers: Sequence[str]) -> None:
-        """The customer note, once: after a failed POST (its outcome unknown) the order's customer notes are read,
-        and the POST is sent again only when none of them is this shipment's; every failure is logged."""
+        """The customer note, once: after a POST answered with a transient error (5xx, 429) the order's customer
+        notes are read, and the POST is sent again only when none of them is this shipment's. A call left without
+        an answer (a timeout) is not followed up: the site may still be adding the note, and a read now would not
+        show it. Every failure is logged."""
         for attempt in range(1, NOTE_ATTEMPTS + 1):
             try:
                 if attempt > 1 and self._has_shipment_note(order_id, numbers):
@@ -366,6 +370,8 @@ class WooCommerceStore:
                     "WooCommerce order note not added",
                     extra={"order": order_id, "attempt": attempt, "error": str(exc)[:300]},
                 )
+                if not isinstance(exc, TransientPlatformError) or exc.status is None:
+                    return
 
     def _has_shipment_note(self, order_id: str, numbers: Sequence[str]) -> bool:
         notes = self._client.json("GET", f"orders/{order_id}/notes", params={"type": "customer"})
