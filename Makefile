@@ -60,12 +60,15 @@ clean:
 # ---- proof under load and faults (issue 6): minutes each, not part of `make test` -----------------------------
 CHAOS_ORDERS ?= 1000
 CHAOS_SHOPIFY_ORDERS ?= 150
+CHAOS_WOOCOMMERCE_ORDERS ?= 150
 .PHONY: chaos bench
 # 1,000 orders through the whole cycle under faults and killed workers; writes its tables into docs/reliability.md
 chaos: install
 	POWERTOOLS_LOG_LEVEL=CRITICAL $(BIN)/python -m ogosync_local.chaos --orders $(CHAOS_ORDERS) \
 		--markdown docs/reliability.md
 	POWERTOOLS_LOG_LEVEL=CRITICAL $(BIN)/python -m ogosync_local.chaos_shopify --orders $(CHAOS_SHOPIFY_ORDERS) \
+		--markdown docs/reliability.md
+	POWERTOOLS_LOG_LEVEL=CRITICAL $(BIN)/python -m ogosync_local.chaos_woocommerce --orders $(CHAOS_WOOCOMMERCE_ORDERS) \
 		--markdown docs/reliability.md
 
 # The busy-merchant benchmarks on the simulators (20 ms per call), then the fleet's (tick, fairness, cost) at a size

@@ -291,6 +291,7 @@ def test_a_batch_updates_stock_and_reports_unknown_or_failing_ids_inside_a_200(
     products = http.post("/products/batch", json={"update": [{"id": 4242, "stock_quantity": 1}]}).json()
     assert products["update"][0]["error"]["code"] == "woocommerce_rest_product_invalid_id"
     assert woo.batch_sizes == [3, 1]
+    assert woo.batch_item_errors == 3  # the failing id, the unknown variation, the unknown product
 
 
 def test_a_batch_over_the_limit_counts_all_three_arrays_and_is_refused_with_413(
@@ -326,6 +327,7 @@ def test_a_sale_before_the_next_stock_write_lands_between_read_and_write(
     http.post("/products/batch", json={"update": [{"id": mug_id, "stock_quantity": 10}]})
     assert woo.stock("MUG")["stock_quantity"] == 10  # the absolute write overwrote the sale: no compare-and-swap
     assert len(woo.order_ids()) == 1
+    assert woo.sales_before_writes == [{"sku": "MUG", "quantity": 2, "written": 10}]
 
 
 def test_a_batch_refuses_a_duplicate_sku_per_item_and_deletes_by_id(

@@ -38,7 +38,13 @@ from ogosync.models import (
 )
 from ogosync.stores.woocommerce.client import WooCommerceClient
 from ogosync.stores.woocommerce.options import WooCommerceOptions
-from ogosync.stores.woocommerce.store import INDEX_MAX_AGE, STOCK_BATCH_SIZE, WooCommerceStore, smaller_batch
+from ogosync.stores.woocommerce.store import (
+    INDEX_MAX_AGE,
+    NOTE_ATTEMPTS,
+    STOCK_BATCH_SIZE,
+    WooCommerceStore,
+    smaller_batch,
+)
 from ogosync.timeutil import Clock, utc_now
 
 BASE = "https://shop.example"
@@ -75,7 +81,9 @@ class Shop:
         self.refusal_names_limit = True  # WooCommerce's 413 names its limit; a proxy's page does not
         self.item_errors: dict[int, str] = {}
         self.read_only_key = False
-        self.fail_notes = False
+        self.notes: dict[int, list[dict[str, Any]]] = {}
+        self.fail_notes = 0  # the next note POSTs answered 500 before the note is added
+        self.lose_note_answers = 0  # the next note POSTs that add the note and then answer 502 (the answer lost)
         self.currency_route = True
 
     def handle(self, request: httpx.Request) -> httpx.Response:
@@ -95,8 +103,8 @@ class Shop:
             return self._listing(request, [self.orders[key] for key in sorted(self.orders)])
         if match := re.fullmatch(r"orders/(\d+)", route):
             return self._order(request, int(match[1]), body)
-        if re.fullmatch(r"orders/(\d+)/notes", route):
-            return _error(500, "internal", "boom") if self.fail_notes else httpx.Response(201, json={"id": 1})
+        if match := re.fullmatch(r"orders/(\d+)/notes", route):
+            return self._note(request, int(match[1]), body)
         if route == "products":
             return self._listing(request, self.products)
         if match := re.fullmatch(r"products/(\d+)/variations", route):
@@ -127,6 +135,19 @@ class Shop:
                 order["meta_data"] = [m for m in order["meta_data"] if m["key"] != entry["key"]] + [entry]
             order["status"] = body.get("status", order["status"])
         return httpx.Response(200, json=order)
+
+    def _note(self, request: httpx.Request, order_id: int, body: Any) -> httpx.Response:
+        notes = self.notes.setdefault(order_id, [])
+        if request.method == "GET":
+            return httpx.Response(200, json=list(reversed(notes)))
+        if self.fail_notes:
+            self.fail_notes -= 1
+            return _error(500, "internal", "boom")
+        notes.append({"id": len(notes) + 1, "note": body["note"], "customer_note": body["customer_note"]})
+        if self.lose_note_answers:
+            self.lose_note_answers -= 1
+            return _error(502, "bad_gateway", "upstream")
+        return httpx.Response(201, json=notes[-1])
 
     def _batch(self, body: dict[str, Any]) -> httpx.Response:
         items = body.get("update", [])
@@ -404,14 +425,55 @@ def test_a_shipped_order_is_found_and_not_written_again(shop: Shop) -> None:
     assert len(shop.calls) == calls + 2
 
 
-def test_a_failed_note_is_logged_not_a_second_shipment(shop: Shop) -> None:
+def test_a_note_that_keeps_failing_is_given_up_after_its_attempts_not_a_second_shipment(shop: Shop) -> None:
     shop.orders = {7: _order(7)}
-    shop.fail_notes = True
+    shop.fail_notes = 99
 
     shipment = _store(shop).push_shipment("7", LINES, SHIPMENT, before_write=lambda: None, deadline=None)
 
     assert shipment.shipped and shop.routes("PUT") == ["/wp-json/wc/v3/orders/7"]
-    assert shop.routes("POST") == ["/wp-json/wc/v3/orders/7/notes"]  # a POST is never repeated
+    assert shop.routes("POST") == ["/wp-json/wc/v3/orders/7/notes"] * NOTE_ATTEMPTS and shop.notes[7] == []
+
+
+def test_a_failed_note_is_posted_again_once_a_read_shows_it_did_not_land(shop: Shop) -> None:
+    shop.orders = {7: _order(7)}
+    shop.fail_notes = 1
+
+    _store(shop).push_shipment("7", LINES, SHIPMENT, before_write=lambda: None, deadline=None)
+
+    notes = "/wp-json/wc/v3/orders/7/notes"
+    assert [(c.method, c.url.path) for c in shop.calls if c.url.path == notes] == [
+        ("POST", notes),
+        ("GET", notes),
+        ("POST", notes),
+    ]
+    assert [note["customer_note"] for note in shop.notes[7]] == [True] and "JJFI2" in shop.notes[7][0]["note"]
+
+
+def test_a_note_post_left_without_an_answer_is_not_followed_up(shop: Shop) -> None:
+    shop.orders = {7: _order(7)}
+    original = shop.handle
+
+    def timing_out(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path.endswith("/notes"):
+            shop.calls.append(request)
+            raise httpx.ReadTimeout("the site is still adding the note", request=request)
+        return original(request)
+
+    shop.handle = timing_out  # type: ignore[method-assign]
+    shipment = _store(shop).push_shipment("7", LINES, SHIPMENT, before_write=lambda: None, deadline=None)
+
+    assert shipment.shipped and shop.routes("POST") == ["/wp-json/wc/v3/orders/7/notes"]
+    assert not [call for call in shop.calls if call.method == "GET" and call.url.path.endswith("/notes")]
+
+
+def test_a_note_whose_answer_was_lost_is_found_and_not_posted_twice(shop: Shop) -> None:
+    shop.orders = {7: _order(7)}
+    shop.lose_note_answers = 1
+
+    _store(shop).push_shipment("7", LINES, SHIPMENT, before_write=lambda: None, deadline=None)
+
+    assert shop.routes("POST") == ["/wp-json/wc/v3/orders/7/notes"] and len(shop.notes[7]) == 1
 
 
 def test_a_failed_put_is_not_repeated(shop: Shop) -> None:
@@ -564,6 +626,26 @@ def test_any_answer_to_the_setup_check_and_a_shipment_read_is_a_result_or_our_er
         assert all(isinstance(line, str) for line in webhook_lines)
     else:
         assert isinstance(webhook_lines, PlatformError)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=json_values)
+def test_any_answer_to_the_read_of_notes_after_a_failed_note_still_gives_the_shipment(body: Any) -> None:
+    shop = Shop()
+    shop.orders = {7: _order(7)}
+    shop.fail_notes = 99
+    original = shop.handle
+
+    def answering_notes(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and request.url.path.endswith("/notes"):
+            shop.calls.append(request)
+            return httpx.Response(200, json=body)
+        return original(request)
+
+    shop.handle = answering_notes  # type: ignore[method-assign]
+    shipment = _store(shop).push_shipment("7", LINES, SHIPMENT, before_write=lambda: None, deadline=None)
+
+    assert shipment.shipped and len(shop.routes("POST")) <= NOTE_ATTEMPTS
 
 
 def test_a_variations_batch_of_a_gone_parent_reports_its_skus_not_found(shop: Shop) -> None:

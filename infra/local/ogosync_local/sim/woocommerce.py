@@ -223,8 +223,12 @@ class WooCommerceSimulator(SimServer):
         self._events: list[_Event] = []
         self._failing: dict[int, tuple[str, str]] = {}
         self._sell_before_write: list[tuple[str, int]] = []
+        # each sale placed by `sell(before_next_stock_write=True)`: {"sku", "quantity", "written"}, the stock_quantity
+        # written right after it (over it: WooCommerce has no compare-and-swap)
+        self.sales_before_writes: list[dict[str, Any]] = []
         self.batch_sizes: list[int] = []  # items (create+update+delete) of each accepted batch call
         self.batch_refusals = 0  # batch calls answered 413
+        self.batch_item_errors = 0  # items refused inside an accepted batch call's 200 answer
         url, secret = self._initial_webhook
         if url is not None:
             for topic in ("order.created", "order.updated"):
@@ -816,6 +820,7 @@ class WooCommerceSimulator(SimServer):
             answer["update"] = [self._batch_update(item, parent) for item in groups["update"]]
         if "delete" in groups:
             answer["delete"] = [self._batch_delete(item, parent) for item in groups["delete"] if _item_id(item)]
+        self.batch_item_errors += sum(1 for rows in answer.values() for row in rows if "error" in row)
         return json_response(answer)
 
     def _batch_create(self, item: Any, parent: _Product | None) -> dict[str, Any]:
@@ -893,8 +898,9 @@ class WooCommerceSimulator(SimServer):
         price = _price(data["regular_price"]) if "regular_price" in data else item.price
         meta = _meta_input(data.get("meta_data", []))
         if "stock_quantity" in data:
-            self._sell_now(item)
+            sold = self._sell_now(item)
             item.stock_quantity = quantity
+            self.sales_before_writes += [{"sku": item.sku, "quantity": n, "written": quantity} for n in sold]
         if "manage_stock" in data:
             item.manage_stock = data["manage_stock"] if data["manage_stock"] == "parent" else bool(data["manage_stock"])
         for name in ("sku", "global_unique_id"):
@@ -911,12 +917,13 @@ class WooCommerceSimulator(SimServer):
         if sku and any(item.sku == sku and item.id != own_id for item in items):
             raise wc_error(400, "product_invalid_sku", "Invalid or duplicated SKU.")
 
-    def _sell_now(self, item: _Product | _Variation) -> None:
-        """Place the sales queued with `sell(before_next_stock_write=True)` for this item's SKU."""
+    def _sell_now(self, item: _Product | _Variation) -> list[int]:
+        """Place the sales queued with `sell(before_next_stock_write=True)` for this item's SKU; their quantities."""
         due = [(sku, quantity) for sku, quantity in self._sell_before_write if sku == item.sku]
         self._sell_before_write = [sale for sale in self._sell_before_write if sale[0] != item.sku]
         for sku, quantity in due:
             self.add_order([{"sku": sku, "quantity": quantity}])
+        return [quantity for _, quantity in due]
 
     # -- HTTP: webhooks ------------------------------------------------------------------------------------------
     def _list_webhooks(self, request: Request) -> Response:

@@ -14,9 +14,15 @@ with their sources: docs/api/woocommerce.md.
   `ogoship_tracking_url`, `_ogoship_tracking_status`), our marker `_ogosync_shipped` and, as the options say,
   status `completed`. It is the write that marks the order shipped and is never repeated on an unknown outcome:
   shipped_already finds it by the meta. The customer note and the Shipment Tracking extension's entries follow
-  it, best effort: a failure is logged, never retried into a second shipment. Whether the extension is active is
-  read from the REST index at most every `INDEX_MAX_AGE` (the store lives as long as its Lambda container), so an
-  extension installed later gets its entries within that time.
+  it, best effort, never retried into a second shipment. A note POST answered with a 5xx or 429 is sent again (at
+  most NOTE_ATTEMPTS in all) only once a read of the order's customer notes shows it did not land, so such an
+  answer neither loses the note nor sends it twice; a POST left without an answer (a timeout) is not followed up,
+  since the site may still be adding the note. Uncertain: the note is recognised by its words ("Your order has
+  been shipped" and every tracking number), which assumes the shop's filters leave those words as they are. Not
+  covered: a shipment found already written on a retry (its PUT's answer was lost) gets no note, since
+  shipped_already is only told the order id. Whether the extension is active is read from the REST index at
+  most every `INDEX_MAX_AGE` (the store lives as long as its Lambda container), so an extension installed later
+  gets its entries within that time.
 - Webhooks: ours are those whose delivery URL ends with this integration's route (`/webhooks/woocommerce/<id>`).
   WooCommerce never retries a delivery and disables a webhook after repeated failures; `switched_off_webhooks`
   names ours that are not active, for the status (docs/api/woocommerce.md, "Webhooks").
@@ -36,6 +42,7 @@ from ogosync.errors import (
     NotFoundError,
     PlatformError,
     RejectedByPlatformError,
+    TransientPlatformError,
     UnreadableRecordError,
 )
 from ogosync.models import (
@@ -76,6 +83,8 @@ TRACKING_STATUS_META = "_ogoship_tracking_status"
 TRACKING_STATUS = "Shipped"  # (uncertain) OGOship's own connector writes its status words here
 SHIPPED_META = "_ogosync_shipped"  # ours: marks the shipment written even when myOGO gave no tracking number
 SHIPMENT_TRACKING_NAMESPACE = "wc-shipment-tracking/v3"
+NOTE_ATTEMPTS = 3  # POSTs of one customer note at most, each after the first only once a read shows none landed
+SHIPPED_WORDS = "Your order has been shipped"  # how every shipment note starts (shipment_note)
 ORDER_FIELDS = (
     "id,status,currency,total,date_created_gmt,date_modified_gmt,customer_note,billing,shipping,"
     "line_items,shipping_lines"
@@ -369,15 +378,7 @@ class WooCommerceStore:
     def _after_shipment(self, order_id: str, shipment: ShipmentToPush, numbers: Sequence[str]) -> None:
         """The customer note and the Shipment Tracking entries: best effort, after the write that ships."""
         if self._options.customer_note:
-            try:
-                self._client.call(
-                    "POST",
-                    f"orders/{order_id}/notes",
-                    json={"note": shipment_note(shipment, numbers), "customer_note": True},
-                    idempotent=False,
-                )
-            except PlatformError as exc:
-                logger.warning("WooCommerce order note not added", extra={"order": order_id, "error": str(exc)[:300]})
+            self._add_note(order_id, shipment_note(shipment, numbers), numbers)
         try:
             has_extension = SHIPMENT_TRACKING_NAMESPACE in self._read_namespaces()
         except PlatformError:
@@ -395,6 +396,33 @@ class WooCommerceStore:
             except PlatformError as exc:
                 logger.warning("Shipment Tracking entry not added", extra={"order": order_id, "error": str(exc)[:300]})
 
+    def _add_note(self, order_id: str, text: str, numbers: Sequence[str]) -> None:
+        """The customer note, once: after a POST answered with a transient error (5xx, 429) the order's customer
+        notes are read, and the POST is sent again only when none of them is this shipment's. A call left without
+        an answer (a timeout) is not followed up: the site may still be adding the note, and a read now would not
+        show it. Every failure is logged."""
+        for attempt in range(1, NOTE_ATTEMPTS + 1):
+            try:
+                if attempt > 1 and self._has_shipment_note(order_id, numbers):
+                    return
+                self._client.call(
+                    "POST", f"orders/{order_id}/notes", json={"note": text, "customer_note": True}, idempotent=False
+                )
+                return
+            except PlatformError as exc:
+                logger.warning(
+                    "WooCommerce order note not added",
+                    extra={"order": order_id, "attempt": attempt, "error": str(exc)[:300]},
+                )
+                if not isinstance(exc, TransientPlatformError) or exc.status is None:
+                    return
+
+    def _has_shipment_note(self, order_id: str, numbers: Sequence[str]) -> bool:
+        notes = self._client.json("GET", f"orders/{order_id}/notes", params={"type": "customer"})
+        if not isinstance(notes, list):
+            raise PlatformError(PLATFORM, f"GET orders/{order_id}/notes answered without a list")
+        return any(_is_shipment_note(note, numbers) for note in notes)
+
     def _order_for_shipment(self, order_id: str, deadline: datetime | None) -> Mapping[str, Any]:
         found = self._order_raw(order_id, SHIPMENT_FIELDS, deadline)
         if found is None:
@@ -404,7 +432,7 @@ class WooCommerceStore:
 
 def shipment_note(shipment: ShipmentToPush, numbers: Sequence[str]) -> str:
     """The customer note: carrier, tracking codes and link."""
-    parts = [f"Your order has been shipped{f' with {shipment.carrier}' if shipment.carrier else ''}."]
+    parts = [f"{SHIPPED_WORDS}{f' with {shipment.carrier}' if shipment.carrier else ''}."]
     if numbers:
         parts.append(f"Tracking: {', '.join(numbers)}.")
     if shipment.tracking_url:
@@ -419,6 +447,14 @@ def smaller_batch(refusal: str, size: int) -> int:
     if len(numbers) == 1 and 1 <= numbers[0] < size:
         return numbers[0]
     return max(1, size // 2)
+
+
+def _is_shipment_note(note: Any, numbers: Sequence[str]) -> bool:
+    """Whether a listed order note is a customer note of this shipment (our words and every tracking number)."""
+    if not isinstance(note, Mapping) or note.get("customer_note") is not True:
+        return False
+    text = note.get("note")
+    return isinstance(text, str) and SHIPPED_WORDS in text and all(number in text for number in numbers)
 
 
 def _our_shipment(order_id: str, order: Mapping[str, Any]) -> StoreShipment | None:
