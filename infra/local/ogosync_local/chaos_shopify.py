@@ -22,7 +22,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from ogosync.models import BindingStatus, Flow
+from ogosync.models import Flow
 from ogosync.state.dynamo import DynamoStateRepository
 from ogosync.state.stock import DynamoStockLedger
 from ogosync.state.tracking import DynamoTrackingRepository
@@ -33,13 +33,14 @@ from ogosync_local.chaos import (
     WAREHOUSE_UNITS,
     ChaosConfig,
     ChaosReport,
-    ChaosRun,
     Cohorts,
     When,
     render,
 )
+from ogosync_local.chaos_platform import PlatformChaosRun
 from ogosync_local.markdown import replace_section
 from ogosync_local.sim.server import SimServer
+from ogosync_local.sim.webhooks import DeliveryRecord
 from ogosync_local.stack import LocalStack, ShopifySetup
 
 INTEGRATION = "chaos-shopify"
@@ -54,7 +55,7 @@ SHOPIFY_KILL_POINTS: tuple[tuple[type, str, When], ...] = (
 THROTTLED_BURSTS = 3  # GraphQL answers THROTTLED this many times in a row, at each of the order, stock, tracking runs
 
 
-class ShopifyChaosRun(ChaosRun):
+class ShopifyChaosRun(PlatformChaosRun):
     integration_id = INTEGRATION
     adapters = ADAPTERS
 
@@ -110,50 +111,25 @@ class ShopifyChaosRun(ChaosRun):
         self.shop.shopify.throttle(next_calls=THROTTLED_BURSTS, status=status)
         self.report.webhooks[f"THROTTLED bursts (HTTP {status})"] += 1
 
-    def _deliver_store_webhooks(self) -> None:
-        deliveries = self.shop.shopify.deliver_webhooks(
-            duplicate_rate=self.config.duplicate_rate, loss_rate=self.config.loss_rate, reorder=True, seed=1
-        )
-        self.report.webhooks.update(
-            "lost" if d.lost else "duplicate" if d.duplicated else f"answered {d.status}" for d in deliveries
-        )
-
-    def _orders_to_myogo(self) -> None:
+    def _before_orders(self) -> None:
         self._throttle(200)
-        self._deliver_store_webhooks()
-        self._drain("order_import", self.stack.aws.queue_urls["OrderQueue"], batch_size=10)
-        self._change_reference_prefix()
-        waiting = self.cohorts.pending | self.cohorts.hidden
-        self._until(Flow.ORDERS, lambda: not (set(self._order_problems()) - waiting) and self._all_held(waiting))
-        self.report.hidden_before = len(waiting - set(self._not_once_in_myogo()))  # must be 0: held, not sent
-        for order_id in self.cohorts.pending:
-            self.shop.shopify.mark_paid(order_id)
-        for order_id in self.cohorts.hidden:
-            self.shop.shopify.release_order(order_id)
-        self._deliver_store_webhooks()
-        self._drain("order_import", self.stack.aws.queue_urls["OrderQueue"], batch_size=10)
-        self._until(Flow.ORDERS, lambda: not self._order_problems())
-        self._cancel_after_sending()
 
-    def _all_held(self, order_ids: set[str]) -> bool:
-        bindings = self._bindings()
-        return all(order_id in bindings and bindings[order_id].status is BindingStatus.HELD for order_id in order_ids)
-
-    def _cancel_after_sending(self) -> None:
-        for order_id in self.cohorts.cancelled:
-            self.shop.shopify.cancel_order(order_id)
-        self._deliver_store_webhooks()
-        self._until(Flow.ORDERS, lambda: not self._not_cancelled_in_myogo())
-
-    def _ship_and_track(self) -> None:
-        self.stack.myogo.advance(1)  # new -> collecting
-        for order_id in self.cohorts.late_cancelled:  # too late for ogosync to stop: a person must
-            self.shop.shopify.cancel_order(order_id)
-        self._until(Flow.ORDERS, lambda: len(self._late_cancels_for_a_person()) == len(self.cohorts.late_cancelled))
-        self.stack.myogo.advance(1)  # collecting -> shipped
+    def _before_tracking(self) -> None:
         self._throttle(429)
-        self.stack.myogo.deliver_webhooks()  # hints to the tracking queue
-        self._until(Flow.TRACKING, lambda: not self._tracking_problems())
+
+    def _store_deliveries(self, duplicate_rate: float, loss_rate: float) -> list[DeliveryRecord]:
+        return self.shop.shopify.deliver_webhooks(
+            duplicate_rate=duplicate_rate, loss_rate=loss_rate, reorder=True, seed=1
+        )
+
+    def _pay_and_release(self, pending: set[str], held: set[str]) -> None:
+        for order_id in pending:
+            self.shop.shopify.mark_paid(order_id)
+        for order_id in held:
+            self.shop.shopify.release_order(order_id)
+
+    def _cancel_in_store(self, order_id: str) -> None:
+        self.shop.shopify.cancel_order(order_id)
 
     def _sync_stock(self) -> None:
         codes = list(self.stack.myogo.products(self.shop.merchant_id))

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ogosync.models import BindingStatus, Flow
+from ogosync.models import Flow
 from ogosync.state.dynamo import DynamoStateRepository
 from ogosync.state.stock import DynamoStockLedger
 from ogosync.state.tracking import DynamoTrackingRepository
@@ -41,14 +41,15 @@ from ogosync_local.chaos import (
     WAREHOUSE_UNITS,
     ChaosConfig,
     ChaosReport,
-    ChaosRun,
     Cohorts,
     When,
     render,
 )
+from ogosync_local.chaos_platform import PlatformChaosRun
 from ogosync_local.lambdas import DrainReport
 from ogosync_local.markdown import replace_section, table
 from ogosync_local.sim.server import SimServer
+from ogosync_local.sim.webhooks import DeliveryRecord
 from ogosync_local.stack import FLOW_FUNCTIONS, LocalStack, WooCommerceSetup
 
 INTEGRATION = "chaos-woocommerce"
@@ -101,7 +102,7 @@ class WooCommerceChaosReport(ChaosReport):
         return super().converged and not self.uncorrected
 
 
-class WooCommerceChaosRun(ChaosRun):
+class WooCommerceChaosRun(PlatformChaosRun):
     integration_id = INTEGRATION
     adapters = ADAPTERS
 
@@ -147,46 +148,16 @@ class WooCommerceChaosRun(ChaosRun):
     def _store_simulator(self) -> SimServer:
         return self.shop.woocommerce
 
-    def _deliver_store_webhooks(self) -> None:
-        deliveries = self.shop.woocommerce.deliver_webhooks(
-            duplicate_rate=self.config.duplicate_rate, loss_rate=self.config.loss_rate, reorder=True, seed=1
-        )
-        self.report.webhooks.update(
-            "lost" if d.lost else "duplicate" if d.duplicated else f"answered {d.status}" for d in deliveries
-        )
+    def _store_deliveries(self, duplicate_rate: float, loss_rate: float) -> list[DeliveryRecord]:
+        site = self.shop.woocommerce
+        return site.deliver_webhooks(duplicate_rate=duplicate_rate, loss_rate=loss_rate, reorder=True, seed=1)
 
-    def _orders_to_myogo(self) -> None:
-        self._deliver_store_webhooks()
-        self._drain("order_import", self.stack.aws.queue_urls["OrderQueue"], batch_size=10)
-        self._change_reference_prefix()
-        waiting = self.cohorts.pending | self.cohorts.hidden
-        self._until(Flow.ORDERS, lambda: not (set(self._order_problems()) - waiting) and self._all_held(waiting))
-        self.report.hidden_before = len(waiting - set(self._not_once_in_myogo()))  # must be 0: held, not sent
-        for order_id in waiting:  # paid at last, or released by the merchant
+    def _pay_and_release(self, pending: set[str], held: set[str]) -> None:
+        for order_id in pending | held:  # paid at last, or released by the merchant
             self.shop.woocommerce.update_order(order_id, status="processing")
-        self._deliver_store_webhooks()
-        self._drain("order_import", self.stack.aws.queue_urls["OrderQueue"], batch_size=10)
-        self._until(Flow.ORDERS, lambda: not self._order_problems())
-        self._cancel_after_sending()
 
-    def _all_held(self, order_ids: set[str]) -> bool:
-        bindings = self._bindings()
-        return all(order_id in bindings and bindings[order_id].status is BindingStatus.HELD for order_id in order_ids)
-
-    def _cancel_after_sending(self) -> None:
-        for order_id in self.cohorts.cancelled:
-            self.shop.woocommerce.cancel_order(order_id)
-        self._deliver_store_webhooks()
-        self._until(Flow.ORDERS, lambda: not self._not_cancelled_in_myogo())
-
-    def _ship_and_track(self) -> None:
-        self.stack.myogo.advance(1)  # new -> collecting
-        for order_id in self.cohorts.late_cancelled:  # too late for ogosync to stop: a person must
-            self.shop.woocommerce.cancel_order(order_id)
-        self._until(Flow.ORDERS, lambda: len(self._late_cancels_for_a_person()) == len(self.cohorts.late_cancelled))
-        self.stack.myogo.advance(1)  # collecting -> shipped
-        self.stack.myogo.deliver_webhooks()  # hints to the tracking queue
-        self._until(Flow.TRACKING, lambda: not self._tracking_problems())
+    def _cancel_in_store(self, order_id: str) -> None:
+        self.shop.woocommerce.cancel_order(order_id)
 
     def _sync_stock(self) -> None:
         site, merchant = self.shop.woocommerce, self.shop.merchant_id

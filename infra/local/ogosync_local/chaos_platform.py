@@ -1,0 +1,73 @@
+"""chaos.py's order and shipping phases for a store on the platform registry (Shopify, WooCommerce).
+
+What differs per platform is only how its simulator delivers webhooks, takes a late payment or a release, and
+cancels an order; each platform's chaos module says that (and sets up, sells and judges its own store), and this
+class runs the phases the same way for both."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+
+from ogosync.models import BindingStatus, Flow
+from ogosync_local.chaos import ChaosRun
+from ogosync_local.sim.webhooks import DeliveryRecord
+
+
+class PlatformChaosRun(ChaosRun, ABC):
+    @abstractmethod
+    def _store_deliveries(self, duplicate_rate: float, loss_rate: float) -> Iterable[DeliveryRecord]:
+        """Deliver the store's queued webhooks (duplicated, lost and reordered as asked); what happened to each."""
+
+    @abstractmethod
+    def _pay_and_release(self, pending: set[str], held: set[str]) -> None:
+        """The merchant's late payments (`pending`) and releases of orders kept back in the store (`held`)."""
+
+    @abstractmethod
+    def _cancel_in_store(self, order_id: str) -> None: ...
+
+    def _before_orders(self) -> None:
+        """A platform's own fault at the start of the order phase (none by default)."""
+
+    def _before_tracking(self) -> None:
+        """A platform's own fault before the warehouse's shipments come back (none by default)."""
+
+    def _deliver_store_webhooks(self) -> None:
+        deliveries = self._store_deliveries(self.config.duplicate_rate, self.config.loss_rate)
+        self.report.webhooks.update(
+            "lost" if d.lost else "duplicate" if d.duplicated else f"answered {d.status}" for d in deliveries
+        )
+
+    def _orders_to_myogo(self) -> None:
+        self._before_orders()
+        self._deliver_store_webhooks()
+        self._drain("order_import", self.stack.aws.queue_urls["OrderQueue"], batch_size=10)
+        self._change_reference_prefix()
+        waiting = self.cohorts.pending | self.cohorts.hidden
+        self._until(Flow.ORDERS, lambda: not (set(self._order_problems()) - waiting) and self._all_held(waiting))
+        self.report.hidden_before = len(waiting - set(self._not_once_in_myogo()))  # must be 0: held, not sent
+        self._pay_and_release(self.cohorts.pending, self.cohorts.hidden)
+        self._deliver_store_webhooks()
+        self._drain("order_import", self.stack.aws.queue_urls["OrderQueue"], batch_size=10)
+        self._until(Flow.ORDERS, lambda: not self._order_problems())
+        self._cancel_after_sending()
+
+    def _all_held(self, order_ids: set[str]) -> bool:
+        bindings = self._bindings()
+        return all(order_id in bindings and bindings[order_id].status is BindingStatus.HELD for order_id in order_ids)
+
+    def _cancel_after_sending(self) -> None:
+        for order_id in self.cohorts.cancelled:
+            self._cancel_in_store(order_id)
+        self._deliver_store_webhooks()
+        self._until(Flow.ORDERS, lambda: not self._not_cancelled_in_myogo())
+
+    def _ship_and_track(self) -> None:
+        self.stack.myogo.advance(1)  # new -> collecting
+        for order_id in self.cohorts.late_cancelled:  # too late for ogosync to stop: a person must
+            self._cancel_in_store(order_id)
+        self._until(Flow.ORDERS, lambda: len(self._late_cancels_for_a_person()) == len(self.cohorts.late_cancelled))
+        self.stack.myogo.advance(1)  # collecting -> shipped
+        self._before_tracking()
+        self.stack.myogo.deliver_webhooks()  # hints to the tracking queue
+        self._until(Flow.TRACKING, lambda: not self._tracking_problems())
