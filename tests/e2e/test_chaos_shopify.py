@@ -5,22 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from ogosync_local.chaos import ChaosConfig, render
+from ogosync_local.chaos import render
+from ogosync_local.chaos_platform import SMALL_RUN
 from ogosync_local.chaos_shopify import run_shopify_chaos
 
 pytestmark = pytest.mark.e2e
-SMALL = ChaosConfig(
-    orders=20,
-    products=6,
-    retry_after_s=0.1,
-    client_timeout_s=0.3,
-    kill_rate=0.3,
-    max_rounds=8,
-    pending_share=0.1,
-    cancel_share=0.1,
-    late_cancel_share=0.05,
-    hidden_share=0.1,
-)
+SMALL = SMALL_RUN
 
 
 def test_a_shopify_store_converges_exactly_once_under_faults_throttling_and_kills() -> None:

@@ -4,24 +4,15 @@ compare-and-swap: each wrong value written must be corrected by a later run)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from ogosync_local.chaos import ChaosConfig
+from ogosync_local.chaos_platform import SMALL_RUN
 from ogosync_local.chaos_woocommerce import render_woocommerce, run_woocommerce_chaos
 
 pytestmark = pytest.mark.e2e
-SMALL = ChaosConfig(
-    orders=20,
-    products=8,
-    retry_after_s=0.1,
-    client_timeout_s=0.3,
-    kill_rate=0.3,
-    max_rounds=8,
-    pending_share=0.1,
-    cancel_share=0.1,
-    late_cancel_share=0.05,
-    hidden_share=0.1,
-)
+SMALL = replace(SMALL_RUN, products=8)
 
 
 def test_a_woocommerce_store_converges_exactly_once_under_faults_kills_and_sales_between_read_and_write() -> None:

@@ -10,8 +10,23 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 
 from ogosync.models import BindingStatus, Flow
-from ogosync_local.chaos import ChaosRun
+from ogosync_local.chaos import ChaosConfig, ChaosRun
 from ogosync_local.sim.webhooks import DeliveryRecord
+
+# The small run of `make test` (tests/e2e/test_chaos_<platform>.py): 20 orders on a fast clock, each merchant action
+# at least once.
+SMALL_RUN = ChaosConfig(
+    orders=20,
+    products=6,
+    retry_after_s=0.1,
+    client_timeout_s=0.3,
+    kill_rate=0.3,
+    max_rounds=8,
+    pending_share=0.1,
+    cancel_share=0.1,
+    late_cancel_share=0.05,
+    hidden_share=0.1,
+)
 
 
 class PlatformChaosRun(ChaosRun, ABC):
