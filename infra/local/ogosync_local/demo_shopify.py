@@ -13,14 +13,13 @@ between its read and its write is not overwritten, the value is recomputed.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ogosync.models import Flow
-from ogosync_local.demo_orders import DemoOrders
+from ogosync_local.demo_platform import Cli, DemoOrders, refresh_and_create
 from ogosync_local.serve import write_private
 from ogosync_local.stack import LocalStack, ShopifyMerchant
 
@@ -31,7 +30,6 @@ VARIANTS = {  # SKU -> (product, variant title, units in the warehouse)
     "HOOD-GRY-M": ("Hoodie", "Grey / M", 20),
     "MUG-WHT": ("Mug", "Default Title", 30),
 }
-Cli = Callable[[list[str], int], str]
 
 
 def run_shopify(stack: LocalStack, folder: Path, cli: Cli, section: Callable[[str], str]) -> bool:
@@ -83,14 +81,7 @@ def _products(stack: LocalStack, shop: ShopifyMerchant, cli: Cli, section: Calla
     # What the merchant has to fix in Shopify: a variant without SKU and two variants sharing one.
     shop.shopify.add_product("Gift card", [{"sku": "", "price": "25.00"}])
     shop.shopify.add_product("Socks", [{"sku": "SOCK", "title": "White"}, {"sku": "SOCK", "title": "Black"}])
-    with stack.background_workers(Flow.PRODUCTS):
-        cli(["products", "refresh", INTEGRATION, "--wait", "--json"], 0)
-        created = json.loads(cli(["products", "create", INTEGRATION, "--all", "--wait", "--json"], 1))
-        listed = json.loads(cli(["products", "list", INTEGRATION, "--page-size", "500", "--json"], 0))
-    print(f"   Create product (all): { {k: v for k, v in sorted(created['counts'].items()) if v} }")
-    for row in listed["rows"]:
-        for problem in row["problems"]:
-            print(f"      {row['sku'] or '(no SKU)':<11} {row['name']:<18} {problem['kind']}: {problem['detail']}")
+    listed = refresh_and_create(stack, INTEGRATION, cli)
     in_myogo = stack.myogo.products(shop.merchant_id)
     for sku, (_, _, units) in VARIANTS.items():
         stack.myogo.set_stock(shop.merchant_id, sku, units)  # the goods arrive at the warehouse

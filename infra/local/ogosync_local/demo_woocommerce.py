@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 
 from ogosync.models import Flow
-from ogosync_local.demo_orders import DemoOrders
+from ogosync_local.demo_platform import Cli, DemoOrders, refresh_and_create
 from ogosync_local.serve import write_private
 from ogosync_local.stack import LocalStack, WooCommerceMerchant
 
@@ -45,7 +45,6 @@ EXPECTED_EAN = {MUG_SKU: MUG_EAN, "HOOD-GRY-S": "6400000000035", "HOOD-GRY-M": H
 NO_EXPORT_SKU = "WRAP"
 HOLDING_STOCK = frozenset({"processing", "on-hold"})  # WooCommerce took their units from stock_quantity
 TRACKING_ROUTE = "PUT /wp-json/wc/v3/orders/{id}"
-Cli = Callable[[list[str], int], str]
 Section = Callable[[str], str]
 
 
@@ -115,14 +114,7 @@ def _refused(cli: Cli, command: list[str], case: str) -> None:
 def _products(stack: LocalStack, site: WooCommerceMerchant, cli: Cli, section: Section) -> bool:
     print(section('WooCommerce products: "Refresh", then "Create product"'))
     _stock_the_shop(site)
-    with stack.background_workers(Flow.PRODUCTS):
-        cli(["products", "refresh", INTEGRATION, "--wait", "--json"], 0)
-        created = json.loads(cli(["products", "create", INTEGRATION, "--all", "--wait", "--json"], 1))
-        listed = json.loads(cli(["products", "list", INTEGRATION, "--page-size", "500", "--json"], 0))
-    print(f"   Create product (all): { {k: v for k, v in sorted(created['counts'].items()) if v} }")
-    for row in listed["rows"]:
-        for problem in row["problems"]:
-            print(f"      {row['sku'] or '(no SKU)':<11} {row['name']:<18} {problem['kind']}: {problem['detail']}")
+    listed = refresh_and_create(stack, INTEGRATION, cli)
     in_myogo = stack.myogo.products(site.merchant_id)
     for sku, (_, _, units) in HOODIE.items():
         stack.myogo.set_stock(site.merchant_id, sku, units)  # the goods arrive at the warehouse

@@ -1,14 +1,37 @@
-"""The order phase the Shopify and WooCommerce demos share: after the webhooks, the order worker and up to three
-polls until every paid order is in myOGO once and every kept-back one is recorded with its reasons; then the
-summary and the verdict, read from myOGO's and ogosync's state (never from what the demo expects)."""
+"""What the Shopify and WooCommerce demos share. The products phase: "Refresh" and "Create product" with the CLI,
+and the problems the merchant must fix in the store. The order phase: after the webhooks, the order worker and up
+to three polls until every paid order is in myOGO once and every kept-back one is recorded with its reasons; then
+the summary and the verdict, read from myOGO's and ogosync's state (never from what the demo expects)."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from ogosync.models import BindingStatus, Flow
 from ogosync_local.stack import LocalStack
+
+Cli = Callable[[list[str], int], str]  # an ogosync command and the exit status it must end with -> its output
+
+
+def refresh_and_create(stack: LocalStack, integration_id: str, cli: Cli) -> dict[str, Any]:
+    """ "Refresh", then "Create product" for every row, as the merchant does with the CLI; prints what was created
+    and each row's problems, and returns the product list (`products list --json`). Create exits 1: some rows
+    have problems to fix in the store."""
+    with stack.background_workers(Flow.PRODUCTS):
+        cli(["products", "refresh", integration_id, "--wait", "--json"], 0)
+        created = json.loads(cli(["products", "create", integration_id, "--all", "--wait", "--json"], 1))
+        listed: dict[str, Any] = json.loads(
+            cli(["products", "list", integration_id, "--page-size", "500", "--json"], 0)
+        )
+    print(f"   Create product (all): { {k: v for k, v in sorted(created['counts'].items()) if v} }")
+    for row in listed["rows"]:
+        for problem in row["problems"]:
+            print(f"      {row['sku'] or '(no SKU)':<11} {row['name']:<18} {problem['kind']}: {problem['detail']}")
+    return listed
 
 
 @dataclass(frozen=True)
