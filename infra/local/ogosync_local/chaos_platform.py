@@ -6,11 +6,16 @@ class runs the phases the same way for both."""
 
 from __future__ import annotations
 
+import argparse
+import random
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, TypeVar
 
 from ogosync.models import BindingStatus, Flow
-from ogosync_local.chaos import ChaosConfig, ChaosRun
+from ogosync_local.chaos import ChaosConfig, ChaosReport, ChaosRun, Cohorts
+from ogosync_local.markdown import replace_section
 from ogosync_local.sim.webhooks import DeliveryRecord
 
 # The small run of `make test` (tests/e2e/test_chaos_<platform>.py): 20 orders on a fast clock, each merchant action
@@ -29,7 +34,36 @@ SMALL_RUN = ChaosConfig(
 )
 
 
+Report = TypeVar("Report", bound=ChaosReport)
+
+
+def chaos_main(
+    argv: list[str] | None,
+    platform: str,
+    run: Callable[[ChaosConfig], Report],
+    render: Callable[[Report, str], str],
+) -> int:
+    """`python -m ogosync_local.chaos_<platform> --orders N [--seed S] [--markdown FILE]`: 1 when not converged."""
+    parser = argparse.ArgumentParser(description=f"make chaos, {platform}'s part")
+    parser.add_argument("--orders", type=int, default=150)
+    parser.add_argument("--seed", type=int, default=ChaosConfig.seed)
+    parser.add_argument(
+        "--markdown", type=Path, help=f"write the tables into this file between the chaos-{platform} markers"
+    )
+    args = parser.parse_args(argv)
+    report = run(ChaosConfig(orders=args.orders, seed=args.seed))
+    text = render(report, f"python -m ogosync_local.chaos_{platform} --orders {args.orders}")
+    print(text)
+    if args.markdown:
+        replace_section(args.markdown, f"chaos-{platform}", text)
+    return 0 if report.converged else 1
+
+
 class PlatformChaosRun(ChaosRun, ABC):
+    @abstractmethod
+    def _place(self, place: str, lines: list[dict[str, Any]], cohorts: Cohorts) -> str:
+        """Place one order in the store as its cohort wants it (unpaid, held in the store, or paid); its id."""
+
     @abstractmethod
     def _store_deliveries(self, duplicate_rate: float, loss_rate: float) -> Iterable[DeliveryRecord]:
         """Deliver the store's queued webhooks (duplicated, lost and reordered as asked); what happened to each."""
@@ -46,6 +80,20 @@ class PlatformChaosRun(ChaosRun, ABC):
 
     def _before_tracking(self) -> None:
         """A platform's own fault before the warehouse's shipments come back (none by default)."""
+
+    def _place_orders(self, codes: list[str]) -> None:
+        """The paid orders of the run, baskets of 1-3 SKUs drawn from the seed, each merchant action a share."""
+        rng = random.Random(self.config.seed)
+        baskets = [
+            [{"sku": code, "quantity": rng.randint(1, 3)} for code in rng.sample(codes, rng.randint(1, 3))]
+            for _ in range(self.config.orders)
+        ]
+        by_place = Cohorts.pick([str(n) for n in range(len(baskets))], self.config)
+        placed = [self._place(str(n), lines, by_place) for n, lines in enumerate(baskets)]
+        self.report.paid_orders = self.config.orders
+        self.cohorts = self.report.cohorts = Cohorts(
+            *({placed[int(n)] for n in cohort} for cohort in by_place.__dict__.values())
+        )
 
     def _deliver_store_webhooks(self) -> None:
         deliveries = self._store_deliveries(self.config.duplicate_rate, self.config.loss_rate)

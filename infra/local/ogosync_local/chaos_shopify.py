@@ -15,11 +15,8 @@ compare-and-swap refuses the write, the value is recomputed). The verdict is cha
 
 from __future__ import annotations
 
-import argparse
-import random
 import sys
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 from ogosync.models import Flow
@@ -37,8 +34,7 @@ from ogosync_local.chaos import (
     When,
     render,
 )
-from ogosync_local.chaos_platform import PlatformChaosRun
-from ogosync_local.markdown import replace_section
+from ogosync_local.chaos_platform import PlatformChaosRun, chaos_main
 from ogosync_local.sim.server import SimServer
 from ogosync_local.sim.webhooks import DeliveryRecord
 from ogosync_local.stack import LocalStack, ShopifySetup
@@ -81,17 +77,7 @@ class ShopifyChaosRun(PlatformChaosRun):
         ]  # fmt: skip
         self.stack.seed_shopify_bindings(INTEGRATION, made)
         self.stack.register_myogo_webhook(INTEGRATION)
-        rng = random.Random(self.config.seed)
-        baskets = [
-            [{"sku": code, "quantity": rng.randint(1, 3)} for code in rng.sample(codes, rng.randint(1, 3))]
-            for _ in range(self.config.orders)
-        ]
-        by_place = Cohorts.pick([str(n) for n in range(len(baskets))], self.config)
-        placed = [self._place(str(n), lines, by_place) for n, lines in enumerate(baskets)]
-        self.report.paid_orders = self.config.orders
-        self.cohorts = self.report.cohorts = Cohorts(
-            *({placed[int(n)] for n in cohort} for cohort in by_place.__dict__.values())
-        )
+        self._place_orders(codes)
 
     def _place(self, place: str, lines: list[dict[str, Any]], cohorts: Cohorts) -> str:
         """An order placed unpaid (pending: paid later) or on a fulfillment hold (hidden: released later), else paid."""
@@ -230,19 +216,9 @@ def run_shopify_chaos(config: ChaosConfig) -> ChaosReport:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--orders", type=int, default=150)
-    parser.add_argument("--seed", type=int, default=ChaosConfig.seed)
-    parser.add_argument(
-        "--markdown", type=Path, help="write the tables into this file between the chaos-shopify markers"
+    return chaos_main(
+        argv, "shopify", run_shopify_chaos, lambda report, command: render(report, command, SHOPIFY_WORDS)
     )
-    args = parser.parse_args(argv)
-    report = run_shopify_chaos(ChaosConfig(orders=args.orders, seed=args.seed))
-    text = render(report, f"python -m ogosync_local.chaos_shopify --orders {args.orders}", SHOPIFY_WORDS)
-    print(text)
-    if args.markdown:
-        replace_section(args.markdown, "chaos-shopify", text)
-    return 0 if report.converged else 1
 
 
 if __name__ == "__main__":

@@ -22,12 +22,9 @@ land anywhere between the read and the write, with the same outcome.
 
 from __future__ import annotations
 
-import argparse
-import random
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from ogosync.models import Flow
@@ -45,9 +42,9 @@ from ogosync_local.chaos import (
     When,
     render,
 )
-from ogosync_local.chaos_platform import PlatformChaosRun
+from ogosync_local.chaos_platform import PlatformChaosRun, chaos_main
 from ogosync_local.lambdas import DrainReport
-from ogosync_local.markdown import replace_section, table
+from ogosync_local.markdown import table
 from ogosync_local.sim.server import SimServer
 from ogosync_local.sim.webhooks import DeliveryRecord
 from ogosync_local.stack import FLOW_FUNCTIONS, LocalStack, WooCommerceSetup
@@ -128,17 +125,7 @@ class WooCommerceChaosRun(PlatformChaosRun):
         self.product_ids = {product["sku"]: product["id"] for product in made}
         self.stack.seed_woocommerce_bindings(INTEGRATION, made)
         self.stack.register_myogo_webhook(INTEGRATION)
-        rng = random.Random(self.config.seed)
-        baskets = [
-            [{"sku": code, "quantity": rng.randint(1, 3)} for code in rng.sample(codes, rng.randint(1, 3))]
-            for _ in range(self.config.orders)
-        ]
-        by_place = Cohorts.pick([str(n) for n in range(len(baskets))], self.config)
-        placed = [self._place(str(n), lines, by_place) for n, lines in enumerate(baskets)]
-        self.report.paid_orders = self.config.orders
-        self.cohorts = self.report.cohorts = Cohorts(
-            *({placed[int(n)] for n in cohort} for cohort in by_place.__dict__.values())
-        )
+        self._place_orders(codes)
 
     def _place(self, place: str, lines: list[dict[str, Any]], cohorts: Cohorts) -> str:
         """An order placed pending (paid later), on-hold (released later) or processing (paid)."""
@@ -337,19 +324,7 @@ def run_woocommerce_chaos(config: ChaosConfig) -> WooCommerceChaosReport:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--orders", type=int, default=150)
-    parser.add_argument("--seed", type=int, default=ChaosConfig.seed)
-    parser.add_argument(
-        "--markdown", type=Path, help="write the tables into this file between the chaos-woocommerce markers"
-    )
-    args = parser.parse_args(argv)
-    report = run_woocommerce_chaos(ChaosConfig(orders=args.orders, seed=args.seed))
-    text = render_woocommerce(report, f"python -m ogosync_local.chaos_woocommerce --orders {args.orders}")
-    print(text)
-    if args.markdown:
-        replace_section(args.markdown, "chaos-woocommerce", text)
-    return 0 if report.converged else 1
+    return chaos_main(argv, "woocommerce", run_woocommerce_chaos, render_woocommerce)
 
 
 if __name__ == "__main__":
