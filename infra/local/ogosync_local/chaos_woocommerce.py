@@ -153,7 +153,7 @@ class WooCommerceChaosRun(PlatformChaosRun):
             self.stack.myogo.set_stock(merchant, code, WAREHOUSE_UNITS // 2)  # a stock count
         for code in codes[1::7]:  # a shopper buys between the stock run's read and its write
             site.sell(code, before_next_stock_write=True)
-        site.configure(batch_limit=max(1, len(codes) // 2))  # the host's limit: the adapter halves its batches
+        site.configure(batch_limit=max(1, len(codes) // 2))  # the host's limit: the adapter takes it from the 413
         # A plugin refuses writes to these products (an error inside the batch's 200) until the merchant fixes it.
         site.fail_ids(self.product_ids[code] for code in codes[2::7])
         self._until(Flow.STOCK, lambda: site.batch_item_errors > 0)
@@ -285,7 +285,7 @@ def render_woocommerce(report: WooCommerceChaosReport, command: str) -> str:
     ]
     specifics = [
         ["items refused inside a batch's 200 answer (written by a later run)", str(report.batch_item_errors)],
-        ["batch calls refused with 413 (the adapter halves its batch)", str(report.batch_refusals)],
+        ["batch calls refused with 413 (the adapter takes the limit the site names)", str(report.batch_refusals)],
         ["shipped orders without the customer note (best effort, after a lost answer)", str(len(report.notes_missing))],
         *[[f"webhooks {status} at the end", str(n)] for status, n in sorted(report.webhook_statuses.items())],
     ]  # fmt: skip
