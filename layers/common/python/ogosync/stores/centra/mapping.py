@@ -23,13 +23,12 @@ from ogosync.models import (
     StoreOrderState,
     StoreProduct,
 )
+from ogosync.stores.numbers import AMOUNT_LIMIT, QUANTITY_LIMIT
 from ogosync.timeutil import from_local_naive
 
 PLATFORM = "centra"
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
-_AMOUNT_LIMIT = Decimal(10) ** 12  # an amount (or a count) beyond these is garbage, not an order to ship
 _AMOUNT_DECIMALS = 12
-_QUANTITY_LIMIT = 1_000_000
 
 # Order statuses by name and by id (reference §4). "shipped" is the GraphQL name of Completed.
 _STATES: dict[str, StoreOrderState] = {
@@ -102,7 +101,7 @@ def _decimal(raw: Mapping[str, Any], key: str) -> Decimal | None:
         value = Decimal(text)
     except InvalidOperation:
         value = Decimal("NaN")
-    if not (value.is_finite() and abs(value) < _AMOUNT_LIMIT and value == round(value, _AMOUNT_DECIMALS)):
+    if not (value.is_finite() and abs(value) < AMOUNT_LIMIT and value == round(value, _AMOUNT_DECIMALS)):
         raise UnreadableRecordError(PLATFORM, f"{key} is not an amount: {_shown(raw.get(key))}")
     return value
 
@@ -110,7 +109,7 @@ def _decimal(raw: Mapping[str, Any], key: str) -> Decimal | None:
 def _quantity(raw: Mapping[str, Any], key: str) -> int:
     """A count of units: a whole number >= 0, also written as "2" or 2.0; anything else is unreadable."""
     amount = _decimal(raw, key)
-    if amount is None or not 0 <= amount < _QUANTITY_LIMIT or amount != amount.to_integral_value():
+    if amount is None or not 0 <= amount < QUANTITY_LIMIT or amount != amount.to_integral_value():
         raise UnreadableRecordError(PLATFORM, f"{key} is not a whole number of units: {_shown(raw.get(key))}")
     return int(amount)
 

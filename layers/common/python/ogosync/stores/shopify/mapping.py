@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from ogosync.errors import UnreadableRecordError
@@ -27,13 +27,12 @@ from ogosync.models import (
     StoreOrderState,
     StoreProduct,
 )
+from ogosync.stores import numbers
 from ogosync.stores.text import plain_text
 
 PLATFORM = "shopify"
 DEFAULT_VARIANT_TITLE = "Default Title"  # Shopify's title of the only variant of a product without options
 _GID = re.compile(r"^gid://shopify/(?P<kind>[A-Za-z]+)/(?P<id>\d+)(\?.*)?$")
-_QUANTITY_LIMIT = 1_000_000
-_AMOUNT_LIMIT = Decimal(10) ** 12
 _OPEN_FULFILLMENT_ORDER = frozenset({"OPEN", "IN_PROGRESS", "ON_HOLD", "SCHEDULED", "INCOMPLETE"})
 
 
@@ -278,21 +277,11 @@ def _shop_money(bag: Any) -> Any:
 
 
 def _amount(value: Any, what: str, *, required: bool) -> Decimal | None:
-    if value is None and not required:
-        return None
-    try:
-        amount = Decimal(str(value)) if isinstance(value, str | int | float) and not isinstance(value, bool) else None
-    except InvalidOperation:
-        amount = None
-    if amount is None or not amount.is_finite() or abs(amount) >= _AMOUNT_LIMIT:
-        raise UnreadableRecordError(PLATFORM, f"{what}: {value!r} is not an amount")
-    return amount
+    return numbers.amount(PLATFORM, value, what, required=required)
 
 
 def _quantity(value: Any, what: str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < _QUANTITY_LIMIT:
-        return value
-    raise UnreadableRecordError(PLATFORM, f"{what}: {value!r} is not a quantity")
+    return numbers.quantity(PLATFORM, value, what)
 
 
 def _datetime(value: Any) -> datetime | None:

@@ -15,11 +15,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from ogosync.errors import UnreadableRecordError
 from ogosync.models import Address, Hold, HoldReason, OrderLine, StoreOrder, StoreOrderState, StoreProduct
+from ogosync.stores import numbers
 from ogosync.stores.text import plain_text
 
 PLATFORM = "woocommerce"
@@ -29,8 +30,6 @@ CANCELLED_STATUSES = frozenset({"cancelled", "refunded", "failed", "trash"})
 # Unpaid and not yet taken from the shop's stock (it is taken on processing, on-hold or completed): not in transit.
 # docs/api/woocommerce.md ("Orders")
 UNPAID_STATUSES = frozenset({"pending", "checkout-draft"})
-_QUANTITY_LIMIT = 1_000_000
-_AMOUNT_LIMIT = Decimal(10) ** 12
 _CENT = Decimal("0.01")
 _ID = re.compile(r"^[1-9][0-9]{0,19}$")
 
@@ -287,18 +286,8 @@ def _text(raw: Mapping[str, Any] | None, key: str) -> str:
 
 
 def _amount(value: Any, what: str, *, required: bool) -> Decimal | None:
-    if (value is None or value == "") and not required:
-        return None
-    try:
-        amount = Decimal(str(value)) if isinstance(value, str | int | float) and not isinstance(value, bool) else None
-    except InvalidOperation:
-        amount = None
-    if amount is None or not amount.is_finite() or abs(amount) >= _AMOUNT_LIMIT:
-        raise UnreadableRecordError(PLATFORM, f"{what}: {value!r} is not an amount")
-    return amount
+    return numbers.amount(PLATFORM, value, what, required=required, blank_is_missing=True)
 
 
 def _quantity(value: Any, what: str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < _QUANTITY_LIMIT:
-        return value
-    raise UnreadableRecordError(PLATFORM, f"{what}: {value!r} is not a quantity")
+    return numbers.quantity(PLATFORM, value, what)
