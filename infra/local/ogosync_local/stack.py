@@ -256,14 +256,10 @@ class LocalStack:
     ) -> CentraMerchant:
         """A Centra store (its webhooks go to this integration id) and a myOGO account with these shipping codes,
         or the myOGO account of the merchant of integration `myogo_account_of` (two stores on one account)."""
-        shared = self.merchants[myogo_account_of] if myogo_account_of else None
         secret_values = {
             "store_api_key": secrets.token_urlsafe(24),
             "webhook_secret": secrets.token_urlsafe(24),
-            "myogo_merchant_id": shared.merchant_id if shared else f"M-{integration_id}",
-            "myogo_secret_token": shared.secret_values["myogo_secret_token"] if shared else secrets.token_urlsafe(24),
-            "myogo_client_id": MYOGO_CLIENT_ID,
-            "myogo_client_secret": MYOGO_CLIENT_SECRET,
+            **self._myogo_account(integration_id, myogo_account_of, shipping_codes),
         }
         centra = CentraSimulator(
             api_key=secret_values["store_api_key"],
@@ -272,8 +268,6 @@ class LocalStack:
             webhook_url=f"{self.gateway.base_url}/webhooks/centra/{integration_id}",
         ).start()
         merchant_id = secret_values["myogo_merchant_id"]
-        if shared is None:
-            self.myogo.add_merchant(merchant_id, secret_values["myogo_secret_token"], shipping_codes)
         merchant = CentraMerchant(integration_id, centra, merchant_id, secret_values, time_zone)
         self.merchants[integration_id] = merchant
         return merchant
@@ -284,19 +278,11 @@ class LocalStack:
         """A Shopify shop (an app with client-credentials, webhooks to this integration id, a location for the
         warehouse) and a myOGO account with these shipping codes, or the myOGO account of the merchant of
         integration `myogo_account_of`."""
-        shared: CentraMerchant | ShopifyMerchant | None = None
-        if myogo_account_of:
-            shared = self.merchants.get(myogo_account_of) or self.shopify_merchants[myogo_account_of]
         client_id, client_secret = secrets.token_hex(16), secrets.token_urlsafe(24)
-        merchant_id = shared.merchant_id if shared else f"M-{integration_id}"
-        myogo_token = shared.secret_values["myogo_secret_token"] if shared else secrets.token_urlsafe(24)
         secret_values: dict[str, Any] = {
             "store": {"platform": "shopify", "client_id": client_id, "client_secret": client_secret},
             "webhook_secret": client_secret,
-            "myogo_merchant_id": merchant_id,
-            "myogo_secret_token": myogo_token,
-            "myogo_client_id": MYOGO_CLIENT_ID,
-            "myogo_client_secret": MYOGO_CLIENT_SECRET,
+            **self._myogo_account(integration_id, myogo_account_of, shipping_codes),
         }
         shopify = ShopifySimulator(
             client_id=client_id,
@@ -311,8 +297,7 @@ class LocalStack:
             bucket_size=2000.0,
         ).start()
         location = shopify.add_location("OGOship warehouse")
-        if shared is None:
-            self.myogo.add_merchant(merchant_id, myogo_token, shipping_codes)
+        merchant_id = secret_values["myogo_merchant_id"]
         merchant = ShopifyMerchant(integration_id, shopify, merchant_id, secret_values, location["id"])
         self.shopify_merchants[integration_id] = merchant
         return merchant
@@ -323,17 +308,11 @@ class LocalStack:
         """A WooCommerce site (a read/write REST API key, order.created and order.updated webhooks to this
         integration id, signed with their own secret) and a myOGO account with these shipping codes, or the myOGO
         account of the merchant of integration `myogo_account_of`."""
-        shared = self._merchant_sharing(myogo_account_of)
         consumer_key, consumer_secret = f"ck_{secrets.token_hex(20)}", f"cs_{secrets.token_hex(20)}"
-        merchant_id = shared.merchant_id if shared else f"M-{integration_id}"
-        myogo_token = shared.secret_values["myogo_secret_token"] if shared else secrets.token_urlsafe(24)
         secret_values: dict[str, Any] = {
             "store": {"platform": "woocommerce", "consumer_key": consumer_key, "consumer_secret": consumer_secret},
             "webhook_secret": secrets.token_urlsafe(24),
-            "myogo_merchant_id": merchant_id,
-            "myogo_secret_token": myogo_token,
-            "myogo_client_id": MYOGO_CLIENT_ID,
-            "myogo_client_secret": MYOGO_CLIENT_SECRET,
+            **self._myogo_account(integration_id, myogo_account_of, shipping_codes),
         }
         woocommerce = WooCommerceSimulator(
             consumer_key=consumer_key,
@@ -342,11 +321,27 @@ class LocalStack:
             webhook_secret=secret_values["webhook_secret"],
             site=f"ogosync-{integration_id}",
         ).start()
-        if shared is None:
-            self.myogo.add_merchant(merchant_id, myogo_token, shipping_codes)
-        merchant = WooCommerceMerchant(integration_id, woocommerce, merchant_id, secret_values)
+        merchant = WooCommerceMerchant(integration_id, woocommerce, secret_values["myogo_merchant_id"], secret_values)
         self.woocommerce_merchants[integration_id] = merchant
         return merchant
+
+    def _myogo_account(
+        self, integration_id: str, myogo_account_of: str | None, shipping_codes: set[str]
+    ) -> dict[str, str]:
+        """A new store's myOGO credentials: a new myOGO account with these shipping codes, or the account of the
+        merchant (of any platform) of integration `myogo_account_of` (two stores on one account)."""
+        shared = self._merchant_sharing(myogo_account_of)
+        if shared is not None:
+            merchant_id, token = shared.merchant_id, shared.secret_values["myogo_secret_token"]
+        else:
+            merchant_id, token = f"M-{integration_id}", secrets.token_urlsafe(24)
+            self.myogo.add_merchant(merchant_id, token, shipping_codes)
+        return {
+            "myogo_merchant_id": merchant_id,
+            "myogo_secret_token": token,
+            "myogo_client_id": MYOGO_CLIENT_ID,
+            "myogo_client_secret": MYOGO_CLIENT_SECRET,
+        }
 
     def _merchant_sharing(
         self, integration_id: str | None
