@@ -294,6 +294,16 @@ class SimServer:
         except (TypeError, ValueError, KeyError) as exc:
             raise HttpError(400, f"{type(exc).__name__}: {exc}") from None
 
+    def _json_control(self, method: Callable[..., Any]) -> Callable[[Request], Response]:
+        """A control route answering `method(**body)` as JSON."""
+        return lambda request: json_response(self.call_with_json(request, method))
+
+    def _order_control(self, method: Callable[..., Any]) -> Callable[[Request], Response]:
+        """A control route answering `method(<the path's orderId>, **body)` as JSON."""
+        return lambda request: json_response(
+            self.call_with_json(request, functools.partial(method, request.params["orderId"]))
+        )
+
     # -- dispatch ---------------------------------------------------------------------------------
     def handle(self, method: str, raw_path: str, headers: Message[str, str], body: bytes) -> Response:
         """Route one request: control routes directly, API routes through count, faults, auth and lock."""

@@ -1342,19 +1342,6 @@ class WooCommerceSimulator(SimServer):
         return self.now().replace(microsecond=0)
 
     # -- control surface ---------------------------------------------------------------------------------------------
-    def _json_control(self, method: Callable[..., Any]) -> Callable[[Request], Response]:
-        return lambda request: json_response(self.call_with_json(request, method))
-
-    def _order_control(self, method: Callable[..., Any]) -> Callable[[Request], Response]:
-        def handle(request: Request) -> Response:
-            body = request.json_object() if request.body.strip() else {}
-            try:
-                return json_response(method(request.params["orderId"], **body))
-            except (TypeError, ValueError, KeyError) as exc:
-                raise HttpError(400, f"{type(exc).__name__}: {exc}") from None
-
-        return handle
-
     def _control_deliver(self, request: Request) -> Response:
         records = self.call_with_json(request, self.deliver_webhooks)
         return json_response({"deliveries": [record.to_json() for record in records]})
